@@ -1,0 +1,4 @@
+DROP TABLE progress_metrics;
+DROP TABLE user_feedback;
+DROP TABLE interactions;
+DROP TABLE learning_sessions;

@@ -1,0 +1,111 @@
+//! The command line: `studyhall serve | migrate`.
+
+use clap::{Parser, Subcommand};
+
+use crate::app;
+use crate::config::{DatabaseConfig, LogConfig, ServeConfig};
+use crate::db::Database;
+use crate::db::migrate::{self, Down, MigrationState};
+use crate::error::Result;
+
+#[derive(Parser)]
+#[command(
+    name = "studyhall",
+    version,
+    about = "A self-hostable learning platform on PostgreSQL"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub log: LogConfig,
+
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (with the embedded database unless DATABASE_URL is set).
+    Serve(ServeConfig),
+    /// Apply, revert or list the database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Revert the newest migration, or several.
+    Down {
+        /// How many migrations to revert, newest first.
+        #[arg(long, default_value_t = 1, conflicts_with = "all")]
+        steps: usize,
+        /// Revert every migration.
+        #[arg(long)]
+        all: bool,
+    },
+    /// List every migration and whether it is applied.
+    Status,
+}
+
+impl Cli {
+    pub async fn run(self) -> Result<()> {
+        match self.command {
+            Command::Serve(config) => app::serve(&self.database, &config).await,
+            Command::Migrate { action } => {
+                let db = Database::open(&self.database).await?;
+                let result = run_migrate(&db, action).await;
+                let closed = db.close().await;
+                result.and(closed)
+            }
+        }
+    }
+}
+
+async fn run_migrate(db: &Database, action: MigrateAction) -> Result<()> {
+    match action {
+        MigrateAction::Up => {
+            let applied = migrate::up(&db.pool).await?;
+            println!("applied {} migration(s){}", applied.len(), list(&applied));
+        }
+        MigrateAction::Down { steps, all } => {
+            let how_far = if all { Down::All } else { Down::Steps(steps) };
+            let reverted = migrate::down(&db.pool, how_far).await?;
+            println!(
+                "reverted {} migration(s){}",
+                reverted.len(),
+                list(&reverted)
+            );
+        }
+        MigrateAction::Status => {
+            for migration in migrate::status(&db.pool).await? {
+                let state = match migration.state {
+                    MigrationState::Pending => "pending".to_owned(),
+                    MigrationState::Applied { on } => format!("applied {}", on.to_rfc3339()),
+                    MigrationState::Modified { on } => {
+                        format!("applied {}, file changed since", on.to_rfc3339())
+                    }
+                    MigrationState::Failed => "FAILED: needs repair".to_owned(),
+                };
+                println!(
+                    "{:04}  {:<28}  {state}",
+                    migration.version, migration.description
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn list(versions: &[i64]) -> String {
+    if versions.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = versions.iter().map(|v| format!("{v:04}")).collect();
+    format!(": {}", names.join(", "))
+}

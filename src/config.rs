@@ -1,0 +1,162 @@
+//! Every setting studyhall reads. Each one is an environment variable (documented in
+//! `.env.example`) and also a command-line flag; `studyhall <command> --help` lists them.
+//!
+//! None of these types derive `Debug`: `DATABASE_URL` may carry a password, and a
+//! settings struct that cannot be printed cannot leak it into a log.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// How to reach PostgreSQL: a server given by URL, or the embedded cluster.
+#[derive(Args, Clone)]
+pub struct DatabaseConfig {
+    /// PostgreSQL server to use. Unset: studyhall runs its own embedded cluster in
+    /// STUDYHALL_DATA.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+
+    /// Directory of the embedded cluster, created on first run.
+    #[arg(
+        long,
+        env = "STUDYHALL_DATA",
+        default_value = "studyhall-data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// Directory holding the PostgreSQL server binaries (initdb, postgres). Unset: PATH,
+    /// then the newest /usr/lib/postgresql/*/bin.
+    #[arg(long, env = "STUDYHALL_PG_BIN", global = true)]
+    pub pg_bin: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub pool: PoolConfig,
+}
+
+/// Connection pool settings; the defaults are the spec's recommended settings.
+#[derive(Args, Clone)]
+pub struct PoolConfig {
+    /// Most connections one studyhall process holds.
+    #[arg(
+        long = "db-max-connections",
+        env = "STUDYHALL_DB_MAX_CONNECTIONS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub max_connections: u32,
+
+    /// Connections kept open even when idle.
+    #[arg(
+        long = "db-min-connections",
+        env = "STUDYHALL_DB_MIN_CONNECTIONS",
+        default_value_t = 0,
+        global = true
+    )]
+    pub min_connections: u32,
+
+    /// Seconds an idle connection is kept before it is closed.
+    #[arg(
+        long = "db-idle-timeout",
+        env = "STUDYHALL_DB_IDLE_TIMEOUT_SECS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub idle_timeout_secs: u64,
+
+    /// Seconds after which a connection is closed and replaced, however busy.
+    #[arg(
+        long = "db-max-lifetime",
+        env = "STUDYHALL_DB_MAX_LIFETIME_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
+    pub max_lifetime_secs: u64,
+
+    /// Seconds a request waits for a free connection before it is answered 503.
+    #[arg(
+        long = "db-acquire-timeout",
+        env = "STUDYHALL_DB_ACQUIRE_TIMEOUT_SECS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub acquire_timeout_secs: u64,
+}
+
+impl PoolConfig {
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    pub fn max_lifetime(&self) -> Duration {
+        Duration::from_secs(self.max_lifetime_secs)
+    }
+
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_secs(self.acquire_timeout_secs)
+    }
+}
+
+/// The HTTP server.
+#[derive(Args, Clone)]
+pub struct HttpConfig {
+    /// Address and port to listen on.
+    #[arg(long, env = "STUDYHALL_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Seconds a request may take before it is answered 503.
+    #[arg(long, env = "STUDYHALL_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Largest request body accepted, in bytes; larger ones are answered 413.
+    #[arg(long, env = "STUDYHALL_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+impl HttpConfig {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+}
+
+/// `studyhall serve`.
+#[derive(Args, Clone)]
+pub struct ServeConfig {
+    #[command(flatten)]
+    pub http: HttpConfig,
+
+    /// Apply pending migrations on start. The embedded cluster is always migrated; a
+    /// server given by DATABASE_URL only with this set (otherwise run `studyhall migrate
+    /// up`, and /readyz reports pending migrations).
+    #[arg(long, env = "STUDYHALL_AUTO_MIGRATE", default_value_t = false)]
+    pub auto_migrate: bool,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Logging, shared by every subcommand.
+#[derive(Args, Clone)]
+pub struct LogConfig {
+    /// Log format.
+    #[arg(
+        long,
+        env = "STUDYHALL_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// Which events to log, as a tracing filter (e.g. `info`, `studyhall=debug`).
+    #[arg(long, env = "STUDYHALL_LOG", default_value = "info", global = true)]
+    pub log: String,
+}

@@ -1,0 +1,120 @@
+//! The HTTP interface: the router every resource adds its routes to, and the
+//! middleware around it (request ids, tracing, timeout, body limit, problem+json).
+
+mod health;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router, middleware};
+use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::config::HttpConfig;
+use crate::error::{Error, PROBLEM_JSON, Problem};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Most bytes of a plain-text client error kept as a problem's detail.
+const MAX_DETAIL_BYTES: usize = 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "studyhall", description = "A self-hostable learning platform."),
+    tags((name = "operations", description = "Health, readiness and the API description"))
+)]
+struct ApiDoc;
+
+/// The OpenAPI document, rendered once when the router is built.
+#[derive(Clone)]
+struct OpenApiJson(Arc<str>);
+
+/// The whole application: every route, with its middleware.
+pub fn router(state: AppState, config: &HttpConfig) -> Router {
+    let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(openapi_json))
+        .split_for_parts();
+    let openapi = OpenApiJson(
+        openapi
+            .to_json()
+            .expect("the OpenAPI document serializes")
+            .into(),
+    );
+
+    routes
+        .fallback(|| async { Error::NotFound })
+        .with_state(state)
+        .layer(Extension(openapi))
+        // Innermost first: each of these sees only what the layers below let through.
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.request_timeout()))
+        .layer(middleware::map_response(problem_for_bare_errors))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
+                    let request_id = request.headers().get(&REQUEST_ID).and_then(|id| id.to_str().ok());
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(),
+                        request_id = request_id.unwrap_or_default())
+                }))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+        )
+}
+
+/// This document: the OpenAPI 3 description of the whole HTTP API.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
+async fn openapi_json(Extension(OpenApiJson(json)): Extension<OpenApiJson>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        json.to_string(),
+    )
+}
+
+/// Gives every error response a problem+json body, including those made outside the
+/// handlers (unknown method, timeout, body too large, rejected JSON). A client error's
+/// plain-text explanation becomes the detail; a server error's body is never passed on.
+async fn problem_for_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let detail = if status.is_client_error() {
+        axum::body::to_bytes(body, MAX_DETAIL_BYTES)
+            .await
+            .ok()
+            .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+            .filter(|text| !text.is_empty())
+    } else {
+        None
+    };
+    let mut problem = Problem::new(status, detail).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            problem.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    problem
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    problem
+}
