@@ -109,3 +109,40 @@ fn list(versions: &[i64]) -> String {
     let names: Vec<String> = versions.iter().map(|v| format!("{v:04}")).collect();
     format!(": {}", names.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_and_server_defaults_are_the_spec_s() {
+        let cli = Cli::try_parse_from(["studyhall", "serve"]).expect("parse");
+        let pool = &cli.database.pool;
+        assert_eq!(pool.max_connections, 20);
+        assert_eq!(pool.idle_timeout_secs, 300);
+        assert_eq!(pool.max_lifetime_secs, 3600);
+        let Command::Serve(serve) = cli.command else {
+            panic!("serve")
+        };
+        assert_eq!(serve.http.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(cli.database.data_dir.to_str(), Some("studyhall-data"));
+    }
+
+    #[test]
+    fn down_takes_steps_or_all_but_not_both() {
+        assert!(
+            Cli::try_parse_from(["studyhall", "migrate", "down", "--steps", "2", "--all"]).is_err()
+        );
+        let cli =
+            Cli::try_parse_from(["studyhall", "migrate", "down", "--steps", "2"]).expect("parse");
+        assert!(matches!(
+            cli.command,
+            Command::Migrate {
+                action: MigrateAction::Down {
+                    steps: 2,
+                    all: false
+                }
+            }
+        ));
+    }
+}

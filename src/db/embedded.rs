@@ -16,6 +16,7 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Mutex;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -75,6 +76,12 @@ impl PgBinaries {
                 "PostgreSQL server binaries (initdb, postgres) not found in {searched}: {INSTALL_HINT}"
             )));
         };
+        // Follow a symlinked `postgres` (as in /usr/local/bin) to the real bin directory,
+        // where its sibling tools (pg_dump, pg_basebackup, ...) are too.
+        let dir = fs::canonicalize(dir.join("postgres"))
+            .ok()
+            .and_then(|real| real.parent().map(Path::to_path_buf))
+            .unwrap_or(dir);
         let binaries = PgBinaries { dir };
         let major = binaries.major_version()?;
         if major < MIN_MAJOR_VERSION {
@@ -138,7 +145,9 @@ pub struct EmbeddedCluster {
     socket_dir: PathBuf,
     binaries: PgBinaries,
     postmaster: Pid,
-    exited: Receiver<io::Result<ExitStatus>>,
+    /// Receives the postmaster's exit status from its supervisor thread. (A Mutex
+    /// only so that the cluster can be shared between threads.)
+    exited: Mutex<Receiver<io::Result<ExitStatus>>>,
     stopped: bool,
 }
 
@@ -251,7 +260,7 @@ impl EmbeddedCluster {
             socket_dir,
             binaries,
             postmaster,
-            exited,
+            exited: Mutex::new(exited),
             stopped: false,
         };
         cluster.wait_until_ready(&log_path, log_start)?;
@@ -325,6 +334,11 @@ impl EmbeddedCluster {
             return Ok(());
         }
         self.stopped = true;
+        let pid = self.pid();
+        let exited = self
+            .exited
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         for (signal, patience) in [
             (Signal::SIGINT, Duration::from_secs(60)),
             (Signal::SIGQUIT, Duration::from_secs(10)),
@@ -332,17 +346,16 @@ impl EmbeddedCluster {
             if kill(self.postmaster, signal).is_err() {
                 break; // already gone
             }
-            match self.exited.recv_timeout(patience) {
+            match exited.recv_timeout(patience) {
                 Ok(_) | Err(RecvTimeoutError::Disconnected) => return Ok(()),
                 Err(RecvTimeoutError::Timeout) => {
-                    tracing::warn!(pid = self.pid(), ?signal, "PostgreSQL did not stop in time");
+                    tracing::warn!(pid, ?signal, "PostgreSQL did not stop in time");
                 }
             }
         }
-        match self.exited.try_recv() {
+        match exited.try_recv() {
             Err(TryRecvError::Empty) => Err(Error::Embedded(format!(
-                "PostgreSQL (pid {}) did not stop; see {}",
-                self.pid(),
+                "PostgreSQL (pid {pid}) did not stop; see {}",
                 self.data_dir.join("postgresql.log").display()
             ))),
             _ => Ok(()),
@@ -352,8 +365,12 @@ impl EmbeddedCluster {
     fn wait_until_ready(&self, log_path: &Path, log_start: u64) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(60);
         let pid_file = self.pgdata.join("postmaster.pid");
+        let exited = self
+            .exited
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         loop {
-            match self.exited.try_recv() {
+            match exited.try_recv() {
                 Ok(status) => {
                     let status = status
                         .map(|s| s.to_string())

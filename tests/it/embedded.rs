@@ -1,0 +1,223 @@
+//! `studyhall serve` with no DATABASE_URL, as a user first runs it: the binary creates
+//! its own cluster, serves, stops cleanly on a signal, and starts again on the same data.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::{Pid, User, geteuid};
+use sqlx::ConnectOptions;
+use sqlx::postgres::PgConnectOptions;
+
+use crate::harness::{process_alive, scratch_dir, studyhall_bin};
+
+/// A running `studyhall serve`, killed if a test fails before stopping it.
+struct Serve {
+    child: Child,
+    address: SocketAddr,
+}
+
+impl Serve {
+    fn start(data_dir: &Path) -> Serve {
+        let mut child = Command::new(studyhall_bin())
+            .arg("serve")
+            .env_remove("DATABASE_URL")
+            .env("STUDYHALL_DATA", data_dir)
+            .env("STUDYHALL_BIND", "127.0.0.1:0")
+            .env("STUDYHALL_LOG_FORMAT", "json")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start studyhall serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let address = listening_address(stderr);
+        Serve { child, address }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::StatusCode {
+        reqwest::get(format!("http://{}{path}", self.address))
+            .await
+            .expect("request")
+            .status()
+    }
+
+    fn signal(&self, signal: Signal) {
+        kill(Pid::from_raw(self.child.id() as i32), signal).expect("signal studyhall");
+    }
+
+    /// Waits for the process to exit; returns whether it exited successfully.
+    fn wait(mut self) -> bool {
+        self.child.wait().expect("wait for studyhall").success()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads the JSON log until the "listening" event, which names the bound address; the
+/// rest of the log is drained on a thread so the server never blocks on a full pipe.
+fn listening_address(stderr: ChildStderr) -> SocketAddr {
+    let mut lines = BufReader::new(stderr).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("read the log");
+        if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line)
+            && event["message"] == "listening"
+        {
+            let address = event["address"]
+                .as_str()
+                .expect("an address")
+                .parse()
+                .expect("a socket address");
+            std::thread::spawn(move || lines.for_each(drop));
+            return address;
+        }
+        seen.push(line);
+    }
+    panic!("studyhall exited before listening:\n{}", seen.join("\n"));
+}
+
+fn postmaster_pid(data_dir: &Path) -> i32 {
+    let pid_file =
+        std::fs::read_to_string(data_dir.join("pgdata/postmaster.pid")).expect("postmaster.pid");
+    pid_file
+        .lines()
+        .next()
+        .and_then(|pid| pid.trim().parse().ok())
+        .expect("a pid")
+}
+
+fn wait_until_gone(pid: i32) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while process_alive(pid) {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
+}
+
+fn learning_platform(data_dir: &Path) -> PgConnectOptions {
+    PgConnectOptions::new()
+        .host(&data_dir.join("run").to_string_lossy())
+        .username("postgres")
+        .database("learning_platform")
+}
+
+#[tokio::test]
+async fn serve_creates_its_database_stops_cleanly_and_restarts_on_the_same_data() {
+    let scratch = scratch_dir();
+    let data_dir = scratch.path().join("studyhall-data");
+
+    let first = Serve::start(&data_dir);
+    assert_eq!(first.get("/healthz").await, reqwest::StatusCode::OK);
+    assert_eq!(
+        first.get("/readyz").await,
+        reqwest::StatusCode::OK,
+        "migrated on start"
+    );
+    let postgres = postmaster_pid(&data_dir);
+    if geteuid().is_root() {
+        let owner = User::from_name("postgres")
+            .expect("look up postgres")
+            .expect("a postgres user");
+        let meta = std::fs::metadata(data_dir.join("pgdata")).expect("pgdata");
+        assert_eq!(
+            meta.uid(),
+            owner.uid.as_raw(),
+            "as root, the cluster belongs to postgres"
+        );
+    }
+    let mut conn = learning_platform(&data_dir)
+        .connect()
+        .await
+        .expect("connect over the socket");
+    let encoding: String = sqlx::query_scalar("SELECT pg_encoding_to_char(encoding)::text FROM pg_database WHERE datname = 'learning_platform'")
+        .fetch_one(&mut conn)
+        .await
+        .expect("query");
+    assert_eq!(encoding, "UTF8");
+    sqlx::query("INSERT INTO users (email, username, password_hash) VALUES ('kept@example.org', 'kept', 'x')")
+        .execute(&mut conn)
+        .await
+        .expect("write a row");
+    drop(conn);
+
+    first.signal(Signal::SIGTERM);
+    assert!(first.wait(), "studyhall exits successfully on SIGTERM");
+    assert!(
+        !process_alive(postgres),
+        "PostgreSQL stopped with studyhall"
+    );
+    assert!(
+        !data_dir.join("pgdata/postmaster.pid").exists(),
+        "PostgreSQL shut down cleanly"
+    );
+
+    let second = Serve::start(&data_dir);
+    assert_eq!(second.get("/readyz").await, reqwest::StatusCode::OK);
+    let mut conn = learning_platform(&data_dir)
+        .connect()
+        .await
+        .expect("connect over the socket");
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE username = 'kept'")
+        .fetch_one(&mut conn)
+        .await
+        .expect("query");
+    assert_eq!(kept, 1, "the second run reuses the first run's data");
+    drop(conn);
+    let postgres = postmaster_pid(&data_dir);
+    second.signal(Signal::SIGINT);
+    assert!(second.wait(), "studyhall exits successfully on SIGINT");
+    assert!(!process_alive(postgres));
+}
+
+#[tokio::test]
+async fn a_killed_studyhall_leaves_no_postgres_behind() {
+    let scratch = scratch_dir();
+    let data_dir = scratch.path().join("studyhall-data");
+    let serve = Serve::start(&data_dir);
+    let postgres = postmaster_pid(&data_dir);
+    serve.signal(Signal::SIGKILL);
+    assert!(!serve.wait());
+    assert!(
+        wait_until_gone(postgres),
+        "PostgreSQL {postgres} still runs after studyhall was killed"
+    );
+}
+
+#[test]
+fn without_postgresql_binaries_the_error_names_the_package() {
+    let scratch = scratch_dir();
+    let output = Command::new(studyhall_bin())
+        .args(["migrate", "status"])
+        .env_remove("DATABASE_URL")
+        .env("STUDYHALL_DATA", scratch.path().join("data"))
+        .env("STUDYHALL_PG_BIN", scratch.path().join("no-such-dir"))
+        .output()
+        .expect("run studyhall");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let message: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("studyhall: "))
+        .collect();
+    assert_eq!(message.len(), 1, "one clear error: {stderr}");
+    assert!(
+        message[0].contains("PostgreSQL server binaries (initdb, postgres) not found"),
+        "{stderr}"
+    );
+    assert!(
+        message[0].contains("apt-get install postgresql"),
+        "names the package: {stderr}"
+    );
+}

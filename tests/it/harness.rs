@@ -1,0 +1,278 @@
+//! The test harness. One PostgreSQL serves the whole test run: a throwaway embedded
+//! cluster in the temp directory (started by the same code as `studyhall serve`), or the
+//! server named by TEST_DATABASE_URL. A migrated template database is built once; each
+//! test gets its own database cloned from it, so tests run in parallel and share nothing.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use nix::sys::signal::kill;
+use nix::unistd::Pid;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, PgPool};
+use studyhall::app::{self, AppState};
+use studyhall::config::{HttpConfig, PoolConfig};
+use studyhall::db::embedded::{self, ClusterOptions, EmbeddedCluster, PgBinaries};
+use studyhall::db::{self, migrate};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// Database names of this run start with this; stale ones are recognised by the pid.
+const PREFIX: &str = "studyhall_it";
+
+struct Server {
+    /// A URL of the `postgres` database, whose path is swapped for each test database.
+    base_url: url::Url,
+    binaries: PgBinaries,
+    template: String,
+    /// Kept for the whole run; the cluster stops when the test process exits.
+    _cluster: Option<EmbeddedCluster>,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
+
+fn server() -> &'static Server {
+    // Started on a thread of its own: it runs a small runtime of its own, which cannot
+    // be nested in a test's runtime.
+    SERVER.get_or_init(|| {
+        std::thread::spawn(start_server)
+            .join()
+            .expect("the test database server starts")
+    })
+}
+
+fn start_server() -> Server {
+    let binaries = PgBinaries::locate(
+        std::env::var_os("STUDYHALL_PG_BIN")
+            .as_deref()
+            .map(Path::new),
+    )
+    .expect("PostgreSQL server binaries");
+    let (base_url, cluster) = match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) => (url.parse().expect("TEST_DATABASE_URL is a URL"), None),
+        Err(_) => {
+            remove_stale_clusters();
+            let dir = std::env::temp_dir().join(format!("{PREFIX}_{}", std::process::id()));
+            let cluster =
+                EmbeddedCluster::start(&dir, binaries.clone(), ClusterOptions { ephemeral: true })
+                    .expect("the embedded test cluster starts");
+            (
+                cluster.url("postgres").parse().expect("a valid URL"),
+                Some(cluster),
+            )
+        }
+    };
+    let template = format!("{PREFIX}_{}_template", std::process::id());
+    let server = Server {
+        base_url,
+        binaries,
+        template,
+        _cluster: cluster,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let mut admin = server.admin().await;
+        drop_stale_databases(&mut admin).await;
+        embedded::create_database(&mut admin, &server.template)
+            .await
+            .expect("create the template");
+        let pool = db::connect(server.options(&server.template), &pool_config())
+            .await
+            .expect("connect to the template");
+        migrate::up(&pool).await.expect("migrate the template");
+        pool.close().await;
+    });
+    server
+}
+
+impl Server {
+    fn url(&self, database: &str) -> String {
+        let mut url = self.base_url.clone();
+        url.set_path(database);
+        url.into()
+    }
+
+    fn options(&self, database: &str) -> PgConnectOptions {
+        self.url(database).parse().expect("a valid connection URL")
+    }
+
+    async fn admin(&self) -> PgConnection {
+        self.options("postgres")
+            .connect()
+            .await
+            .expect("connect to the postgres database")
+    }
+}
+
+/// Test clusters of earlier runs whose process is gone.
+fn remove_stale_clusters() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name
+            .strip_prefix(&format!("{PREFIX}_"))
+            .and_then(|pid| pid.parse().ok())
+            && !process_alive(pid)
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// On a shared TEST_DATABASE_URL server, the databases of earlier runs whose process is gone.
+async fn drop_stale_databases(admin: &mut PgConnection) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE $1")
+            .bind(format!("{PREFIX}_%"))
+            .fetch_all(&mut *admin)
+            .await
+            .expect("list databases");
+    for name in names {
+        let pid = name.split('_').nth(2).and_then(|pid| pid.parse().ok());
+        if pid.is_some_and(|pid| !process_alive(pid)) {
+            let statement = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(&mut *admin)
+                .await;
+        }
+    }
+}
+
+pub fn process_alive(pid: i32) -> bool {
+    kill(Pid::from_raw(pid), None).is_ok()
+}
+
+pub fn pool_config() -> PoolConfig {
+    PoolConfig {
+        max_connections: 5,
+        min_connections: 0,
+        idle_timeout_secs: 300,
+        max_lifetime_secs: 3600,
+        acquire_timeout_secs: 10,
+    }
+}
+
+/// The PostgreSQL binaries of the test server (for pg_dump).
+pub fn pg_binaries() -> &'static PgBinaries {
+    &server().binaries
+}
+
+/// A database of one test's own.
+pub struct TestDb {
+    pub pool: PgPool,
+    pub name: String,
+}
+
+impl TestDb {
+    /// A fresh copy of the migrated schema.
+    pub async fn migrated() -> TestDb {
+        let server = server();
+        Self::create(&format!("TEMPLATE \"{}\"", server.template)).await
+    }
+
+    /// An empty database, as an operator's new one would be.
+    pub async fn empty() -> TestDb {
+        let name = Self::next_name();
+        let mut admin = server().admin().await;
+        embedded::create_database(&mut admin, &name)
+            .await
+            .expect("create a database");
+        Self::open(name).await
+    }
+
+    async fn create(how: &str) -> TestDb {
+        let name = Self::next_name();
+        let statement = format!("CREATE DATABASE \"{name}\" {how}");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(&mut server().admin().await)
+            .await
+            .expect("create a test database");
+        Self::open(name).await
+    }
+
+    fn next_name() -> String {
+        format!(
+            "{PREFIX}_{}_{}",
+            std::process::id(),
+            NEXT_DB.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    async fn open(name: String) -> TestDb {
+        let pool = db::connect(server().options(&name), &pool_config())
+            .await
+            .expect("connect to the test database");
+        TestDb { pool, name }
+    }
+
+    /// A libpq URL of this database, for the `studyhall` binary and `pg_dump`.
+    pub fn url(&self) -> String {
+        server().url(&self.name)
+    }
+}
+
+pub fn http_config() -> HttpConfig {
+    HttpConfig {
+        bind: "127.0.0.1:0".parse().expect("an address"),
+        request_timeout_secs: 30,
+        max_body_bytes: 64 * 1024,
+    }
+}
+
+/// studyhall's router served for real on 127.0.0.1, on a database of its own.
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub db: TestDb,
+    pub client: reqwest::Client,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(TestDb::migrated().await, http_config()).await
+    }
+
+    pub async fn spawn_with(db: TestDb, config: HttpConfig) -> TestApp {
+        let listener = TcpListener::bind(config.bind).await.expect("bind a port");
+        let address = listener.local_addr().expect("the bound address");
+        let router = studyhall::http::router(AppState::new(db.pool.clone()), &config);
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app::run(listener, router, async {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            address,
+            db,
+            client: reqwest::Client::new(),
+            _shutdown: shutdown,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+}
+
+/// A directory in the temp dir that the `postgres` user can enter (clusters run as
+/// `postgres` when the tests run as root), removed when dropped.
+pub fn scratch_dir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .prefix("studyhall-it-")
+        .permissions(std::fs::Permissions::from_mode(0o755))
+        .tempdir()
+        .expect("a scratch directory")
+}
+
+/// The `studyhall` binary built for these tests.
+pub fn studyhall_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_studyhall"))
+}
