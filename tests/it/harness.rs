@@ -276,3 +276,12 @@ pub fn scratch_dir() -> tempfile::TempDir {
 pub fn studyhall_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_studyhall"))
 }
+
+/// The SQLSTATE a statement failed with; panics if it succeeded.
+pub fn sqlstate<T: std::fmt::Debug>(result: Result<T, sqlx::Error>) -> String {
+    let error = result.expect_err("the statement is refused");
+    error
+        .as_database_error()
+        .and_then(|e| e.code().map(|c| c.into_owned()))
+        .unwrap_or_else(|| panic!("a database error, not {error}"))
+}

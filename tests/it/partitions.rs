@@ -4,7 +4,7 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::harness::TestDb;
+use crate::harness::{TestDb, sqlstate};
 
 /// A user with a material and a learning session, the parents every partitioned row needs.
 async fn learner(pool: &PgPool) -> (Uuid, Uuid) {
@@ -149,11 +149,11 @@ async fn a_new_month_takes_over_its_rows_from_the_default_partition() {
     .bind(interaction)
     .execute(&db.pool)
     .await;
-    let code = dangling
-        .expect_err("the foreign key is still enforced")
-        .into_database_error()
-        .and_then(|e| e.code().map(|c| c.into_owned()));
-    assert_eq!(code.as_deref(), Some("23503"));
+    assert_eq!(
+        sqlstate(dangling),
+        "23503",
+        "the foreign key is still enforced"
+    );
 
     let again: bool =
         sqlx::query_scalar("SELECT studyhall_create_month_partition('interactions', '2023-05-20')")
@@ -193,9 +193,5 @@ async fn half_a_reference_to_an_interaction_is_refused() {
     .bind(user)
     .execute(&db.pool)
     .await;
-    let code = result
-        .expect_err("MATCH FULL refuses it")
-        .into_database_error()
-        .and_then(|e| e.code().map(|c| c.into_owned()));
-    assert_eq!(code.as_deref(), Some("23503"));
+    assert_eq!(sqlstate(result), "23503", "MATCH FULL refuses it");
 }
