@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use crate::config::{DatabaseConfig, ServeConfig};
+use crate::config::{AuthConfig, DatabaseConfig, ServeConfig};
 use crate::db::{Database, migrate};
 use crate::error::{Error, Result};
 use crate::http;
@@ -18,13 +18,22 @@ use crate::http;
 pub struct AppState(Arc<App>);
 
 pub struct App {
-    /// The pool request handling runs on.
+    /// The pool request handling runs on, as a role that row-level security binds:
+    /// every query on it runs in a transaction from `db::tenant::begin_as`.
     pub db: PgPool,
+    /// The privileged pool: readiness and audited admin paths only.
+    pub privileged: PgPool,
+    /// Sign-in settings.
+    pub auth: AuthConfig,
 }
 
 impl AppState {
-    pub fn new(db: PgPool) -> Self {
-        AppState(Arc::new(App { db }))
+    pub fn new(db: PgPool, privileged: PgPool, auth: AuthConfig) -> Self {
+        AppState(Arc::new(App {
+            db,
+            privileged,
+            auth,
+        }))
     }
 }
 
@@ -38,15 +47,24 @@ impl Deref for AppState {
 
 /// `studyhall serve`: runs until SIGINT or SIGTERM, then stops accepting connections,
 /// lets requests in flight finish, closes the pool and stops the embedded cluster.
-pub async fn serve(database: &DatabaseConfig, config: &ServeConfig) -> Result<()> {
+pub async fn serve(
+    database: &DatabaseConfig,
+    auth: &AuthConfig,
+    config: &ServeConfig,
+) -> Result<()> {
     let db = Database::open(database).await?;
-    let result = serve_on(&db, config).await;
+    let result = serve_on(&db, database, auth, config).await;
     // The database is closed whatever happened, so no PostgreSQL outlives studyhall.
     let closed = db.close().await;
     result.and(closed)
 }
 
-async fn serve_on(db: &Database, config: &ServeConfig) -> Result<()> {
+async fn serve_on(
+    db: &Database,
+    database: &DatabaseConfig,
+    auth: &AuthConfig,
+    config: &ServeConfig,
+) -> Result<()> {
     if db.cluster().is_some() || config.auto_migrate {
         let applied = migrate::up(&db.pool).await?;
         if !applied.is_empty() {
@@ -56,8 +74,16 @@ async fn serve_on(db: &Database, config: &ServeConfig) -> Result<()> {
     let listener = TcpListener::bind(config.http.bind)
         .await
         .map_err(Error::io(format!("binding {}", config.http.bind)))?;
-    let router = http::router(AppState::new(db.pool.clone()), &config.http);
-    run(listener, router, shutdown_signal()).await
+    let requests = db.connect_requests(database).await?;
+    let state = AppState::new(requests.clone(), db.pool.clone(), auth.clone());
+    let result = run(
+        listener,
+        http::router(state, &config.http),
+        shutdown_signal(),
+    )
+    .await;
+    requests.close().await;
+    result
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then drains.
@@ -70,10 +96,14 @@ pub async fn run(
         .local_addr()
         .map_err(Error::io("reading the bound address"))?;
     tracing::info!(%address, "listening");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(Error::io("serving HTTP"))?;
+    // Peer addresses reach the handlers (the client address of sign-in throttling and audit rows).
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(Error::io("serving HTTP"))?;
     tracing::info!("HTTP server stopped");
     Ok(())
 }

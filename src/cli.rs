@@ -2,8 +2,9 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::accounts::cli::UserAction;
 use crate::app;
-use crate::config::{DatabaseConfig, LogConfig, ServeConfig};
+use crate::config::{AuthConfig, DatabaseConfig, LogConfig, ServeConfig};
 use crate::db::Database;
 use crate::db::migrate::{self, Down, MigrationState};
 use crate::error::Result;
@@ -21,6 +22,9 @@ pub struct Cli {
     #[command(flatten)]
     pub database: DatabaseConfig,
 
+    #[command(flatten)]
+    pub auth: AuthConfig,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -33,6 +37,11 @@ pub enum Command {
     Migrate {
         #[command(subcommand)]
         action: MigrateAction,
+    },
+    /// Create, promote or deactivate accounts.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
     },
 }
 
@@ -56,10 +65,16 @@ pub enum MigrateAction {
 impl Cli {
     pub async fn run(self) -> Result<()> {
         match self.command {
-            Command::Serve(config) => app::serve(&self.database, &config).await,
+            Command::Serve(config) => app::serve(&self.database, &self.auth, &config).await,
             Command::Migrate { action } => {
                 let db = Database::open(&self.database).await?;
                 let result = run_migrate(&db, action).await;
+                let closed = db.close().await;
+                result.and(closed)
+            }
+            Command::User { action } => {
+                let db = Database::open(&self.database).await?;
+                let result = crate::accounts::cli::run(&db.pool, &self.auth, action).await;
                 let closed = db.close().await;
                 result.and(closed)
             }

@@ -18,6 +18,17 @@ pub struct DatabaseConfig {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
 
+    /// A login for request handling that owns nothing and cannot bypass row-level
+    /// security (a member of `studyhall_app`). Unset: requests run as `studyhall_app`
+    /// over DATABASE_URL's (or the embedded cluster's) connection.
+    #[arg(
+        long,
+        env = "STUDYHALL_APP_DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub app_database_url: Option<String>,
+
     /// Directory of the embedded cluster, created on first run.
     #[arg(
         long,
@@ -118,6 +129,37 @@ pub struct HttpConfig {
 impl HttpConfig {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
+    }
+}
+
+/// Accounts and sign-in.
+#[derive(Args, Clone)]
+pub struct AuthConfig {
+    /// bcrypt cost of new password hashes (4 to 31; each step doubles the work).
+    #[arg(long, env = "STUDYHALL_BCRYPT_COST", default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31), global = true)]
+    pub bcrypt_cost: u32,
+
+    /// Days a sign-in token stays valid.
+    #[arg(long, env = "STUDYHALL_TOKEN_TTL_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650), global = true)]
+    pub token_ttl_days: u32,
+
+    /// Proxies whose X-Forwarded-For is believed, as comma-separated addresses or
+    /// networks (`10.0.0.0/8,127.0.0.1`). Unset: the peer address is the client's.
+    #[arg(long, env = "STUDYHALL_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network, global = true)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// An address (`10.1.2.3`) or a network (`10.0.0.0/8`).
+fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an IP address nor a network such as 10.0.0.0/8"))
+}
+
+impl AuthConfig {
+    pub fn token_ttl(&self) -> chrono::Duration {
+        chrono::Duration::days(self.token_ttl_days.into())
     }
 }
 

@@ -24,6 +24,26 @@ pub enum Error {
     #[error("not found")]
     NotFound,
 
+    /// Missing, invalid, expired or revoked credentials.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+
+    /// The request conflicts with existing data (a taken email or username).
+    #[error("conflict: {0:?}")]
+    Conflict(FieldError),
+
+    /// The body is larger than the configured limit.
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+
+    /// The body is not JSON (or another accepted type).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+
+    /// Too many attempts; the client may try again after this many seconds.
+    #[error("too many attempts; retry after {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
+
     /// A dependency cannot serve right now (database down, migrations pending).
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -34,9 +54,17 @@ pub enum Error {
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 
+    /// A setting is wrong or the environment does not fit it; says what to change.
+    #[error("{0}")]
+    Config(String),
+
     /// Starting, running or stopping the embedded PostgreSQL cluster failed.
     #[error("{0}")]
     Embedded(String),
+
+    /// A bug or an impossible state: logged, answered 500.
+    #[error("{0}")]
+    Internal(String),
 
     #[error("{context}: {source}")]
     Io {
@@ -58,6 +86,11 @@ impl Error {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::NotFound | Error::Database(sqlx::Error::RowNotFound) => StatusCode::NOT_FOUND,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Unavailable(_)
             | Error::Database(
                 sqlx::Error::PoolTimedOut
@@ -65,9 +98,12 @@ impl Error {
                 | sqlx::Error::Io(_)
                 | sqlx::Error::Tls(_),
             ) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Database(_) | Error::Migrate(_) | Error::Embedded(_) | Error::Io { .. } => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Error::Database(_)
+            | Error::Migrate(_)
+            | Error::Config(_)
+            | Error::Embedded(_)
+            | Error::Internal(_)
+            | Error::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -129,27 +165,69 @@ impl IntoResponse for Problem {
     }
 }
 
+impl Error {
+    /// What the client is told went wrong: the message of a client error; for a server
+    /// error only that the database is unavailable, or nothing (details go to the log
+    /// only). Audit rows record this too.
+    pub fn client_message(&self) -> Option<String> {
+        match self {
+            Error::BadRequest(message)
+            | Error::Unavailable(message)
+            | Error::UnsupportedMediaType(message) => Some(message.clone()),
+            Error::Validation(errors) => Some(format!(
+                "Invalid {}.",
+                errors
+                    .iter()
+                    .map(|e| e.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            Error::Conflict(error) => Some(format!("{}: {}", error.field, error.message)),
+            Error::Unauthorized(message) => Some((*message).to_owned()),
+            Error::TooManyRequests { retry_after_secs } => Some(format!(
+                "Too many attempts; try again in {retry_after_secs} seconds."
+            )),
+            Error::PayloadTooLarge => {
+                Some("The request body is larger than this server accepts.".to_owned())
+            }
+            Error::NotFound => None,
+            _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => {
+                Some("The database is unavailable; try again shortly.".to_owned())
+            }
+            _ => None,
+        }
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
-        let detail = match &self {
-            Error::BadRequest(message) => Some(message.clone()),
-            Error::Validation(_) => Some("The request has invalid fields.".to_owned()),
-            Error::NotFound => None,
-            Error::Unavailable(reason) => Some(reason.clone()),
-            _ if status == StatusCode::SERVICE_UNAVAILABLE => {
-                tracing::warn!(error = %self, "dependency unavailable");
-                Some("The database is unavailable; try again shortly.".to_owned())
-            }
-            _ => {
-                tracing::error!(error = %self, "request failed");
-                None
-            }
-        };
-        let mut problem = Problem::new(status, detail);
-        if let Error::Validation(errors) = self {
-            problem.errors = errors;
+        if status == StatusCode::SERVICE_UNAVAILABLE && !matches!(self, Error::Unavailable(_)) {
+            tracing::warn!(error = %self, "dependency unavailable");
+        } else if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
         }
-        problem.into_response()
+        let mut problem = Problem::new(status, self.client_message());
+        let retry_after = match &self {
+            Error::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        match self {
+            Error::Validation(errors) => problem.errors = errors,
+            Error::Conflict(error) => problem.errors = vec![error],
+            _ => {}
+        }
+        let mut response = problem.into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }

@@ -3,10 +3,13 @@
 //! The binary (`src/main.rs`) is a thin command line over this library; the
 //! integration tests drive the same library and the same binary.
 
+pub mod accounts;
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
 pub mod telemetry;
+pub mod validate;

@@ -3,6 +3,7 @@
 
 pub mod embedded;
 pub mod migrate;
+pub mod tenant;
 
 use std::str::FromStr;
 
@@ -13,9 +14,21 @@ use crate::config::{DatabaseConfig, PoolConfig};
 use crate::error::{Error, Result};
 use embedded::{ClusterOptions, EmbeddedCluster, PgBinaries};
 
-/// An open database: its pool and, for the embedded default, the cluster it runs on.
+/// The role request handling runs as: it owns nothing and cannot bypass row-level
+/// security (created by migration 0006).
+pub const APP_ROLE: &str = "studyhall_app";
+
+/// Connections of the privileged pool (migrations, readiness, maintenance, audited
+/// admin paths); requests use the request pool, sized by STUDYHALL_DB_MAX_CONNECTIONS.
+const PRIVILEGED_POOL_SIZE: u32 = 4;
+
+/// An open database: the privileged pool and, for the embedded default, the cluster it
+/// runs on. [`Database::connect_requests`] opens the pool requests run on.
 pub struct Database {
+    /// Connected as the schema owner (or a superuser): bypasses row-level security
+    /// through the policies' explicit privileged clause.
     pub pool: PgPool,
+    options: PgConnectOptions,
     cluster: Option<EmbeddedCluster>,
 }
 
@@ -26,9 +39,10 @@ impl Database {
         match &config.database_url {
             Some(url) => {
                 let options = PgConnectOptions::from_str(url)?;
-                let pool = connect(options, &config.pool).await?;
+                let pool = connect(options.clone(), &privileged(&config.pool)).await?;
                 Ok(Database {
                     pool,
+                    options,
                     cluster: None,
                 })
             }
@@ -43,15 +57,39 @@ impl Database {
                 .await
                 .map_err(|err| Error::Embedded(format!("starting PostgreSQL panicked: {err}")))??;
                 cluster.ensure_database().await?;
-                let pool =
-                    connect(cluster.connect_options(embedded::DATABASE), &config.pool).await?;
+                let options = cluster.connect_options(embedded::DATABASE);
+                let pool = connect(options.clone(), &privileged(&config.pool)).await?;
                 tracing::info!(socket_dir = %cluster.socket_dir().display(), "embedded PostgreSQL is ready");
                 Ok(Database {
                     pool,
+                    options,
                     cluster: Some(cluster),
                 })
             }
         }
+    }
+
+    /// Opens the pool request handling runs on: STUDYHALL_APP_DATABASE_URL's login, or
+    /// this database's connection acting as `studyhall_app`. Refuses a role that could
+    /// see past row-level security.
+    pub async fn connect_requests(&self, config: &DatabaseConfig) -> Result<PgPool> {
+        let options = match &config.app_database_url {
+            Some(url) => PgConnectOptions::from_str(url)?,
+            None => self.options.clone().options([("role", APP_ROLE)]),
+        };
+        let pool = connect(options, &config.pool)
+            .await
+            .map_err(|err| match err {
+                Error::Database(sqlx::Error::Database(db)) if db.message().contains(APP_ROLE) => {
+                    Error::Config(format!(
+                        "cannot act as {APP_ROLE} ({}): run `studyhall migrate up`",
+                        db.message()
+                    ))
+                }
+                other => other,
+            })?;
+        ensure_restricted(&pool).await?;
+        Ok(pool)
     }
 
     /// The embedded cluster, when this database runs on one.
@@ -79,6 +117,39 @@ pub async fn connect(options: PgConnectOptions, config: &PoolConfig) -> Result<P
         .application_name("studyhall")
         .options([("timezone", "UTC")]);
     Ok(pool_options(config).connect_with(options).await?)
+}
+
+/// Fails unless the pool's role is unprivileged: not a superuser, no BYPASSRLS, owner of
+/// no table (an owner could disable row-level security).
+async fn ensure_restricted(pool: &PgPool) -> Result<()> {
+    let (role, privileged, owns): (String, bool, bool) = sqlx::query_as(
+        "SELECT current_user::text, r.rolsuper OR r.rolbypassrls,
+                EXISTS (SELECT FROM pg_class c WHERE c.relowner = r.oid
+                          AND c.relnamespace = 'public'::regnamespace)
+           FROM pg_roles r WHERE r.rolname = current_user",
+    )
+    .fetch_one(pool)
+    .await?;
+    if privileged || owns {
+        return Err(Error::Config(format!(
+            "requests must run as a role that owns nothing and cannot bypass row-level security, \
+             but {role} {}: give STUDYHALL_APP_DATABASE_URL a login that is only a member of {APP_ROLE}",
+            if privileged {
+                "is a superuser or has BYPASSRLS"
+            } else {
+                "owns tables"
+            }
+        )));
+    }
+    Ok(())
+}
+
+/// The privileged pool's limits: `config`'s, but fewer connections.
+fn privileged(config: &PoolConfig) -> PoolConfig {
+    PoolConfig {
+        max_connections: PRIVILEGED_POOL_SIZE.min(config.max_connections),
+        ..config.clone()
+    }
 }
 
 /// The pool limits of `config`.

@@ -36,7 +36,7 @@ pub async fn healthz() -> Json<Health> {
          content_type = "application/problem+json"),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>> {
-    let pending = migrate::pending(&state.db).await?;
+    let pending = migrate::pending(&state.privileged).await?;
     if pending > 0 {
         return Err(Error::Unavailable(format!(
             "{pending} database migration(s) pending: run `studyhall migrate up`"

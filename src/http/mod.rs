@@ -1,7 +1,9 @@
 //! The HTTP interface: the router every resource adds its routes to, and the
 //! middleware around it (request ids, tracing, timeout, body limit, problem+json).
 
+pub mod extract;
 mod health;
+pub mod page;
 
 use std::sync::Arc;
 
@@ -31,9 +33,28 @@ const MAX_DETAIL_BYTES: usize = 1024;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "studyhall", description = "A self-hostable learning platform."),
-    tags((name = "operations", description = "Health, readiness and the API description"))
+    modifiers(&BearerAuth),
+    tags(
+        (name = "accounts", description = "Registration, sign-in and the caller's own account"),
+        (name = "admin", description = "Administration (administrators only)"),
+        (name = "operations", description = "Health, readiness and the API description"),
+    )
 )]
 struct ApiDoc;
+
+/// Declares the `bearer` security scheme the authenticated operations name.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 /// The OpenAPI document, rendered once when the router is built.
 #[derive(Clone)]
@@ -45,6 +66,8 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(openapi_json))
+        .merge(crate::accounts::routes())
+        .merge(crate::audit::http::routes())
         .split_for_parts();
     let openapi = OpenApiJson(
         openapi
@@ -68,7 +91,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
                 .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
                     let request_id = request.headers().get(&REQUEST_ID).and_then(|id| id.to_str().ok());
                     tracing::info_span!("request", method = %request.method(), path = %request.uri().path(),
-                        request_id = request_id.unwrap_or_default())
+                        request_id = request_id.unwrap_or_default(), user_id = tracing::field::Empty)
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )

@@ -13,7 +13,7 @@ use nix::unistd::Pid;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, PgPool};
 use studyhall::app::{self, AppState};
-use studyhall::config::{HttpConfig, PoolConfig};
+use studyhall::config::{AuthConfig, HttpConfig, PoolConfig};
 use studyhall::db::embedded::{self, ClusterOptions, EmbeddedCluster, PgBinaries};
 use studyhall::db::{self, migrate};
 use tokio::net::TcpListener;
@@ -213,9 +213,28 @@ impl TestDb {
         TestDb { pool, name }
     }
 
+    /// A pool acting as the request role, `studyhall_app`, as `serve` does.
+    pub async fn requests(&self) -> PgPool {
+        let options = server()
+            .options(&self.name)
+            .options([("role", db::APP_ROLE)]);
+        db::connect(options, &pool_config())
+            .await
+            .expect("connect as the request role")
+    }
+
     /// A libpq URL of this database, for the `studyhall` binary and `pg_dump`.
     pub fn url(&self) -> String {
         server().url(&self.name)
+    }
+}
+
+/// Sign-in settings for tests: the cheapest bcrypt cost.
+pub fn auth_config() -> AuthConfig {
+    AuthConfig {
+        bcrypt_cost: 4,
+        token_ttl_days: 30,
+        trusted_proxies: Vec::new(),
     }
 }
 
@@ -243,7 +262,8 @@ impl TestApp {
     pub async fn spawn_with(db: TestDb, config: HttpConfig) -> TestApp {
         let listener = TcpListener::bind(config.bind).await.expect("bind a port");
         let address = listener.local_addr().expect("the bound address");
-        let router = studyhall::http::router(AppState::new(db.pool.clone()), &config);
+        let state = AppState::new(db.requests().await, db.pool.clone(), auth_config());
+        let router = studyhall::http::router(state, &config);
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(app::run(listener, router, async {
             let _ = stopped.await;

@@ -90,7 +90,7 @@ async fn readyz_is_unavailable_while_migrations_are_pending() {
     let body = problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
     let detail = body["detail"].as_str().expect("a detail");
     assert!(
-        detail.starts_with("5 database migration(s) pending"),
+        detail.ends_with("database migration(s) pending: run `studyhall migrate up`"),
         "{detail}"
     );
 }

@@ -2,7 +2,18 @@
 
 use std::process::{Command, Output};
 
+use studyhall::db::migrate::MIGRATOR;
+
 use crate::harness::{TestDb, pg_binaries, studyhall_bin};
+
+/// The versions of the migrations the binary carries, oldest first, as `migrate` prints them.
+fn versions() -> Vec<String> {
+    MIGRATOR
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+        .map(|m| format!("{:04}", m.version))
+        .collect()
+}
 
 fn studyhall(db: &TestDb, args: &[&str]) -> Output {
     let output = Command::new(studyhall_bin())
@@ -75,7 +86,11 @@ async fn up_down_all_up_gives_an_identical_schema() {
     );
 
     let applied = stdout(&studyhall(&db, &["migrate", "up"]));
-    assert!(applied.starts_with("applied 5 migration(s)"), "{applied}");
+    let all = versions();
+    assert_eq!(
+        applied.trim(),
+        format!("applied {} migration(s): {}", all.len(), all.join(", "))
+    );
     let first = schema_dump(&db);
     assert!(
         first.contains("CREATE TABLE public.users"),
@@ -83,9 +98,14 @@ async fn up_down_all_up_gives_an_identical_schema() {
     );
 
     let reverted = stdout(&studyhall(&db, &["migrate", "down", "--all"]));
-    assert!(
-        reverted.starts_with("reverted 5 migration(s)"),
-        "{reverted}"
+    let newest_first: Vec<String> = all.iter().rev().cloned().collect();
+    assert_eq!(
+        reverted.trim(),
+        format!(
+            "reverted {} migration(s): {}",
+            all.len(),
+            newest_first.join(", ")
+        )
     );
     assert_eq!(
         leftovers(&db).await,
@@ -104,44 +124,55 @@ async fn up_down_all_up_gives_an_identical_schema() {
 #[tokio::test]
 async fn down_steps_reverts_the_newest_and_up_reapplies_them() {
     let db = TestDb::empty().await;
+    let all = versions();
+    let (kept, undone) = all.split_at(all.len() - 2);
     studyhall(&db, &["migrate", "up"]);
     let reverted = stdout(&studyhall(&db, &["migrate", "down", "--steps", "2"]));
-    assert_eq!(reverted.trim(), "reverted 2 migration(s): 0005, 0004");
+    assert_eq!(
+        reverted.trim(),
+        format!("reverted 2 migration(s): {}, {}", undone[1], undone[0])
+    );
 
     let status = stdout(&studyhall(&db, &["migrate", "status"]));
-    let states: Vec<(&str, bool)> = status
+    let states: Vec<(String, bool)> = status
         .lines()
         .map(|line| {
             (
-                line.split_whitespace().next().unwrap_or_default(),
+                line.split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
                 line.ends_with("pending"),
             )
         })
         .collect();
-    assert_eq!(
-        states,
-        [
-            ("0001", false),
-            ("0002", false),
-            ("0003", false),
-            ("0004", true),
-            ("0005", true)
-        ],
-        "{status}"
-    );
-    let audit_logs: Option<String> = sqlx::query_scalar("SELECT to_regclass('audit_logs')::text")
-        .fetch_one(&db.pool)
-        .await
-        .expect("query");
-    assert_eq!(audit_logs, None, "0005 is undone");
+    let expected: Vec<(String, bool)> = kept
+        .iter()
+        .map(|v| (v.clone(), false))
+        .chain(undone.iter().map(|v| (v.clone(), true)))
+        .collect();
+    assert_eq!(states, expected, "{status}");
 
     let again = stdout(&studyhall(&db, &["migrate", "up"]));
-    assert_eq!(again.trim(), "applied 2 migration(s): 0004, 0005");
+    assert_eq!(
+        again.trim(),
+        format!("applied 2 migration(s): {}", undone.join(", "))
+    );
     let down_one = stdout(&studyhall(&db, &["migrate", "down"]));
     assert_eq!(
         down_one.trim(),
-        "reverted 1 migration(s): 0005",
+        format!("reverted 1 migration(s): {}", undone[1]),
         "down reverts one by default"
+    );
+    let audit_logs_kept: Option<String> =
+        sqlx::query_scalar("SELECT to_regclass('audit_logs')::text")
+            .fetch_one(&db.pool)
+            .await
+            .expect("query");
+    assert_eq!(
+        audit_logs_kept.as_deref(),
+        Some("audit_logs"),
+        "only the newest migration is undone"
     );
 }
 

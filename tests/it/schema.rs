@@ -17,11 +17,14 @@ const PARTITIONED: [(&str, &str); 3] = [
 ];
 
 /// Columns added to the spec's tables (docs/schema.md): table, column, type.
-const ADDED_COLUMNS: [(&str, &str, &str); 1] = [(
-    "user_feedback",
-    "interaction_created_at",
-    "timestamp with time zone",
-)];
+const ADDED_COLUMNS: [(&str, &str, &str); 2] = [
+    (
+        "user_feedback",
+        "interaction_created_at",
+        "timestamp with time zone",
+    ),
+    ("users", "is_admin", "boolean"),
+];
 
 struct SpecTable {
     name: String,

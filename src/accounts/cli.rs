@@ -1,0 +1,161 @@
+//! `studyhall user create | promote | deactivate`: account administration for operators,
+//! on the privileged connection, each change audited (with `"via": "cli"`).
+
+use std::io::BufRead;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use clap::Subcommand;
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{conflict, password, validate};
+use crate::audit::Audit;
+use crate::config::AuthConfig;
+use crate::error::{Error, Result};
+use crate::http::extract::Client;
+
+#[derive(Subcommand)]
+pub enum UserAction {
+    /// Create an account. The password is read from standard input with
+    /// --password-stdin; otherwise a random one is generated and printed once.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        username: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Make the account an administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Make an account (by email or username) an administrator.
+    Promote { login: String },
+    /// Deactivate an account (by email or username): it can no longer sign in, and its
+    /// sessions end.
+    Deactivate { login: String },
+}
+
+pub async fn run(pool: &PgPool, auth: &AuthConfig, action: UserAction) -> Result<()> {
+    let client = Client::default();
+    match action {
+        UserAction::Create {
+            email,
+            username,
+            password_stdin,
+            admin,
+        } => {
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .map_err(Error::io("reading the password"))?;
+                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                let mut bytes = [0u8; 18];
+                getrandom::fill(&mut bytes)
+                    .map_err(|err| Error::Internal(format!("no randomness: {err}")))?;
+                (URL_SAFE_NO_PAD.encode(bytes), true)
+            };
+            let mut v = validate::Validator::default();
+            validate::email(&mut v, "email", &email);
+            validate::username(&mut v, "username", &username);
+            validate::new_password(&mut v, "password", &password, &[&email, &username]);
+            v.finish()?;
+            let hash = password::hash(password.clone(), auth.bcrypt_cost).await?;
+
+            let audit = Audit::new(pool, &client, "user.create", "user");
+            let created = async {
+                let mut tx = pool.begin().await?;
+                let id: Uuid = sqlx::query_scalar(
+                    "INSERT INTO users (email, username, password_hash, is_admin) VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(&email)
+                .bind(&username)
+                .bind(&hash)
+                .bind(admin)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(conflict)?;
+                audit.user(id).entity(id);
+                let new =
+                    json!({"email": email, "username": username, "is_admin": admin, "via": "cli"});
+                audit.commit(tx, None, Some(new)).await?;
+                Ok(id)
+            };
+            let id = audit.finish(created.await).await?;
+            println!("created user {id} ({username})");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserAction::Promote { login } => {
+            let promote = "UPDATE users SET is_admin = true WHERE id = $1";
+            let id = change(
+                pool,
+                &client,
+                &login,
+                "user.promote",
+                ("is_admin", true),
+                promote,
+            )
+            .await?;
+            println!("user {id} is now an administrator");
+        }
+        UserAction::Deactivate { login } => {
+            let deactivate = "WITH _ AS (UPDATE auth_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)
+                              UPDATE users SET is_active = false WHERE id = $1";
+            let id = change(
+                pool,
+                &client,
+                &login,
+                "user.deactivate",
+                ("is_active", false),
+                deactivate,
+            )
+            .await?;
+            println!("user {id} is deactivated");
+        }
+    }
+    Ok(())
+}
+
+/// Applies `statement` (taking the user id as $1), which sets `flag` to `value`, to the
+/// account `login` names; audited with the flag's old and new value.
+async fn change(
+    pool: &PgPool,
+    client: &Client,
+    login: &str,
+    action: &'static str,
+    (flag, value): (&str, bool),
+    statement: &'static str,
+) -> Result<Uuid> {
+    let audit = Audit::new(pool, client, action, "user");
+    let result = async {
+        let mut tx = pool.begin().await?;
+        let (id, old): (Uuid, bool) = sqlx::query_as(
+            "SELECT id, CASE WHEN $2 = 'is_admin' THEN is_admin ELSE is_active END FROM users
+              WHERE (lower(email) = lower($1) OR lower(username) = lower($1)) AND deleted_at IS NULL FOR UPDATE",
+        )
+        .bind(login)
+        .bind(flag)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| Error::Config(format!("no account has the email or username {login:?}")))?;
+        audit.user(id).entity(id);
+        sqlx::query(statement).bind(id).execute(&mut *tx).await?;
+        audit
+            .commit(
+                tx,
+                Some(json!({flag: old})),
+                Some(json!({flag: value, "via": "cli"})),
+            )
+            .await?;
+        Ok(id)
+    };
+    audit.finish(result.await).await
+}

@@ -1,0 +1,286 @@
+//! The caller's own account: read, update, delete, export.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+
+use super::{AuthUser, User, fetch_user, password, user_columns, validate};
+use crate::app::AppState;
+use crate::audit::{Audit, REDACTED};
+use crate::db::tenant;
+use crate::error::{Error, FieldError, Problem, Result};
+use crate::http::extract::{Client, Input};
+
+/// The caller's account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 401, body = Problem)))]
+pub async fn get_me(State(state): State<AppState>, auth: AuthUser) -> Result<Json<User>> {
+    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let user = fetch_user(&mut tx, auth.user_id).await?;
+    tx.commit().await?;
+    Ok(Json(user))
+}
+
+/// A change to the caller's account. Absent fields are left alone; `null` clears a
+/// name, the picture or the preferences. Changing the password needs the current one,
+/// and signs out every session (the caller signs in again).
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMe {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    last_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    profile_picture_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
+    preferences: Option<Option<Value>>,
+    current_password: Option<String>,
+    new_password: Option<String>,
+}
+
+/// Tells a field sent as `null` (Some(None)) from one left out (None).
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Updates names, picture, preferences or password.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])), request_body = UpdateMe,
+    responses((status = 200, body = User), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+    Input(body): Input<UpdateMe>,
+) -> Result<Json<User>> {
+    let audit = Audit::new(&state.db, &client, "user.update", "user");
+    audit
+        .user(auth.user_id)
+        .entity(auth.user_id)
+        .session(auth.token_id);
+    let result = async {
+        let body = body?;
+        let mut v = validate::Validator::default();
+        for (field, value) in [
+            ("first_name", &body.first_name),
+            ("last_name", &body.last_name),
+        ] {
+            validate::name(&mut v, field, value.clone().flatten().as_deref());
+        }
+        validate::picture_url(
+            &mut v,
+            "profile_picture_url",
+            body.profile_picture_url.clone().flatten().as_deref(),
+        );
+        validate::preferences(
+            &mut v,
+            "preferences",
+            body.preferences.clone().flatten().as_ref(),
+        );
+        v.check(
+            body.new_password.is_none() || body.current_password.is_some(),
+            "current_password",
+            "is required to change the password",
+        );
+        v.finish()?;
+
+        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        let (before, hash): (User, String) = {
+            let user = fetch_user(&mut tx, auth.user_id).await?;
+            let hash =
+                sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE")
+                    .bind(auth.user_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            (user, hash)
+        };
+        let new_hash = match (&body.current_password, &body.new_password) {
+            (Some(current), Some(new)) => {
+                let mut v = validate::Validator::default();
+                validate::new_password(
+                    &mut v,
+                    "new_password",
+                    new,
+                    &[&before.email, &before.username],
+                );
+                v.finish()?;
+                if !password::verify(current.clone(), Some(hash), state.auth.bcrypt_cost).await? {
+                    return Err(Error::Validation(vec![FieldError {
+                        field: "current_password".to_owned(),
+                        message: "is wrong".to_owned(),
+                    }]));
+                }
+                Some(password::hash(new.clone(), state.auth.bcrypt_cost).await?)
+            }
+            _ => None,
+        };
+
+        let after: User = sqlx::query_as(concat!(
+            "UPDATE users SET
+                 first_name = CASE WHEN $2 THEN $3 ELSE first_name END,
+                 last_name = CASE WHEN $4 THEN $5 ELSE last_name END,
+                 profile_picture_url = CASE WHEN $6 THEN $7 ELSE profile_picture_url END,
+                 preferences = CASE WHEN $8 THEN $9 ELSE preferences END,
+                 password_hash = coalesce($10, password_hash)
+              WHERE id = $1 RETURNING ",
+            user_columns!()
+        ))
+        .bind(auth.user_id)
+        .bind(body.first_name.is_some())
+        .bind(body.first_name.clone().flatten())
+        .bind(body.last_name.is_some())
+        .bind(body.last_name.clone().flatten())
+        .bind(body.profile_picture_url.is_some())
+        .bind(body.profile_picture_url.clone().flatten())
+        .bind(body.preferences.is_some())
+        .bind(body.preferences.clone().flatten())
+        .bind(&new_hash)
+        .fetch_one(&mut *tx)
+        .await?;
+        if new_hash.is_some() {
+            revoke_all_tokens(&mut tx, auth.user_id).await?;
+        }
+
+        let (mut old, mut new) = changed_fields(&before, &after);
+        if new_hash.is_some() {
+            old.insert("password".to_owned(), json!(REDACTED));
+            new.insert("password".to_owned(), json!(REDACTED));
+        }
+        audit
+            .commit(tx, Some(Value::Object(old)), Some(Value::Object(new)))
+            .await?;
+        Ok(Json(after))
+    };
+    audit.finish(result.await).await
+}
+
+/// The fields that differ between two versions of an account: (old, new).
+fn changed_fields(before: &User, after: &User) -> (Map<String, Value>, Map<String, Value>) {
+    let (Value::Object(before), Value::Object(after)) = (json!(before), json!(after)) else {
+        unreachable!("a user serializes as an object")
+    };
+    before
+        .into_iter()
+        .filter(|(key, value)| key != "updated_at" && after.get(key) != Some(value))
+        .map(|(key, value)| {
+            let new = after.get(&key).cloned().unwrap_or(Value::Null);
+            ((key.clone(), value), (key, new))
+        })
+        .unzip()
+}
+
+async fn revoke_all_tokens(conn: &mut sqlx::PgConnection, user_id: uuid::Uuid) -> Result<()> {
+    sqlx::query(
+        "UPDATE auth_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes the caller's account: it is deactivated and soft-deleted, its personal data
+/// (email, username, names, picture, preferences, password) is replaced or cleared,
+/// and every session ends. Learning data stays, tied to the anonymous account, under the
+/// retention policy.
+#[utoipa::path(delete, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 204, description = "Deleted"), (status = 401, body = Problem)))]
+pub async fn delete_me(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+) -> Result<StatusCode> {
+    let audit = Audit::new(&state.db, &client, "user.delete", "user");
+    audit
+        .user(auth.user_id)
+        .entity(auth.user_id)
+        .session(auth.token_id);
+    let result = async {
+        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        let before = fetch_user(&mut tx, auth.user_id).await?;
+        // The replacements are unique (they contain the id) and cannot sign in: no
+        // email address ends in .invalid, and "!" is no bcrypt hash.
+        sqlx::query(
+            "UPDATE users SET email = 'deleted-' || id || '@deleted.invalid',
+                              username = 'deleted-' || replace(id::text, '-', ''),
+                              first_name = NULL, last_name = NULL, profile_picture_url = NULL,
+                              preferences = NULL, password_hash = '!', is_active = false, deleted_at = now()
+              WHERE id = $1",
+        )
+        .bind(auth.user_id)
+        .execute(&mut *tx)
+        .await?;
+        revoke_all_tokens(&mut tx, auth.user_id).await?;
+        let old = json!({"email": before.email, "username": before.username, "first_name": before.first_name,
+                         "last_name": before.last_name, "profile_picture_url": before.profile_picture_url});
+        audit
+            .commit(
+                tx,
+                Some(old),
+                Some(json!({"deleted": true, "anonymised": true})),
+            )
+            .await?;
+        Ok(StatusCode::NO_CONTENT)
+    };
+    audit.finish(result.await).await
+}
+
+/// Everything studyhall holds about the caller, table by table, as JSON (secrets, such
+/// as the password hash and token hashes, left out).
+#[utoipa::path(get, path = "/api/v1/me/export", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, description = "Every row about the caller", body = Object), (status = 401, body = Problem)))]
+pub async fn export(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+) -> Result<Json<Value>> {
+    let audit = Audit::new(&state.db, &client, "user.export", "user");
+    audit
+        .user(auth.user_id)
+        .entity(auth.user_id)
+        .session(auth.token_id);
+    let result = async {
+        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        // One round trip; each table filtered by owner explicitly, and by row-level
+        // security besides.
+        let document: Value = sqlx::query_scalar(
+            "WITH materials AS (SELECT id FROM study_materials WHERE user_id = $1)
+             SELECT jsonb_build_object(
+               'user', (SELECT to_jsonb(u) - 'password_hash' FROM users u WHERE id = $1),
+               'auth_tokens', (SELECT coalesce(jsonb_agg(to_jsonb(t) - 'token_hash' ORDER BY created_at), '[]')
+                                 FROM auth_tokens t WHERE user_id = $1),
+               'study_materials', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]')
+                                     FROM study_materials t WHERE user_id = $1),
+               'content_chunks', (SELECT coalesce(jsonb_agg(t ORDER BY study_material_id, chunk_order), '[]')
+                                    FROM content_chunks t WHERE study_material_id IN (SELECT id FROM materials)),
+               'generated_assets', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]')
+                                      FROM generated_assets t WHERE study_material_id IN (SELECT id FROM materials)),
+               'learning_sessions', (SELECT coalesce(jsonb_agg(t ORDER BY started_at), '[]')
+                                       FROM learning_sessions t WHERE user_id = $1),
+               'interactions', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]')
+                                  FROM interactions t WHERE user_id = $1),
+               'user_feedback', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]')
+                                   FROM user_feedback t WHERE user_id = $1),
+               'progress_metrics', (SELECT coalesce(jsonb_agg(t ORDER BY recorded_at), '[]')
+                                      FROM progress_metrics t WHERE user_id = $1),
+               'audit_logs', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]')
+                                FROM audit_logs t WHERE user_id = $1)
+             )",
+        )
+        .bind(auth.user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        audit.commit(tx, None, None).await?;
+        Ok(Json(document))
+    };
+    audit.finish(result.await).await
+}

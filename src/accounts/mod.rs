@@ -1,0 +1,85 @@
+//! Accounts: registration, sign-in and sign-out, the caller's own profile, its export
+//! and deletion, and the operators' `studyhall user` commands.
+
+pub mod cli;
+mod me;
+pub mod password;
+mod session;
+pub mod throttle;
+pub mod token;
+mod validate;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::error::{Error, FieldError, Result};
+
+pub use session::AuthUser;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(session::register))
+        .routes(routes!(session::login))
+        .routes(routes!(session::logout))
+        .routes(routes!(me::get_me, me::update_me, me::delete_me))
+        .routes(routes!(me::export))
+}
+
+/// An account as its owner sees it (never its password hash).
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub username: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub profile_picture_url: Option<String>,
+    /// The user's settings, a JSON object (e.g. `{"desired_retention": 0.9}`).
+    pub preferences: Option<Value>,
+    pub is_admin: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+/// The columns of [`User`], for `SELECT` and `RETURNING`.
+macro_rules! user_columns {
+    () => {
+        "id, email, username, first_name, last_name, profile_picture_url, preferences, is_admin, \
+         created_at, updated_at, last_login_at"
+    };
+}
+use user_columns;
+
+/// Reads the account `user_id` (the caller's, under row-level security).
+async fn fetch_user(conn: &mut PgConnection, user_id: Uuid) -> Result<User> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = $1 AND deleted_at IS NULL"
+    ))
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+/// Turns a violation of the case-insensitive unique indexes into 409 naming the field.
+fn conflict(error: sqlx::Error) -> Error {
+    let field = match error.as_database_error().and_then(|e| e.constraint()) {
+        Some("users_email_lower_key" | "users_email_key") => "email",
+        Some("users_username_lower_key" | "users_username_key") => "username",
+        _ => return error.into(),
+    };
+    Error::Conflict(FieldError {
+        field: field.to_owned(),
+        message: "is already registered".to_owned(),
+    })
+}

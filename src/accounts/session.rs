@@ -1,0 +1,254 @@
+//! Registration, sign-in, sign-out, and the bearer-token extractor.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::{Postgres, Transaction};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{User, conflict, password, throttle, token, user_columns, validate};
+use crate::app::AppState;
+use crate::audit::Audit;
+use crate::db::tenant;
+use crate::error::{Error, Problem, Result};
+use crate::http::extract::{Client, Input};
+
+/// The signed-in caller, from `Authorization: Bearer <token>`; 401 without a live token
+/// of an active account.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthUser {
+    pub user_id: Uuid,
+    /// The token's id: the `session_id` of audit rows.
+    pub token_id: Uuid,
+    pub is_admin: bool,
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        const MISSING: &str = "Sign in and send the token as Authorization: Bearer <token>.";
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or(Error::Unauthorized(MISSING))?;
+        let secret = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or(Error::Unauthorized(MISSING))?;
+        let found: Option<(Uuid, Uuid, bool)> =
+            sqlx::query_as("SELECT token_id, user_id, is_admin FROM studyhall_token_user($1)")
+                .bind(token::hash(secret.trim()))
+                .fetch_optional(&state.db)
+                .await?;
+        let (token_id, user_id, is_admin) = found.ok_or(Error::Unauthorized(
+            "The token is invalid, expired or revoked; sign in again.",
+        ))?;
+        tracing::Span::current().record("user_id", tracing::field::display(user_id));
+        Ok(AuthUser {
+            user_id,
+            token_id,
+            is_admin,
+        })
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    email: String,
+    username: String,
+    password: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    /// The account's email or username, in any case.
+    login: String,
+    password: String,
+}
+
+/// A new sign-in: the token to send as `Authorization: Bearer <token>`.
+#[derive(Serialize, ToSchema)]
+pub struct SessionResponse {
+    token: String,
+    expires_at: DateTime<Utc>,
+    user: User,
+}
+
+const BAD_LOGIN: &str = "The login or password is wrong.";
+
+/// Creates an account and signs it in.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered and signed in", body = SessionResponse),
+        (status = 400, description = "Malformed JSON", body = Problem),
+        (status = 409, description = "Email or username taken", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+    ))]
+pub async fn register(
+    State(state): State<AppState>,
+    client: Client,
+    Input(body): Input<RegisterRequest>,
+) -> Result<(StatusCode, Json<SessionResponse>)> {
+    let audit = Audit::new(&state.db, &client, "user.register", "user");
+    let result = async {
+        let body = body?;
+        let email = body.email.trim().to_owned();
+        let username = body.username.trim().to_owned();
+        let mut v = validate::Validator::default();
+        validate::email(&mut v, "email", &email);
+        validate::username(&mut v, "username", &username);
+        validate::new_password(&mut v, "password", &body.password, &[&email, &username]);
+        validate::name(&mut v, "first_name", body.first_name.as_deref());
+        validate::name(&mut v, "last_name", body.last_name.as_deref());
+        v.finish()?;
+        let hash = password::hash(body.password, state.auth.bcrypt_cost).await?;
+
+        let user_id = Uuid::new_v4();
+        let mut tx = tenant::begin_as(&state.db, Some(user_id)).await?;
+        let user: User = sqlx::query_as(concat!(
+            "INSERT INTO users (id, email, username, password_hash, first_name, last_name)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+            user_columns!()
+        ))
+        .bind(user_id)
+        .bind(&email)
+        .bind(&username)
+        .bind(&hash)
+        .bind(&body.first_name)
+        .bind(&body.last_name)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(conflict)?;
+        audit.user(user_id).entity(user_id);
+        let (token, expires_at) = issue_token(&mut tx, &state, user_id).await?;
+        audit.session(token.0);
+        let new = json!({"email": email, "username": username, "first_name": body.first_name, "last_name": body.last_name});
+        audit.commit(tx, None, Some(new)).await?;
+        Ok((
+            StatusCode::CREATED,
+            Json(SessionResponse {
+                token: token.1,
+                expires_at,
+                user,
+            }),
+        ))
+    };
+    audit.finish(result.await).await
+}
+
+/// Signs in with an email or username and the password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = SessionResponse),
+        (status = 401, description = "Wrong login or password", body = Problem),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = Problem),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    client: Client,
+    Input(body): Input<LoginRequest>,
+) -> Result<Json<SessionResponse>> {
+    let audit = Audit::new(&state.db, &client, "auth.login", "user");
+    let result = async {
+        let body = body?;
+        let mut conn = state.db.acquire().await?;
+        let account: Option<(Uuid, String, bool, bool)> = sqlx::query_as(
+            "SELECT user_id, password_hash, is_active, is_deleted FROM studyhall_login_account($1)",
+        )
+        .bind(body.login.trim())
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((id, ..)) = &account {
+            audit.user(*id).entity(*id);
+        }
+        let keys = throttle::Keys::new(account.as_ref().map(|a| a.0), &body.login, client.ip);
+        throttle::check(&mut conn, &keys).await?;
+        drop(conn); // not held through bcrypt
+
+        let (user_id, hash, usable) = match account {
+            Some((id, hash, active, deleted)) => (Some(id), Some(hash), active && !deleted),
+            None => (None, None, false),
+        };
+        let matches = password::verify(body.password, hash, state.auth.bcrypt_cost).await?;
+        let Some(user_id) = user_id.filter(|_| matches && usable) else {
+            throttle::record_failure(&mut *state.db.acquire().await?, &keys).await?;
+            return Err(Error::Unauthorized(BAD_LOGIN));
+        };
+
+        let mut tx = tenant::begin_as(&state.db, Some(user_id)).await?;
+        throttle::clear(&mut tx, &keys).await?;
+        let user: User = sqlx::query_as(concat!(
+            "UPDATE users SET last_login_at = now() WHERE id = $1 RETURNING ",
+            user_columns!()
+        ))
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (token, expires_at) = issue_token(&mut tx, &state, user_id).await?;
+        audit.session(token.0);
+        audit
+            .commit(tx, None, Some(json!({"token_id": token.0})))
+            .await?;
+        Ok(Json(SessionResponse {
+            token: token.1,
+            expires_at,
+            user,
+        }))
+    };
+    audit.finish(result.await).await
+}
+
+/// Revokes the token this request was made with.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", security(("bearer" = [])),
+    responses((status = 204, description = "Signed out"), (status = 401, description = "Not signed in", body = Problem)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+) -> Result<StatusCode> {
+    let audit = Audit::new(&state.db, &client, "auth.logout", "auth_token");
+    audit
+        .user(auth.user_id)
+        .entity(auth.token_id)
+        .session(auth.token_id);
+    let result = async {
+        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        sqlx::query("UPDATE auth_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
+            .bind(auth.token_id)
+            .bind(auth.user_id)
+            .execute(&mut *tx)
+            .await?;
+        audit
+            .commit(tx, None, Some(json!({"revoked": true})))
+            .await?;
+        Ok(StatusCode::NO_CONTENT)
+    };
+    audit.finish(result.await).await
+}
+
+/// Stores a new token for `user_id`; returns (its id, the secret) and when it expires.
+async fn issue_token(
+    tx: &mut Transaction<'static, Postgres>,
+    state: &AppState,
+    user_id: Uuid,
+) -> Result<((Uuid, String), DateTime<Utc>)> {
+    let new = token::generate()?;
+    let expires_at = Utc::now() + state.auth.token_ttl();
+    let id: Uuid =
+        sqlx::query_scalar("INSERT INTO auth_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, $3) RETURNING id")
+            .bind(user_id)
+            .bind(&new.hash)
+            .bind(expires_at)
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(((id, new.secret), expires_at))
+}

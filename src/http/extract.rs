@@ -1,0 +1,196 @@
+//! Extractors shared by the handlers: the JSON body, and who the client is.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use ipnet::IpNet;
+use serde::de::DeserializeOwned;
+
+use crate::app::AppState;
+use crate::error::{Error, FieldError};
+
+/// A JSON request body, read and parsed, or why it could not be. It never rejects the
+/// request itself, so a handler can record a malformed request in the audit trail
+/// before it answers: `let body = input.0?`.
+///
+/// Malformed JSON is 400; JSON of the wrong shape is 422 naming the field (its path,
+/// such as `tags[2]`); a body that does not say it is JSON is 415.
+pub struct Input<T>(pub Result<T, Error>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Error> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(is_json);
+        // Errors reading the body (too large, a dropped connection) do reject.
+        let bytes =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|rejection| match rejection.status() {
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+                    _ => Error::BadRequest(rejection.body_text()),
+                })?;
+        if !is_json {
+            return Ok(Input(Err(Error::UnsupportedMediaType(
+                "Send the body as JSON with Content-Type: application/json.".to_owned(),
+            ))));
+        }
+        Ok(Input(parse(&bytes)))
+    }
+}
+
+/// `application/json` or `application/<something>+json`, with any parameters.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => Error::Validation(vec![FieldError {
+                field: if path == "." { "body".to_owned() } else { path },
+                message: data_error_message(&inner),
+            }]),
+            _ => Error::BadRequest(format!("The body is not valid JSON: {inner}.")),
+        }
+    })
+}
+
+/// serde's message without its " at line L column C" suffix.
+fn data_error_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(end) => text[..end].to_owned(),
+        None => text,
+    }
+}
+
+/// Who sent the request: the client's address (through trusted proxies only) and its
+/// user agent, for sign-in throttling and the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Client
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|value| value.to_str().ok());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(|agent| agent.chars().take(500).collect());
+        Ok(Client {
+            ip: client_ip(peer, forwarded, &state.auth.trusted_proxies),
+            user_agent,
+        })
+    }
+}
+
+/// The client's address: the peer's, unless the peer is a trusted proxy; then the
+/// nearest address in X-Forwarded-For that is not a trusted proxy (read from the right,
+/// since a client can write anything on the left).
+fn client_ip(peer: Option<IpAddr>, forwarded: Option<&str>, trusted: &[IpNet]) -> Option<IpAddr> {
+    let peer = peer?;
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let mut client = peer;
+    for hop in forwarded.unwrap_or_default().rsplit(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    Some(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("an address")
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().expect("a network")];
+        let xff = Some("6.6.6.6, 203.0.113.9, 10.0.0.2");
+        // From an untrusted peer the header is ignored.
+        assert_eq!(
+            client_ip(Some(ip("198.51.100.1")), xff, &trusted),
+            Some(ip("198.51.100.1"))
+        );
+        // Through trusted proxies, the first untrusted hop from the right is the client;
+        // what it claims further left (6.6.6.6) is not believed.
+        assert_eq!(
+            client_ip(Some(ip("10.0.0.1")), xff, &trusted),
+            Some(ip("203.0.113.9"))
+        );
+        // No trusted proxies configured: the peer.
+        assert_eq!(
+            client_ip(Some(ip("10.0.0.1")), xff, &[]),
+            Some(ip("10.0.0.1"))
+        );
+        // Garbage in the header stops the walk at the last good hop.
+        assert_eq!(
+            client_ip(Some(ip("10.0.0.1")), Some("nonsense"), &trusted),
+            Some(ip("10.0.0.1"))
+        );
+    }
+
+    #[test]
+    fn bodies_of_the_wrong_shape_name_the_field() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Body {
+            tags: Vec<String>,
+        }
+        match parse::<Body>(br#"{"tags": ["a", 3]}"#) {
+            Err(Error::Validation(errors)) => assert_eq!(errors[0].field, "tags[1]"),
+            other => panic!("a validation error, not {other:?}"),
+        }
+        assert!(matches!(
+            parse::<Body>(b"{\"tags\": ["),
+            Err(Error::BadRequest(_))
+        ));
+    }
+}
