@@ -29,11 +29,7 @@ pub struct App {
 
 impl AppState {
     pub fn new(db: PgPool, privileged: PgPool, auth: AuthConfig) -> Self {
-        AppState(Arc::new(App {
-            db,
-            privileged,
-            auth,
-        }))
+        AppState(Arc::new(App { db, privileged, auth }))
     }
 }
 
@@ -47,11 +43,7 @@ impl Deref for AppState {
 
 /// `studyhall serve`: runs until SIGINT or SIGTERM, then stops accepting connections,
 /// lets requests in flight finish, closes the pool and stops the embedded cluster.
-pub async fn serve(
-    database: &DatabaseConfig,
-    auth: &AuthConfig,
-    config: &ServeConfig,
-) -> Result<()> {
+pub async fn serve(database: &DatabaseConfig, auth: &AuthConfig, config: &ServeConfig) -> Result<()> {
     let db = Database::open(database).await?;
     let result = serve_on(&db, database, auth, config).await;
     // The database is closed whatever happened, so no PostgreSQL outlives studyhall.
@@ -59,29 +51,18 @@ pub async fn serve(
     result.and(closed)
 }
 
-async fn serve_on(
-    db: &Database,
-    database: &DatabaseConfig,
-    auth: &AuthConfig,
-    config: &ServeConfig,
-) -> Result<()> {
+async fn serve_on(db: &Database, database: &DatabaseConfig, auth: &AuthConfig, config: &ServeConfig) -> Result<()> {
     if db.cluster().is_some() || config.auto_migrate {
         let applied = migrate::up(&db.pool).await?;
         if !applied.is_empty() {
             tracing::info!(?applied, "applied migrations");
         }
     }
-    let listener = TcpListener::bind(config.http.bind)
-        .await
-        .map_err(Error::io(format!("binding {}", config.http.bind)))?;
+    let listener =
+        TcpListener::bind(config.http.bind).await.map_err(Error::io(format!("binding {}", config.http.bind)))?;
     let requests = db.connect_requests(database).await?;
     let state = AppState::new(requests.clone(), db.pool.clone(), auth.clone());
-    let result = run(
-        listener,
-        http::router(state, &config.http),
-        shutdown_signal(),
-    )
-    .await;
+    let result = run(listener, http::router(state, &config.http), shutdown_signal()).await;
     requests.close().await;
     result
 }
@@ -92,18 +73,13 @@ pub async fn run(
     router: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let address = listener
-        .local_addr()
-        .map_err(Error::io("reading the bound address"))?;
+    let address = listener.local_addr().map_err(Error::io("reading the bound address"))?;
     tracing::info!(%address, "listening");
     // Peer addresses reach the handlers (the client address of sign-in throttling and audit rows).
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(Error::io("serving HTTP"))?;
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(Error::io("serving HTTP"))?;
     tracing::info!("HTTP server stopped");
     Ok(())
 }

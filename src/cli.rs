@@ -10,11 +10,7 @@ use crate::db::migrate::{self, Down, MigrationState};
 use crate::error::Result;
 
 #[derive(Parser)]
-#[command(
-    name = "studyhall",
-    version,
-    about = "A self-hostable learning platform on PostgreSQL"
-)]
+#[command(name = "studyhall", version, about = "A self-hostable learning platform on PostgreSQL")]
 pub struct Cli {
     #[command(flatten)]
     pub log: LogConfig,
@@ -91,11 +87,7 @@ async fn run_migrate(db: &Database, action: MigrateAction) -> Result<()> {
         MigrateAction::Down { steps, all } => {
             let how_far = if all { Down::All } else { Down::Steps(steps) };
             let reverted = migrate::down(&db.pool, how_far).await?;
-            println!(
-                "reverted {} migration(s){}",
-                reverted.len(),
-                list(&reverted)
-            );
+            println!("reverted {} migration(s){}", reverted.len(), list(&reverted));
         }
         MigrateAction::Status => {
             for migration in migrate::status(&db.pool).await? {
@@ -107,10 +99,7 @@ async fn run_migrate(db: &Database, action: MigrateAction) -> Result<()> {
                     }
                     MigrationState::Failed => "FAILED: needs repair".to_owned(),
                 };
-                println!(
-                    "{:04}  {:<28}  {state}",
-                    migration.version, migration.description
-                );
+                println!("{:04}  {:<28}  {state}", migration.version, migration.description);
             }
         }
     }
@@ -136,28 +125,15 @@ mod tests {
         assert_eq!(pool.max_connections, 20);
         assert_eq!(pool.idle_timeout_secs, 300);
         assert_eq!(pool.max_lifetime_secs, 3600);
-        let Command::Serve(serve) = cli.command else {
-            panic!("serve")
-        };
+        let Command::Serve(serve) = cli.command else { panic!("serve") };
         assert_eq!(serve.http.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(cli.database.data_dir.to_str(), Some("studyhall-data"));
     }
 
     #[test]
     fn down_takes_steps_or_all_but_not_both() {
-        assert!(
-            Cli::try_parse_from(["studyhall", "migrate", "down", "--steps", "2", "--all"]).is_err()
-        );
-        let cli =
-            Cli::try_parse_from(["studyhall", "migrate", "down", "--steps", "2"]).expect("parse");
-        assert!(matches!(
-            cli.command,
-            Command::Migrate {
-                action: MigrateAction::Down {
-                    steps: 2,
-                    all: false
-                }
-            }
-        ));
+        assert!(Cli::try_parse_from(["studyhall", "migrate", "down", "--steps", "2", "--all"]).is_err());
+        let cli = Cli::try_parse_from(["studyhall", "migrate", "down", "--steps", "2"]).expect("parse");
+        assert!(matches!(cli.command, Command::Migrate { action: MigrateAction::Down { steps: 2, all: false } }));
     }
 }

@@ -21,21 +21,11 @@ pub struct DatabaseConfig {
     /// A login for request handling that owns nothing and cannot bypass row-level
     /// security (a member of `studyhall_app`). Unset: requests run as `studyhall_app`
     /// over DATABASE_URL's (or the embedded cluster's) connection.
-    #[arg(
-        long,
-        env = "STUDYHALL_APP_DATABASE_URL",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "STUDYHALL_APP_DATABASE_URL", hide_env_values = true, global = true)]
     pub app_database_url: Option<String>,
 
     /// Directory of the embedded cluster, created on first run.
-    #[arg(
-        long,
-        env = "STUDYHALL_DATA",
-        default_value = "studyhall-data",
-        global = true
-    )]
+    #[arg(long, env = "STUDYHALL_DATA", default_value = "studyhall-data", global = true)]
     pub data_dir: PathBuf,
 
     /// Directory holding the PostgreSQL server binaries (initdb, postgres). Unset: PATH,
@@ -51,48 +41,23 @@ pub struct DatabaseConfig {
 #[derive(Args, Clone)]
 pub struct PoolConfig {
     /// Most connections one studyhall process holds.
-    #[arg(
-        long = "db-max-connections",
-        env = "STUDYHALL_DB_MAX_CONNECTIONS",
-        default_value_t = 20,
-        global = true
-    )]
+    #[arg(long = "db-max-connections", env = "STUDYHALL_DB_MAX_CONNECTIONS", default_value_t = 20, global = true)]
     pub max_connections: u32,
 
     /// Connections kept open even when idle.
-    #[arg(
-        long = "db-min-connections",
-        env = "STUDYHALL_DB_MIN_CONNECTIONS",
-        default_value_t = 0,
-        global = true
-    )]
+    #[arg(long = "db-min-connections", env = "STUDYHALL_DB_MIN_CONNECTIONS", default_value_t = 0, global = true)]
     pub min_connections: u32,
 
     /// Seconds an idle connection is kept before it is closed.
-    #[arg(
-        long = "db-idle-timeout",
-        env = "STUDYHALL_DB_IDLE_TIMEOUT_SECS",
-        default_value_t = 300,
-        global = true
-    )]
+    #[arg(long = "db-idle-timeout", env = "STUDYHALL_DB_IDLE_TIMEOUT_SECS", default_value_t = 300, global = true)]
     pub idle_timeout_secs: u64,
 
     /// Seconds after which a connection is closed and replaced, however busy.
-    #[arg(
-        long = "db-max-lifetime",
-        env = "STUDYHALL_DB_MAX_LIFETIME_SECS",
-        default_value_t = 3600,
-        global = true
-    )]
+    #[arg(long = "db-max-lifetime", env = "STUDYHALL_DB_MAX_LIFETIME_SECS", default_value_t = 3600, global = true)]
     pub max_lifetime_secs: u64,
 
     /// Seconds a request waits for a free connection before it is answered 503.
-    #[arg(
-        long = "db-acquire-timeout",
-        env = "STUDYHALL_DB_ACQUIRE_TIMEOUT_SECS",
-        default_value_t = 5,
-        global = true
-    )]
+    #[arg(long = "db-acquire-timeout", env = "STUDYHALL_DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5, global = true)]
     pub acquire_timeout_secs: u64,
 }
 
@@ -189,13 +154,7 @@ pub enum LogFormat {
 #[derive(Args, Clone)]
 pub struct LogConfig {
     /// Log format.
-    #[arg(
-        long,
-        env = "STUDYHALL_LOG_FORMAT",
-        value_enum,
-        default_value = "text",
-        global = true
-    )]
+    #[arg(long, env = "STUDYHALL_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
 
     /// Which events to log, as a tracing filter (e.g. `info`, `studyhall=debug`).

@@ -93,10 +93,7 @@ impl Error {
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Unavailable(_)
             | Error::Database(
-                sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::Io(_)
-                | sqlx::Error::Tls(_),
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_),
             ) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Database(_)
             | Error::Migrate(_)
@@ -153,13 +150,9 @@ impl IntoResponse for Problem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).expect("a problem always serializes");
         let mut response = (status, body).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }
@@ -171,25 +164,18 @@ impl Error {
     /// only). Audit rows record this too.
     pub fn client_message(&self) -> Option<String> {
         match self {
-            Error::BadRequest(message)
-            | Error::Unavailable(message)
-            | Error::UnsupportedMediaType(message) => Some(message.clone()),
-            Error::Validation(errors) => Some(format!(
-                "Invalid {}.",
-                errors
-                    .iter()
-                    .map(|e| e.field.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+            Error::BadRequest(message) | Error::Unavailable(message) | Error::UnsupportedMediaType(message) => {
+                Some(message.clone())
+            }
+            Error::Validation(errors) => {
+                Some(format!("Invalid {}.", errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ")))
+            }
             Error::Conflict(error) => Some(format!("{}: {}", error.field, error.message)),
             Error::Unauthorized(message) => Some((*message).to_owned()),
-            Error::TooManyRequests { retry_after_secs } => Some(format!(
-                "Too many attempts; try again in {retry_after_secs} seconds."
-            )),
-            Error::PayloadTooLarge => {
-                Some("The request body is larger than this server accepts.".to_owned())
+            Error::TooManyRequests { retry_after_secs } => {
+                Some(format!("Too many attempts; try again in {retry_after_secs} seconds."))
             }
+            Error::PayloadTooLarge => Some("The request body is larger than this server accepts.".to_owned()),
             Error::NotFound => None,
             _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => {
                 Some("The database is unavailable; try again shortly.".to_owned())
@@ -219,14 +205,10 @@ impl IntoResponse for Error {
         }
         let mut response = problem.into_response();
         if let Some(secs) = retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

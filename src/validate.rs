@@ -11,10 +11,7 @@ impl Validator {
     /// Records `message` for `field` unless `ok`.
     pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) -> &mut Self {
         if !ok {
-            self.errors.push(FieldError {
-                field: field.to_owned(),
-                message: message.into(),
-            });
+            self.errors.push(FieldError { field: field.to_owned(), message: message.into() });
         }
         self
     }
@@ -28,10 +25,6 @@ impl Validator {
 
     /// Ok, or 422 with every recorded field error.
     pub fn finish(&mut self) -> Result<()> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Validation(std::mem::take(&mut self.errors)))
-        }
+        if self.errors.is_empty() { Ok(()) } else { Err(Error::Validation(std::mem::take(&mut self.errors))) }
     }
 }

@@ -42,23 +42,14 @@ pub enum UserAction {
 pub async fn run(pool: &PgPool, auth: &AuthConfig, action: UserAction) -> Result<()> {
     let client = Client::default();
     match action {
-        UserAction::Create {
-            email,
-            username,
-            password_stdin,
-            admin,
-        } => {
+        UserAction::Create { email, username, password_stdin, admin } => {
             let (password, generated) = if password_stdin {
                 let mut line = String::new();
-                std::io::stdin()
-                    .lock()
-                    .read_line(&mut line)
-                    .map_err(Error::io("reading the password"))?;
+                std::io::stdin().lock().read_line(&mut line).map_err(Error::io("reading the password"))?;
                 (line.trim_end_matches(['\r', '\n']).to_owned(), false)
             } else {
                 let mut bytes = [0u8; 18];
-                getrandom::fill(&mut bytes)
-                    .map_err(|err| Error::Internal(format!("no randomness: {err}")))?;
+                getrandom::fill(&mut bytes).map_err(|err| Error::Internal(format!("no randomness: {err}")))?;
                 (URL_SAFE_NO_PAD.encode(bytes), true)
             };
             let mut v = validate::Validator::default();
@@ -82,8 +73,7 @@ pub async fn run(pool: &PgPool, auth: &AuthConfig, action: UserAction) -> Result
                 .await
                 .map_err(conflict)?;
                 audit.user(id).entity(id);
-                let new =
-                    json!({"email": email, "username": username, "is_admin": admin, "via": "cli"});
+                let new = json!({"email": email, "username": username, "is_admin": admin, "via": "cli"});
                 audit.commit(tx, None, Some(new)).await?;
                 Ok(id)
             };
@@ -95,29 +85,14 @@ pub async fn run(pool: &PgPool, auth: &AuthConfig, action: UserAction) -> Result
         }
         UserAction::Promote { login } => {
             let promote = "UPDATE users SET is_admin = true WHERE id = $1";
-            let id = change(
-                pool,
-                &client,
-                &login,
-                "user.promote",
-                ("is_admin", true),
-                promote,
-            )
-            .await?;
+            let id = change(pool, &client, &login, "user.promote", ("is_admin", true), promote).await?;
             println!("user {id} is now an administrator");
         }
         UserAction::Deactivate { login } => {
-            let deactivate = "WITH _ AS (UPDATE auth_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)
+            let deactivate =
+                "WITH _ AS (UPDATE auth_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)
                               UPDATE users SET is_active = false WHERE id = $1";
-            let id = change(
-                pool,
-                &client,
-                &login,
-                "user.deactivate",
-                ("is_active", false),
-                deactivate,
-            )
-            .await?;
+            let id = change(pool, &client, &login, "user.deactivate", ("is_active", false), deactivate).await?;
             println!("user {id} is deactivated");
         }
     }
@@ -148,13 +123,7 @@ async fn change(
         .ok_or_else(|| Error::Config(format!("no account has the email or username {login:?}")))?;
         audit.user(id).entity(id);
         sqlx::query(statement).bind(id).execute(&mut *tx).await?;
-        audit
-            .commit(
-                tx,
-                Some(json!({flag: old})),
-                Some(json!({flag: value, "via": "cli"})),
-            )
-            .await?;
+        audit.commit(tx, Some(json!({flag: old})), Some(json!({flag: value, "via": "cli"}))).await?;
         Ok(id)
     };
     audit.finish(result.await).await

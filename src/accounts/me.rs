@@ -47,9 +47,7 @@ pub struct UpdateMe {
 }
 
 /// Tells a field sent as `null` (Some(None)) from one left out (None).
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
@@ -63,29 +61,15 @@ pub async fn update_me(
     Input(body): Input<UpdateMe>,
 ) -> Result<Json<User>> {
     let audit = Audit::new(&state.db, &client, "user.update", "user");
-    audit
-        .user(auth.user_id)
-        .entity(auth.user_id)
-        .session(auth.token_id);
+    audit.user(auth.user_id).entity(auth.user_id).session(auth.token_id);
     let result = async {
         let body = body?;
         let mut v = validate::Validator::default();
-        for (field, value) in [
-            ("first_name", &body.first_name),
-            ("last_name", &body.last_name),
-        ] {
+        for (field, value) in [("first_name", &body.first_name), ("last_name", &body.last_name)] {
             validate::name(&mut v, field, value.clone().flatten().as_deref());
         }
-        validate::picture_url(
-            &mut v,
-            "profile_picture_url",
-            body.profile_picture_url.clone().flatten().as_deref(),
-        );
-        validate::preferences(
-            &mut v,
-            "preferences",
-            body.preferences.clone().flatten().as_ref(),
-        );
+        validate::picture_url(&mut v, "profile_picture_url", body.profile_picture_url.clone().flatten().as_deref());
+        validate::preferences(&mut v, "preferences", body.preferences.clone().flatten().as_ref());
         v.check(
             body.new_password.is_none() || body.current_password.is_some(),
             "current_password",
@@ -96,22 +80,16 @@ pub async fn update_me(
         let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
         let (before, hash): (User, String) = {
             let user = fetch_user(&mut tx, auth.user_id).await?;
-            let hash =
-                sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE")
-                    .bind(auth.user_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let hash = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE")
+                .bind(auth.user_id)
+                .fetch_one(&mut *tx)
+                .await?;
             (user, hash)
         };
         let new_hash = match (&body.current_password, &body.new_password) {
             (Some(current), Some(new)) => {
                 let mut v = validate::Validator::default();
-                validate::new_password(
-                    &mut v,
-                    "new_password",
-                    new,
-                    &[&before.email, &before.username],
-                );
+                validate::new_password(&mut v, "new_password", new, &[&before.email, &before.username]);
                 v.finish()?;
                 if !password::verify(current.clone(), Some(hash), state.auth.bcrypt_cost).await? {
                     return Err(Error::Validation(vec![FieldError {
@@ -155,9 +133,7 @@ pub async fn update_me(
             old.insert("password".to_owned(), json!(REDACTED));
             new.insert("password".to_owned(), json!(REDACTED));
         }
-        audit
-            .commit(tx, Some(Value::Object(old)), Some(Value::Object(new)))
-            .await?;
+        audit.commit(tx, Some(Value::Object(old)), Some(Value::Object(new))).await?;
         Ok(Json(after))
     };
     audit.finish(result.await).await
@@ -179,12 +155,10 @@ fn changed_fields(before: &User, after: &User) -> (Map<String, Value>, Map<Strin
 }
 
 async fn revoke_all_tokens(conn: &mut sqlx::PgConnection, user_id: uuid::Uuid) -> Result<()> {
-    sqlx::query(
-        "UPDATE auth_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
-    )
-    .bind(user_id)
-    .execute(conn)
-    .await?;
+    sqlx::query("UPDATE auth_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -194,16 +168,9 @@ async fn revoke_all_tokens(conn: &mut sqlx::PgConnection, user_id: uuid::Uuid) -
 /// retention policy.
 #[utoipa::path(delete, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 204, description = "Deleted"), (status = 401, body = Problem)))]
-pub async fn delete_me(
-    State(state): State<AppState>,
-    client: Client,
-    auth: AuthUser,
-) -> Result<StatusCode> {
+pub async fn delete_me(State(state): State<AppState>, client: Client, auth: AuthUser) -> Result<StatusCode> {
     let audit = Audit::new(&state.db, &client, "user.delete", "user");
-    audit
-        .user(auth.user_id)
-        .entity(auth.user_id)
-        .session(auth.token_id);
+    audit.user(auth.user_id).entity(auth.user_id).session(auth.token_id);
     let result = async {
         let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
         let before = fetch_user(&mut tx, auth.user_id).await?;
@@ -222,13 +189,7 @@ pub async fn delete_me(
         revoke_all_tokens(&mut tx, auth.user_id).await?;
         let old = json!({"email": before.email, "username": before.username, "first_name": before.first_name,
                          "last_name": before.last_name, "profile_picture_url": before.profile_picture_url});
-        audit
-            .commit(
-                tx,
-                Some(old),
-                Some(json!({"deleted": true, "anonymised": true})),
-            )
-            .await?;
+        audit.commit(tx, Some(old), Some(json!({"deleted": true, "anonymised": true}))).await?;
         Ok(StatusCode::NO_CONTENT)
     };
     audit.finish(result.await).await
@@ -238,16 +199,9 @@ pub async fn delete_me(
 /// as the password hash and token hashes, left out).
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, description = "Every row about the caller", body = Object), (status = 401, body = Problem)))]
-pub async fn export(
-    State(state): State<AppState>,
-    client: Client,
-    auth: AuthUser,
-) -> Result<Json<Value>> {
+pub async fn export(State(state): State<AppState>, client: Client, auth: AuthUser) -> Result<Json<Value>> {
     let audit = Audit::new(&state.db, &client, "user.export", "user");
-    audit
-        .user(auth.user_id)
-        .entity(auth.user_id)
-        .session(auth.token_id);
+    audit.user(auth.user_id).entity(auth.user_id).session(auth.token_id);
     let result = async {
         let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
         // One round trip; each table filtered by owner explicitly, and by row-level

@@ -60,15 +60,11 @@ use user_columns;
 
 /// Reads the account `user_id` (the caller's, under row-level security).
 async fn fetch_user(conn: &mut PgConnection, user_id: Uuid) -> Result<User> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        user_columns!(),
-        " FROM users WHERE id = $1 AND deleted_at IS NULL"
-    ))
-    .bind(user_id)
-    .fetch_optional(conn)
-    .await?
-    .ok_or(Error::NotFound)
+    sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1 AND deleted_at IS NULL"))
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 /// Turns a violation of the case-insensitive unique indexes into 409 naming the field.
@@ -78,8 +74,5 @@ fn conflict(error: sqlx::Error) -> Error {
         Some("users_username_lower_key" | "users_username_key") => "username",
         _ => return error.into(),
     };
-    Error::Conflict(FieldError {
-        field: field.to_owned(),
-        message: "is already registered".to_owned(),
-    })
+    Error::Conflict(FieldError { field: field.to_owned(), message: "is already registered".to_owned() })
 }

@@ -37,10 +37,8 @@ pub fn policy_violation(password: &str, user_inputs: &[&str]) -> Option<String> 
         return Some(format!("must be at most {MAX_CHARS} characters"));
     }
     // zxcvbn matches whole words, so offer the email's local part on its own too.
-    let inputs: Vec<&str> = user_inputs
-        .iter()
-        .flat_map(|input| std::iter::once(*input).chain(input.split('@')))
-        .collect();
+    let inputs: Vec<&str> =
+        user_inputs.iter().flat_map(|input| std::iter::once(*input).chain(input.split('@'))).collect();
     if (zxcvbn::zxcvbn(password, &inputs).score() as u8) < 2 {
         return Some("is too common or too easy to guess; try a longer phrase".to_owned());
     }
@@ -48,10 +46,7 @@ pub fn policy_violation(password: &str, user_inputs: &[&str]) -> Option<String> 
 }
 
 fn bcrypt_input(password: &str) -> String {
-    let digest = Sha256::new()
-        .chain_update(DOMAIN)
-        .chain_update(password.as_bytes())
-        .finalize();
+    let digest = Sha256::new().chain_update(DOMAIN).chain_update(password.as_bytes()).finalize();
     STANDARD.encode(digest)
 }
 
@@ -85,9 +80,7 @@ fn dummy_hash(cost: u32) -> bcrypt::BcryptResult<&'static str> {
     Ok(DUMMY.get_or_init(|| hash))
 }
 
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> bcrypt::BcryptResult<T> + Send + 'static,
-) -> Result<T> {
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> bcrypt::BcryptResult<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|err| Error::Internal(format!("password hashing panicked: {err}")))?
@@ -102,53 +95,26 @@ mod tests {
     async fn every_byte_of_a_long_password_counts() {
         let long = "ä".repeat(100); // 200 bytes of UTF-8, far past bcrypt's 72
         let stored = hash(long.clone(), 4).await.expect("hash");
-        assert!(
-            stored.starts_with("$2b$04$"),
-            "a standard bcrypt hash: {stored}"
-        );
-        assert!(
-            verify(long.clone(), Some(stored.clone()), 4)
-                .await
-                .expect("verify")
-        );
+        assert!(stored.starts_with("$2b$04$"), "a standard bcrypt hash: {stored}");
+        assert!(verify(long.clone(), Some(stored.clone()), 4).await.expect("verify"));
         let last_char_differs = format!("{}ö", "ä".repeat(99));
-        assert!(
-            !verify(last_char_differs, Some(stored), 4)
-                .await
-                .expect("verify")
-        );
+        assert!(!verify(last_char_differs, Some(stored), 4).await.expect("verify"));
     }
 
     #[tokio::test]
     async fn a_missing_account_never_verifies() {
-        assert!(
-            !verify("anything at all here".to_owned(), None, 4)
-                .await
-                .expect("verify")
-        );
+        assert!(!verify("anything at all here".to_owned(), None, 4).await.expect("verify"));
     }
 
     #[test]
     fn the_policy_counts_characters_and_refuses_common_passwords() {
         assert!(policy_violation("short", &[]).is_some());
         assert!(policy_violation(&"x".repeat(129), &[]).is_some());
-        for common in [
-            "password1234",
-            "123456789012",
-            "qwertyuiopasdf",
-            "aaaaaaaaaaaa",
-        ] {
-            assert!(
-                policy_violation(common, &[]).is_some(),
-                "{common} is refused"
-            );
+        for common in ["password1234", "123456789012", "qwertyuiopasdf", "aaaaaaaaaaaa"] {
+            assert!(policy_violation(common, &[]).is_some(), "{common} is refused");
         }
         assert!(policy_violation("ada.lovelace1815", &["ada.lovelace1815@example.org"]).is_some());
         assert_eq!(policy_violation("glacier violet lamp orbit", &[]), None);
-        assert_eq!(
-            policy_violation("ÿüéñ-ſtraße-ωμέγα", &[]),
-            None,
-            "any characters count"
-        );
+        assert_eq!(policy_violation("ÿüéñ-ſtraße-ωμέγα", &[]), None, "any characters count");
     }
 }

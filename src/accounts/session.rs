@@ -33,29 +33,18 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         const MISSING: &str = "Sign in and send the token as Authorization: Bearer <token>.";
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or(Error::Unauthorized(MISSING))?;
-        let secret = header
-            .to_str()
-            .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or(Error::Unauthorized(MISSING))?;
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or(Error::Unauthorized(MISSING))?;
+        let secret =
+            header.to_str().ok().and_then(|value| value.strip_prefix("Bearer ")).ok_or(Error::Unauthorized(MISSING))?;
         let found: Option<(Uuid, Uuid, bool)> =
             sqlx::query_as("SELECT token_id, user_id, is_admin FROM studyhall_token_user($1)")
                 .bind(token::hash(secret.trim()))
                 .fetch_optional(&state.db)
                 .await?;
-        let (token_id, user_id, is_admin) = found.ok_or(Error::Unauthorized(
-            "The token is invalid, expired or revoked; sign in again.",
-        ))?;
+        let (token_id, user_id, is_admin) =
+            found.ok_or(Error::Unauthorized("The token is invalid, expired or revoked; sign in again."))?;
         tracing::Span::current().record("user_id", tracing::field::display(user_id));
-        Ok(AuthUser {
-            user_id,
-            token_id,
-            is_admin,
-        })
+        Ok(AuthUser { user_id, token_id, is_admin })
     }
 }
 
@@ -131,16 +120,10 @@ pub async fn register(
         audit.user(user_id).entity(user_id);
         let (token, expires_at) = issue_token(&mut tx, &state, user_id).await?;
         audit.session(token.0);
-        let new = json!({"email": email, "username": username, "first_name": body.first_name, "last_name": body.last_name});
+        let new =
+            json!({"email": email, "username": username, "first_name": body.first_name, "last_name": body.last_name});
         audit.commit(tx, None, Some(new)).await?;
-        Ok((
-            StatusCode::CREATED,
-            Json(SessionResponse {
-                token: token.1,
-                expires_at,
-                user,
-            }),
-        ))
+        Ok((StatusCode::CREATED, Json(SessionResponse { token: token.1, expires_at, user })))
     };
     audit.finish(result.await).await
 }
@@ -161,12 +144,11 @@ pub async fn login(
     let result = async {
         let body = body?;
         let mut conn = state.db.acquire().await?;
-        let account: Option<(Uuid, String, bool, bool)> = sqlx::query_as(
-            "SELECT user_id, password_hash, is_active, is_deleted FROM studyhall_login_account($1)",
-        )
-        .bind(body.login.trim())
-        .fetch_optional(&mut *conn)
-        .await?;
+        let account: Option<(Uuid, String, bool, bool)> =
+            sqlx::query_as("SELECT user_id, password_hash, is_active, is_deleted FROM studyhall_login_account($1)")
+                .bind(body.login.trim())
+                .fetch_optional(&mut *conn)
+                .await?;
         if let Some((id, ..)) = &account {
             audit.user(*id).entity(*id);
         }
@@ -186,23 +168,15 @@ pub async fn login(
 
         let mut tx = tenant::begin_as(&state.db, Some(user_id)).await?;
         throttle::clear(&mut tx, &keys).await?;
-        let user: User = sqlx::query_as(concat!(
-            "UPDATE users SET last_login_at = now() WHERE id = $1 RETURNING ",
-            user_columns!()
-        ))
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let user: User =
+            sqlx::query_as(concat!("UPDATE users SET last_login_at = now() WHERE id = $1 RETURNING ", user_columns!()))
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
         let (token, expires_at) = issue_token(&mut tx, &state, user_id).await?;
         audit.session(token.0);
-        audit
-            .commit(tx, None, Some(json!({"token_id": token.0})))
-            .await?;
-        Ok(Json(SessionResponse {
-            token: token.1,
-            expires_at,
-            user,
-        }))
+        audit.commit(tx, None, Some(json!({"token_id": token.0}))).await?;
+        Ok(Json(SessionResponse { token: token.1, expires_at, user }))
     };
     audit.finish(result.await).await
 }
@@ -210,16 +184,9 @@ pub async fn login(
 /// Revokes the token this request was made with.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", security(("bearer" = [])),
     responses((status = 204, description = "Signed out"), (status = 401, description = "Not signed in", body = Problem)))]
-pub async fn logout(
-    State(state): State<AppState>,
-    client: Client,
-    auth: AuthUser,
-) -> Result<StatusCode> {
+pub async fn logout(State(state): State<AppState>, client: Client, auth: AuthUser) -> Result<StatusCode> {
     let audit = Audit::new(&state.db, &client, "auth.logout", "auth_token");
-    audit
-        .user(auth.user_id)
-        .entity(auth.token_id)
-        .session(auth.token_id);
+    audit.user(auth.user_id).entity(auth.token_id).session(auth.token_id);
     let result = async {
         let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
         sqlx::query("UPDATE auth_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
@@ -227,9 +194,7 @@ pub async fn logout(
             .bind(auth.user_id)
             .execute(&mut *tx)
             .await?;
-        audit
-            .commit(tx, None, Some(json!({"revoked": true})))
-            .await?;
+        audit.commit(tx, None, Some(json!({"revoked": true}))).await?;
         Ok(StatusCode::NO_CONTENT)
     };
     audit.finish(result.await).await
@@ -243,12 +208,13 @@ async fn issue_token(
 ) -> Result<((Uuid, String), DateTime<Utc>)> {
     let new = token::generate()?;
     let expires_at = Utc::now() + state.auth.token_ttl();
-    let id: Uuid =
-        sqlx::query_scalar("INSERT INTO auth_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, $3) RETURNING id")
-            .bind(user_id)
-            .bind(&new.hash)
-            .bind(expires_at)
-            .fetch_one(&mut **tx)
-            .await?;
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO auth_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(&new.hash)
+    .bind(expires_at)
+    .fetch_one(&mut **tx)
+    .await?;
     Ok(((id, new.secret), expires_at))
 }

@@ -41,9 +41,7 @@ impl Keys {
     }
 
     fn all(&self) -> Vec<&str> {
-        std::iter::once(self.account.as_str())
-            .chain(self.address.as_deref())
-            .collect()
+        std::iter::once(self.account.as_str()).chain(self.address.as_deref()).collect()
     }
 }
 
@@ -57,9 +55,7 @@ pub async fn check(conn: &mut PgConnection, keys: &Keys) -> Result<()> {
     .fetch_one(conn)
     .await?;
     match remaining {
-        Some(secs) => Err(Error::TooManyRequests {
-            retry_after_secs: secs.ceil().max(1.0) as u64,
-        }),
+        Some(secs) => Err(Error::TooManyRequests { retry_after_secs: secs.ceil().max(1.0) as u64 }),
         None => Ok(()),
     }
 }
@@ -99,9 +95,6 @@ pub async fn record_failure(conn: &mut PgConnection, keys: &Keys) -> Result<()> 
 
 /// A successful sign-in: the account's failures are forgiven (the address's are not).
 pub async fn clear(conn: &mut PgConnection, keys: &Keys) -> Result<()> {
-    sqlx::query("DELETE FROM auth_throttle WHERE key = $1")
-        .bind(&keys.account)
-        .execute(conn)
-        .await?;
+    sqlx::query("DELETE FROM auth_throttle WHERE key = $1").bind(&keys.account).execute(conn).await?;
     Ok(())
 }

@@ -10,33 +10,15 @@ pub const MAX_PICTURE_URL: usize = 500;
 pub const MAX_PREFERENCES_BYTES: usize = 16 * 1024;
 
 pub fn email(v: &mut Validator, field: &str, email: &str) {
-    v.check(
-        email.chars().count() <= MAX_EMAIL,
-        field,
-        format!("must be at most {MAX_EMAIL} characters"),
-    );
-    v.check(
-        email_address::EmailAddress::is_valid(email),
-        field,
-        "is not a valid email address",
-    );
+    v.check(email.chars().count() <= MAX_EMAIL, field, format!("must be at most {MAX_EMAIL} characters"));
+    v.check(email_address::EmailAddress::is_valid(email), field, "is not a valid email address");
 }
 
 /// 3 to 50 ASCII letters, digits, `_`, `.` or `-` (ASCII only: no look-alike letters).
 pub fn username(v: &mut Validator, field: &str, username: &str) {
-    let valid_chars = username
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    v.check(
-        (3..=50).contains(&username.len()),
-        field,
-        "must be 3 to 50 characters",
-    );
-    v.check(
-        valid_chars,
-        field,
-        "may contain only letters, digits, '_', '.' and '-'",
-    );
+    let valid_chars = username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    v.check((3..=50).contains(&username.len()), field, "must be 3 to 50 characters");
+    v.check(valid_chars, field, "may contain only letters, digits, '_', '.' and '-'");
 }
 
 pub fn new_password(v: &mut Validator, field: &str, new: &str, user_inputs: &[&str]) {
@@ -47,22 +29,13 @@ pub fn new_password(v: &mut Validator, field: &str, new: &str, user_inputs: &[&s
 
 pub fn name(v: &mut Validator, field: &str, name: Option<&str>) {
     let length = name.map_or(0, |n| n.chars().count());
-    v.check(
-        length <= MAX_NAME,
-        field,
-        format!("must be at most {MAX_NAME} characters"),
-    );
+    v.check(length <= MAX_NAME, field, format!("must be at most {MAX_NAME} characters"));
 }
 
 pub fn picture_url(v: &mut Validator, field: &str, picture: Option<&str>) {
     let Some(picture) = picture else { return };
-    v.check(
-        picture.len() <= MAX_PICTURE_URL,
-        field,
-        format!("must be at most {MAX_PICTURE_URL} characters"),
-    );
-    let web = url::Url::parse(picture)
-        .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host());
+    v.check(picture.len() <= MAX_PICTURE_URL, field, format!("must be at most {MAX_PICTURE_URL} characters"));
+    let web = url::Url::parse(picture).is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host());
     v.check(web, field, "must be an http or https URL");
 }
 

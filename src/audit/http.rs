@@ -19,9 +19,7 @@ use crate::http::extract::Client;
 use crate::http::page::{self, Cursor, Page};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(own_audit_logs))
-        .routes(routes!(admin_audit_logs))
+    OpenApiRouter::new().routes(routes!(own_audit_logs)).routes(routes!(admin_audit_logs))
 }
 
 /// One audit row.
@@ -44,10 +42,7 @@ pub struct AuditLog {
 }
 
 fn cursor_of(row: &AuditLog) -> Cursor {
-    Cursor {
-        at: row.created_at,
-        id: row.id,
-    }
+    Cursor { at: row.created_at, id: row.id }
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -43,35 +43,16 @@ struct Subject {
 impl<'a> Audit<'a> {
     /// `action` is `<entity>.<verb>` (`user.update`, `auth.login`); `entity_type` names
     /// the table's entity (`user`, `material`).
-    pub fn new(
-        db: &'a PgPool,
-        client: &'a Client,
-        action: &'static str,
-        entity_type: &'static str,
-    ) -> Self {
-        Audit {
-            db,
-            client,
-            action,
-            entity_type,
-            subject: Mutex::default(),
-        }
+    pub fn new(db: &'a PgPool, client: &'a Client, action: &'static str, entity_type: &'static str) -> Self {
+        Audit { db, client, action, entity_type, subject: Mutex::default() }
     }
 
     fn subject(&self) -> Subject {
-        *self
-            .subject
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self.subject.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn update(&self, change: impl FnOnce(&mut Subject)) -> &Self {
-        change(
-            &mut self
-                .subject
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        );
+        change(&mut self.subject.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
         self
     }
 
@@ -105,9 +86,7 @@ impl<'a> Audit<'a> {
     /// (whatever the request did was rolled back with its own transaction).
     pub async fn finish<T>(&self, result: Result<T>) -> Result<T> {
         if let Err(error) = &result {
-            let message = error
-                .client_message()
-                .unwrap_or_else(|| "internal error".to_owned());
+            let message = error.client_message().unwrap_or_else(|| "internal error".to_owned());
             let recorded = async {
                 let mut tx = tenant::begin_as(self.db, self.subject().user_id).await?;
                 self.insert(&mut tx, None, None, Some(message)).await?;
@@ -158,11 +137,7 @@ pub fn redact(value: Value) -> Value {
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(key, value)| {
-                    let value = if is_secret(&key) {
-                        Value::String(REDACTED.to_owned())
-                    } else {
-                        redact(value)
-                    };
+                    let value = if is_secret(&key) { Value::String(REDACTED.to_owned()) } else { redact(value) };
                     (key, value)
                 })
                 .collect::<Map<_, _>>(),
@@ -174,9 +149,7 @@ pub fn redact(value: Value) -> Value {
 
 fn is_secret(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    ["password", "hash", "token", "secret", "api_key", "apikey"]
-        .iter()
-        .any(|word| key.contains(word))
+    ["password", "hash", "token", "secret", "api_key", "apikey"].iter().any(|word| key.contains(word))
         && key != "token_id"
 }
 

@@ -57,8 +57,7 @@ impl PgBinaries {
     /// Finds `initdb` and `postgres`: in `explicit` if given; otherwise on PATH, then in
     /// the newest `/usr/lib/postgresql/*/bin` (where Debian installs them off PATH).
     pub fn locate(explicit: Option<&Path>) -> Result<Self> {
-        let has_server =
-            |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
+        let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
         let found = match explicit {
             Some(dir) => has_server(dir).then(|| dir.to_path_buf()),
             None => std::env::var_os("PATH")
@@ -102,19 +101,14 @@ impl PgBinaries {
         let output = Command::new(self.path("postgres"))
             .arg("--version")
             .output()
-            .map_err(Error::io(format!(
-                "running {} --version",
-                self.path("postgres").display()
-            )))?;
+            .map_err(Error::io(format!("running {} --version", self.path("postgres").display())))?;
         // "postgres (PostgreSQL) 15.19 (Debian 15.19-0+deb12u1)"
         let text = String::from_utf8_lossy(&output.stdout);
         text.split_whitespace()
             .nth(2)
             .and_then(|version| version.split('.').next())
             .and_then(|major| major.parse().ok())
-            .ok_or_else(|| {
-                Error::Embedded(format!("cannot read the PostgreSQL version from {text:?}"))
-            })
+            .ok_or_else(|| Error::Embedded(format!("cannot read the PostgreSQL version from {text:?}")))
     }
 }
 
@@ -172,9 +166,7 @@ impl EmbeddedCluster {
             .mode(0o700)
             .create(data_dir)
             .map_err(Error::io(format!("creating {}", data_dir.display())))?;
-        let data_dir = data_dir
-            .canonicalize()
-            .map_err(Error::io(format!("resolving {}", data_dir.display())))?;
+        let data_dir = data_dir.canonicalize().map_err(Error::io(format!("resolving {}", data_dir.display())))?;
         let pgdata = data_dir.join("pgdata");
         let socket_dir = data_dir.join("run");
         let socket_len = socket_dir.join(SOCKET_FILE).as_os_str().len();
@@ -188,20 +180,13 @@ impl EmbeddedCluster {
         fs::DirBuilder::new()
             .mode(0o700)
             .create(&socket_dir)
-            .or_else(|err| {
-                if socket_dir.is_dir() {
-                    Ok(())
-                } else {
-                    Err(err)
-                }
-            })
+            .or_else(|err| if socket_dir.is_dir() { Ok(()) } else { Err(err) })
             .map_err(Error::io(format!("creating {}", socket_dir.display())))?;
         if let Some(user) = &owner {
             ensure_reachable(&data_dir, user)?;
             for dir in [&data_dir, &socket_dir] {
-                chown(dir, Some(user.uid), Some(user.gid)).map_err(|err| {
-                    Error::io(format!("handing {} to {SUPERUSER}", dir.display()))(err.into())
-                })?;
+                chown(dir, Some(user.uid), Some(user.gid))
+                    .map_err(|err| Error::io(format!("handing {} to {SUPERUSER}", dir.display()))(err.into()))?;
             }
         }
 
@@ -228,29 +213,17 @@ impl EmbeddedCluster {
             .args(["-c", "max_connections=100"])
             .args(["-c", "timezone=UTC", "-c", "log_timezone=UTC"])
             .stdin(Stdio::null())
-            .stdout(
-                log.try_clone()
-                    .map_err(Error::io("duplicating the log file handle"))?,
-            )
+            .stdout(log.try_clone().map_err(Error::io("duplicating the log file handle"))?)
             .stderr(log);
         if options.ephemeral {
-            command.args([
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-            ]);
+            command.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
         }
         if let Some(user) = &owner {
             command.uid(user.uid.as_raw()).gid(user.gid.as_raw());
         }
         // SAFETY: the closure only makes the prctl system call, which is async-signal-safe.
         unsafe {
-            command.pre_exec(|| {
-                nix::sys::prctl::set_pdeathsig(Signal::SIGINT).map_err(io::Error::from)
-            });
+            command.pre_exec(|| nix::sys::prctl::set_pdeathsig(Signal::SIGINT).map_err(io::Error::from));
         }
         let (postmaster, exited) = spawn_supervised(command)?;
 
@@ -299,11 +272,9 @@ impl EmbeddedCluster {
     /// A libpq connection URI for `database`, for `psql`, `pg_dump` and DATABASE_URL.
     pub fn url(&self, database: &str) -> String {
         let mut url = url::Url::parse("postgresql://localhost").expect("a valid base URL");
-        url.set_username(SUPERUSER)
-            .expect("a URL with a host takes a user name");
+        url.set_username(SUPERUSER).expect("a URL with a host takes a user name");
         url.set_path(database);
-        url.query_pairs_mut()
-            .append_pair("host", &self.socket_dir.to_string_lossy());
+        url.query_pairs_mut().append_pair("host", &self.socket_dir.to_string_lossy());
         url.into()
     }
 
@@ -312,11 +283,10 @@ impl EmbeddedCluster {
     /// C.UTF-8 where the operating system lacks it.
     pub async fn ensure_database(&self) -> Result<()> {
         let mut conn = self.connect_options("postgres").connect().await?;
-        let exists: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)")
-                .bind(DATABASE)
-                .fetch_one(&mut conn)
-                .await?;
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)")
+            .bind(DATABASE)
+            .fetch_one(&mut conn)
+            .await?;
         if !exists {
             create_database(&mut conn, DATABASE).await?;
         }
@@ -335,14 +305,10 @@ impl EmbeddedCluster {
         }
         self.stopped = true;
         let pid = self.pid();
-        let exited = self
-            .exited
-            .get_mut()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for (signal, patience) in [
-            (Signal::SIGINT, Duration::from_secs(60)),
-            (Signal::SIGQUIT, Duration::from_secs(10)),
-        ] {
+        let exited = self.exited.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (signal, patience) in
+            [(Signal::SIGINT, Duration::from_secs(60)), (Signal::SIGQUIT, Duration::from_secs(10))]
+        {
             if kill(self.postmaster, signal).is_err() {
                 break; // already gone
             }
@@ -365,25 +331,18 @@ impl EmbeddedCluster {
     fn wait_until_ready(&self, log_path: &Path, log_start: u64) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(60);
         let pid_file = self.pgdata.join("postmaster.pid");
-        let exited = self
-            .exited
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let exited = self.exited.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         loop {
             match exited.try_recv() {
                 Ok(status) => {
-                    let status = status
-                        .map(|s| s.to_string())
-                        .unwrap_or_else(|err| err.to_string());
+                    let status = status.map(|s| s.to_string()).unwrap_or_else(|err| err.to_string());
                     return Err(Error::Embedded(format!(
                         "PostgreSQL exited on start ({status}): {}",
                         log_since(log_path, log_start)
                     )));
                 }
                 Err(TryRecvError::Disconnected) => {
-                    return Err(Error::Embedded(
-                        "PostgreSQL's supervisor thread ended".to_owned(),
-                    ));
+                    return Err(Error::Embedded("PostgreSQL's supervisor thread ended".to_owned()));
                 }
                 Err(TryRecvError::Empty) => {}
             }
@@ -424,23 +383,13 @@ fn init_cluster(binaries: &PgBinaries, pgdata: &Path, owner: Option<&User>) -> R
     command
         .arg("-D")
         .arg(pgdata)
-        .args([
-            "--username",
-            SUPERUSER,
-            "--encoding",
-            "UTF8",
-            "--locale",
-            "C",
-        ])
+        .args(["--username", SUPERUSER, "--encoding", "UTF8", "--locale", "C"])
         .args(["--auth", "trust", "--no-instructions"])
         .stdin(Stdio::null());
     if let Some(user) = owner {
         command.uid(user.uid.as_raw()).gid(user.gid.as_raw());
     }
-    let output = command.output().map_err(Error::io(format!(
-        "running {}",
-        binaries.path("initdb").display()
-    )))?;
+    let output = command.output().map_err(Error::io(format!("running {}", binaries.path("initdb").display())))?;
     if !output.status.success() {
         return Err(Error::Embedded(format!(
             "initdb failed ({}): {}",
@@ -462,15 +411,10 @@ pub async fn create_database(conn: &mut PgConnection, database: &str) -> Result<
              LC_COLLATE = '{locale}' LC_CTYPE = '{locale}' TABLESPACE = pg_default \
              CONNECTION LIMIT = -1 TEMPLATE = template0"
         );
-        match sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-            .execute(&mut *conn)
-            .await
-        {
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&mut *conn).await {
             Ok(_) => {
                 let timezone = format!("ALTER DATABASE \"{database}\" SET timezone TO 'UTC'");
-                sqlx::raw_sql(sqlx::AssertSqlSafe(timezone))
-                    .execute(&mut *conn)
-                    .await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(timezone)).execute(&mut *conn).await?;
                 tracing::info!(database, locale, "created database");
                 return Ok(());
             }
@@ -509,8 +453,7 @@ fn spawn_supervised(mut command: Command) -> Result<(Pid, Receiver<io::Result<Ex
         .recv()
         .map_err(|_| Error::Embedded("PostgreSQL's supervisor thread ended".to_owned()))?
         .map_err(Error::io("starting postgres"))?;
-    let pid =
-        i32::try_from(pid).map_err(|_| Error::Embedded(format!("unexpected process id {pid}")))?;
+    let pid = i32::try_from(pid).map_err(|_| Error::Embedded(format!("unexpected process id {pid}")))?;
     Ok((Pid::from_raw(pid), exited_rx))
 }
 
@@ -518,8 +461,7 @@ fn spawn_supervised(mut command: Command) -> Result<(Pid, Receiver<io::Result<Ex
 /// under /root while the cluster runs as `postgres`).
 fn ensure_reachable(dir: &Path, user: &User) -> Result<()> {
     for ancestor in dir.ancestors().skip(1) {
-        let meta = fs::metadata(ancestor)
-            .map_err(Error::io(format!("inspecting {}", ancestor.display())))?;
+        let meta = fs::metadata(ancestor).map_err(Error::io(format!("inspecting {}", ancestor.display())))?;
         let search_bit = if meta.uid() == user.uid.as_raw() {
             0o100
         } else if meta.gid() == user.gid.as_raw() {

@@ -45,24 +45,16 @@ pub enum MigrationState {
 
 /// Applies every pending migration; returns the versions applied.
 pub async fn up(pool: &PgPool) -> Result<Vec<i64>> {
-    let pending: Vec<i64> = status(pool)
-        .await?
-        .into_iter()
-        .filter(|m| m.state == MigrationState::Pending)
-        .map(|m| m.version)
-        .collect();
+    let pending: Vec<i64> =
+        status(pool).await?.into_iter().filter(|m| m.state == MigrationState::Pending).map(|m| m.version).collect();
     MIGRATOR.run(pool).await?;
     Ok(pending)
 }
 
 /// Reverts applied migrations, newest first; returns the versions reverted.
 pub async fn down(pool: &PgPool, how_far: Down) -> Result<Vec<i64>> {
-    let mut applied: Vec<i64> = status(pool)
-        .await?
-        .into_iter()
-        .filter(|m| m.state != MigrationState::Pending)
-        .map(|m| m.version)
-        .collect();
+    let mut applied: Vec<i64> =
+        status(pool).await?.into_iter().filter(|m| m.state != MigrationState::Pending).map(|m| m.version).collect();
     applied.reverse();
     let count = match how_far {
         Down::All => applied.len(),
@@ -76,13 +68,9 @@ pub async fn down(pool: &PgPool, how_far: Down) -> Result<Vec<i64>> {
 /// Every migration the binary knows, oldest first, with its state in the database.
 pub async fn status(pool: &PgPool) -> Result<Vec<MigrationStatus>> {
     let ledger_exists: bool =
-        sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-            .fetch_one(pool)
-            .await?;
+        sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL").fetch_one(pool).await?;
     let applied: Vec<(i64, bool, Vec<u8>, DateTime<Utc>)> = if ledger_exists {
-        sqlx::query_as("SELECT version, success, checksum, installed_on FROM _sqlx_migrations")
-            .fetch_all(pool)
-            .await?
+        sqlx::query_as("SELECT version, success, checksum, installed_on FROM _sqlx_migrations").fetch_all(pool).await?
     } else {
         Vec::new()
     };
@@ -93,25 +81,15 @@ pub async fn status(pool: &PgPool) -> Result<Vec<MigrationStatus>> {
             let state = match applied.iter().find(|(version, ..)| *version == m.version) {
                 None => MigrationState::Pending,
                 Some((_, false, ..)) => MigrationState::Failed,
-                Some((_, true, checksum, on)) if *checksum == *m.checksum => {
-                    MigrationState::Applied { on: *on }
-                }
+                Some((_, true, checksum, on)) if *checksum == *m.checksum => MigrationState::Applied { on: *on },
                 Some((_, true, _, on)) => MigrationState::Modified { on: *on },
             };
-            MigrationStatus {
-                version: m.version,
-                description: m.description.to_string(),
-                state,
-            }
+            MigrationStatus { version: m.version, description: m.description.to_string(), state }
         })
         .collect())
 }
 
 /// How many migrations are not applied (or not cleanly): zero means the schema is current.
 pub async fn pending(pool: &PgPool) -> Result<usize> {
-    Ok(status(pool)
-        .await?
-        .iter()
-        .filter(|m| !matches!(m.state, MigrationState::Applied { .. }))
-        .count())
+    Ok(status(pool).await?.iter().filter(|m| !matches!(m.state, MigrationState::Applied { .. })).count())
 }

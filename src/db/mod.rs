@@ -40,11 +40,7 @@ impl Database {
             Some(url) => {
                 let options = PgConnectOptions::from_str(url)?;
                 let pool = connect(options.clone(), &privileged(&config.pool)).await?;
-                Ok(Database {
-                    pool,
-                    options,
-                    cluster: None,
-                })
+                Ok(Database { pool, options, cluster: None })
             }
             None => {
                 let data_dir = config.data_dir.clone();
@@ -60,11 +56,7 @@ impl Database {
                 let options = cluster.connect_options(embedded::DATABASE);
                 let pool = connect(options.clone(), &privileged(&config.pool)).await?;
                 tracing::info!(socket_dir = %cluster.socket_dir().display(), "embedded PostgreSQL is ready");
-                Ok(Database {
-                    pool,
-                    options,
-                    cluster: Some(cluster),
-                })
+                Ok(Database { pool, options, cluster: Some(cluster) })
             }
         }
     }
@@ -77,17 +69,12 @@ impl Database {
             Some(url) => PgConnectOptions::from_str(url)?,
             None => self.options.clone().options([("role", APP_ROLE)]),
         };
-        let pool = connect(options, &config.pool)
-            .await
-            .map_err(|err| match err {
-                Error::Database(sqlx::Error::Database(db)) if db.message().contains(APP_ROLE) => {
-                    Error::Config(format!(
-                        "cannot act as {APP_ROLE} ({}): run `studyhall migrate up`",
-                        db.message()
-                    ))
-                }
-                other => other,
-            })?;
+        let pool = connect(options, &config.pool).await.map_err(|err| match err {
+            Error::Database(sqlx::Error::Database(db)) if db.message().contains(APP_ROLE) => {
+                Error::Config(format!("cannot act as {APP_ROLE} ({}): run `studyhall migrate up`", db.message()))
+            }
+            other => other,
+        })?;
         ensure_restricted(&pool).await?;
         Ok(pool)
     }
@@ -113,9 +100,7 @@ impl Database {
 /// Opens a pool with studyhall's session settings (UTC, an application name) and the
 /// configured limits, checking one connection before it returns.
 pub async fn connect(options: PgConnectOptions, config: &PoolConfig) -> Result<PgPool> {
-    let options = options
-        .application_name("studyhall")
-        .options([("timezone", "UTC")]);
+    let options = options.application_name("studyhall").options([("timezone", "UTC")]);
     Ok(pool_options(config).connect_with(options).await?)
 }
 
@@ -134,11 +119,7 @@ async fn ensure_restricted(pool: &PgPool) -> Result<()> {
         return Err(Error::Config(format!(
             "requests must run as a role that owns nothing and cannot bypass row-level security, \
              but {role} {}: give STUDYHALL_APP_DATABASE_URL a login that is only a member of {APP_ROLE}",
-            if privileged {
-                "is a superuser or has BYPASSRLS"
-            } else {
-                "owns tables"
-            }
+            if privileged { "is a superuser or has BYPASSRLS" } else { "owns tables" }
         )));
     }
     Ok(())
@@ -146,10 +127,7 @@ async fn ensure_restricted(pool: &PgPool) -> Result<()> {
 
 /// The privileged pool's limits: `config`'s, but fewer connections.
 fn privileged(config: &PoolConfig) -> PoolConfig {
-    PoolConfig {
-        max_connections: PRIVILEGED_POOL_SIZE.min(config.max_connections),
-        ..config.clone()
-    }
+    PoolConfig { max_connections: PRIVILEGED_POOL_SIZE.min(config.max_connections), ..config.clone() }
 }
 
 /// The pool limits of `config`.

@@ -16,10 +16,8 @@ pub async fn begin_as(pool: &PgPool, user: Option<Uuid>) -> Result<Transaction<'
         // A Uuid formats as hex digits and dashes only, so it is safe to splice in;
         // a simple-protocol statement cannot take parameters.
         Some(user) => {
-            pool.begin_with(sqlx::AssertSqlSafe(format!(
-                "BEGIN; SELECT set_config('app.user_id', '{user}', true)"
-            )))
-            .await?
+            pool.begin_with(sqlx::AssertSqlSafe(format!("BEGIN; SELECT set_config('app.user_id', '{user}', true)")))
+                .await?
         }
         None => pool.begin().await?,
     })
@@ -28,9 +26,6 @@ pub async fn begin_as(pool: &PgPool, user: Option<Uuid>) -> Result<Transaction<'
 /// Makes the rest of `tx` act for `user` (registration, which only learns its user id
 /// inside the transaction).
 pub async fn act_as(tx: &mut Transaction<'static, Postgres>, user: Uuid) -> Result<()> {
-    sqlx::query("SELECT set_config('app.user_id', $1::text, true)")
-        .bind(user)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query("SELECT set_config('app.user_id', $1::text, true)").bind(user).execute(&mut **tx).await?;
     Ok(())
 }

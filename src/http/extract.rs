@@ -24,19 +24,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
     type Rejection = Error;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Error> {
-        let is_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(is_json);
+        let is_json =
+            request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(is_json);
         // Errors reading the body (too large, a dropped connection) do reject.
-        let bytes =
-            Bytes::from_request(request, state)
-                .await
-                .map_err(|rejection| match rejection.status() {
-                    axum::http::StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
-                    _ => Error::BadRequest(rejection.body_text()),
-                })?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| match rejection.status() {
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+            _ => Error::BadRequest(rejection.body_text()),
+        })?;
         if !is_json {
             return Ok(Input(Err(Error::UnsupportedMediaType(
                 "Send the body as JSON with Content-Type: application/json.".to_owned(),
@@ -48,14 +42,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
 
 /// `application/json` or `application/<something>+json`, with any parameters.
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
@@ -64,10 +52,19 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => Error::Validation(vec![FieldError {
-                field: if path == "." { "body".to_owned() } else { path },
-                message: data_error_message(&inner),
-            }]),
+            serde_json::error::Category::Data => {
+                let message = data_error_message(&inner);
+                // A missing field's path is its parent's; the name is in the message.
+                let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+                let field = match (path.as_str(), missing) {
+                    (".", Some(name)) => name.to_owned(),
+                    (parent, Some(name)) => format!("{parent}.{name}"),
+                    (".", None) => "body".to_owned(),
+                    (_, None) => path,
+                };
+                let message = if missing.is_some() { "is required".to_owned() } else { message };
+                Error::Validation(vec![FieldError { field, message }])
+            }
             _ => Error::BadRequest(format!("The body is not valid JSON: {inner}.")),
         }
     })
@@ -98,23 +95,14 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip());
-        let forwarded = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|value| value.to_str().ok());
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+        let forwarded = parts.headers.get("x-forwarded-for").and_then(|value| value.to_str().ok());
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
             .and_then(|value| value.to_str().ok())
             .map(|agent| agent.chars().take(500).collect());
-        Ok(Client {
-            ip: client_ip(peer, forwarded, &state.auth.trusted_proxies),
-            user_agent,
-        })
+        Ok(Client { ip: client_ip(peer, forwarded, &state.auth.trusted_proxies), user_agent })
     }
 }
 
@@ -155,26 +143,14 @@ mod tests {
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().expect("a network")];
         let xff = Some("6.6.6.6, 203.0.113.9, 10.0.0.2");
         // From an untrusted peer the header is ignored.
-        assert_eq!(
-            client_ip(Some(ip("198.51.100.1")), xff, &trusted),
-            Some(ip("198.51.100.1"))
-        );
+        assert_eq!(client_ip(Some(ip("198.51.100.1")), xff, &trusted), Some(ip("198.51.100.1")));
         // Through trusted proxies, the first untrusted hop from the right is the client;
         // what it claims further left (6.6.6.6) is not believed.
-        assert_eq!(
-            client_ip(Some(ip("10.0.0.1")), xff, &trusted),
-            Some(ip("203.0.113.9"))
-        );
+        assert_eq!(client_ip(Some(ip("10.0.0.1")), xff, &trusted), Some(ip("203.0.113.9")));
         // No trusted proxies configured: the peer.
-        assert_eq!(
-            client_ip(Some(ip("10.0.0.1")), xff, &[]),
-            Some(ip("10.0.0.1"))
-        );
+        assert_eq!(client_ip(Some(ip("10.0.0.1")), xff, &[]), Some(ip("10.0.0.1")));
         // Garbage in the header stops the walk at the last good hop.
-        assert_eq!(
-            client_ip(Some(ip("10.0.0.1")), Some("nonsense"), &trusted),
-            Some(ip("10.0.0.1"))
-        );
+        assert_eq!(client_ip(Some(ip("10.0.0.1")), Some("nonsense"), &trusted), Some(ip("10.0.0.1")));
     }
 
     #[test]
@@ -188,9 +164,12 @@ mod tests {
             Err(Error::Validation(errors)) => assert_eq!(errors[0].field, "tags[1]"),
             other => panic!("a validation error, not {other:?}"),
         }
-        assert!(matches!(
-            parse::<Body>(b"{\"tags\": ["),
-            Err(Error::BadRequest(_))
-        ));
+        assert!(matches!(parse::<Body>(b"{\"tags\": ["), Err(Error::BadRequest(_))));
+        match parse::<Body>(b"{}") {
+            Err(Error::Validation(errors)) => {
+                assert_eq!((errors[0].field.as_str(), errors[0].message.as_str()), ("tags", "is required"))
+            }
+            other => panic!("a validation error, not {other:?}"),
+        }
     }
 }

@@ -38,9 +38,7 @@ pub async fn healthz() -> Json<Health> {
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>> {
     let pending = migrate::pending(&state.privileged).await?;
     if pending > 0 {
-        return Err(Error::Unavailable(format!(
-            "{pending} database migration(s) pending: run `studyhall migrate up`"
-        )));
+        return Err(Error::Unavailable(format!("{pending} database migration(s) pending: run `studyhall migrate up`")));
     }
     Ok(Json(Readiness { status: "ready" }))
 }

@@ -69,12 +69,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .merge(crate::accounts::routes())
         .merge(crate::audit::http::routes())
         .split_for_parts();
-    let openapi = OpenApiJson(
-        openapi
-            .to_json()
-            .expect("the OpenAPI document serializes")
-            .into(),
-    );
+    let openapi = OpenApiJson(openapi.to_json().expect("the OpenAPI document serializes").into());
 
     routes
         .fallback(|| async { Error::NotFound })
@@ -101,10 +96,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
 async fn openapi_json(Extension(OpenApiJson(json)): Extension<OpenApiJson>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        json.to_string(),
-    )
+    ([(header::CONTENT_TYPE, "application/json")], json.to_string())
 }
 
 /// Gives every error response a problem+json body, including those made outside the
@@ -135,9 +127,6 @@ async fn problem_for_bare_errors(response: Response) -> Response {
             problem.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    problem
-        .headers_mut()
-        .entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
+    problem.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     problem
 }

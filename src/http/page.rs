@@ -37,10 +37,7 @@ impl Cursor {
         let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
         let text = String::from_utf8(bytes).ok()?;
         let (at, id) = text.split_once('|')?;
-        Some(Cursor {
-            at: DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
-            id: id.parse().ok()?,
-        })
+        Some(Cursor { at: DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc), id: id.parse().ok()? })
     }
 }
 
@@ -48,26 +45,17 @@ impl Cursor {
 pub fn params(limit: Option<u32>, cursor: Option<&str>) -> Result<(u32, Option<Cursor>)> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(invalid(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
+        return Err(invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
     }
     let cursor = match cursor {
-        Some(text) => Some(
-            Cursor::decode(text)
-                .ok_or_else(|| invalid("cursor", "is not a cursor this server gave"))?,
-        ),
+        Some(text) => Some(Cursor::decode(text).ok_or_else(|| invalid("cursor", "is not a cursor this server gave"))?),
         None => None,
     };
     Ok((limit, cursor))
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> Error {
-    Error::Validation(vec![FieldError {
-        field: field.to_owned(),
-        message: message.into(),
-    }])
+    Error::Validation(vec![FieldError { field: field.to_owned(), message: message.into() }])
 }
 
 impl<T> Page<T> {
@@ -76,15 +64,8 @@ impl<T> Page<T> {
     pub fn from_rows(mut rows: Vec<T>, limit: u32, key: impl Fn(&T) -> Cursor) -> Page<T> {
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let next_cursor = if more {
-            rows.last().map(|row| key(row).encode())
-        } else {
-            None
-        };
-        Page {
-            items: rows,
-            next_cursor,
-        }
+        let next_cursor = if more { rows.last().map(|row| key(row).encode()) } else { None };
+        Page { items: rows, next_cursor }
     }
 }
 
@@ -94,14 +75,8 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_bad_ones_are_refused() {
-        let cursor = Cursor {
-            at: Utc::now(),
-            id: Uuid::new_v4(),
-        };
-        assert_eq!(
-            params(None, Some(&cursor.encode())).expect("valid").1,
-            Some(cursor)
-        );
+        let cursor = Cursor { at: Utc::now(), id: Uuid::new_v4() };
+        assert_eq!(params(None, Some(&cursor.encode())).expect("valid").1, Some(cursor));
         assert!(params(None, Some("not-a-cursor")).is_err());
         assert!(params(Some(0), None).is_err());
         assert!(params(Some(201), None).is_err());
@@ -110,16 +85,10 @@ mod tests {
 
     #[test]
     fn a_page_has_a_cursor_only_when_rows_remain() {
-        let key = |n: &u32| Cursor {
-            at: DateTime::from_timestamp(i64::from(*n), 0).expect("a time"),
-            id: Uuid::nil(),
-        };
+        let key = |n: &u32| Cursor { at: DateTime::from_timestamp(i64::from(*n), 0).expect("a time"), id: Uuid::nil() };
         let page = Page::from_rows(vec![3, 2, 1], 2, key);
         assert_eq!(page.items, vec![3, 2]);
-        assert_eq!(
-            Cursor::decode(page.next_cursor.as_deref().expect("a cursor")),
-            Some(key(&2))
-        );
+        assert_eq!(Cursor::decode(page.next_cursor.as_deref().expect("a cursor")), Some(key(&2)));
         assert_eq!(Page::from_rows(vec![3, 2], 2, key).next_cursor, None);
     }
 }

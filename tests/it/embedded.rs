@@ -39,10 +39,7 @@ impl Serve {
     }
 
     async fn get(&self, path: &str) -> reqwest::StatusCode {
-        reqwest::get(format!("http://{}{path}", self.address))
-            .await
-            .expect("request")
-            .status()
+        reqwest::get(format!("http://{}{path}", self.address)).await.expect("request").status()
     }
 
     fn signal(&self, signal: Signal) {
@@ -72,11 +69,7 @@ fn listening_address(stderr: ChildStderr) -> SocketAddr {
         if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line)
             && event["message"] == "listening"
         {
-            let address = event["address"]
-                .as_str()
-                .expect("an address")
-                .parse()
-                .expect("a socket address");
+            let address = event["address"].as_str().expect("an address").parse().expect("a socket address");
             std::thread::spawn(move || lines.for_each(drop));
             return address;
         }
@@ -86,13 +79,8 @@ fn listening_address(stderr: ChildStderr) -> SocketAddr {
 }
 
 fn postmaster_pid(data_dir: &Path) -> i32 {
-    let pid_file =
-        std::fs::read_to_string(data_dir.join("pgdata/postmaster.pid")).expect("postmaster.pid");
-    pid_file
-        .lines()
-        .next()
-        .and_then(|pid| pid.trim().parse().ok())
-        .expect("a pid")
+    let pid_file = std::fs::read_to_string(data_dir.join("pgdata/postmaster.pid")).expect("postmaster.pid");
+    pid_file.lines().next().and_then(|pid| pid.trim().parse().ok()).expect("a pid")
 }
 
 fn wait_until_gone(pid: i32) -> bool {
@@ -120,31 +108,20 @@ async fn serve_creates_its_database_stops_cleanly_and_restarts_on_the_same_data(
 
     let first = Serve::start(&data_dir);
     assert_eq!(first.get("/healthz").await, reqwest::StatusCode::OK);
-    assert_eq!(
-        first.get("/readyz").await,
-        reqwest::StatusCode::OK,
-        "migrated on start"
-    );
+    assert_eq!(first.get("/readyz").await, reqwest::StatusCode::OK, "migrated on start");
     let postgres = postmaster_pid(&data_dir);
     if geteuid().is_root() {
-        let owner = User::from_name("postgres")
-            .expect("look up postgres")
-            .expect("a postgres user");
+        let owner = User::from_name("postgres").expect("look up postgres").expect("a postgres user");
         let meta = std::fs::metadata(data_dir.join("pgdata")).expect("pgdata");
-        assert_eq!(
-            meta.uid(),
-            owner.uid.as_raw(),
-            "as root, the cluster belongs to postgres"
-        );
+        assert_eq!(meta.uid(), owner.uid.as_raw(), "as root, the cluster belongs to postgres");
     }
-    let mut conn = learning_platform(&data_dir)
-        .connect()
-        .await
-        .expect("connect over the socket");
-    let encoding: String = sqlx::query_scalar("SELECT pg_encoding_to_char(encoding)::text FROM pg_database WHERE datname = 'learning_platform'")
-        .fetch_one(&mut conn)
-        .await
-        .expect("query");
+    let mut conn = learning_platform(&data_dir).connect().await.expect("connect over the socket");
+    let encoding: String = sqlx::query_scalar(
+        "SELECT pg_encoding_to_char(encoding)::text FROM pg_database WHERE datname = 'learning_platform'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("query");
     assert_eq!(encoding, "UTF8");
     sqlx::query("INSERT INTO users (email, username, password_hash) VALUES ('kept@example.org', 'kept', 'x')")
         .execute(&mut conn)
@@ -154,21 +131,12 @@ async fn serve_creates_its_database_stops_cleanly_and_restarts_on_the_same_data(
 
     first.signal(Signal::SIGTERM);
     assert!(first.wait(), "studyhall exits successfully on SIGTERM");
-    assert!(
-        !process_alive(postgres),
-        "PostgreSQL stopped with studyhall"
-    );
-    assert!(
-        !data_dir.join("pgdata/postmaster.pid").exists(),
-        "PostgreSQL shut down cleanly"
-    );
+    assert!(!process_alive(postgres), "PostgreSQL stopped with studyhall");
+    assert!(!data_dir.join("pgdata/postmaster.pid").exists(), "PostgreSQL shut down cleanly");
 
     let second = Serve::start(&data_dir);
     assert_eq!(second.get("/readyz").await, reqwest::StatusCode::OK);
-    let mut conn = learning_platform(&data_dir)
-        .connect()
-        .await
-        .expect("connect over the socket");
+    let mut conn = learning_platform(&data_dir).connect().await.expect("connect over the socket");
     let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE username = 'kept'")
         .fetch_one(&mut conn)
         .await
@@ -189,10 +157,7 @@ async fn a_killed_studyhall_leaves_no_postgres_behind() {
     let postgres = postmaster_pid(&data_dir);
     serve.signal(Signal::SIGKILL);
     assert!(!serve.wait());
-    assert!(
-        wait_until_gone(postgres),
-        "PostgreSQL {postgres} still runs after studyhall was killed"
-    );
+    assert!(wait_until_gone(postgres), "PostgreSQL {postgres} still runs after studyhall was killed");
 }
 
 #[test]
@@ -207,17 +172,8 @@ fn without_postgresql_binaries_the_error_names_the_package() {
         .expect("run studyhall");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let message: Vec<&str> = stderr
-        .lines()
-        .filter(|line| line.starts_with("studyhall: "))
-        .collect();
+    let message: Vec<&str> = stderr.lines().filter(|line| line.starts_with("studyhall: ")).collect();
     assert_eq!(message.len(), 1, "one clear error: {stderr}");
-    assert!(
-        message[0].contains("PostgreSQL server binaries (initdb, postgres) not found"),
-        "{stderr}"
-    );
-    assert!(
-        message[0].contains("apt-get install postgresql"),
-        "names the package: {stderr}"
-    );
+    assert!(message[0].contains("PostgreSQL server binaries (initdb, postgres) not found"), "{stderr}");
+    assert!(message[0].contains("apt-get install postgresql"), "names the package: {stderr}");
 }

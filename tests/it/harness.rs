@@ -37,54 +37,31 @@ static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
 fn server() -> &'static Server {
     // Started on a thread of its own: it runs a small runtime of its own, which cannot
     // be nested in a test's runtime.
-    SERVER.get_or_init(|| {
-        std::thread::spawn(start_server)
-            .join()
-            .expect("the test database server starts")
-    })
+    SERVER.get_or_init(|| std::thread::spawn(start_server).join().expect("the test database server starts"))
 }
 
 fn start_server() -> Server {
-    let binaries = PgBinaries::locate(
-        std::env::var_os("STUDYHALL_PG_BIN")
-            .as_deref()
-            .map(Path::new),
-    )
-    .expect("PostgreSQL server binaries");
+    let binaries = PgBinaries::locate(std::env::var_os("STUDYHALL_PG_BIN").as_deref().map(Path::new))
+        .expect("PostgreSQL server binaries");
     let (base_url, cluster) = match std::env::var("TEST_DATABASE_URL") {
         Ok(url) => (url.parse().expect("TEST_DATABASE_URL is a URL"), None),
         Err(_) => {
             remove_stale_clusters();
             let dir = std::env::temp_dir().join(format!("{PREFIX}_{}", std::process::id()));
-            let cluster =
-                EmbeddedCluster::start(&dir, binaries.clone(), ClusterOptions { ephemeral: true })
-                    .expect("the embedded test cluster starts");
-            (
-                cluster.url("postgres").parse().expect("a valid URL"),
-                Some(cluster),
-            )
+            let cluster = EmbeddedCluster::start(&dir, binaries.clone(), ClusterOptions { ephemeral: true })
+                .expect("the embedded test cluster starts");
+            (cluster.url("postgres").parse().expect("a valid URL"), Some(cluster))
         }
     };
     let template = format!("{PREFIX}_{}_template", std::process::id());
-    let server = Server {
-        base_url,
-        binaries,
-        template,
-        _cluster: cluster,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let server = Server { base_url, binaries, template, _cluster: cluster };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     runtime.block_on(async {
         let mut admin = server.admin().await;
         drop_stale_databases(&mut admin).await;
-        embedded::create_database(&mut admin, &server.template)
-            .await
-            .expect("create the template");
-        let pool = db::connect(server.options(&server.template), &pool_config())
-            .await
-            .expect("connect to the template");
+        embedded::create_database(&mut admin, &server.template).await.expect("create the template");
+        let pool =
+            db::connect(server.options(&server.template), &pool_config()).await.expect("connect to the template");
         migrate::up(&pool).await.expect("migrate the template");
         pool.close().await;
     });
@@ -103,10 +80,7 @@ impl Server {
     }
 
     async fn admin(&self) -> PgConnection {
-        self.options("postgres")
-            .connect()
-            .await
-            .expect("connect to the postgres database")
+        self.options("postgres").connect().await.expect("connect to the postgres database")
     }
 }
 
@@ -117,9 +91,7 @@ fn remove_stale_clusters() {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(pid) = name
-            .strip_prefix(&format!("{PREFIX}_"))
-            .and_then(|pid| pid.parse().ok())
+        if let Some(pid) = name.strip_prefix(&format!("{PREFIX}_")).and_then(|pid| pid.parse().ok())
             && !process_alive(pid)
         {
             let _ = std::fs::remove_dir_all(entry.path());
@@ -129,19 +101,16 @@ fn remove_stale_clusters() {
 
 /// On a shared TEST_DATABASE_URL server, the databases of earlier runs whose process is gone.
 async fn drop_stale_databases(admin: &mut PgConnection) {
-    let names: Vec<String> =
-        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE $1")
-            .bind(format!("{PREFIX}_%"))
-            .fetch_all(&mut *admin)
-            .await
-            .expect("list databases");
+    let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE $1")
+        .bind(format!("{PREFIX}_%"))
+        .fetch_all(&mut *admin)
+        .await
+        .expect("list databases");
     for name in names {
         let pid = name.split('_').nth(2).and_then(|pid| pid.parse().ok());
         if pid.is_some_and(|pid| !process_alive(pid)) {
             let statement = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-                .execute(&mut *admin)
-                .await;
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&mut *admin).await;
         }
     }
 }
@@ -182,9 +151,7 @@ impl TestDb {
     pub async fn empty() -> TestDb {
         let name = Self::next_name();
         let mut admin = server().admin().await;
-        embedded::create_database(&mut admin, &name)
-            .await
-            .expect("create a database");
+        embedded::create_database(&mut admin, &name).await.expect("create a database");
         Self::open(name).await
     }
 
@@ -199,28 +166,18 @@ impl TestDb {
     }
 
     fn next_name() -> String {
-        format!(
-            "{PREFIX}_{}_{}",
-            std::process::id(),
-            NEXT_DB.fetch_add(1, Ordering::Relaxed)
-        )
+        format!("{PREFIX}_{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::Relaxed))
     }
 
     async fn open(name: String) -> TestDb {
-        let pool = db::connect(server().options(&name), &pool_config())
-            .await
-            .expect("connect to the test database");
+        let pool = db::connect(server().options(&name), &pool_config()).await.expect("connect to the test database");
         TestDb { pool, name }
     }
 
     /// A pool acting as the request role, `studyhall_app`, as `serve` does.
     pub async fn requests(&self) -> PgPool {
-        let options = server()
-            .options(&self.name)
-            .options([("role", db::APP_ROLE)]);
-        db::connect(options, &pool_config())
-            .await
-            .expect("connect as the request role")
+        let options = server().options(&self.name).options([("role", db::APP_ROLE)]);
+        db::connect(options, &pool_config()).await.expect("connect as the request role")
     }
 
     /// A libpq URL of this database, for the `studyhall` binary and `pg_dump`.
@@ -231,19 +188,11 @@ impl TestDb {
 
 /// Sign-in settings for tests: the cheapest bcrypt cost.
 pub fn auth_config() -> AuthConfig {
-    AuthConfig {
-        bcrypt_cost: 4,
-        token_ttl_days: 30,
-        trusted_proxies: Vec::new(),
-    }
+    AuthConfig { bcrypt_cost: 4, token_ttl_days: 30, trusted_proxies: Vec::new() }
 }
 
 pub fn http_config() -> HttpConfig {
-    HttpConfig {
-        bind: "127.0.0.1:0".parse().expect("an address"),
-        request_timeout_secs: 30,
-        max_body_bytes: 64 * 1024,
-    }
+    HttpConfig { bind: "127.0.0.1:0".parse().expect("an address"), request_timeout_secs: 30, max_body_bytes: 64 * 1024 }
 }
 
 /// studyhall's router served for real on 127.0.0.1, on a database of its own.
@@ -268,12 +217,7 @@ impl TestApp {
         tokio::spawn(app::run(listener, router, async {
             let _ = stopped.await;
         }));
-        TestApp {
-            address,
-            db,
-            client: reqwest::Client::new(),
-            _shutdown: shutdown,
-        }
+        TestApp { address, db, client: reqwest::Client::new(), _shutdown: shutdown }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -304,4 +248,54 @@ pub fn sqlstate<T: std::fmt::Debug>(result: Result<T, sqlx::Error>) -> String {
         .as_database_error()
         .and_then(|e| e.code().map(|c| c.into_owned()))
         .unwrap_or_else(|| panic!("a database error, not {error}"))
+}
+
+/// A password every test account can use: long and not common.
+pub const PASSWORD: &str = "glacier violet lamp orbit";
+
+/// A signed-in test account.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub user_id: uuid::Uuid,
+}
+
+impl TestApp {
+    /// Sends `body` (if any) as JSON with the token (if any); returns the status and the
+    /// body parsed as JSON (null when empty).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("send the request");
+        let status = response.status();
+        let bytes = response.bytes().await.expect("read the body");
+        let body = if bytes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("a JSON body")
+        };
+        (status, body)
+    }
+
+    /// Registers `name` (email `<name>@example.org`, password [`PASSWORD`]).
+    pub async fn register(&self, name: &str) -> Session {
+        let body = serde_json::json!({"email": format!("{name}@example.org"), "username": name, "password": PASSWORD});
+        let (status, body) = self.call(reqwest::Method::POST, "/api/v1/auth/register", None, Some(body)).await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "register {name}: {body}");
+        Session {
+            token: body["token"].as_str().expect("a token").to_owned(),
+            user_id: body["user"]["id"].as_str().and_then(|id| id.parse().ok()).expect("a user id"),
+        }
+    }
 }

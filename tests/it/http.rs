@@ -7,13 +7,7 @@ use crate::harness::{TestApp, TestDb, http_config};
 
 async fn problem(response: reqwest::Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status);
-    assert_eq!(
-        response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
-        Some("application/problem+json")
-    );
+    assert_eq!(response.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/problem+json"));
     let body: Value = response.json().await.expect("a JSON problem");
     assert_eq!(body["status"], status.as_u16());
     assert_eq!(body["title"], status.canonical_reason().expect("a reason"));
@@ -24,129 +18,54 @@ async fn problem(response: reqwest::Response, status: StatusCode) -> Value {
 #[tokio::test]
 async fn healthz_answers_ok_with_a_request_id() {
     let app = TestApp::spawn().await;
-    let response = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.client.get(app.url("/healthz")).send().await.expect("request");
     assert_eq!(response.status(), StatusCode::OK);
-    let id = response
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .expect("a request id");
-    assert!(
-        uuid::Uuid::parse_str(id).is_ok(),
-        "a generated request id is a UUID: {id}"
-    );
-    assert_eq!(
-        response.json::<Value>().await.expect("JSON"),
-        serde_json::json!({"status": "ok"})
-    );
+    let id = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).expect("a request id");
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "a generated request id is a UUID: {id}");
+    assert_eq!(response.json::<Value>().await.expect("JSON"), serde_json::json!({"status": "ok"}));
 
-    let given = app
-        .client
-        .get(app.url("/healthz"))
-        .header("x-request-id", "trace-me-42")
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(
-        given
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok()),
-        Some("trace-me-42")
-    );
+    let given =
+        app.client.get(app.url("/healthz")).header("x-request-id", "trace-me-42").send().await.expect("request");
+    assert_eq!(given.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("trace-me-42"));
 }
 
 #[tokio::test]
 async fn readyz_is_ready_on_a_current_schema() {
     let app = TestApp::spawn().await;
-    let response = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.client.get(app.url("/readyz")).send().await.expect("request");
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        response.json::<Value>().await.expect("JSON")["status"],
-        "ready"
-    );
+    assert_eq!(response.json::<Value>().await.expect("JSON")["status"], "ready");
 }
 
 #[tokio::test]
 async fn readyz_is_unavailable_while_migrations_are_pending() {
     let app = TestApp::spawn_with(TestDb::empty().await, http_config()).await;
-    let response = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.client.get(app.url("/readyz")).send().await.expect("request");
     assert!(response.headers().contains_key("retry-after"));
     let body = problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
     let detail = body["detail"].as_str().expect("a detail");
-    assert!(
-        detail.ends_with("database migration(s) pending: run `studyhall migrate up`"),
-        "{detail}"
-    );
+    assert!(detail.ends_with("database migration(s) pending: run `studyhall migrate up`"), "{detail}");
 }
 
 #[tokio::test]
 async fn readyz_is_unavailable_when_the_database_is_unreachable() {
     let app = TestApp::spawn().await;
     app.db.pool.close().await;
-    let response = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.client.get(app.url("/readyz")).send().await.expect("request");
     let body = problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
-    assert_eq!(
-        body["detail"],
-        "The database is unavailable; try again shortly."
-    );
-    let liveness = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(
-        liveness.status(),
-        StatusCode::OK,
-        "liveness does not depend on the database"
-    );
+    assert_eq!(body["detail"], "The database is unavailable; try again shortly.");
+    let liveness = app.client.get(app.url("/healthz")).send().await.expect("request");
+    assert_eq!(liveness.status(), StatusCode::OK, "liveness does not depend on the database");
 }
 
 #[tokio::test]
 async fn unknown_routes_and_methods_are_problems() {
     let app = TestApp::spawn().await;
-    let missing = app
-        .client
-        .get(app.url("/api/v1/nothing-here"))
-        .send()
-        .await
-        .expect("request");
+    let missing = app.client.get(app.url("/api/v1/nothing-here")).send().await.expect("request");
     problem(missing, StatusCode::NOT_FOUND).await;
 
-    let wrong_method = app
-        .client
-        .delete(app.url("/healthz"))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(
-        wrong_method
-            .headers()
-            .get("allow")
-            .and_then(|v| v.to_str().ok()),
-        Some("GET,HEAD")
-    );
+    let wrong_method = app.client.delete(app.url("/healthz")).send().await.expect("request");
+    assert_eq!(wrong_method.headers().get("allow").and_then(|v| v.to_str().ok()), Some("GET,HEAD"));
     problem(wrong_method, StatusCode::METHOD_NOT_ALLOWED).await;
 }
 
@@ -155,13 +74,8 @@ async fn a_body_over_the_limit_is_refused_with_413() {
     let mut config = http_config();
     config.max_body_bytes = 1024;
     let app = TestApp::spawn_with(TestDb::migrated().await, config).await;
-    let response = app
-        .client
-        .post(app.url("/api/v1/openapi.json"))
-        .body(vec![b'x'; 1025])
-        .send()
-        .await
-        .expect("request");
+    let response =
+        app.client.post(app.url("/api/v1/openapi.json")).body(vec![b'x'; 1025]).send().await.expect("request");
     problem(response, StatusCode::PAYLOAD_TOO_LARGE).await;
 }
 
@@ -171,39 +85,19 @@ async fn a_request_over_the_time_limit_is_answered_503() {
     config.request_timeout_secs = 0;
     let app = TestApp::spawn_with(TestDb::migrated().await, config).await;
     // /readyz waits on the database, so it cannot finish within no time at all.
-    let response = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.client.get(app.url("/readyz")).send().await.expect("request");
     problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
 }
 
 #[tokio::test]
 async fn the_openapi_document_describes_the_api() {
     let app = TestApp::spawn().await;
-    let response = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.client.get(app.url("/api/v1/openapi.json")).send().await.expect("request");
     assert_eq!(response.status(), StatusCode::OK);
     let document: Value = response.json().await.expect("JSON");
-    assert!(
-        document["openapi"]
-            .as_str()
-            .is_some_and(|v| v.starts_with("3."))
-    );
+    assert!(document["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
     for path in ["/healthz", "/readyz", "/api/v1/openapi.json"] {
-        assert!(
-            document["paths"][path]["get"].is_object(),
-            "{path} is described"
-        );
+        assert!(document["paths"][path]["get"].is_object(), "{path} is described");
     }
-    assert!(
-        document["components"]["schemas"]["Problem"].is_object(),
-        "errors are described"
-    );
+    assert!(document["components"]["schemas"]["Problem"].is_object(), "errors are described");
 }

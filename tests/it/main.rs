@@ -1,8 +1,11 @@
 //! studyhall's integration tests: one binary, one PostgreSQL, one database per test.
 
+mod accounts;
 mod embedded;
+mod fixtures;
 mod harness;
 mod http;
 mod migrations;
 mod partitions;
 mod schema;
+mod tenancy;

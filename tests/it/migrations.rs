@@ -8,11 +8,7 @@ use crate::harness::{TestDb, pg_binaries, studyhall_bin};
 
 /// The versions of the migrations the binary carries, oldest first, as `migrate` prints them.
 fn versions() -> Vec<String> {
-    MIGRATOR
-        .iter()
-        .filter(|m| m.migration_type.is_up_migration())
-        .map(|m| format!("{:04}", m.version))
-        .collect()
+    MIGRATOR.iter().filter(|m| m.migration_type.is_up_migration()).map(|m| format!("{:04}", m.version)).collect()
 }
 
 fn studyhall(db: &TestDb, args: &[&str]) -> Output {
@@ -22,11 +18,7 @@ fn studyhall(db: &TestDb, args: &[&str]) -> Output {
         .env("STUDYHALL_LOG", "warn")
         .output()
         .expect("run studyhall");
-    assert!(
-        output.status.success(),
-        "studyhall {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "studyhall {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
     output
 }
 
@@ -39,11 +31,7 @@ fn schema_dump(db: &TestDb) -> String {
         .args(["--schema-only", "--dbname", &db.url()])
         .output()
         .expect("run pg_dump");
-    assert!(
-        output.status.success(),
-        "pg_dump failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&output.stderr));
     // Recent pg_dump releases wrap the dump in \restrict KEY ... \unrestrict KEY with a
     // random key per run: not part of the schema.
     stdout(&output)
@@ -79,46 +67,22 @@ async fn leftovers(db: &TestDb) -> Vec<String> {
 #[tokio::test]
 async fn up_down_all_up_gives_an_identical_schema() {
     let db = TestDb::empty().await;
-    assert!(
-        stdout(&studyhall(&db, &["migrate", "status"]))
-            .lines()
-            .all(|line| line.ends_with("pending"))
-    );
+    assert!(stdout(&studyhall(&db, &["migrate", "status"])).lines().all(|line| line.ends_with("pending")));
 
     let applied = stdout(&studyhall(&db, &["migrate", "up"]));
     let all = versions();
-    assert_eq!(
-        applied.trim(),
-        format!("applied {} migration(s): {}", all.len(), all.join(", "))
-    );
+    assert_eq!(applied.trim(), format!("applied {} migration(s): {}", all.len(), all.join(", ")));
     let first = schema_dump(&db);
-    assert!(
-        first.contains("CREATE TABLE public.users"),
-        "the dump holds the schema"
-    );
+    assert!(first.contains("CREATE TABLE public.users"), "the dump holds the schema");
 
     let reverted = stdout(&studyhall(&db, &["migrate", "down", "--all"]));
     let newest_first: Vec<String> = all.iter().rev().cloned().collect();
-    assert_eq!(
-        reverted.trim(),
-        format!(
-            "reverted {} migration(s): {}",
-            all.len(),
-            newest_first.join(", ")
-        )
-    );
-    assert_eq!(
-        leftovers(&db).await,
-        Vec::<String>::new(),
-        "down --all leaves nothing of the project"
-    );
+    assert_eq!(reverted.trim(), format!("reverted {} migration(s): {}", all.len(), newest_first.join(", ")));
+    assert_eq!(leftovers(&db).await, Vec::<String>::new(), "down --all leaves nothing of the project");
 
     studyhall(&db, &["migrate", "up"]);
     let second = schema_dump(&db);
-    assert!(
-        first == second,
-        "the schema after up, down --all, up differs from the first"
-    );
+    assert!(first == second, "the schema after up, down --all, up differs from the first");
 }
 
 #[tokio::test]
@@ -128,60 +92,29 @@ async fn down_steps_reverts_the_newest_and_up_reapplies_them() {
     let (kept, undone) = all.split_at(all.len() - 2);
     studyhall(&db, &["migrate", "up"]);
     let reverted = stdout(&studyhall(&db, &["migrate", "down", "--steps", "2"]));
-    assert_eq!(
-        reverted.trim(),
-        format!("reverted 2 migration(s): {}, {}", undone[1], undone[0])
-    );
+    assert_eq!(reverted.trim(), format!("reverted 2 migration(s): {}, {}", undone[1], undone[0]));
 
     let status = stdout(&studyhall(&db, &["migrate", "status"]));
     let states: Vec<(String, bool)> = status
         .lines()
-        .map(|line| {
-            (
-                line.split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-                line.ends_with("pending"),
-            )
-        })
+        .map(|line| (line.split_whitespace().next().unwrap_or_default().to_owned(), line.ends_with("pending")))
         .collect();
-    let expected: Vec<(String, bool)> = kept
-        .iter()
-        .map(|v| (v.clone(), false))
-        .chain(undone.iter().map(|v| (v.clone(), true)))
-        .collect();
+    let expected: Vec<(String, bool)> =
+        kept.iter().map(|v| (v.clone(), false)).chain(undone.iter().map(|v| (v.clone(), true))).collect();
     assert_eq!(states, expected, "{status}");
 
     let again = stdout(&studyhall(&db, &["migrate", "up"]));
-    assert_eq!(
-        again.trim(),
-        format!("applied 2 migration(s): {}", undone.join(", "))
-    );
+    assert_eq!(again.trim(), format!("applied 2 migration(s): {}", undone.join(", ")));
     let down_one = stdout(&studyhall(&db, &["migrate", "down"]));
-    assert_eq!(
-        down_one.trim(),
-        format!("reverted 1 migration(s): {}", undone[1]),
-        "down reverts one by default"
-    );
+    assert_eq!(down_one.trim(), format!("reverted 1 migration(s): {}", undone[1]), "down reverts one by default");
     let audit_logs_kept: Option<String> =
-        sqlx::query_scalar("SELECT to_regclass('audit_logs')::text")
-            .fetch_one(&db.pool)
-            .await
-            .expect("query");
-    assert_eq!(
-        audit_logs_kept.as_deref(),
-        Some("audit_logs"),
-        "only the newest migration is undone"
-    );
+        sqlx::query_scalar("SELECT to_regclass('audit_logs')::text").fetch_one(&db.pool).await.expect("query");
+    assert_eq!(audit_logs_kept.as_deref(), Some("audit_logs"), "only the newest migration is undone");
 }
 
 #[tokio::test]
 async fn up_twice_applies_nothing_the_second_time() {
     let db = TestDb::empty().await;
     studyhall(&db, &["migrate", "up"]);
-    assert_eq!(
-        stdout(&studyhall(&db, &["migrate", "up"])).trim(),
-        "applied 0 migration(s)"
-    );
+    assert_eq!(stdout(&studyhall(&db, &["migrate", "up"])).trim(), "applied 0 migration(s)");
 }

@@ -25,28 +25,21 @@ async fn learner(pool: &PgPool) -> (Uuid, Uuid) {
 /// Where the row with this id landed, if anywhere.
 async fn partition_of(pool: &PgPool, table: &str, id: Uuid) -> Option<String> {
     let query = format!("SELECT tableoid::regclass::text FROM {table} WHERE id = $1");
-    sqlx::query_scalar(sqlx::AssertSqlSafe(query))
-        .bind(id)
-        .fetch_optional(pool)
-        .await
-        .expect("query")
+    sqlx::query_scalar(sqlx::AssertSqlSafe(query)).bind(id).fetch_optional(pool).await.expect("query")
 }
 
 #[tokio::test]
 async fn rows_from_years_back_now_and_years_ahead_land_and_are_found() {
     let db = TestDb::migrated().await;
     let (user, session) = learner(&db.pool).await;
-    let month_now: String =
-        sqlx::query_scalar("SELECT to_char(now() AT TIME ZONE 'UTC', '\"y\"YYYY\"m\"MM')")
-            .fetch_one(&db.pool)
-            .await
-            .expect("query");
+    let month_now: String = sqlx::query_scalar("SELECT to_char(now() AT TIME ZONE 'UTC', '\"y\"YYYY\"m\"MM')")
+        .fetch_one(&db.pool)
+        .await
+        .expect("query");
 
-    for (offset, expected) in [
-        ("-3 years", "default".to_owned()),
-        ("0 days", month_now),
-        ("+2 years", "default".to_owned()),
-    ] {
+    for (offset, expected) in
+        [("-3 years", "default".to_owned()), ("0 days", month_now), ("+2 years", "default".to_owned())]
+    {
         let interaction: Uuid = sqlx::query_scalar(
             "INSERT INTO interactions (learning_session_id, user_id, interaction_type, interaction_data, created_at)
              VALUES ($1, $2, 'answer', '{}', now() + $3::interval) RETURNING id",
@@ -76,11 +69,7 @@ async fn rows_from_years_back_now_and_years_ahead_land_and_are_found() {
         .await
         .expect("insert an audit row");
 
-        for (table, id) in [
-            ("interactions", interaction),
-            ("progress_metrics", metric),
-            ("audit_logs", audit),
-        ] {
+        for (table, id) in [("interactions", interaction), ("progress_metrics", metric), ("audit_logs", audit)] {
             assert_eq!(
                 partition_of(&db.pool, table, id).await,
                 Some(format!("{table}_{expected}")),
@@ -114,31 +103,19 @@ async fn a_new_month_takes_over_its_rows_from_the_default_partition() {
     .execute(&db.pool)
     .await
     .expect("insert feedback");
-    assert_eq!(
-        partition_of(&db.pool, "interactions", interaction)
-            .await
-            .as_deref(),
-        Some("interactions_default")
-    );
+    assert_eq!(partition_of(&db.pool, "interactions", interaction).await.as_deref(), Some("interactions_default"));
 
-    let created: bool =
-        sqlx::query_scalar("SELECT studyhall_create_month_partition('interactions', '2023-05-01')")
-            .fetch_one(&db.pool)
-            .await
-            .expect("create the month");
+    let created: bool = sqlx::query_scalar("SELECT studyhall_create_month_partition('interactions', '2023-05-01')")
+        .fetch_one(&db.pool)
+        .await
+        .expect("create the month");
     assert!(created);
-    assert_eq!(
-        partition_of(&db.pool, "interactions", interaction)
-            .await
-            .as_deref(),
-        Some("interactions_y2023m05")
-    );
-    let feedback: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM user_feedback WHERE interaction_id = $1")
-            .bind(interaction)
-            .fetch_one(&db.pool)
-            .await
-            .expect("count feedback");
+    assert_eq!(partition_of(&db.pool, "interactions", interaction).await.as_deref(), Some("interactions_y2023m05"));
+    let feedback: i64 = sqlx::query_scalar("SELECT count(*) FROM user_feedback WHERE interaction_id = $1")
+        .bind(interaction)
+        .fetch_one(&db.pool)
+        .await
+        .expect("count feedback");
     assert_eq!(feedback, 1, "the feedback is kept");
 
     let dangling = sqlx::query(
@@ -149,37 +126,27 @@ async fn a_new_month_takes_over_its_rows_from_the_default_partition() {
     .bind(interaction)
     .execute(&db.pool)
     .await;
-    assert_eq!(
-        sqlstate(dangling),
-        "23503",
-        "the foreign key is still enforced"
-    );
+    assert_eq!(sqlstate(dangling), "23503", "the foreign key is still enforced");
 
-    let again: bool =
-        sqlx::query_scalar("SELECT studyhall_create_month_partition('interactions', '2023-05-20')")
-            .fetch_one(&db.pool)
-            .await
-            .expect("create the month again");
+    let again: bool = sqlx::query_scalar("SELECT studyhall_create_month_partition('interactions', '2023-05-20')")
+        .fetch_one(&db.pool)
+        .await
+        .expect("create the month again");
     assert!(!again, "an existing month is left alone");
 }
 
 #[tokio::test]
 async fn ensuring_partitions_twice_creates_nothing_the_second_time() {
     let db = TestDb::migrated().await;
-    let created: i32 =
-        sqlx::query_scalar("SELECT studyhall_ensure_month_partitions('audit_logs', 6)")
-            .fetch_one(&db.pool)
-            .await
-            .expect("ensure partitions");
-    assert_eq!(
-        created, 3,
-        "months 4 to 6 ahead are new; the migration made 0 to 3"
-    );
-    let again: i32 =
-        sqlx::query_scalar("SELECT studyhall_ensure_month_partitions('audit_logs', 6)")
-            .fetch_one(&db.pool)
-            .await
-            .expect("ensure partitions");
+    let created: i32 = sqlx::query_scalar("SELECT studyhall_ensure_month_partitions('audit_logs', 6)")
+        .fetch_one(&db.pool)
+        .await
+        .expect("ensure partitions");
+    assert_eq!(created, 3, "months 4 to 6 ahead are new; the migration made 0 to 3");
+    let again: i32 = sqlx::query_scalar("SELECT studyhall_ensure_month_partitions('audit_logs', 6)")
+        .fetch_one(&db.pool)
+        .await
+        .expect("ensure partitions");
     assert_eq!(again, 0);
 }
 

@@ -10,21 +10,12 @@ use crate::harness::TestDb;
 const SPEC: &str = include_str!("../../docs/spec/database-schema.md");
 
 /// Tables partitioned by month, with their partition key (docs/schema.md).
-const PARTITIONED: [(&str, &str); 3] = [
-    ("audit_logs", "created_at"),
-    ("interactions", "created_at"),
-    ("progress_metrics", "recorded_at"),
-];
+const PARTITIONED: [(&str, &str); 3] =
+    [("audit_logs", "created_at"), ("interactions", "created_at"), ("progress_metrics", "recorded_at")];
 
 /// Columns added to the spec's tables (docs/schema.md): table, column, type.
-const ADDED_COLUMNS: [(&str, &str, &str); 2] = [
-    (
-        "user_feedback",
-        "interaction_created_at",
-        "timestamp with time zone",
-    ),
-    ("users", "is_admin", "boolean"),
-];
+const ADDED_COLUMNS: [(&str, &str, &str); 2] =
+    [("user_feedback", "interaction_created_at", "timestamp with time zone"), ("users", "is_admin", "boolean")];
 
 struct SpecTable {
     name: String,
@@ -56,19 +47,12 @@ fn spec_tables() -> Vec<SpecTable> {
         .split("\n### ")
         .skip(1)
         .map(|section| {
-            let name = section
-                .lines()
-                .next()
-                .expect("a table name")
-                .trim()
-                .to_owned();
+            let name = section.lines().next().expect("a table name").trim().to_owned();
             let columns = section
                 .lines()
                 .filter(|line| line.starts_with('|'))
                 .map(|line| line.split('|').map(str::trim).collect::<Vec<_>>())
-                .filter(|cells| {
-                    cells.len() >= 5 && cells[1] != "Column" && !cells[1].starts_with('-')
-                })
+                .filter(|cells| cells.len() >= 5 && cells[1] != "Column" && !cells[1].starts_with('-'))
                 .map(|cells| SpecColumn {
                     name: cells[1].to_owned(),
                     sql_type: cells[2].to_owned(),
@@ -85,18 +69,10 @@ fn spec_tables() -> Vec<SpecTable> {
                         .and_then(|(_, cols)| cols.split_once(')'))
                         .map(|(cols, _)| cols.split(',').map(|c| c.trim().to_owned()).collect())
                         .expect("index columns in parentheses");
-                    SpecIndex {
-                        name: name.to_owned(),
-                        columns,
-                        gin: rest.contains("GIN"),
-                    }
+                    SpecIndex { name: name.to_owned(), columns, gin: rest.contains("GIN") }
                 })
                 .collect();
-            SpecTable {
-                name,
-                columns,
-                indexes,
-            }
+            SpecTable { name, columns, indexes }
         })
         .collect()
 }
@@ -120,21 +96,13 @@ fn catalog_default(column: &SpecColumn) -> Option<String> {
     if column.constraints.contains("PRIMARY KEY") {
         return Some("uuid_generate_v4()".to_owned());
     }
-    let value = column
-        .constraints
-        .split("DEFAULT ")
-        .nth(1)?
-        .split_whitespace()
-        .next()?;
+    let value = column.constraints.split("DEFAULT ").nth(1)?.split_whitespace().next()?;
     Some(match value {
         "NOW()" => "now()".to_owned(),
         // The catalog casts a literal to the bare type: 'x'::character varying.
         quoted if quoted.starts_with('\'') => {
             let bare_type = catalog_type(&column.sql_type);
-            format!(
-                "{quoted}::{}",
-                bare_type.split('(').next().unwrap_or(&bare_type)
-            )
+            format!("{quoted}::{}", bare_type.split('(').next().unwrap_or(&bare_type))
         }
         literal => literal.to_owned(),
     })
@@ -188,21 +156,9 @@ async fn constraints(
     .await
     .expect("read the constraints")
     .into_iter()
-    .map(
-        |(columns, referenced, referenced_columns, definition): (
-            Vec<String>,
-            Option<String>,
-            Vec<String>,
-            String,
-        )| {
-            (
-                columns,
-                referenced.filter(|r| r != "-"),
-                referenced_columns,
-                definition,
-            )
-        },
-    )
+    .map(|(columns, referenced, referenced_columns, definition): (Vec<String>, Option<String>, Vec<String>, String)| {
+        (columns, referenced.filter(|r| r != "-"), referenced_columns, definition)
+    })
     .collect()
 }
 
@@ -232,46 +188,24 @@ async fn every_spec_table_matches_column_by_column() {
             .columns
             .iter()
             .map(|c| c.name.as_str())
-            .chain(
-                ADDED_COLUMNS
-                    .iter()
-                    .filter(|(t, ..)| *t == table.name)
-                    .map(|(_, c, _)| *c),
-            )
+            .chain(ADDED_COLUMNS.iter().filter(|(t, ..)| *t == table.name).map(|(_, c, _)| *c))
             .collect();
         let mut actual_names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
         let mut sorted_expected = expected_names.clone();
         actual_names.sort_unstable();
         sorted_expected.sort_unstable();
-        assert_eq!(
-            actual_names, sorted_expected,
-            "{}: the spec's columns and no others",
-            table.name
-        );
+        assert_eq!(actual_names, sorted_expected, "{}: the spec's columns and no others", table.name);
 
         for spec in &table.columns {
-            let actual = columns
-                .iter()
-                .find(|c| c.name == spec.name)
-                .expect("the column exists");
+            let actual = columns.iter().find(|c| c.name == spec.name).expect("the column exists");
             let what = format!("{}.{}", table.name, spec.name);
-            assert_eq!(
-                actual.sql_type,
-                catalog_type(&spec.sql_type),
-                "{what}: type"
-            );
-            let not_null =
-                spec.constraints.contains("NOT NULL") || spec.constraints.contains("PRIMARY KEY");
+            assert_eq!(actual.sql_type, catalog_type(&spec.sql_type), "{what}: type");
+            let not_null = spec.constraints.contains("NOT NULL") || spec.constraints.contains("PRIMARY KEY");
             assert_eq!(actual.not_null, not_null, "{what}: NOT NULL");
             assert_eq!(actual.default, catalog_default(spec), "{what}: DEFAULT");
         }
-        for (table_name, column, sql_type) in
-            ADDED_COLUMNS.iter().filter(|(t, ..)| *t == table.name)
-        {
-            let actual = columns
-                .iter()
-                .find(|c| c.name == *column)
-                .expect("the added column exists");
+        for (table_name, column, sql_type) in ADDED_COLUMNS.iter().filter(|(t, ..)| *t == table.name) {
+            let actual = columns.iter().find(|c| c.name == *column).expect("the added column exists");
             assert_eq!(actual.sql_type, *sql_type, "{table_name}.{column}: type");
         }
     }
@@ -281,10 +215,7 @@ async fn every_spec_table_matches_column_by_column() {
 async fn keys_references_and_checks_match_the_spec() {
     let db = TestDb::migrated().await;
     for table in spec_tables() {
-        let partition_key = PARTITIONED
-            .iter()
-            .find(|(t, _)| *t == table.name)
-            .map(|(_, key)| *key);
+        let partition_key = PARTITIONED.iter().find(|(t, _)| *t == table.name).map(|(_, key)| *key);
         let primary = constraints(&db.pool, &table.name, "p").await;
         let unique = constraints(&db.pool, &table.name, "u").await;
         let foreign = constraints(&db.pool, &table.name, "f").await;
@@ -297,9 +228,8 @@ async fn keys_references_and_checks_match_the_spec() {
             let what = format!("{}.{}", table.name, column.name);
             if column.constraints.contains("PRIMARY KEY") {
                 // Partitioned tables: the key includes the partition key (docs/schema.md).
-                let expected: Vec<String> = std::iter::once(column.name.clone())
-                    .chain(partition_key.map(str::to_owned))
-                    .collect();
+                let expected: Vec<String> =
+                    std::iter::once(column.name.clone()).chain(partition_key.map(str::to_owned)).collect();
                 assert_eq!(primary.len(), 1, "{what}: one primary key");
                 assert_eq!(primary[0].0, expected, "{what}: primary key columns");
             }
@@ -307,71 +237,34 @@ async fn keys_references_and_checks_match_the_spec() {
                 expected_unique.push(vec![column.name.clone()]);
             }
             if let Some(target) = column.constraints.split("REFERENCES ").nth(1) {
-                let (referenced, referenced_column) = target
-                    .trim()
-                    .trim_end_matches(')')
-                    .split_once('(')
-                    .expect("table(column)");
-                expected_foreign.push((
-                    column.name.clone(),
-                    referenced.to_owned(),
-                    referenced_column.to_owned(),
-                ));
+                let (referenced, referenced_column) =
+                    target.trim().trim_end_matches(')').split_once('(').expect("table(column)");
+                expected_foreign.push((column.name.clone(), referenced.to_owned(), referenced_column.to_owned()));
             }
             if let Some(check) = column.constraints.split("CHECK ").nth(1) {
                 expected_checks.push(check.to_owned());
             }
         }
 
-        assert_eq!(
-            unique.iter().map(|u| u.0.clone()).collect::<Vec<_>>(),
-            expected_unique,
-            "{}: UNIQUE",
-            table.name
-        );
+        assert_eq!(unique.iter().map(|u| u.0.clone()).collect::<Vec<_>>(), expected_unique, "{}: UNIQUE", table.name);
 
-        assert_eq!(
-            foreign.len(),
-            expected_foreign.len(),
-            "{}: one foreign key per REFERENCES",
-            table.name
-        );
+        assert_eq!(foreign.len(), expected_foreign.len(), "{}: one foreign key per REFERENCES", table.name);
         for (column, referenced, referenced_column) in expected_foreign {
             let fk = foreign
                 .iter()
                 .find(|fk| fk.0[0] == column)
                 .unwrap_or_else(|| panic!("{}.{column}: a foreign key", table.name));
-            assert_eq!(
-                fk.1.as_deref(),
-                Some(referenced.as_str()),
-                "{}.{column}: referenced table",
-                table.name
-            );
-            assert_eq!(
-                fk.2[0], referenced_column,
-                "{}.{column}: referenced column",
-                table.name
-            );
+            assert_eq!(fk.1.as_deref(), Some(referenced.as_str()), "{}.{column}: referenced table", table.name);
+            assert_eq!(fk.2[0], referenced_column, "{}.{column}: referenced column", table.name);
         }
 
         // Compare checks with parentheses and spaces folded: pg_get_constraintdef adds both.
-        let fold = |s: &str| {
-            s.chars()
-                .filter(|c| !matches!(c, '(' | ')' | ' '))
-                .collect::<String>()
-        };
-        let mut actual_checks: Vec<String> = checks
-            .iter()
-            .map(|c| fold(c.3.trim_start_matches("CHECK ")))
-            .collect();
+        let fold = |s: &str| s.chars().filter(|c| !matches!(c, '(' | ')' | ' ')).collect::<String>();
+        let mut actual_checks: Vec<String> = checks.iter().map(|c| fold(c.3.trim_start_matches("CHECK "))).collect();
         let mut expected_checks: Vec<String> = expected_checks.iter().map(|c| fold(c)).collect();
         actual_checks.sort();
         expected_checks.sort();
-        assert_eq!(
-            actual_checks, expected_checks,
-            "{}: CHECK constraints",
-            table.name
-        );
+        assert_eq!(actual_checks, expected_checks, "{}: CHECK constraints", table.name);
     }
 }
 
@@ -379,18 +272,11 @@ async fn keys_references_and_checks_match_the_spec() {
 async fn feedback_references_interactions_by_a_real_composite_key() {
     let db = TestDb::migrated().await;
     let foreign = constraints(&db.pool, "user_feedback", "f").await;
-    let fk = foreign
-        .iter()
-        .find(|fk| fk.0[0] == "interaction_id")
-        .expect("the interaction foreign key");
+    let fk = foreign.iter().find(|fk| fk.0[0] == "interaction_id").expect("the interaction foreign key");
     assert_eq!(fk.0, ["interaction_id", "interaction_created_at"]);
     assert_eq!(fk.1.as_deref(), Some("interactions"));
     assert_eq!(fk.2, ["id", "created_at"]);
-    assert!(
-        fk.3.contains("MATCH FULL"),
-        "half a reference is refused: {}",
-        fk.3
-    );
+    assert!(fk.3.contains("MATCH FULL"), "half a reference is refused: {}", fk.3);
 }
 
 #[tokio::test]
@@ -412,16 +298,10 @@ async fn every_spec_index_exists_with_its_columns_and_method() {
             .fetch_optional(&db.pool)
             .await
             .expect("read the index");
-            let (on_table, method, columns) =
-                found.unwrap_or_else(|| panic!("index {} exists", index.name));
+            let (on_table, method, columns) = found.unwrap_or_else(|| panic!("index {} exists", index.name));
             assert_eq!(on_table, table.name, "{}: table", index.name);
             assert_eq!(columns, index.columns, "{}: columns", index.name);
-            assert_eq!(
-                method,
-                if index.gin { "gin" } else { "btree" },
-                "{}: method",
-                index.name
-            );
+            assert_eq!(method, if index.gin { "gin" } else { "btree" }, "{}: method", index.name);
         }
     }
 }
@@ -439,11 +319,7 @@ async fn partitioned_by_month_with_the_current_month_and_three_ahead() {
         .fetch_one(&db.pool)
         .await
         .unwrap_or_else(|_| panic!("{table} is partitioned"));
-        assert_eq!(
-            (strategy.as_str(), column.as_str()),
-            ("r", key),
-            "{table}: range partitioned on {key}"
-        );
+        assert_eq!((strategy.as_str(), column.as_str()), ("r", key), "{table}: range partitioned on {key}");
 
         let partitions: Vec<String> = sqlx::query_scalar(
             "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -464,26 +340,21 @@ async fn partitioned_by_month_with_the_current_month_and_three_ahead() {
         .await
         .expect("compute months");
         for month in &expected_months {
-            assert!(
-                partitions.contains(month),
-                "{table}: partition {month} in {partitions:?}"
-            );
+            assert!(partitions.contains(month), "{table}: partition {month} in {partitions:?}");
         }
-        assert!(
-            partitions.contains(&format!("{table}_default")),
-            "{table}: a DEFAULT partition"
-        );
+        assert!(partitions.contains(&format!("{table}_default")), "{table}: a DEFAULT partition");
     }
 }
 
 #[tokio::test]
 async fn extensions_encoding_and_time_zone_are_the_spec_s() {
     let db = TestDb::migrated().await;
-    let extensions: Vec<String> =
-        sqlx::query_scalar("SELECT extname::text FROM pg_extension WHERE extname IN ('uuid-ossp', 'pg_trgm') ORDER BY 1")
-            .fetch_all(&db.pool)
-            .await
-            .expect("list extensions");
+    let extensions: Vec<String> = sqlx::query_scalar(
+        "SELECT extname::text FROM pg_extension WHERE extname IN ('uuid-ossp', 'pg_trgm') ORDER BY 1",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("list extensions");
     assert_eq!(extensions, ["pg_trgm", "uuid-ossp"]);
     let (encoding, timezone): (String, String) =
         sqlx::query_as("SELECT pg_encoding_to_char(encoding)::text, current_setting('TimeZone') FROM pg_database WHERE datname = current_database()")
@@ -503,14 +374,10 @@ async fn updated_at_follows_every_update() {
     .fetch_one(&db.pool)
     .await
     .expect("insert a user");
-    let touched: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
-        "UPDATE users SET first_name = 'Ada' WHERE username = 'touch' RETURNING updated_at",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .expect("update the user");
-    assert!(
-        touched > before,
-        "updated_at moved forward from {before} to {touched}"
-    );
+    let touched: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("UPDATE users SET first_name = 'Ada' WHERE username = 'touch' RETURNING updated_at")
+            .fetch_one(&db.pool)
+            .await
+            .expect("update the user");
+    assert!(touched > before, "updated_at moved forward from {before} to {touched}");
 }
