@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use crate::config::{AuthConfig, DatabaseConfig, ServeConfig};
-use crate::db::{Database, migrate};
+use crate::db::Database;
 use crate::error::{Error, Result};
 use crate::http;
 
@@ -52,12 +52,7 @@ pub async fn serve(database: &DatabaseConfig, auth: &AuthConfig, config: &ServeC
 }
 
 async fn serve_on(db: &Database, database: &DatabaseConfig, auth: &AuthConfig, config: &ServeConfig) -> Result<()> {
-    if db.cluster().is_some() || config.auto_migrate {
-        let applied = migrate::up(&db.pool).await?;
-        if !applied.is_empty() {
-            tracing::info!(?applied, "applied migrations");
-        }
-    }
+    db.migrate_on_start(config.auto_migrate).await?;
     let listener =
         TcpListener::bind(config.http.bind).await.map_err(Error::io(format!("binding {}", config.http.bind)))?;
     let requests = db.connect_requests(database).await?;

@@ -70,7 +70,11 @@ impl Cli {
             }
             Command::User { action } => {
                 let db = Database::open(&self.database).await?;
-                let result = crate::accounts::cli::run(&db.pool, &self.auth, action).await;
+                let result = async {
+                    db.migrate_on_start(false).await?;
+                    crate::accounts::cli::run(&db.pool, &self.auth, action).await
+                }
+                .await;
                 let closed = db.close().await;
                 result.and(closed)
             }

@@ -17,7 +17,7 @@ pub enum Error {
     BadRequest(String),
 
     /// The request was read but some fields are invalid.
-    #[error("invalid input: {0:?}")]
+    #[error("invalid input: {}", describe(.0))]
     Validation(Vec<FieldError>),
 
     /// No such object, or it belongs to someone else: the two are indistinguishable.
@@ -29,7 +29,7 @@ pub enum Error {
     Unauthorized(&'static str),
 
     /// The request conflicts with existing data (a taken email or username).
-    #[error("conflict: {0:?}")]
+    #[error("{} {}", .0.field, .0.message)]
     Conflict(FieldError),
 
     /// The body is larger than the configured limit.
@@ -105,6 +105,11 @@ impl Error {
     }
 }
 
+/// "email is not a valid email address; username must be 3 to 50 characters"
+fn describe(errors: &[FieldError]) -> String {
+    errors.iter().map(|e| format!("{} {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+}
+
 /// One invalid field of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
@@ -170,7 +175,7 @@ impl Error {
             Error::Validation(errors) => {
                 Some(format!("Invalid {}.", errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ")))
             }
-            Error::Conflict(error) => Some(format!("{}: {}", error.field, error.message)),
+            Error::Conflict(error) => Some(format!("{} {}", error.field, error.message)),
             Error::Unauthorized(message) => Some((*message).to_owned()),
             Error::TooManyRequests { retry_after_secs } => {
                 Some(format!("Too many attempts; try again in {retry_after_secs} seconds."))

@@ -79,6 +79,18 @@ impl Database {
         Ok(pool)
     }
 
+    /// Applies pending migrations when this is the embedded cluster (always kept
+    /// current), or when `external_too` (STUDYHALL_AUTO_MIGRATE) for a DATABASE_URL server.
+    pub async fn migrate_on_start(&self, external_too: bool) -> Result<()> {
+        if self.cluster.is_some() || external_too {
+            let applied = migrate::up(&self.pool).await?;
+            if !applied.is_empty() {
+                tracing::info!(?applied, "applied migrations");
+            }
+        }
+        Ok(())
+    }
+
     /// The embedded cluster, when this database runs on one.
     pub fn cluster(&self) -> Option<&EmbeddedCluster> {
         self.cluster.as_ref()

@@ -122,18 +122,25 @@ async fn a_wrong_password_is_401_and_audited_as_a_failure() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(problem["detail"], unknown["detail"], "a missing account reads like a wrong password");
 
-    let rows: Vec<(Option<uuid::Uuid>, bool, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT user_id, is_success, error_message, host(ip_address) FROM audit_logs WHERE action = 'auth.login' ORDER BY created_at",
+    #[derive(sqlx::FromRow)]
+    struct Attempt {
+        user_id: Option<uuid::Uuid>,
+        is_success: bool,
+        error_message: Option<String>,
+        ip: Option<String>,
+    }
+    let rows: Vec<Attempt> = sqlx::query_as(
+        "SELECT user_id, is_success, error_message, host(ip_address) AS ip FROM audit_logs WHERE action = 'auth.login' ORDER BY created_at",
     )
     .fetch_all(&app.db.pool)
     .await
     .expect("read the audit trail");
     assert_eq!(rows.len(), 2, "one row per attempt");
-    assert_eq!(rows[0].0, Some(ada.user_id), "the failure is on ada's record");
-    assert!(!rows[0].1);
-    assert_eq!(rows[0].2.as_deref(), Some("The login or password is wrong."));
-    assert_eq!(rows[0].3.as_deref(), Some("127.0.0.1"));
-    assert_eq!((rows[1].0, rows[1].1), (None, false), "an unknown login is recorded without a user");
+    assert_eq!(rows[0].user_id, Some(ada.user_id), "the failure is on ada's record");
+    assert!(!rows[0].is_success);
+    assert_eq!(rows[0].error_message.as_deref(), Some("The login or password is wrong."));
+    assert_eq!(rows[0].ip.as_deref(), Some("127.0.0.1"));
+    assert_eq!((rows[1].user_id, rows[1].is_success), (None, false), "an unknown login is recorded without a user");
 }
 
 #[tokio::test]

@@ -8,15 +8,12 @@ use uuid::Uuid;
 pub struct Learner {
     pub user_id: Uuid,
     pub material_id: Uuid,
-    pub chunk_id: Uuid,
-    pub asset_id: Uuid,
-    pub session_id: Uuid,
     pub interaction_id: Uuid,
 }
 
 /// Creates `name`'s account (email `<name>@example.org`) and one row in each table.
 pub async fn learner(pool: &PgPool, name: &str) -> Learner {
-    let row: (Uuid, Uuid, Uuid, Uuid, Uuid, Uuid) = sqlx::query_as(
+    let (user_id, material_id, interaction_id): (Uuid, Uuid, Uuid) = sqlx::query_as(
         "WITH u AS (INSERT INTO users (email, username, password_hash)
                     VALUES ($1 || '@example.org', $1, 'x') RETURNING id),
               m AS (INSERT INTO study_materials (user_id, title, source_type)
@@ -41,18 +38,11 @@ pub async fn learner(pool: &PgPool, name: &str) -> Learner {
                     SELECT id, 'user.register', 'user', id FROM u RETURNING id),
               t AS (INSERT INTO auth_tokens (user_id, token_hash, expires_at)
                     SELECT id, sha256(convert_to($1, 'UTF8')), now() + interval '1 day' FROM u RETURNING id)
-         SELECT u.id, m.id, c.id, a.id, s.id, i.id FROM u, m, c, a, s, i, f, p, l, t",
+         SELECT u.id, m.id, i.id FROM u, m, c, a, s, i, f, p, l, t",
     )
     .bind(name)
     .fetch_one(pool)
     .await
     .expect("create a learner");
-    Learner {
-        user_id: row.0,
-        material_id: row.1,
-        chunk_id: row.2,
-        asset_id: row.3,
-        session_id: row.4,
-        interaction_id: row.5,
-    }
+    Learner { user_id, material_id, interaction_id }
 }

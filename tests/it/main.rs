@@ -1,10 +1,12 @@
 //! studyhall's integration tests: one binary, one PostgreSQL, one database per test.
 
 mod accounts;
+mod admin;
 mod embedded;
 mod fixtures;
 mod harness;
 mod http;
+mod isolation;
 mod migrations;
 mod partitions;
 mod schema;

@@ -176,7 +176,7 @@ async fn an_operator_s_login_serves_requests_and_a_privileged_one_is_refused() {
 
     // The owner's own URL given as the request login: refused, it could switch RLS off.
     let config = database_config(db.url(), Some(db.url()));
-    let refused = database.connect_requests(&config).await.err().expect("a privileged login is refused");
+    let refused = database.connect_requests(&config).await.expect_err("a privileged login is refused");
     assert!(refused.to_string().contains("cannot bypass row-level security"), "{refused}");
 
     // Given only the owner's URL, requests run as studyhall_app.
