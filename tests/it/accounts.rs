@@ -359,3 +359,80 @@ async fn the_own_audit_trail_is_paged_and_private() {
     let (status, problem) = app.call(Method::GET, "/api/v1/me/audit-logs?limit=500", Some(&ada.token), None).await;
     assert_eq!((status, fields(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["limit"]));
 }
+
+/// A real server logging at debug level: after registering, signing in and changing
+/// the password, no log line, audit row or response holds a password, hash or token.
+#[tokio::test]
+async fn no_password_hash_or_token_reaches_the_logs_or_the_audit_trail() {
+    use crate::embedded::Serve;
+    use crate::harness::scratch_dir;
+
+    let scratch = scratch_dir();
+    let data_dir = scratch.path().join("data");
+    let serve = Serve::start_with(&data_dir, &[("STUDYHALL_BCRYPT_COST", "4"), ("STUDYHALL_LOG", "debug")]);
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("http://{}{path}", serve.address);
+    let new_password = "orbit lamp violet glacier";
+
+    let registered: Value = client
+        .post(url(REGISTER))
+        .json(&json!({"email": "ada@example.org", "username": "ada", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("register")
+        .json()
+        .await
+        .expect("JSON");
+    let first_token = registered["token"].as_str().expect("a token").to_owned();
+    let signed_in: Value = client
+        .post(url(LOGIN))
+        .json(&json!({"login": "ada", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("sign in")
+        .json()
+        .await
+        .expect("JSON");
+    let second_token = signed_in["token"].as_str().expect("a token").to_owned();
+    let wrong = client
+        .post(url(LOGIN))
+        .json(&json!({"login": "ada", "password": "a wrong guess here"}))
+        .send()
+        .await
+        .expect("sign in wrongly");
+    let wrong_body = wrong.text().await.expect("body");
+    let changed = client
+        .patch(url("/api/v1/me"))
+        .bearer_auth(&second_token)
+        .json(&json!({"current_password": PASSWORD, "new_password": new_password}))
+        .send()
+        .await
+        .expect("change the password");
+    assert_eq!(changed.status(), StatusCode::OK);
+
+    let options = sqlx::postgres::PgConnectOptions::new()
+        .host(&data_dir.join("run").to_string_lossy())
+        .username("postgres")
+        .database("learning_platform");
+    let pool = sqlx::PgPool::connect_with(options).await.expect("connect");
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users").fetch_one(&pool).await.expect("the hash");
+    assert!(hash.starts_with("$2b$04$"), "stored as bcrypt");
+    let token_hashes: Vec<String> =
+        sqlx::query_scalar("SELECT encode(token_hash, 'hex') FROM auth_tokens").fetch_all(&pool).await.expect("hashes");
+    let audit: String = sqlx::query_scalar("SELECT string_agg(audit_logs::text, '\n') FROM audit_logs")
+        .fetch_one(&pool)
+        .await
+        .expect("the audit trail");
+    pool.close().await;
+
+    serve.signal(nix::sys::signal::Signal::SIGTERM);
+    let log = serve.wait_for_log().join("\n");
+    assert!(log.contains("\"user_id\""), "the log names users by id (debug level was on): {log}");
+    let mut secrets = vec![PASSWORD.to_owned(), new_password.to_owned(), first_token, second_token, hash];
+    secrets.extend(token_hashes);
+    for secret in &secrets {
+        assert!(!log.contains(secret.as_str()), "a secret in the log");
+        assert!(!audit.contains(secret.as_str()), "a secret in the audit trail");
+        assert!(!wrong_body.contains(secret.as_str()), "a secret in an error");
+    }
+}

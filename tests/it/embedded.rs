@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::{Child, ChildStderr, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -16,39 +17,62 @@ use sqlx::postgres::PgConnectOptions;
 use crate::harness::{process_alive, scratch_dir, studyhall_bin};
 
 /// A running `studyhall serve`, killed if a test fails before stopping it.
-struct Serve {
+pub struct Serve {
     child: Child,
-    address: SocketAddr,
+    pub address: SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Serve {
-    fn start(data_dir: &Path) -> Serve {
+    pub fn start(data_dir: &Path) -> Serve {
+        Self::start_with(data_dir, &[])
+    }
+
+    /// Starts `studyhall serve` on the embedded cluster in `data_dir`, with `env` besides.
+    pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Serve {
         let mut child = Command::new(studyhall_bin())
             .arg("serve")
             .env_remove("DATABASE_URL")
             .env("STUDYHALL_DATA", data_dir)
             .env("STUDYHALL_BIND", "127.0.0.1:0")
             .env("STUDYHALL_LOG_FORMAT", "json")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start studyhall serve");
         let stderr = child.stderr.take().expect("stderr");
-        let address = listening_address(stderr);
-        Serve { child, address }
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let address = listening_address(stderr, log.clone());
+        Serve { child, address, log }
     }
 
     async fn get(&self, path: &str) -> reqwest::StatusCode {
         reqwest::get(format!("http://{}{path}", self.address)).await.expect("request").status()
     }
 
-    fn signal(&self, signal: Signal) {
+    /// Every line the server has logged so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().expect("the log").clone()
+    }
+
+    pub fn signal(&self, signal: Signal) {
         kill(Pid::from_raw(self.child.id() as i32), signal).expect("signal studyhall");
     }
 
     /// Waits for the process to exit; returns whether it exited successfully.
-    fn wait(mut self) -> bool {
+    pub fn wait(mut self) -> bool {
         self.child.wait().expect("wait for studyhall").success()
+    }
+
+    /// Waits for the process to exit and for its log to be read to the end.
+    pub fn wait_for_log(mut self) -> Vec<String> {
+        self.child.wait().expect("wait for studyhall");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Arc::strong_count(&self.log) > 1 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.log()
     }
 }
 
@@ -59,23 +83,26 @@ impl Drop for Serve {
     }
 }
 
-/// Reads the JSON log until the "listening" event, which names the bound address; the
-/// rest of the log is drained on a thread so the server never blocks on a full pipe.
-fn listening_address(stderr: ChildStderr) -> SocketAddr {
+/// Reads the JSON log into `log` until the "listening" event, which names the bound
+/// address; the rest is read on a thread so the server never blocks on a full pipe.
+fn listening_address(stderr: ChildStderr, log: Arc<Mutex<Vec<String>>>) -> SocketAddr {
     let mut lines = BufReader::new(stderr).lines();
-    let mut seen = Vec::new();
     for line in lines.by_ref() {
         let line = line.expect("read the log");
+        log.lock().expect("the log").push(line.clone());
         if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line)
             && event["message"] == "listening"
         {
             let address = event["address"].as_str().expect("an address").parse().expect("a socket address");
-            std::thread::spawn(move || lines.for_each(drop));
+            std::thread::spawn(move || {
+                for line in lines.map_while(Result::ok) {
+                    log.lock().expect("the log").push(line);
+                }
+            });
             return address;
         }
-        seen.push(line);
     }
-    panic!("studyhall exited before listening:\n{}", seen.join("\n"));
+    panic!("studyhall exited before listening:\n{}", log.lock().expect("the log").join("\n"));
 }
 
 fn postmaster_pid(data_dir: &Path) -> i32 {
