@@ -137,7 +137,6 @@ pub struct EmbeddedCluster {
     data_dir: PathBuf,
     pgdata: PathBuf,
     socket_dir: PathBuf,
-    binaries: PgBinaries,
     postmaster: Pid,
     /// Receives the postmaster's exit status from its supervisor thread. (A Mutex
     /// only so that the cluster can be shared between threads.)
@@ -227,32 +226,15 @@ impl EmbeddedCluster {
         }
         let (postmaster, exited) = spawn_supervised(command)?;
 
-        let cluster = EmbeddedCluster {
-            data_dir,
-            pgdata,
-            socket_dir,
-            binaries,
-            postmaster,
-            exited: Mutex::new(exited),
-            stopped: false,
-        };
+        let cluster =
+            EmbeddedCluster { data_dir, pgdata, socket_dir, postmaster, exited: Mutex::new(exited), stopped: false };
         cluster.wait_until_ready(&log_path, log_start)?;
         Ok(cluster)
-    }
-
-    /// The directory holding the cluster (`pgdata/`, `run/`, `postgresql.log`).
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
     }
 
     /// The directory of the cluster's Unix socket.
     pub fn socket_dir(&self) -> &Path {
         &self.socket_dir
-    }
-
-    /// The binaries the cluster runs from; tools such as `pg_dump` match its version.
-    pub fn binaries(&self) -> &PgBinaries {
-        &self.binaries
     }
 
     /// The postmaster's process id.

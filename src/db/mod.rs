@@ -91,11 +91,6 @@ impl Database {
         Ok(())
     }
 
-    /// The embedded cluster, when this database runs on one.
-    pub fn cluster(&self) -> Option<&EmbeddedCluster> {
-        self.cluster.as_ref()
-    }
-
     /// Closes every connection, then stops the embedded cluster if there is one.
     pub async fn close(self) -> Result<()> {
         self.pool.close().await;

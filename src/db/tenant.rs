@@ -22,10 +22,3 @@ pub async fn begin_as(pool: &PgPool, user: Option<Uuid>) -> Result<Transaction<'
         None => pool.begin().await?,
     })
 }
-
-/// Makes the rest of `tx` act for `user` (registration, which only learns its user id
-/// inside the transaction).
-pub async fn act_as(tx: &mut Transaction<'static, Postgres>, user: Uuid) -> Result<()> {
-    sqlx::query("SELECT set_config('app.user_id', $1::text, true)").bind(user).execute(&mut **tx).await?;
-    Ok(())
-}
