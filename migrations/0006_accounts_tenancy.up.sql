@@ -58,9 +58,16 @@ END
 $$;
 
 GRANT USAGE ON SCHEMA public TO studyhall_app;
-GRANT SELECT, INSERT, UPDATE, DELETE ON users, study_materials, content_chunks, generated_assets,
+GRANT SELECT, INSERT, UPDATE, DELETE ON study_materials, content_chunks, generated_assets,
     learning_sessions, interactions, user_feedback, progress_metrics, auth_tokens, auth_throttle
     TO studyhall_app;
+-- Accounts: requests may register one and change what its owner may change, never
+-- is_admin (only `studyhall user promote`, on the privileged connection), and never
+-- delete one (deletion is a soft delete that anonymises the row).
+GRANT SELECT ON users TO studyhall_app;
+GRANT INSERT (id, email, username, password_hash, first_name, last_name) ON users TO studyhall_app;
+GRANT UPDATE (email, username, password_hash, first_name, last_name, profile_picture_url, preferences,
+              updated_at, deleted_at, is_active, last_login_at) ON users TO studyhall_app;
 -- The audit trail is append-only for requests.
 GRANT SELECT, INSERT ON audit_logs TO studyhall_app;
 

@@ -126,6 +126,22 @@ async fn with_a_user_set_only_their_rows_are_visible_or_writable() {
 }
 
 #[tokio::test]
+async fn requests_can_neither_make_an_admin_nor_hard_delete_an_account() {
+    let db = TestDb::migrated().await;
+    let ann = learner(&db.pool, "ann").await;
+    let requests = db.requests().await;
+    for statement in [
+        "UPDATE users SET is_admin = true",
+        "INSERT INTO users (email, username, password_hash, is_admin) VALUES ('x@example.org', 'x', 'x', true)",
+        "DELETE FROM users",
+    ] {
+        let mut tx = db::tenant::begin_as(&requests, Some(ann.user_id)).await.expect("begin as ann");
+        let result = sqlx::query(statement).execute(&mut *tx).await;
+        assert_eq!(sqlstate(result), "42501", "refused: {statement}");
+    }
+}
+
+#[tokio::test]
 async fn the_request_role_cannot_reach_around_the_policies() {
     let db = TestDb::migrated().await;
     let ann: Learner = learner(&db.pool, "ann").await;
