@@ -4,14 +4,16 @@
 use std::future::Future;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use crate::config::{AuthConfig, DatabaseConfig, ServeConfig};
+use crate::config::{AuthConfig, ServeConfig, Settings, WorkerConfig};
 use crate::db::Database;
 use crate::error::{Error, Result};
 use crate::http;
+use crate::jobs::worker::Workers;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -25,11 +27,13 @@ pub struct App {
     pub privileged: PgPool,
     /// Sign-in settings.
     pub auth: AuthConfig,
+    /// Background job settings (attempts for new jobs; the workers' own settings).
+    pub jobs: WorkerConfig,
 }
 
 impl AppState {
-    pub fn new(db: PgPool, privileged: PgPool, auth: AuthConfig) -> Self {
-        AppState(Arc::new(App { db, privileged, auth }))
+    pub fn new(db: PgPool, privileged: PgPool, auth: AuthConfig, jobs: WorkerConfig) -> Self {
+        AppState(Arc::new(App { db, privileged, auth, jobs }))
     }
 }
 
@@ -41,25 +45,56 @@ impl Deref for AppState {
     }
 }
 
-/// `studyhall serve`: runs until SIGINT or SIGTERM, then stops accepting connections,
-/// lets requests in flight finish, closes the pool and stops the embedded cluster.
-pub async fn serve(database: &DatabaseConfig, auth: &AuthConfig, config: &ServeConfig) -> Result<()> {
-    let db = Database::open(database).await?;
-    let result = serve_on(&db, database, auth, config).await;
-    // The database is closed whatever happened, so no PostgreSQL outlives studyhall.
-    let closed = db.close().await;
-    result.and(closed)
+/// Workers get this long to finish their current job when studyhall stops; a job still
+/// running then is retried after its lease.
+const WORKER_GRACE: Duration = Duration::from_secs(30);
+
+/// Opens the database (migrating the embedded cluster, or any with `auto_migrate`), the
+/// request pool, and the state handlers and jobs share.
+async fn open(settings: &Settings, auto_migrate: bool) -> Result<(Database, AppState)> {
+    let db = Database::open(&settings.database).await?;
+    let state = async {
+        db.migrate_on_start(auto_migrate).await?;
+        let requests = db.connect_requests(&settings.database).await?;
+        Ok(AppState::new(requests, db.pool.clone(), settings.auth.clone(), settings.workers.clone()))
+    }
+    .await;
+    match state {
+        Ok(state) => Ok((db, state)),
+        Err(error) => {
+            let _ = db.close().await;
+            Err(error)
+        }
+    }
 }
 
-async fn serve_on(db: &Database, database: &DatabaseConfig, auth: &AuthConfig, config: &ServeConfig) -> Result<()> {
-    db.migrate_on_start(config.auto_migrate).await?;
-    let listener =
-        TcpListener::bind(config.http.bind).await.map_err(Error::io(format!("binding {}", config.http.bind)))?;
-    let requests = db.connect_requests(database).await?;
-    let state = AppState::new(requests.clone(), db.pool.clone(), auth.clone());
-    let result = run(listener, http::router(state, &config.http), shutdown_signal()).await;
-    requests.close().await;
-    result
+/// `studyhall serve`: serves HTTP (and runs job workers, unless STUDYHALL_WORKERS=0)
+/// until SIGINT or SIGTERM, then stops accepting connections, lets requests in flight
+/// finish, stops the workers, closes the pools and stops the embedded cluster.
+pub async fn serve(settings: &Settings, config: &ServeConfig) -> Result<()> {
+    let (db, state) = open(settings, config.auto_migrate).await?;
+    let result = async {
+        let listener =
+            TcpListener::bind(config.http.bind).await.map_err(Error::io(format!("binding {}", config.http.bind)))?;
+        let workers = Workers::start(state.clone(), &settings.workers);
+        let served = run(listener, http::router(state.clone(), &config.http), shutdown_signal()).await;
+        workers.stop(WORKER_GRACE).await;
+        served
+    }
+    .await;
+    state.db.close().await;
+    // The database is closed whatever happened, so no PostgreSQL outlives studyhall.
+    result.and(db.close().await)
+}
+
+/// `studyhall worker`: runs job workers, without HTTP, until SIGINT or SIGTERM.
+pub async fn work(settings: &Settings) -> Result<()> {
+    let (db, state) = open(settings, false).await?;
+    let workers = Workers::start(state.clone(), &settings.workers);
+    shutdown_signal().await;
+    workers.stop(WORKER_GRACE).await;
+    state.db.close().await;
+    db.close().await
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then drains.

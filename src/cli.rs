@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::accounts::cli::UserAction;
 use crate::app;
-use crate::config::{AuthConfig, DatabaseConfig, LogConfig, ServeConfig};
+use crate::config::{LogConfig, ServeConfig, Settings};
 use crate::db::Database;
 use crate::db::migrate::{self, Down, MigrationState};
 use crate::error::Result;
@@ -16,10 +16,7 @@ pub struct Cli {
     pub log: LogConfig,
 
     #[command(flatten)]
-    pub database: DatabaseConfig,
-
-    #[command(flatten)]
-    pub auth: AuthConfig,
+    pub settings: Settings,
 
     #[command(subcommand)]
     pub command: Command,
@@ -27,8 +24,11 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Serve the HTTP API (with the embedded database unless DATABASE_URL is set).
+    /// Serve the HTTP API and run job workers (with the embedded database unless
+    /// DATABASE_URL is set).
     Serve(ServeConfig),
+    /// Run job workers only (ingestion, generation), for more throughput on more machines.
+    Worker,
     /// Apply, revert or list the database migrations.
     Migrate {
         #[command(subcommand)]
@@ -61,18 +61,19 @@ pub enum MigrateAction {
 impl Cli {
     pub async fn run(self) -> Result<()> {
         match self.command {
-            Command::Serve(config) => app::serve(&self.database, &self.auth, &config).await,
+            Command::Serve(config) => app::serve(&self.settings, &config).await,
+            Command::Worker => app::work(&self.settings).await,
             Command::Migrate { action } => {
-                let db = Database::open(&self.database).await?;
+                let db = Database::open(&self.settings.database).await?;
                 let result = run_migrate(&db, action).await;
                 let closed = db.close().await;
                 result.and(closed)
             }
             Command::User { action } => {
-                let db = Database::open(&self.database).await?;
+                let db = Database::open(&self.settings.database).await?;
                 let result = async {
                     db.migrate_on_start(false).await?;
-                    crate::accounts::cli::run(&db.pool, &self.auth, action).await
+                    crate::accounts::cli::run(&db.pool, &self.settings.auth, action).await
                 }
                 .await;
                 let closed = db.close().await;
@@ -125,13 +126,13 @@ mod tests {
     #[test]
     fn pool_and_server_defaults_are_the_spec_s() {
         let cli = Cli::try_parse_from(["studyhall", "serve"]).expect("parse");
-        let pool = &cli.database.pool;
+        let pool = &cli.settings.database.pool;
         assert_eq!(pool.max_connections, 20);
         assert_eq!(pool.idle_timeout_secs, 300);
         assert_eq!(pool.max_lifetime_secs, 3600);
         let Command::Serve(serve) = cli.command else { panic!("serve") };
         assert_eq!(serve.http.bind.to_string(), "127.0.0.1:8080");
-        assert_eq!(cli.database.data_dir.to_str(), Some("studyhall-data"));
+        assert_eq!(cli.settings.database.data_dir.to_str(), Some("studyhall-data"));
     }
 
     #[test]

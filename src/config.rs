@@ -10,6 +10,17 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+/// The settings every command shares.
+#[derive(Args, Clone)]
+pub struct Settings {
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    #[command(flatten)]
+    pub auth: AuthConfig,
+    #[command(flatten)]
+    pub workers: WorkerConfig,
+}
+
 /// How to reach PostgreSQL: a server given by URL, or the embedded cluster.
 #[derive(Args, Clone)]
 pub struct DatabaseConfig {
@@ -125,6 +136,46 @@ fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
 impl AuthConfig {
     pub fn token_ttl(&self) -> chrono::Duration {
         chrono::Duration::days(self.token_ttl_days.into())
+    }
+}
+
+/// Background job workers.
+#[derive(Args, Clone)]
+pub struct WorkerConfig {
+    /// Jobs one process runs at once. For `serve`, 0 runs none in-process (leave them to
+    /// `studyhall worker` processes).
+    #[arg(long, env = "STUDYHALL_WORKERS", default_value_t = 2, global = true)]
+    pub workers: usize,
+
+    /// Seconds a worker holds a job before another may claim it (kept alive while the
+    /// job runs; runs out only when its worker is gone).
+    #[arg(long, env = "STUDYHALL_JOB_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub lease_secs: u64,
+
+    /// Attempts before a job is given up.
+    #[arg(long, env = "STUDYHALL_JOB_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100), global = true)]
+    pub max_attempts: u32,
+
+    /// Seconds before the first retry; each further retry waits twice as long.
+    #[arg(long, env = "STUDYHALL_JOB_BACKOFF_SECS", default_value_t = 5, global = true)]
+    pub backoff_secs: u64,
+
+    /// Seconds between looks for due jobs when no notification comes.
+    #[arg(long, env = "STUDYHALL_JOB_POLL_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub poll_secs: u64,
+}
+
+impl WorkerConfig {
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_secs)
+    }
+
+    pub fn backoff(&self) -> Duration {
+        Duration::from_secs(self.backoff_secs)
+    }
+
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_secs(self.poll_secs)
     }
 }
 

@@ -11,5 +11,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod jobs;
+pub mod materials;
 pub mod telemetry;
 pub mod validate;

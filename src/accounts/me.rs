@@ -3,16 +3,16 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Deserializer};
-use serde_json::{Map, Value, json};
+use serde::Deserialize;
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::{AuthUser, User, fetch_user, password, user_columns, validate};
 use crate::app::AppState;
-use crate::audit::{Audit, REDACTED};
+use crate::audit::{Audit, REDACTED, changed_fields};
 use crate::db::tenant;
 use crate::error::{Error, FieldError, Problem, Result};
-use crate::http::extract::{Client, Input};
+use crate::http::extract::{Client, Input, present};
 
 /// The caller's account.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
@@ -44,11 +44,6 @@ pub struct UpdateMe {
     preferences: Option<Option<Value>>,
     current_password: Option<String>,
     new_password: Option<String>,
-}
-
-/// Tells a field sent as `null` (Some(None)) from one left out (None).
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Updates names, picture, preferences or password.
@@ -139,21 +134,6 @@ pub async fn update_me(
     audit.finish(result.await).await
 }
 
-/// The fields that differ between two versions of an account: (old, new).
-fn changed_fields(before: &User, after: &User) -> (Map<String, Value>, Map<String, Value>) {
-    let (Value::Object(before), Value::Object(after)) = (json!(before), json!(after)) else {
-        unreachable!("a user serializes as an object")
-    };
-    before
-        .into_iter()
-        .filter(|(key, value)| key != "updated_at" && after.get(key) != Some(value))
-        .map(|(key, value)| {
-            let new = after.get(&key).cloned().unwrap_or(Value::Null);
-            ((key.clone(), value), (key, new))
-        })
-        .unzip()
-}
-
 async fn revoke_all_tokens(conn: &mut sqlx::PgConnection, user_id: uuid::Uuid) -> Result<()> {
     sqlx::query("UPDATE auth_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
         .bind(user_id)
@@ -227,7 +207,13 @@ pub async fn export(State(state): State<AppState>, client: Client, auth: AuthUse
                'progress_metrics', (SELECT coalesce(jsonb_agg(t ORDER BY recorded_at), '[]')
                                       FROM progress_metrics t WHERE user_id = $1),
                'audit_logs', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]')
-                                FROM audit_logs t WHERE user_id = $1)
+                                FROM audit_logs t WHERE user_id = $1),
+               'material_sources', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                        'study_material_id', study_material_id, 'media_type', media_type,
+                                        'file_name', file_name, 'created_at', created_at,
+                                        'content_base64', encode(content, 'base64')) ORDER BY created_at), '[]')
+                                      FROM material_sources WHERE user_id = $1),
+               'jobs', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]') FROM jobs t WHERE user_id = $1)
              )",
         )
         .bind(auth.user_id)

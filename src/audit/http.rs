@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, Problem, Result};
 use crate::http::extract::Client;
-use crate::http::page::{self, Cursor, Page};
+use crate::http::page::{self, Page};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(own_audit_logs)).routes(routes!(admin_audit_logs))
@@ -41,8 +41,11 @@ pub struct AuditLog {
     error_message: Option<String>,
 }
 
-fn cursor_of(row: &AuditLog) -> Cursor {
-    Cursor { at: row.created_at, id: row.id }
+/// Audit rows are listed newest first, by (created_at, id).
+type Position = (DateTime<Utc>, Uuid);
+
+fn position(row: &AuditLog) -> Position {
+    (row.created_at, row.id)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -61,7 +64,7 @@ pub async fn own_audit_logs(
     auth: AuthUser,
     Query(query): Query<PageQuery>,
 ) -> Result<Json<Page<AuditLog>>> {
-    let (limit, cursor) = page::params(query.limit, query.cursor.as_deref())?;
+    let (limit, cursor) = page::params::<Position>(query.limit, query.cursor.as_deref())?;
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
     let rows: Vec<AuditLog> = sqlx::query_as(
         "SELECT id, user_id, action, entity_type, entity_id, old_values, new_values, host(ip_address) AS ip_address,
@@ -71,13 +74,13 @@ pub async fn own_audit_logs(
           ORDER BY created_at DESC, id DESC LIMIT $4",
     )
     .bind(auth.user_id)
-    .bind(cursor.map(|c| c.at))
-    .bind(cursor.map(|c| c.id))
+    .bind(cursor.map(|c| c.0))
+    .bind(cursor.map(|c| c.1))
     .bind(i64::from(limit) + 1)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Json(Page::from_rows(rows, limit, cursor_of)))
+    Ok(Json(Page::from_rows(rows, limit, position)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -110,7 +113,7 @@ pub async fn admin_audit_logs(
     let audit = Audit::new(&state.db, &client, "admin.audit_logs.read", "audit_log");
     audit.user(auth.user_id).session(auth.token_id);
     let result = async {
-        let (limit, cursor) = page::params(query.limit, query.cursor.as_deref())?;
+        let (limit, cursor) = page::params::<Position>(query.limit, query.cursor.as_deref())?;
         // The privileged connection: an admin reads across users.
         let rows: Vec<AuditLog> = sqlx::query_as(
             "SELECT id, user_id, action, entity_type, entity_id, old_values, new_values,
@@ -133,8 +136,8 @@ pub async fn admin_audit_logs(
         .bind(query.is_success)
         .bind(query.from)
         .bind(query.to)
-        .bind(cursor.map(|c| c.at))
-        .bind(cursor.map(|c| c.id))
+        .bind(cursor.map(|c| c.0))
+        .bind(cursor.map(|c| c.1))
         .bind(i64::from(limit) + 1)
         .fetch_all(&state.privileged)
         .await?;
@@ -142,7 +145,7 @@ pub async fn admin_audit_logs(
             "entity_id": query.entity_id, "is_success": query.is_success, "from": query.from, "to": query.to});
         let tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
         audit.commit(tx, None, Some(filters)).await?;
-        Ok(Json(Page::from_rows(rows, limit, cursor_of)))
+        Ok(Json(Page::from_rows(rows, limit, position)))
     };
     audit.finish(result.await).await
 }

@@ -130,6 +130,22 @@ impl<'a> Audit<'a> {
     }
 }
 
+/// The fields that differ between two versions of an object, as (old, new) objects;
+/// `updated_at` is left out.
+pub fn changed_fields<T: serde::Serialize>(before: &T, after: &T) -> (Map<String, Value>, Map<String, Value>) {
+    let (Value::Object(before), Value::Object(after)) = (serde_json::json!(before), serde_json::json!(after)) else {
+        return (Map::new(), Map::new());
+    };
+    before
+        .into_iter()
+        .filter(|(key, value)| key != "updated_at" && after.get(key) != Some(value))
+        .map(|(key, value)| {
+            let new = after.get(&key).cloned().unwrap_or(Value::Null);
+            ((key.clone(), value), (key, new))
+        })
+        .unzip()
+}
+
 /// Replaces the value of every key that names a secret (password, hash, token, secret,
 /// key), at any depth.
 pub fn redact(value: Value) -> Value {

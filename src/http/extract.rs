@@ -8,6 +8,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use ipnet::IpNet;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 
 use crate::app::AppState;
 use crate::error::{Error, FieldError};
@@ -77,6 +78,13 @@ fn data_error_message(error: &serde_json::Error) -> String {
         Some(end) => text[..end].to_owned(),
         None => text,
     }
+}
+
+/// For `#[serde(default, deserialize_with = "present")]` on an `Option<Option<T>>`
+/// field of a PATCH body: tells a field sent as `null` (`Some(None)`: clear it) from one
+/// left out (`None`: leave it alone).
+pub fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Who sent the request: the client's address (through trusted proxies only) and its

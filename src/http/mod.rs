@@ -37,6 +37,7 @@ const MAX_DETAIL_BYTES: usize = 1024;
     tags(
         (name = "accounts", description = "Registration, sign-in and the caller's own account"),
         (name = "admin", description = "Administration (administrators only)"),
+        (name = "materials", description = "Study materials and their chunks"),
         (name = "operations", description = "Health, readiness and the API description"),
     )
 )]
@@ -68,6 +69,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .routes(routes!(openapi_json))
         .merge(crate::accounts::routes())
         .merge(crate::audit::http::routes())
+        .merge(crate::materials::routes())
         .split_for_parts();
     let openapi = OpenApiJson(openapi.to_json().expect("the OpenAPI document serializes").into());
 

@@ -294,7 +294,15 @@ async fn the_export_holds_every_row_about_the_caller_and_nothing_else() {
     let other = learner(&app.db.pool, "bob").await;
     // Give ada a row in every table, by the same fixture bob has.
     let fixture = learner(&app.db.pool, "ada_twin").await;
-    for table in ["study_materials", "learning_sessions", "interactions", "user_feedback", "progress_metrics"] {
+    for table in [
+        "study_materials",
+        "material_sources",
+        "jobs",
+        "learning_sessions",
+        "interactions",
+        "user_feedback",
+        "progress_metrics",
+    ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET user_id = $1 WHERE user_id = $2")))
             .bind(ada.user_id)
             .bind(fixture.user_id)
@@ -316,6 +324,8 @@ async fn the_export_holds_every_row_about_the_caller_and_nothing_else() {
         "user_feedback",
         "progress_metrics",
         "audit_logs",
+        "material_sources",
+        "jobs",
     ] {
         let rows = export[table].as_array().unwrap_or_else(|| panic!("{table} is exported"));
         assert!(!rows.is_empty(), "{table}: ada's rows are there");

@@ -37,8 +37,14 @@ pub async fn learner(pool: &PgPool, name: &str) -> Learner {
               l AS (INSERT INTO audit_logs (user_id, action, entity_type, entity_id)
                     SELECT id, 'user.register', 'user', id FROM u RETURNING id),
               t AS (INSERT INTO auth_tokens (user_id, token_hash, expires_at)
-                    SELECT id, sha256(convert_to($1, 'UTF8')), now() + interval '1 day' FROM u RETURNING id)
-         SELECT u.id, m.id, i.id FROM u, m, c, a, s, i, f, p, l, t",
+                    SELECT id, sha256(convert_to($1, 'UTF8')), now() + interval '1 day' FROM u RETURNING id),
+              ms AS (INSERT INTO material_sources (study_material_id, user_id, media_type, content)
+                     SELECT id, user_id, 'text/markdown', convert_to('Cells are the units of life.', 'UTF8') FROM m
+                     RETURNING study_material_id),
+              j AS (INSERT INTO jobs (kind, user_id, payload, max_attempts, status)
+                    SELECT 'ingest_material', user_id, jsonb_build_object('material_id', id), 1, 'done' FROM m
+                    RETURNING id)
+         SELECT u.id, m.id, i.id FROM u, m, c, a, s, i, f, p, l, t, ms, j",
     )
     .bind(name)
     .fetch_one(pool)

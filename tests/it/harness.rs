@@ -13,7 +13,7 @@ use nix::unistd::Pid;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, PgPool};
 use studyhall::app::{self, AppState};
-use studyhall::config::{AuthConfig, HttpConfig, PoolConfig};
+use studyhall::config::{AuthConfig, HttpConfig, PoolConfig, WorkerConfig};
 use studyhall::db::embedded::{self, ClusterOptions, EmbeddedCluster, PgBinaries};
 use studyhall::db::{self, migrate};
 use tokio::net::TcpListener;
@@ -191,6 +191,11 @@ pub fn auth_config() -> AuthConfig {
     AuthConfig { bcrypt_cost: 4, token_ttl_days: 30, trusted_proxies: Vec::new() }
 }
 
+/// Job settings for tests: quick retries and short leases.
+pub fn worker_config() -> WorkerConfig {
+    WorkerConfig { workers: 2, lease_secs: 5, max_attempts: 3, backoff_secs: 1, poll_secs: 1 }
+}
+
 pub fn http_config() -> HttpConfig {
     HttpConfig { bind: "127.0.0.1:0".parse().expect("an address"), request_timeout_secs: 30, max_body_bytes: 64 * 1024 }
 }
@@ -201,6 +206,8 @@ pub struct TestApp {
     pub db: TestDb,
     pub client: reqwest::Client,
     _shutdown: oneshot::Sender<()>,
+    /// Job workers, as `serve` runs them; aborted when the app is dropped.
+    _workers: studyhall::jobs::worker::Workers,
 }
 
 impl TestApp {
@@ -211,13 +218,14 @@ impl TestApp {
     pub async fn spawn_with(db: TestDb, config: HttpConfig) -> TestApp {
         let listener = TcpListener::bind(config.bind).await.expect("bind a port");
         let address = listener.local_addr().expect("the bound address");
-        let state = AppState::new(db.requests().await, db.pool.clone(), auth_config());
+        let state = AppState::new(db.requests().await, db.pool.clone(), auth_config(), worker_config());
+        let workers = studyhall::jobs::worker::Workers::start(state.clone(), &worker_config());
         let router = studyhall::http::router(state, &config);
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(app::run(listener, router, async {
             let _ = stopped.await;
         }));
-        TestApp { address, db, client: reqwest::Client::new(), _shutdown: shutdown }
+        TestApp { address, db, client: reqwest::Client::new(), _shutdown: shutdown, _workers: workers }
     }
 
     pub fn url(&self, path: &str) -> String {

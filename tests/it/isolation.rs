@@ -15,8 +15,11 @@ use crate::harness::TestApp;
 /// For each path with an id, the id of an object of another user that the path can
 /// name. A new `{id}` endpoint fails the matrix until it is added here.
 fn others_objects(other: &crate::fixtures::Learner) -> HashMap<&'static str, Uuid> {
-    let _ = other; // no endpoint takes an id yet; materials, assets and sessions will
-    HashMap::new()
+    HashMap::from([
+        ("/api/v1/materials/{id}", other.material_id),
+        ("/api/v1/materials/{id}/reprocess", other.material_id),
+        ("/api/v1/materials/{id}/chunks", other.material_id),
+    ])
 }
 
 #[tokio::test]

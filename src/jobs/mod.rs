@@ -1,0 +1,140 @@
+//! Durable background jobs in PostgreSQL (the `jobs` table).
+//!
+//! A job is enqueued in the same transaction as the row it works on, so both exist or
+//! neither does, and `pg_notify` (delivered at commit) wakes a worker at once. Workers
+//! claim jobs with `FOR UPDATE SKIP LOCKED` under a lease: a job whose worker died
+//! (even by `kill -9`) is claimed again once its lease runs out. A failed attempt is
+//! retried after an exponential backoff; after the last attempt the job is `failed`
+//! and its kind's failure handler records why (see [`worker`]).
+
+pub mod worker;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::error::Result;
+
+/// The channel workers listen on.
+pub const CHANNEL: &str = "studyhall_jobs";
+
+/// A claimed job.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Job {
+    pub id: Uuid,
+    pub kind: String,
+    pub user_id: Uuid,
+    pub payload: Value,
+    /// This attempt's number, from 1.
+    pub attempts: i32,
+    pub max_attempts: i32,
+}
+
+impl Job {
+    pub fn is_last_attempt(&self) -> bool {
+        self.attempts >= self.max_attempts
+    }
+}
+
+/// Adds a job to the queue inside `conn`'s transaction (as the job's user: the jobs
+/// table has row-level security like every user table).
+pub async fn enqueue(
+    conn: &mut PgConnection,
+    kind: &str,
+    user_id: Uuid,
+    payload: Value,
+    max_attempts: u32,
+) -> Result<Uuid> {
+    let id = sqlx::query_scalar(
+        "WITH job AS (INSERT INTO jobs (kind, user_id, payload, max_attempts) VALUES ($1, $2, $3, $4) RETURNING id)
+         SELECT id FROM job, pg_notify($5, $1)",
+    )
+    .bind(kind)
+    .bind(user_id)
+    .bind(payload)
+    .bind(i32::try_from(max_attempts).unwrap_or(i32::MAX))
+    .bind(CHANNEL)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Claims the next due job for `worker`, leased for `lease`: a queued job whose time has
+/// come, or a running one whose lease ran out (its worker is gone) with attempts left.
+/// The claim counts as an attempt.
+pub async fn claim(privileged: &PgPool, worker: &str, lease: Duration) -> Result<Option<Job>> {
+    Ok(sqlx::query_as(
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1,
+                         locked_until = now() + make_interval(secs => $2)
+          WHERE id = (SELECT id FROM jobs
+                       WHERE (status = 'queued' AND run_at <= now())
+                          OR (status = 'running' AND locked_until < now() AND attempts < max_attempts)
+                       ORDER BY run_at
+                       LIMIT 1
+                         FOR UPDATE SKIP LOCKED)
+          RETURNING id, kind, user_id, payload, attempts, max_attempts",
+    )
+    .bind(worker)
+    .bind(lease.as_secs_f64())
+    .fetch_optional(privileged)
+    .await?)
+}
+
+/// Extends the lease of a job `worker` still holds; false if it holds it no more.
+pub async fn extend_lease(privileged: &PgPool, job: Uuid, worker: &str, lease: Duration) -> Result<bool> {
+    let extended = sqlx::query(
+        "UPDATE jobs SET locked_until = now() + make_interval(secs => $3)
+          WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+    )
+    .bind(job)
+    .bind(worker)
+    .bind(lease.as_secs_f64())
+    .execute(privileged)
+    .await?;
+    Ok(extended.rows_affected() == 1)
+}
+
+/// Marks a job done.
+pub async fn complete(privileged: &PgPool, job: Uuid) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = 'done', finished_at = now(), locked_until = NULL, last_error = NULL WHERE id = $1",
+    )
+    .bind(job)
+    .execute(privileged)
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: the job is queued again after `backoff` times 2^(attempts-1),
+/// or, after its last attempt, marked failed.
+pub async fn record_failure(privileged: &PgPool, job: &Job, error: &str, backoff: Duration) -> Result<()> {
+    let delay = backoff.as_secs_f64() * 2f64.powi(job.attempts.saturating_sub(1).min(16));
+    sqlx::query(
+        "UPDATE jobs SET last_error = $2, locked_until = NULL,
+                         status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+                         finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
+                         run_at = now() + make_interval(secs => $3)
+          WHERE id = $1",
+    )
+    .bind(job.id)
+    .bind(error)
+    .bind(delay)
+    .execute(privileged)
+    .await?;
+    Ok(())
+}
+
+/// Gives up jobs whose lease ran out on their last attempt (their worker died on it):
+/// marks them failed and returns them, for their kinds' failure handlers.
+pub async fn abandon_exhausted(privileged: &PgPool) -> Result<Vec<Job>> {
+    Ok(sqlx::query_as(
+        "UPDATE jobs SET status = 'failed', finished_at = now(), locked_until = NULL,
+                         last_error = coalesce(last_error, 'the worker stopped during the last attempt')
+          WHERE status = 'running' AND locked_until < now() AND attempts >= max_attempts
+          RETURNING id, kind, user_id, payload, attempts, max_attempts",
+    )
+    .fetch_all(privileged)
+    .await?)
+}

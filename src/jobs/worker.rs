@@ -1,0 +1,169 @@
+//! Running jobs: the workers of `studyhall worker`, and those `serve` runs in-process.
+//!
+//! One task listens for notifications and wakes the workers; each worker claims a job,
+//! keeps its lease alive while it runs, and records the outcome. Workers also poll, so
+//! that jobs whose backoff or lease ran out are found without a notification.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+use super::{CHANNEL, Job};
+use crate::app::AppState;
+use crate::config::WorkerConfig;
+use crate::error::{Error, Result};
+
+/// Running workers; [`Workers::stop`] ends them.
+pub struct Workers {
+    shutdown: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+impl Workers {
+    /// Starts `config.workers` workers (none when it is 0).
+    pub fn start(state: AppState, config: &WorkerConfig) -> Workers {
+        let (shutdown, stopping) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        if config.workers > 0 {
+            let wake = Arc::new(Notify::new());
+            tasks.spawn(listen(state.clone(), wake.clone(), stopping.clone()));
+            for n in 0..config.workers {
+                let name = format!("{}-{}-{n}", hostname(), std::process::id());
+                tasks.spawn(work(state.clone(), config.clone(), name, wake.clone(), stopping.clone()));
+            }
+            tracing::info!(workers = config.workers, "job workers started");
+        }
+        Workers { shutdown, tasks }
+    }
+
+    /// Asks every worker to stop after its current job and waits up to `grace` for them;
+    /// a job still running then is claimed again once its lease runs out.
+    pub async fn stop(mut self, grace: Duration) {
+        let _ = self.shutdown.send(true);
+        if tokio::time::timeout(grace, async { while self.tasks.join_next().await.is_some() {} }).await.is_err() {
+            tracing::warn!("job workers did not stop in time; their jobs will be retried after their lease");
+            self.tasks.abort_all();
+        }
+    }
+}
+
+fn hostname() -> String {
+    nix::unistd::gethostname().ok().and_then(|name| name.into_string().ok()).unwrap_or_else(|| "worker".to_owned())
+}
+
+/// Wakes the workers on every notification; reconnects after a lost connection.
+async fn listen(state: AppState, wake: Arc<Notify>, mut stopping: watch::Receiver<bool>) {
+    while !*stopping.borrow() {
+        let listening = async {
+            let mut listener = PgListener::connect_with(&state.privileged).await?;
+            listener.listen(CHANNEL).await?;
+            loop {
+                listener.recv().await?;
+                wake.notify_waiters();
+            }
+        };
+        tokio::select! {
+            result = listening => {
+                let error: sqlx::Error = match result { Err(error) => error, Ok::<(), _>(()) => continue };
+                tracing::warn!(%error, "job notifications lost; reconnecting");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            _ = stopping.changed() => {}
+        }
+    }
+}
+
+async fn work(
+    state: AppState,
+    config: WorkerConfig,
+    name: String,
+    wake: Arc<Notify>,
+    mut stopping: watch::Receiver<bool>,
+) {
+    while !*stopping.borrow() {
+        // Registered before looking for work, so a notification in between is not lost.
+        let woken = wake.notified();
+        match next(&state, &config, &name).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%error, "looking for jobs failed"),
+        }
+        tokio::select! {
+            () = woken => {}
+            () = tokio::time::sleep(config.poll_interval()) => {}
+            _ = stopping.changed() => {}
+        }
+    }
+}
+
+/// Runs one job if there is one due; false when there was none.
+async fn next(state: &AppState, config: &WorkerConfig, name: &str) -> Result<bool> {
+    for job in super::abandon_exhausted(&state.privileged).await? {
+        give_up(state, &job, "the worker stopped during the last attempt").await;
+    }
+    let Some(job) = super::claim(&state.privileged, name, config.lease()).await? else {
+        return Ok(false);
+    };
+    let span =
+        tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts, user_id = %job.user_id);
+    let _entered = span.enter();
+    let heartbeat = tokio::spawn(keep_leased(state.clone(), job.id, name.to_owned(), config.lease()));
+    // Run on a task of its own, so that a panic is one failed attempt, not a dead worker.
+    let outcome = tokio::spawn(run(state.clone(), job.clone())).await;
+    heartbeat.abort();
+    match outcome {
+        Ok(Ok(())) => {
+            super::complete(&state.privileged, job.id).await?;
+            tracing::info!("job done");
+        }
+        Ok(Err(error)) => {
+            let shown = error.client_message().unwrap_or_else(|| "an internal error (see the server log)".to_owned());
+            failed(state, config, &job, &error.to_string(), &shown).await?
+        }
+        Err(panic) => failed(state, config, &job, &format!("the job panicked: {panic}"), "an internal error").await?,
+    }
+    Ok(true)
+}
+
+async fn keep_leased(state: AppState, job: uuid::Uuid, worker: String, lease: Duration) {
+    let mut ticks = tokio::time::interval(lease / 3);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        if let Err(error) = super::extend_lease(&state.privileged, job, &worker, lease).await {
+            tracing::warn!(%error, "extending a job's lease failed");
+        }
+    }
+}
+
+/// Records a failed attempt: `error` in full for operators, `shown` (safe for users) for
+/// the failure handler after the last attempt.
+async fn failed(state: &AppState, config: &WorkerConfig, job: &Job, error: &str, shown: &str) -> Result<()> {
+    tracing::warn!(error, last = job.is_last_attempt(), "job attempt failed");
+    super::record_failure(&state.privileged, job, error, config.backoff()).await?;
+    if job.is_last_attempt() {
+        give_up(state, job, shown).await;
+    }
+    Ok(())
+}
+
+/// The job's kind: what it does, and what its failure means for the rows it works on.
+async fn run(state: AppState, job: Job) -> Result<()> {
+    match job.kind.as_str() {
+        crate::materials::ingest::JOB => crate::materials::ingest::run(&state, &job).await,
+        other => Err(Error::Internal(format!("no such job kind: {other}"))),
+    }
+}
+
+async fn give_up(state: &AppState, job: &Job, reason: &str) {
+    let result = match job.kind.as_str() {
+        crate::materials::ingest::JOB => crate::materials::ingest::give_up(state, job, reason).await,
+        _ => Ok(()),
+    };
+    if let Err(error) = result {
+        tracing::error!(%error, job = %job.id, "recording a job's failure failed");
+    }
+}

@@ -1,0 +1,392 @@
+//! /api/v1/materials: create, list, read, edit, delete, reprocess, chunks.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{ContentChunk, Material, ingest, material_columns};
+use crate::accounts::AuthUser;
+use crate::app::AppState;
+use crate::audit::{Audit, changed_fields};
+use crate::db::tenant;
+use crate::error::{Error, Problem, Result};
+use crate::http::extract::{Client, Input, present};
+use crate::http::page::{self, Page};
+use crate::validate::Validator;
+
+const DIFFICULTIES: [&str; 3] = ["beginner", "intermediate", "advanced"];
+const MAX_TAGS: usize = 20;
+
+/// A new material from pasted text.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMaterial {
+    title: String,
+    /// `text` (the `text` field holds the material; Markdown is understood).
+    source_type: String,
+    text: Option<String>,
+    source_url: Option<String>,
+    description: Option<String>,
+    subject_area: Option<String>,
+    /// `beginner`, `intermediate` or `advanced`; found from readability when absent.
+    difficulty_level: Option<String>,
+    /// Found from the key terms when absent.
+    tags: Option<Vec<String>>,
+}
+
+fn check_common(v: &mut Validator, description: Option<&str>, subject: Option<&str>, difficulty: Option<&str>) {
+    v.check(description.is_none_or(|d| d.chars().count() <= 10_000), "description", "must be at most 10000 characters");
+    v.check(subject.is_none_or(|s| s.chars().count() <= 100), "subject_area", "must be at most 100 characters");
+    v.check(
+        difficulty.is_none_or(|d| DIFFICULTIES.contains(&d)),
+        "difficulty_level",
+        "must be beginner, intermediate or advanced",
+    );
+}
+
+fn check_title(v: &mut Validator, title: &str) {
+    v.check(!title.trim().is_empty(), "title", "must not be empty");
+    v.check(title.chars().count() <= 255, "title", "must be at most 255 characters");
+}
+
+/// Trimmed, without duplicates; each 1 to 50 characters, at most 20.
+fn clean_tags(v: &mut Validator, tags: Option<Vec<String>>) -> Option<Vec<String>> {
+    let mut clean: Vec<String> = Vec::new();
+    for tag in tags? {
+        let tag = tag.trim().to_owned();
+        if !clean.contains(&tag) {
+            clean.push(tag);
+        }
+    }
+    v.check(clean.len() <= MAX_TAGS, "tags", format!("must be at most {MAX_TAGS}"));
+    v.check(clean.iter().all(|t| (1..=50).contains(&t.chars().count())), "tags", "must each be 1 to 50 characters");
+    Some(clean)
+}
+
+/// Adds a material and starts its ingestion: 202, `status: "processing"`; poll it until
+/// `ready` (or `failed`, with `metadata.error`).
+#[utoipa::path(post, path = "/api/v1/materials", tag = "materials", security(("bearer" = [])),
+    request_body = CreateMaterial,
+    responses(
+        (status = 202, description = "Accepted; ingestion runs in the background", body = Material),
+        (status = 401, body = Problem), (status = 422, description = "Invalid fields", body = Problem),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+    Input(body): Input<CreateMaterial>,
+) -> Result<(StatusCode, Json<Material>)> {
+    let audit = Audit::new(&state.db, &client, "material.create", "material");
+    audit.user(auth.user_id).session(auth.token_id);
+    let result = async {
+        let body = body?;
+        let mut v = Validator::default();
+        check_title(&mut v, &body.title);
+        check_common(
+            &mut v,
+            body.description.as_deref(),
+            body.subject_area.as_deref(),
+            body.difficulty_level.as_deref(),
+        );
+        let tags = clean_tags(&mut v, body.tags);
+        match body.source_type.as_str() {
+            "text" => {
+                v.check(body.text.as_deref().is_some_and(|t| !t.trim().is_empty()), "text", "must not be empty");
+                v.check(body.source_url.is_none(), "source_url", "is only for source_type url");
+            }
+            "url" | "upload" => {
+                v.fail("source_type", format!("{} sources are not accepted yet; send the text", body.source_type));
+            }
+            _ => {
+                v.fail("source_type", "must be text, url or upload");
+            }
+        }
+        v.finish()?;
+        let text = body.text.unwrap_or_default();
+
+        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        let material: Material = sqlx::query_as(concat!(
+            "INSERT INTO study_materials (user_id, title, description, source_type, subject_area, difficulty_level, tags)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+            material_columns!()
+        ))
+        .bind(auth.user_id)
+        .bind(body.title.trim())
+        .bind(&body.description)
+        .bind(&body.source_type)
+        .bind(&body.subject_area)
+        .bind(&body.difficulty_level)
+        .bind(&tags)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO material_sources (study_material_id, user_id, media_type, content) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(material.id)
+        .bind(auth.user_id)
+        .bind("text/markdown")
+        .bind(text.as_bytes())
+        .execute(&mut *tx)
+        .await?;
+        ingest::enqueue(&mut tx, &state, auth.user_id, material.id).await?;
+        audit.entity(material.id);
+        let new = json!({"title": material.title, "source_type": material.source_type, "bytes": text.len()});
+        audit.commit(tx, None, Some(new)).await?;
+        Ok((StatusCode::ACCEPTED, Json(material)))
+    };
+    audit.finish(result.await).await
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// `processing`, `ready` or `failed`.
+    status: Option<String>,
+    subject_area: Option<String>,
+    /// Materials carrying this tag.
+    tag: Option<String>,
+    /// Titles like this (fuzzy: a typo still matches).
+    q: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+type Position = (DateTime<Utc>, Uuid);
+
+/// The caller's materials, newest first.
+#[utoipa::path(get, path = "/api/v1/materials", tag = "materials", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = Page<Material>), (status = 401, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Page<Material>>> {
+    let (limit, cursor) = page::params::<Position>(query.limit, query.cursor.as_deref())?;
+    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let rows: Vec<Material> = sqlx::query_as(concat!(
+        "SELECT ",
+        material_columns!(),
+        " FROM study_materials
+          WHERE user_id = $1 AND deleted_at IS NULL
+            AND ($2::text IS NULL OR status = $2)
+            AND ($3::text IS NULL OR subject_area = $3)
+            AND ($4::text IS NULL OR tags @> ARRAY[$4])
+            AND ($5::text IS NULL OR title % $5 OR title ILIKE '%' || $5 || '%')
+            AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7))
+          ORDER BY created_at DESC, id DESC LIMIT $8"
+    ))
+    .bind(auth.user_id)
+    .bind(&query.status)
+    .bind(&query.subject_area)
+    .bind(&query.tag)
+    .bind(query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()))
+    .bind(cursor.map(|c| c.0))
+    .bind(cursor.map(|c| c.1))
+    .bind(i64::from(limit) + 1)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Json(Page::from_rows(rows, limit, |m| (m.created_at, m.id))))
+}
+
+async fn fetch(conn: &mut sqlx::PgConnection, user: Uuid, id: Uuid) -> Result<Material> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        material_columns!(),
+        " FROM study_materials WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL"
+    ))
+    .bind(id)
+    .bind(user)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+/// One material.
+#[utoipa::path(get, path = "/api/v1/materials/{id}", tag = "materials", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The material")),
+    responses((status = 200, body = Material), (status = 404, body = Problem)))]
+pub async fn get(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> Result<Json<Material>> {
+    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let material = fetch(&mut tx, auth.user_id, id).await?;
+    tx.commit().await?;
+    Ok(Json(material))
+}
+
+/// A change to a material: absent fields are left alone, `null` clears.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMaterial {
+    title: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    subject_area: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    difficulty_level: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>)]
+    tags: Option<Option<Vec<String>>>,
+}
+
+/// Edits title, description, subject area, difficulty or tags.
+#[utoipa::path(patch, path = "/api/v1/materials/{id}", tag = "materials", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The material")), request_body = UpdateMaterial,
+    responses((status = 200, body = Material), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    Input(body): Input<UpdateMaterial>,
+) -> Result<Json<Material>> {
+    let audit = Audit::new(&state.db, &client, "material.update", "material");
+    audit.user(auth.user_id).entity(id).session(auth.token_id);
+    let result = async {
+        let body = body?;
+        let mut v = Validator::default();
+        if let Some(title) = &body.title {
+            check_title(&mut v, title);
+        }
+        check_common(
+            &mut v,
+            body.description.clone().flatten().as_deref(),
+            body.subject_area.clone().flatten().as_deref(),
+            body.difficulty_level.clone().flatten().as_deref(),
+        );
+        let tags = body.tags.clone().map(|tags| clean_tags(&mut v, tags));
+        v.finish()?;
+
+        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        let before = fetch(&mut tx, auth.user_id, id).await?;
+        let after: Material = sqlx::query_as(concat!(
+            "UPDATE study_materials SET
+                 title = coalesce($3, title),
+                 description = CASE WHEN $4 THEN $5 ELSE description END,
+                 subject_area = CASE WHEN $6 THEN $7 ELSE subject_area END,
+                 difficulty_level = CASE WHEN $8 THEN $9 ELSE difficulty_level END,
+                 tags = CASE WHEN $10 THEN $11 ELSE tags END
+              WHERE id = $1 AND user_id = $2 RETURNING ",
+            material_columns!()
+        ))
+        .bind(id)
+        .bind(auth.user_id)
+        .bind(body.title.as_deref().map(str::trim))
+        .bind(body.description.is_some())
+        .bind(body.description.flatten())
+        .bind(body.subject_area.is_some())
+        .bind(body.subject_area.flatten())
+        .bind(body.difficulty_level.is_some())
+        .bind(body.difficulty_level.flatten())
+        .bind(tags.is_some())
+        .bind(tags.flatten())
+        .fetch_one(&mut *tx)
+        .await?;
+        let (old, new) = changed_fields(&before, &after);
+        audit.commit(tx, Some(Value::Object(old)), Some(Value::Object(new))).await?;
+        Ok(Json(after))
+    };
+    audit.finish(result.await).await
+}
+
+/// Deletes a material: it and its chunks and assets leave every list and search.
+#[utoipa::path(delete, path = "/api/v1/materials/{id}", tag = "materials", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The material")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    let audit = Audit::new(&state.db, &client, "material.delete", "material");
+    audit.user(auth.user_id).entity(id).session(auth.token_id);
+    let result = async {
+        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        let title: String = sqlx::query_scalar(
+            "UPDATE study_materials SET deleted_at = now() WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL
+             RETURNING title",
+        )
+        .bind(id)
+        .bind(auth.user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+        audit.commit(tx, Some(json!({"title": title})), Some(json!({"deleted": true}))).await?;
+        Ok(StatusCode::NO_CONTENT)
+    };
+    audit.finish(result.await).await
+}
+
+/// Runs ingestion again (its chunks are replaced all at once when it finishes).
+#[utoipa::path(post, path = "/api/v1/materials/{id}/reprocess", tag = "materials", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The material")),
+    responses((status = 202, body = Material), (status = 404, body = Problem)))]
+pub async fn reprocess(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<(StatusCode, Json<Material>)> {
+    let audit = Audit::new(&state.db, &client, "material.reprocess", "material");
+    audit.user(auth.user_id).entity(id).session(auth.token_id);
+    let result = async {
+        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        let material: Material = sqlx::query_as(concat!(
+            "UPDATE study_materials SET status = 'processing', metadata = coalesce(metadata, '{}') - 'error'
+              WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL RETURNING ",
+            material_columns!()
+        ))
+        .bind(id)
+        .bind(auth.user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+        ingest::enqueue(&mut tx, &state, auth.user_id, id).await?;
+        audit.commit(tx, None, Some(json!({"status": "processing"}))).await?;
+        Ok((StatusCode::ACCEPTED, Json(material)))
+    };
+    audit.finish(result.await).await
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ChunkQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// A material's chunks, in `chunk_order`.
+#[utoipa::path(get, path = "/api/v1/materials/{id}/chunks", tag = "materials", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The material"), ChunkQuery),
+    responses((status = 200, body = Page<ContentChunk>), (status = 404, body = Problem)))]
+pub async fn chunks(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    Query(query): Query<ChunkQuery>,
+) -> Result<Json<Page<ContentChunk>>> {
+    let (limit, after) = page::params::<i32>(query.limit, query.cursor.as_deref())?;
+    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    fetch(&mut tx, auth.user_id, id).await?;
+    let rows: Vec<ContentChunk> = sqlx::query_as(
+        "SELECT id, study_material_id, chunk_order, content, chunk_type, metadata, word_count, language, summary,
+                relevance_score, created_at
+           FROM content_chunks WHERE study_material_id = $1 AND chunk_order > $2
+          ORDER BY chunk_order LIMIT $3",
+    )
+    .bind(id)
+    .bind(after.unwrap_or(-1))
+    .bind(i64::from(limit) + 1)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Json(Page::from_rows(rows, limit, |chunk| chunk.chunk_order)))
+}

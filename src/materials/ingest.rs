@@ -1,0 +1,154 @@
+//! The ingestion job: read a material's source, run the pipeline, and replace its chunks.
+
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::pipeline::{self, Ingested};
+use crate::app::AppState;
+use crate::db::tenant;
+use crate::error::{Error, Result};
+use crate::jobs::{self, Job};
+
+pub const JOB: &str = "ingest_material";
+
+/// Queues ingestion of `material` in the caller's transaction.
+pub async fn enqueue(conn: &mut PgConnection, state: &AppState, user: Uuid, material: Uuid) -> Result<()> {
+    jobs::enqueue(conn, JOB, user, json!({ "material_id": material }), state.jobs.max_attempts).await?;
+    Ok(())
+}
+
+fn material_of(job: &Job) -> Result<Uuid> {
+    job.payload["material_id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| Error::Internal(format!("job {} has no material_id", job.id)))
+}
+
+pub async fn run(state: &AppState, job: &Job) -> Result<()> {
+    let material = material_of(job)?;
+    let mut tx = tenant::begin_as(&state.db, Some(job.user_id)).await?;
+    let source: Option<(String, Vec<u8>)> = sqlx::query_as(
+        "SELECT s.media_type, s.content FROM material_sources s JOIN study_materials m ON m.id = s.study_material_id
+          WHERE m.id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL",
+    )
+    .bind(material)
+    .bind(job.user_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let Some((media_type, bytes)) = source else {
+        return Ok(()); // deleted meanwhile: nothing to do
+    };
+
+    let outcome = tokio::task::spawn_blocking(move || pipeline::ingest(&media_type, &bytes))
+        .await
+        .map_err(|panic| Error::Internal(format!("the pipeline panicked: {panic}")))?;
+    match outcome {
+        Ok(ingested) => store(state, job.user_id, material, ingested).await,
+        // The source itself cannot be read: retrying would not help.
+        Err(error) => mark_failed(state, job.user_id, material, &error.to_string()).await,
+    }
+}
+
+/// After the last attempt failed: the material is `failed`, with the reason (safe to
+/// show: internals stay in `jobs.last_error` and the log).
+pub async fn give_up(state: &AppState, job: &Job, reason: &str) -> Result<()> {
+    let reason = format!("processing failed after {} attempt(s): {reason}", job.attempts);
+    mark_failed(state, job.user_id, material_of(job)?, &reason).await
+}
+
+async fn mark_failed(state: &AppState, user: Uuid, material: Uuid, reason: &str) -> Result<()> {
+    let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
+    sqlx::query(
+        "UPDATE study_materials SET status = 'failed', metadata = coalesce(metadata, '{}') || jsonb_build_object('error', $3::text)
+          WHERE id = $1 AND user_id = $2",
+    )
+    .bind(material)
+    .bind(user)
+    .bind(reason)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(%material, reason, "material failed");
+    Ok(())
+}
+
+/// Replaces the material's chunks and records what ingestion found, in one transaction:
+/// a reader sees the old chunks or the new ones, never a mix.
+async fn store(state: &AppState, user: Uuid, material: Uuid, ingested: Ingested) -> Result<()> {
+    let count = ingested.chunks.len();
+    let mut orders = Vec::with_capacity(count);
+    let mut contents = Vec::with_capacity(count);
+    let mut kinds = Vec::with_capacity(count);
+    let mut metadata = Vec::with_capacity(count);
+    let mut words = Vec::with_capacity(count);
+    let mut languages = Vec::with_capacity(count);
+    let mut summaries = Vec::with_capacity(count);
+    let mut relevance = Vec::with_capacity(count);
+    for (order, analysed) in ingested.chunks.into_iter().enumerate() {
+        let chunk = analysed.chunk;
+        orders.push(i32::try_from(order).unwrap_or(i32::MAX));
+        kinds.push(chunk.kind);
+        let mut meta = json!({ "heading_path": chunk.heading_path });
+        if !chunk.pages.is_empty() {
+            meta["pages"] = json!(chunk.pages);
+        }
+        metadata.push(meta);
+        words.push(i32::try_from(chunk.words).unwrap_or(i32::MAX));
+        contents.push(chunk.text);
+        languages.push(analysed.language);
+        summaries.push(analysed.summary);
+        relevance.push(analysed.relevance);
+    }
+
+    let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
+    let live: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM study_materials WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL FOR UPDATE",
+    )
+    .bind(material)
+    .bind(user)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if live.is_none() {
+        return Ok(()); // deleted while it was being processed
+    }
+    sqlx::query("DELETE FROM content_chunks WHERE study_material_id = $1").bind(material).execute(&mut *tx).await?;
+    // All chunks in one statement, however many there are.
+    sqlx::query(
+        "INSERT INTO content_chunks (study_material_id, chunk_order, content, chunk_type, metadata, word_count,
+                                     language, summary, relevance_score)
+         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::text[], $8::text[],
+                                  $9::float8[])",
+    )
+    .bind(material)
+    .bind(&orders)
+    .bind(&contents)
+    .bind(&kinds)
+    .bind(&metadata)
+    .bind(&words)
+    .bind(&languages)
+    .bind(&summaries)
+    .bind(&relevance)
+    .execute(&mut *tx)
+    .await?;
+    let metadata: Value = ingested.metadata;
+    sqlx::query(
+        "UPDATE study_materials
+            SET status = 'ready', content_length = $2,
+                difficulty_level = coalesce(difficulty_level, $3),
+                tags = CASE WHEN coalesce(cardinality(tags), 0) = 0 THEN $4 ELSE tags END,
+                metadata = (coalesce(metadata, '{}') - 'error') || $5
+          WHERE id = $1",
+    )
+    .bind(material)
+    .bind(i32::try_from(ingested.content_length).unwrap_or(i32::MAX))
+    .bind(ingested.difficulty)
+    .bind(&ingested.key_terms)
+    .bind(metadata)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(%material, chunks = count, "material ready");
+    Ok(())
+}

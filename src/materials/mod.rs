@@ -1,0 +1,76 @@
+//! Study materials: creation from pasted text (later URLs and files), the ingestion job
+//! that turns them into chunks, and their HTTP endpoints.
+
+mod handlers;
+pub mod ingest;
+pub mod pipeline;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::app::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(handlers::create, handlers::list))
+        .routes(routes!(handlers::get, handlers::update, handlers::delete))
+        .routes(routes!(handlers::reprocess))
+        .routes(routes!(handlers::chunks))
+}
+
+/// A study material.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Material {
+    pub id: Uuid,
+    pub title: String,
+    pub description: Option<String>,
+    pub source_url: Option<String>,
+    /// `text`, `url` or `upload`.
+    pub source_type: String,
+    /// What ingestion found: extractor, language, word count, reading time, chunk count;
+    /// `error` when it failed.
+    pub metadata: Option<Value>,
+    /// `processing`, `ready` or `failed`.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Characters of extracted text.
+    pub content_length: Option<i32>,
+    /// `beginner`, `intermediate` or `advanced`.
+    pub difficulty_level: Option<String>,
+    pub subject_area: Option<String>,
+    pub tags: Option<Vec<String>>,
+}
+
+macro_rules! material_columns {
+    () => {
+        "id, title, description, source_url, source_type, metadata, status, created_at, updated_at, \
+         content_length, difficulty_level, subject_area, tags"
+    };
+}
+use material_columns;
+
+/// One chunk of a material.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct ContentChunk {
+    pub id: Uuid,
+    pub study_material_id: Uuid,
+    pub chunk_order: i32,
+    pub content: String,
+    /// `section`, `paragraph`, `list`, `code` or `table`.
+    pub chunk_type: String,
+    /// `heading_path`, and `pages` for paged formats.
+    pub metadata: Option<Value>,
+    pub word_count: Option<i32>,
+    /// ISO 639-1.
+    pub language: Option<String>,
+    pub summary: Option<String>,
+    /// How central the chunk is to the whole material, in [0, 1].
+    pub relevance_score: Option<f64>,
+    pub created_at: DateTime<Utc>,
+}
