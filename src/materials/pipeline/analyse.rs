@@ -69,7 +69,15 @@ pub fn cosine(a: &HashMap<String, f64>, b: &HashMap<String, f64>) -> f64 {
 /// central when it shares terms with many others), in their original order, about a
 /// third of the chunk and at least one sentence.
 pub fn summary(text: &str, stop_words: &StopWords) -> String {
-    let sentences = text::sentences(text);
+    // Headings, list labels and table rows are no sentences; use them only when a chunk
+    // has nothing else.
+    let all = text::sentences(text);
+    let prose: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|s| s.ends_with(['.', '!', '?', '。', '！', '？']) && text::word_count(s) >= 4)
+        .collect();
+    let sentences = if prose.is_empty() { all } else { prose };
     if sentences.len() <= 2 {
         return sentences.first().map(|s| (*s).to_owned()).unwrap_or_default();
     }
@@ -164,6 +172,14 @@ mod tests {
         let bag = terms(CELLS, &stop);
         assert_eq!(bag.get("cell"), Some(&2.0));
         assert!(!bag.contains_key("the") && !bag.contains_key("four"), "stop words are left out");
+    }
+
+    #[test]
+    fn summaries_leave_headings_out() {
+        let stop = stop_words(Some("en"));
+        let text = format!("Cell theory\n\n{CELLS}");
+        assert!(!summary(&text, &stop).contains("Cell theory"));
+        assert_eq!(summary("Feature | Value", &stop), "Feature | Value", "a chunk of no sentences keeps its text");
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub const MIN_WORDS: usize = 150;
 pub const TARGET_WORDS: usize = 250;
 pub const MAX_WORDS: usize = 400;
 /// Code and tables shorter than this go with the prose around them.
-const STANDALONE_WORDS: usize = 40;
+const STANDALONE_WORDS: usize = 12;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chunk {
