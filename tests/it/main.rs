@@ -7,6 +7,7 @@ mod fixtures;
 mod harness;
 mod http;
 mod isolation;
+mod jobs;
 mod materials;
 mod migrations;
 mod partitions;
