@@ -13,5 +13,6 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod materials;
+pub mod search;
 pub mod telemetry;
 pub mod validate;

@@ -70,6 +70,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .merge(crate::accounts::routes())
         .merge(crate::audit::http::routes())
         .merge(crate::materials::routes())
+        .merge(crate::search::routes())
         .split_for_parts();
     let openapi = OpenApiJson(openapi.to_json().expect("the OpenAPI document serializes").into());
 

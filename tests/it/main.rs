@@ -12,4 +12,5 @@ mod materials;
 mod migrations;
 mod partitions;
 mod schema;
+mod search;
 mod tenancy;

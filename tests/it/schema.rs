@@ -14,8 +14,11 @@ const PARTITIONED: [(&str, &str); 3] =
     [("audit_logs", "created_at"), ("interactions", "created_at"), ("progress_metrics", "recorded_at")];
 
 /// Columns added to the spec's tables (docs/schema.md): table, column, type.
-const ADDED_COLUMNS: [(&str, &str, &str); 2] =
-    [("user_feedback", "interaction_created_at", "timestamp with time zone"), ("users", "is_admin", "boolean")];
+const ADDED_COLUMNS: [(&str, &str, &str); 3] = [
+    ("user_feedback", "interaction_created_at", "timestamp with time zone"),
+    ("users", "is_admin", "boolean"),
+    ("study_materials", "search_vector", "tsvector"),
+];
 
 struct SpecTable {
     name: String,

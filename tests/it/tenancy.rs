@@ -10,15 +10,18 @@ use crate::fixtures::{Learner, learner};
 use crate::harness::{TestDb, pool_config, sqlstate};
 
 /// Every table of the public schema that holds users' rows: `users` itself and every
-/// table with a `user_id` column or under a material (partitions aside).
-async fn user_owned_tables(pool: &PgPool) -> Vec<String> {
+/// table with a `user_id` column or under a material (partitions aside). With
+/// `readable`, only those the request role may read; without, only those it may not.
+async fn user_owned_tables(pool: &PgPool, readable: bool) -> Vec<String> {
     sqlx::query_scalar(
         "SELECT c.relname::text FROM pg_class c
           WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
             AND (c.relname = 'users' OR EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid
                    AND a.attname IN ('user_id', 'study_material_id') AND NOT a.attisdropped))
+            AND has_table_privilege('studyhall_app', c.oid, 'SELECT') = $1
           ORDER BY 1",
     )
+    .bind(readable)
     .fetch_all(pool)
     .await
     .expect("list tables")
@@ -43,7 +46,7 @@ async fn the_request_role_owns_nothing_bypasses_nothing_and_rls_is_forced_everyw
     .expect("the request role exists");
     assert!(!superuser && !bypass && !owns, "studyhall_app: superuser {superuser}, bypassrls {bypass}, owns {owns}");
 
-    let tables = user_owned_tables(&db.pool).await;
+    let tables = user_owned_tables(&db.pool, true).await;
     assert!(tables.len() >= 10, "all the user-owned tables: {tables:?}");
     for table in &tables {
         let (enabled, forced): (bool, bool) =
@@ -54,6 +57,16 @@ async fn the_request_role_owns_nothing_bypasses_nothing_and_rls_is_forced_everyw
                 .expect("read the table");
         assert!(enabled && forced, "{table}: row-level security enabled ({enabled}) and forced ({forced})");
     }
+
+    // The rest (search indexes) the request role cannot touch at all; only definer
+    // functions scoped to the current user read them.
+    let requests = db.requests().await;
+    for table in user_owned_tables(&db.pool, false).await {
+        for statement in [format!("SELECT count(*) FROM {table}"), format!("DELETE FROM {table}")] {
+            let result = sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone())).execute(&requests).await;
+            assert_eq!(sqlstate(result), "42501", "refused: {statement}");
+        }
+    }
 }
 
 #[tokio::test]
@@ -63,7 +76,7 @@ async fn with_no_user_set_every_table_reads_empty() {
     learner(&db.pool, "bob").await;
     let requests = db.requests().await;
     let mut tx = requests.begin().await.expect("begin");
-    for table in user_owned_tables(&db.pool).await {
+    for table in user_owned_tables(&db.pool, true).await {
         assert_eq!(count(&mut tx, &table).await, 0, "{table} as nobody");
     }
 }
@@ -74,7 +87,7 @@ async fn with_a_user_set_only_their_rows_are_visible_or_writable() {
     let ann = learner(&db.pool, "ann").await;
     let bob = learner(&db.pool, "bob").await;
     let requests = db.requests().await;
-    let tables = user_owned_tables(&db.pool).await;
+    let tables = user_owned_tables(&db.pool, true).await;
 
     let mut tx = db::tenant::begin_as(&requests, Some(ann.user_id)).await.expect("begin as ann");
     for table in &tables {

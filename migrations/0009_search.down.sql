@@ -1,0 +1,10 @@
+DROP INDEX idx_study_materials_search;
+DROP FUNCTION studyhall_search_chunks(text, integer);
+DROP TRIGGER content_chunks_index ON content_chunks;
+DROP FUNCTION studyhall_index_chunk();
+DROP TABLE content_chunk_search;
+DROP TRIGGER study_materials_search_vector ON study_materials;
+DROP FUNCTION studyhall_material_search_vector();
+ALTER TABLE study_materials DROP COLUMN search_vector;
+DROP FUNCTION studyhall_search_query(text);
+DROP FUNCTION studyhall_text_config(text);
