@@ -100,6 +100,11 @@ pub struct HttpConfig {
     /// Largest request body accepted, in bytes; larger ones are answered 413.
     #[arg(long, env = "STUDYHALL_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Largest material accepted (an uploaded file, or pasted text), in bytes; larger
+    /// ones are answered 413.
+    #[arg(long, env = "STUDYHALL_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub max_upload_bytes: usize,
 }
 
 impl HttpConfig {

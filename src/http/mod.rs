@@ -69,7 +69,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .routes(routes!(openapi_json))
         .merge(crate::accounts::routes())
         .merge(crate::audit::http::routes())
-        .merge(crate::materials::routes())
+        .merge(crate::materials::routes(config.max_upload_bytes))
         .merge(crate::search::routes())
         .split_for_parts();
     let openapi = OpenApiJson(openapi.to_json().expect("the OpenAPI document serializes").into());
@@ -79,8 +79,10 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .with_state(state)
         .layer(Extension(openapi))
         // Innermost first: each of these sees only what the layers below let through.
+        // Bodies are read up to max_body_bytes, except where a route allows more (material
+        // uploads); nothing larger than the largest allowance is even read.
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes.max(config.max_upload_bytes)))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.request_timeout()))
         .layer(middleware::map_response(problem_for_bare_errors))
         .layer(

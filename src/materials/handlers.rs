@@ -1,20 +1,22 @@
 //! /api/v1/materials: create, list, read, edit, delete, reprocess, chunks.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::multipart::MultipartError;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::pipeline::extract;
 use super::{ContentChunk, Material, ingest, material_columns};
 use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::audit::{Audit, changed_fields};
 use crate::db::tenant;
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, FieldError, Problem, Result};
 use crate::http::extract::{Client, Input, present};
 use crate::http::page::{self, Page};
 use crate::validate::Validator;
@@ -22,7 +24,8 @@ use crate::validate::Validator;
 const DIFFICULTIES: [&str; 3] = ["beginner", "intermediate", "advanced"];
 const MAX_TAGS: usize = 20;
 
-/// A new material from pasted text.
+/// A new material from pasted text (JSON). Files come as `multipart/form-data` instead,
+/// with the same fields and a `file`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMaterial {
@@ -37,6 +40,103 @@ pub struct CreateMaterial {
     difficulty_level: Option<String>,
     /// Found from the key terms when absent.
     tags: Option<Vec<String>>,
+}
+
+/// A material to create, from JSON or from a multipart upload.
+struct Draft {
+    title: String,
+    source_type: String,
+    description: Option<String>,
+    subject_area: Option<String>,
+    difficulty_level: Option<String>,
+    tags: Option<Vec<String>>,
+    text: Option<String>,
+    source_url: Option<String>,
+    file: Option<(Vec<u8>, Option<String>)>,
+}
+
+/// The request body of `POST /materials`, or why it could not be read (kept, like
+/// [`Input`], so that the failure is audited).
+pub struct NewMaterial(Result<Draft>);
+
+impl FromRequest<AppState> for NewMaterial {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self> {
+        let multipart = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+        if !multipart {
+            let Input(body) = Input::<CreateMaterial>::from_request(request, state).await?;
+            return Ok(NewMaterial(body.map(|body| Draft {
+                title: body.title,
+                source_type: body.source_type,
+                description: body.description,
+                subject_area: body.subject_area,
+                difficulty_level: body.difficulty_level,
+                tags: body.tags,
+                text: body.text,
+                source_url: body.source_url,
+                file: None,
+            })));
+        }
+        let multipart = Multipart::from_request(request, state)
+            .await
+            .map_err(|rejection| Error::BadRequest(rejection.body_text()))?;
+        Ok(NewMaterial(read_upload(multipart).await))
+    }
+}
+
+/// The fields of a multipart upload: `file`, and optionally `title`, `description`,
+/// `subject_area`, `difficulty_level`, `tags` (repeated, or separated by commas).
+async fn read_upload(mut multipart: Multipart) -> Result<Draft> {
+    let too_large = |err: MultipartError| match err.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+        _ => Error::BadRequest(err.body_text()),
+    };
+    let mut draft = Draft {
+        title: String::new(),
+        source_type: "upload".to_owned(),
+        description: None,
+        subject_area: None,
+        difficulty_level: None,
+        tags: None,
+        text: None,
+        source_url: None,
+        file: None,
+    };
+    while let Some(field) = multipart.next_field().await.map_err(too_large)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let file_name = field.file_name().map(str::to_owned);
+            let bytes = field.bytes().await.map_err(too_large)?;
+            draft.file = Some((bytes.to_vec(), file_name));
+            continue;
+        }
+        let value = field.text().await.map_err(too_large)?;
+        match name.as_str() {
+            "title" => draft.title = value,
+            "description" => draft.description = Some(value),
+            "subject_area" => draft.subject_area = Some(value),
+            "difficulty_level" => draft.difficulty_level = Some(value),
+            "tags" => draft.tags.get_or_insert_with(Vec::new).extend(value.split(',').map(str::to_owned)),
+            other => {
+                return Err(Error::Validation(vec![FieldError {
+                    field: other.to_owned(),
+                    message: "is not a field of a material".to_owned(),
+                }]));
+            }
+        }
+    }
+    // Without a title, the file's name (less its extension) serves.
+    if draft.title.trim().is_empty()
+        && let Some((_, Some(name))) = &draft.file
+    {
+        draft.title = name.rsplit_once('.').map_or(name.as_str(), |(stem, _)| stem).to_owned();
+    }
+    Ok(draft)
 }
 
 fn check_common(v: &mut Validator, description: Option<&str>, subject: Option<&str>, difficulty: Option<&str>) {
@@ -54,7 +154,7 @@ fn check_title(v: &mut Validator, title: &str) {
     v.check(title.chars().count() <= 255, "title", "must be at most 255 characters");
 }
 
-/// Trimmed, without duplicates; each 1 to 50 characters, at most 20.
+/// Trimmed, without duplicates or empties; each at most 50 characters, at most 20.
 fn clean_tags(v: &mut Validator, tags: Option<Vec<String>>) -> Option<Vec<String>> {
     let mut clean: Vec<String> = Vec::new();
     for tag in tags? {
@@ -68,47 +168,81 @@ fn clean_tags(v: &mut Validator, tags: Option<Vec<String>>) -> Option<Vec<String
     Some(clean)
 }
 
+/// A material's source, as stored in `material_sources`.
+struct Source {
+    media_type: &'static str,
+    file_name: Option<String>,
+    bytes: Vec<u8>,
+}
+
+/// The source to store, or None with the reasons recorded in `v`.
+fn source_of(v: &mut Validator, draft: &mut Draft) -> Result<Option<Source>> {
+    match draft.source_type.as_str() {
+        "text" => {
+            let text = draft.text.take().unwrap_or_default();
+            v.check(!text.trim().is_empty(), "text", "must not be empty");
+            v.check(draft.source_url.is_none(), "source_url", "is only for source_type url");
+            Ok(Some(Source { media_type: extract::MARKDOWN, file_name: None, bytes: text.into_bytes() }))
+        }
+        "upload" => {
+            let Some((bytes, name)) = draft.file.take() else {
+                v.fail("file", "is required");
+                return Ok(None);
+            };
+            if bytes.is_empty() {
+                v.fail("file", "is empty");
+                return Ok(None);
+            }
+            let media_type = extract::detect(&bytes, name.as_deref()).ok_or_else(|| {
+                Error::UnsupportedMediaType("The file is not a PDF, DOCX, HTML, Markdown or text file.".to_owned())
+            })?;
+            Ok(Some(Source { media_type, file_name: name, bytes }))
+        }
+        "url" => {
+            v.fail("source_type", "url sources are not accepted yet; upload the page or send its text");
+            Ok(None)
+        }
+        _ => {
+            v.fail("source_type", "must be text, url or upload");
+            Ok(None)
+        }
+    }
+}
+
 /// Adds a material and starts its ingestion: 202, `status: "processing"`; poll it until
-/// `ready` (or `failed`, with `metadata.error`).
+/// `ready` (or `failed`, with `metadata.error`). Send JSON with `text`, or
+/// `multipart/form-data` with a `file` (PDF, DOCX, HTML, Markdown or text, told from its
+/// content) and the other fields.
 #[utoipa::path(post, path = "/api/v1/materials", tag = "materials", security(("bearer" = [])),
-    request_body = CreateMaterial,
+    request_body(content((CreateMaterial = "application/json"), (CreateMaterial = "multipart/form-data"))),
     responses(
         (status = 202, description = "Accepted; ingestion runs in the background", body = Material),
-        (status = 401, body = Problem), (status = 422, description = "Invalid fields", body = Problem),
+        (status = 401, body = Problem), (status = 413, description = "Too large", body = Problem),
+        (status = 415, description = "Not a supported file", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
     ))]
 pub async fn create(
     State(state): State<AppState>,
     client: Client,
     auth: AuthUser,
-    Input(body): Input<CreateMaterial>,
+    NewMaterial(draft): NewMaterial,
 ) -> Result<(StatusCode, Json<Material>)> {
     let audit = Audit::new(&state.db, &client, "material.create", "material");
     audit.user(auth.user_id).session(auth.token_id);
     let result = async {
-        let body = body?;
+        let mut draft = draft?;
         let mut v = Validator::default();
-        check_title(&mut v, &body.title);
+        let source = source_of(&mut v, &mut draft)?;
+        check_title(&mut v, &draft.title);
         check_common(
             &mut v,
-            body.description.as_deref(),
-            body.subject_area.as_deref(),
-            body.difficulty_level.as_deref(),
+            draft.description.as_deref(),
+            draft.subject_area.as_deref(),
+            draft.difficulty_level.as_deref(),
         );
-        let tags = clean_tags(&mut v, body.tags);
-        match body.source_type.as_str() {
-            "text" => {
-                v.check(body.text.as_deref().is_some_and(|t| !t.trim().is_empty()), "text", "must not be empty");
-                v.check(body.source_url.is_none(), "source_url", "is only for source_type url");
-            }
-            "url" | "upload" => {
-                v.fail("source_type", format!("{} sources are not accepted yet; send the text", body.source_type));
-            }
-            _ => {
-                v.fail("source_type", "must be text, url or upload");
-            }
-        }
+        let tags = clean_tags(&mut v, draft.tags);
         v.finish()?;
-        let text = body.text.unwrap_or_default();
+        let Source { media_type, file_name, bytes } = source.ok_or_else(|| Error::Internal("no source".to_owned()))?;
 
         let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
         let material: Material = sqlx::query_as(concat!(
@@ -117,26 +251,29 @@ pub async fn create(
             material_columns!()
         ))
         .bind(auth.user_id)
-        .bind(body.title.trim())
-        .bind(&body.description)
-        .bind(&body.source_type)
-        .bind(&body.subject_area)
-        .bind(&body.difficulty_level)
+        .bind(draft.title.trim())
+        .bind(&draft.description)
+        .bind(&draft.source_type)
+        .bind(&draft.subject_area)
+        .bind(&draft.difficulty_level)
         .bind(&tags)
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO material_sources (study_material_id, user_id, media_type, content) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO material_sources (study_material_id, user_id, media_type, file_name, content)
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(material.id)
         .bind(auth.user_id)
-        .bind("text/markdown")
-        .bind(text.as_bytes())
+        .bind(media_type)
+        .bind(&file_name)
+        .bind(&bytes)
         .execute(&mut *tx)
         .await?;
         ingest::enqueue(&mut tx, &state, auth.user_id, material.id).await?;
         audit.entity(material.id);
-        let new = json!({"title": material.title, "source_type": material.source_type, "bytes": text.len()});
+        let new = json!({"title": material.title, "source_type": material.source_type, "media_type": media_type,
+                         "file_name": file_name, "bytes": bytes.len()});
         audit.commit(tx, None, Some(new)).await?;
         Ok((StatusCode::ACCEPTED, Json(material)))
     };

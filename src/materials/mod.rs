@@ -15,9 +15,13 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+/// The materials endpoints; creating one reads bodies up to `max_upload` bytes.
+pub fn routes(max_upload: usize) -> OpenApiRouter<AppState> {
+    let uploads = OpenApiRouter::new()
         .routes(routes!(handlers::create, handlers::list))
+        .layer(axum::extract::DefaultBodyLimit::max(max_upload));
+    OpenApiRouter::new()
+        .merge(uploads)
         .routes(routes!(handlers::get, handlers::update, handlers::delete))
         .routes(routes!(handlers::reprocess))
         .routes(routes!(handlers::chunks))

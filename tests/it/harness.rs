@@ -197,7 +197,12 @@ pub fn worker_config() -> WorkerConfig {
 }
 
 pub fn http_config() -> HttpConfig {
-    HttpConfig { bind: "127.0.0.1:0".parse().expect("an address"), request_timeout_secs: 30, max_body_bytes: 64 * 1024 }
+    HttpConfig {
+        bind: "127.0.0.1:0".parse().expect("an address"),
+        request_timeout_secs: 30,
+        max_body_bytes: 64 * 1024,
+        max_upload_bytes: 2 * 1024 * 1024,
+    }
 }
 
 /// studyhall's router served for real on 127.0.0.1, on a database of its own.

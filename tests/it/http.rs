@@ -74,8 +74,15 @@ async fn a_body_over_the_limit_is_refused_with_413() {
     let mut config = http_config();
     config.max_body_bytes = 1024;
     let app = TestApp::spawn_with(TestDb::migrated().await, config).await;
-    let response =
-        app.client.post(app.url("/api/v1/openapi.json")).body(vec![b'x'; 1025]).send().await.expect("request");
+    let padding = "x".repeat(1100);
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/register"))
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"email": "a@example.org", "username": "a{padding}", "password": "p"}}"#))
+        .send()
+        .await
+        .expect("request");
     problem(response, StatusCode::PAYLOAD_TOO_LARGE).await;
 }
 

@@ -14,3 +14,4 @@ mod partitions;
 mod schema;
 mod search;
 mod tenancy;
+mod uploads;

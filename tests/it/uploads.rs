@@ -1,0 +1,210 @@
+//! Materials from uploaded files, built here as real files: an HTML page with its chrome,
+//! a DOCX, a three-page PDF; and files that must be refused.
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::Value;
+
+use crate::harness::{Session, TestApp};
+use crate::materials::{ARTICLE, settled};
+
+async fn upload(app: &TestApp, session: &Session, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+    let form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_owned())).text("subject_area", "biology");
+    let response = app
+        .client
+        .post(app.url("/api/v1/materials"))
+        .bearer_auth(&session.token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    let status = response.status();
+    (status, response.json().await.expect("a JSON body"))
+}
+
+async fn ingested(app: &TestApp, session: &Session, name: &str, bytes: Vec<u8>) -> (Value, Vec<Value>) {
+    let (status, material) = upload(app, session, name, bytes).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{material}");
+    assert_eq!(material["source_type"], "upload");
+    let id: uuid::Uuid = material["id"].as_str().and_then(|id| id.parse().ok()).expect("an id");
+    let material = settled(app, session, id).await;
+    let (_, page) = app
+        .call(reqwest::Method::GET, &format!("/api/v1/materials/{id}/chunks?limit=200"), Some(&session.token), None)
+        .await;
+    (material, page["items"].as_array().cloned().expect("chunks"))
+}
+
+fn all_text(chunks: &[Value]) -> String {
+    chunks.iter().filter_map(|c| c["content"].as_str()).collect::<Vec<_>>().join("\n")
+}
+
+/// The article inside a page of navigation, sidebar and footer.
+fn html_page() -> String {
+    let body: String = ARTICLE
+        .split("\n\n")
+        .map(|block| {
+            if let Some(heading) = block.strip_prefix("## ") {
+                format!("<h2>{heading}</h2>")
+            } else if let Some(heading) = block.strip_prefix("# ") {
+                format!("<h1>{heading}</h1>")
+            } else if block.starts_with('|') || block.starts_with('-') {
+                String::new()
+            } else {
+                format!("<p>{}</p>", block.replace('\n', " "))
+            }
+        })
+        .collect();
+    format!(
+        "<!DOCTYPE html><html><head><title>The Cell | Science Daily</title></head><body>\
+         <header><nav><a href='/'>Home</a> <a href='/news'>News</a> <a href='/shop'>Shop the store</a></nav></header>\
+         <aside class='sidebar'><h3>Trending</h3><ul><li><a href='/x'>Ten celebrity diets ranked</a></li></ul></aside>\
+         <main><article>{body}</article></main>\
+         <footer><p>Subscribe to our newsletter for weekly offers.</p><p>Copyright 2026. Privacy policy.</p></footer>\
+         </body></html>"
+    )
+}
+
+#[tokio::test]
+async fn an_html_page_yields_its_article_without_the_chrome() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let (material, chunks) = ingested(&app, &ada, "cells.html", html_page().into_bytes()).await;
+    assert_eq!(material["status"], "ready", "{material}");
+    assert_eq!(material["title"], "cells", "named after the file");
+    assert_eq!(material["metadata"]["extractor"], "html");
+    let text = all_text(&chunks);
+    assert!(text.contains("Robert Hooke in 1665") && text.contains("Uncontrolled division"), "the article is there");
+    for chrome in ["Subscribe to our newsletter", "Privacy policy", "celebrity diets", "Shop the store"] {
+        assert!(!text.contains(chrome), "page chrome left out: {chrome}");
+    }
+    assert!(chunks.iter().any(|c| c["metadata"]["heading_path"].to_string().contains("Cell division")));
+}
+
+fn docx_file() -> Vec<u8> {
+    use docx_rs::{Docx, Paragraph, Run, Table, TableCell, TableRow};
+    let text = |t: &str| Paragraph::new().add_run(Run::new().add_text(t));
+    let mut document = Docx::new().add_paragraph(text("Cell biology").style("Title"));
+    for block in ARTICLE.split("\n\n").filter(|b| !b.starts_with('#') && !b.starts_with('|') && !b.starts_with('-')) {
+        document = document.add_paragraph(text(&block.replace('\n', " ")));
+    }
+    document = document.add_paragraph(text("Comparison").style("Heading1"));
+    let row = |a: &str, b: &str| {
+        TableRow::new(vec![TableCell::new().add_paragraph(text(a)), TableCell::new().add_paragraph(text(b))])
+    };
+    document = document.add_table(Table::new(vec![
+        row("Feature", "Prokaryotic cell"),
+        row("Nucleus", "absent, the DNA floats in the nucleoid region of the cytoplasm"),
+        row("Size", "one to five micrometres long, much smaller than eukaryotic cells"),
+    ]));
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    document.build().pack(&mut bytes).expect("write the DOCX");
+    bytes.into_inner()
+}
+
+#[tokio::test]
+async fn a_docx_yields_its_paragraphs_headings_and_tables() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let (material, chunks) = ingested(&app, &ada, "notes.bin", docx_file()).await;
+    assert_eq!(material["status"], "ready", "{material}");
+    assert_eq!(material["metadata"]["extractor"], "docx", "told from the content, not the name");
+    let table = chunks.iter().find(|c| c["chunk_type"] == "table").expect("a table chunk");
+    assert!(table["content"].as_str().is_some_and(|t| t.contains("Nucleus | absent")), "{table}");
+    assert_eq!(table["metadata"]["heading_path"], serde_json::json!(["Cell biology", "Comparison"]));
+    assert!(all_text(&chunks).contains("Theodor Schwann"));
+}
+
+/// A PDF with one page per text, in the standard Helvetica font.
+pub fn pdf_file(pages: &[&str]) -> Vec<u8> {
+    let mut objects: Vec<String> = vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        String::new(), // the page tree, once the pages are numbered
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut kids = Vec::new();
+    for text in pages {
+        let lines: String = text
+            .split('\n')
+            .map(|line| {
+                format!("({}) Tj 0 -16 Td ", line.replace('\\', "\\\\").replace('(', "\\(").replace(')', "\\)"))
+            })
+            .collect();
+        let stream = format!("BT /F1 12 Tf 72 720 Td {lines}ET");
+        objects.push(format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()));
+        let content = objects.len();
+        objects.push(format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {content} 0 R /Resources << /Font << /F1 3 0 R >> >> >>"
+        ));
+        kids.push(format!("{} 0 R", objects.len()));
+    }
+    objects[1] = format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), pages.len());
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (n, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", n + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for offset in offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+    );
+    pdf
+}
+
+#[tokio::test]
+async fn a_pdf_yields_the_text_of_every_page_with_its_page_number() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let pages = [
+        "Photosynthesis converts light energy into chemical energy.\nIt takes place in the chloroplasts of plant cells.",
+        "The light reactions happen in the thylakoid membranes.\nThey split water and release oxygen.",
+        "The Calvin cycle fixes carbon dioxide into sugars.\nIt runs in the stroma of the chloroplast.",
+    ];
+    let (material, chunks) = ingested(&app, &ada, "photosynthesis.pdf", pdf_file(&pages)).await;
+    assert_eq!(material["status"], "ready", "{material}");
+    assert_eq!(
+        (material["metadata"]["extractor"].as_str(), material["metadata"]["pages"].as_u64()),
+        (Some("pdf"), Some(3))
+    );
+    let text = all_text(&chunks);
+    for needle in ["chloroplasts of plant cells", "thylakoid membranes", "Calvin cycle fixes carbon dioxide"] {
+        assert!(text.contains(needle), "{needle} in {text}");
+    }
+    let pages_seen: Vec<u64> = chunks
+        .iter()
+        .flat_map(|c| c["metadata"]["pages"].as_array().cloned().unwrap_or_default())
+        .filter_map(|p| p.as_u64())
+        .collect();
+    assert_eq!(pages_seen, [1, 2, 3], "page numbers kept in chunk metadata");
+}
+
+#[tokio::test]
+async fn files_that_cannot_be_ingested_are_refused_clearly() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let random: Vec<u8> = (0..4096u32).map(|n| (n.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let (status, problem) = upload(&app, &ada, "paper.pdf", random).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{problem}");
+    assert!(problem["detail"].as_str().is_some_and(|d| d.contains("not a PDF, DOCX, HTML, Markdown or text file")));
+    let (status, _) = upload(&app, &ada, "archive.docx", b"PK\x03\x04 a zip of something else".to_vec()).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let (status, problem) = upload(&app, &ada, "big.txt", vec![b'a'; 2 * 1024 * 1024 + 1]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+    let (status, problem) = upload(&app, &ada, "empty.txt", Vec::new()).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file")));
+
+    // A file that says it is a PDF but is not one: accepted, then failed with the reason.
+    let (status, material) = upload(&app, &ada, "broken.pdf", b"%PDF-1.4\nthis is not really a PDF".to_vec()).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let id = material["id"].as_str().and_then(|id| id.parse().ok()).expect("an id");
+    let material = settled(&app, &ada, id).await;
+    assert_eq!(material["status"], "failed");
+    assert!(material["metadata"]["error"].as_str().is_some_and(|e| e.contains("PDF")), "{material}");
+    let (status, _) = app.call(reqwest::Method::GET, "/healthz", None, None).await;
+    assert_eq!(status, StatusCode::OK, "the server is fine");
+}
