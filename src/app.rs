@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use crate::config::{AuthConfig, ServeConfig, Settings, WorkerConfig};
+use crate::config::{AuthConfig, MaterialsConfig, ServeConfig, Settings, WorkerConfig};
 use crate::db::Database;
 use crate::error::{Error, Result};
 use crate::http;
@@ -29,11 +29,19 @@ pub struct App {
     pub auth: AuthConfig,
     /// Background job settings (attempts for new jobs; the workers' own settings).
     pub jobs: WorkerConfig,
+    /// Material size and URL fetching.
+    pub materials: MaterialsConfig,
 }
 
 impl AppState {
-    pub fn new(db: PgPool, privileged: PgPool, auth: AuthConfig, jobs: WorkerConfig) -> Self {
-        AppState(Arc::new(App { db, privileged, auth, jobs }))
+    pub fn new(db: PgPool, privileged: PgPool, settings: &Settings) -> Self {
+        AppState(Arc::new(App {
+            db,
+            privileged,
+            auth: settings.auth.clone(),
+            jobs: settings.workers.clone(),
+            materials: settings.materials.clone(),
+        }))
     }
 }
 
@@ -56,7 +64,7 @@ async fn open(settings: &Settings, auto_migrate: bool) -> Result<(Database, AppS
     let state = async {
         db.migrate_on_start(auto_migrate).await?;
         let requests = db.connect_requests(&settings.database).await?;
-        Ok(AppState::new(requests, db.pool.clone(), settings.auth.clone(), settings.workers.clone()))
+        Ok(AppState::new(requests, db.pool.clone(), settings))
     }
     .await;
     match state {

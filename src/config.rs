@@ -19,6 +19,8 @@ pub struct Settings {
     pub auth: AuthConfig,
     #[command(flatten)]
     pub workers: WorkerConfig,
+    #[command(flatten)]
+    pub materials: MaterialsConfig,
 }
 
 /// How to reach PostgreSQL: a server given by URL, or the embedded cluster.
@@ -97,14 +99,38 @@ pub struct HttpConfig {
     #[arg(long, env = "STUDYHALL_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
-    /// Largest request body accepted, in bytes; larger ones are answered 413.
+    /// Largest request body accepted, in bytes; larger ones are answered 413 (new
+    /// materials may be larger: STUDYHALL_MAX_UPLOAD_BYTES).
     #[arg(long, env = "STUDYHALL_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+}
 
-    /// Largest material accepted (an uploaded file, or pasted text), in bytes; larger
-    /// ones are answered 413.
-    #[arg(long, env = "STUDYHALL_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
+/// Materials: how large they may be, and how they are fetched from URLs.
+#[derive(Args, Clone)]
+pub struct MaterialsConfig {
+    /// Largest material accepted (an uploaded file, pasted text, a fetched page), in
+    /// bytes; larger uploads are answered 413.
+    #[arg(long, env = "STUDYHALL_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024, global = true)]
     pub max_upload_bytes: usize,
+
+    /// Fetch URLs whose host resolves to loopback, private or link-local addresses
+    /// (refused by default: server-side request forgery).
+    #[arg(long, env = "STUDYHALL_URL_ALLOW_PRIVATE", default_value_t = false, global = true)]
+    pub url_allow_private: bool,
+
+    /// Seconds a URL fetch may take.
+    #[arg(long, env = "STUDYHALL_URL_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    pub url_timeout_secs: u64,
+
+    /// Redirects followed when fetching a URL.
+    #[arg(long, env = "STUDYHALL_URL_MAX_REDIRECTS", default_value_t = 5, global = true)]
+    pub url_max_redirects: u32,
+}
+
+impl MaterialsConfig {
+    pub fn url_timeout(&self) -> Duration {
+        Duration::from_secs(self.url_timeout_secs)
+    }
 }
 
 impl HttpConfig {

@@ -63,13 +63,14 @@ struct OpenApiJson(Arc<str>);
 
 /// The whole application: every route, with its middleware.
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
+    let max_upload = state.materials.max_upload_bytes;
     let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(openapi_json))
         .merge(crate::accounts::routes())
         .merge(crate::audit::http::routes())
-        .merge(crate::materials::routes(config.max_upload_bytes))
+        .merge(crate::materials::routes(max_upload))
         .merge(crate::search::routes())
         .split_for_parts();
     let openapi = OpenApiJson(openapi.to_json().expect("the OpenAPI document serializes").into());
@@ -82,7 +83,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         // Bodies are read up to max_body_bytes, except where a route allows more (material
         // uploads); nothing larger than the largest allowance is even read.
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes.max(config.max_upload_bytes)))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes.max(max_upload)))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.request_timeout()))
         .layer(middleware::map_response(problem_for_bare_errors))
         .layer(

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::fetch;
 use super::pipeline::extract;
 use super::{ContentChunk, Material, ingest, material_columns};
 use crate::accounts::AuthUser;
@@ -168,21 +169,22 @@ fn clean_tags(v: &mut Validator, tags: Option<Vec<String>>) -> Option<Vec<String
     Some(clean)
 }
 
-/// A material's source, as stored in `material_sources`.
-struct Source {
-    media_type: &'static str,
-    file_name: Option<String>,
-    bytes: Vec<u8>,
+/// Where a new material's content comes from.
+enum Origin {
+    /// Sent with the request: stored in `material_sources` now.
+    Sent { media_type: &'static str, file_name: Option<String>, bytes: Vec<u8> },
+    /// A page to fetch: the ingestion job fetches it.
+    Url(url::Url),
 }
 
-/// The source to store, or None with the reasons recorded in `v`.
-fn source_of(v: &mut Validator, draft: &mut Draft) -> Result<Option<Source>> {
+/// The material's origin, or None with the reasons recorded in `v`.
+async fn origin_of(v: &mut Validator, draft: &mut Draft, state: &AppState) -> Result<Option<Origin>> {
     match draft.source_type.as_str() {
         "text" => {
             let text = draft.text.take().unwrap_or_default();
             v.check(!text.trim().is_empty(), "text", "must not be empty");
             v.check(draft.source_url.is_none(), "source_url", "is only for source_type url");
-            Ok(Some(Source { media_type: extract::MARKDOWN, file_name: None, bytes: text.into_bytes() }))
+            Ok(Some(Origin::Sent { media_type: extract::MARKDOWN, file_name: None, bytes: text.into_bytes() }))
         }
         "upload" => {
             let Some((bytes, name)) = draft.file.take() else {
@@ -196,11 +198,27 @@ fn source_of(v: &mut Validator, draft: &mut Draft) -> Result<Option<Source>> {
             let media_type = extract::detect(&bytes, name.as_deref()).ok_or_else(|| {
                 Error::UnsupportedMediaType("The file is not a PDF, DOCX, HTML, Markdown or text file.".to_owned())
             })?;
-            Ok(Some(Source { media_type, file_name: name, bytes }))
+            Ok(Some(Origin::Sent { media_type, file_name: name, bytes }))
         }
         "url" => {
-            v.fail("source_type", "url sources are not accepted yet; upload the page or send its text");
-            Ok(None)
+            v.check(draft.text.is_none(), "text", "is only for source_type text");
+            let Some(url) = draft.source_url.as_deref() else {
+                v.fail("source_url", "is required");
+                return Ok(None);
+            };
+            let url = match fetch::parse(url) {
+                Ok(url) => url,
+                Err(why) => {
+                    v.fail("source_url", why);
+                    return Ok(None);
+                }
+            };
+            // Refused now rather than after a failed job (and checked again when fetched).
+            if let Err(error) = fetch::resolve(&url, &state.materials).await {
+                v.fail("source_url", error.to_string());
+                return Ok(None);
+            }
+            Ok(Some(Origin::Url(url)))
         }
         _ => {
             v.fail("source_type", "must be text, url or upload");
@@ -232,7 +250,7 @@ pub async fn create(
     let result = async {
         let mut draft = draft?;
         let mut v = Validator::default();
-        let source = source_of(&mut v, &mut draft)?;
+        let origin = origin_of(&mut v, &mut draft, &state).await?;
         check_title(&mut v, &draft.title);
         check_common(
             &mut v,
@@ -242,38 +260,38 @@ pub async fn create(
         );
         let tags = clean_tags(&mut v, draft.tags);
         v.finish()?;
-        let Source { media_type, file_name, bytes } = source.ok_or_else(|| Error::Internal("no source".to_owned()))?;
+        let origin = origin.ok_or_else(|| Error::Internal("a valid material without an origin".to_owned()))?;
+        let source_url = match &origin {
+            Origin::Url(url) => Some(url.to_string()),
+            Origin::Sent { .. } => None,
+        };
 
         let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
         let material: Material = sqlx::query_as(concat!(
-            "INSERT INTO study_materials (user_id, title, description, source_type, subject_area, difficulty_level, tags)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+            "INSERT INTO study_materials (user_id, title, description, source_url, source_type, subject_area,
+                                          difficulty_level, tags)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
             material_columns!()
         ))
         .bind(auth.user_id)
         .bind(draft.title.trim())
         .bind(&draft.description)
+        .bind(&source_url)
         .bind(&draft.source_type)
         .bind(&draft.subject_area)
         .bind(&draft.difficulty_level)
         .bind(&tags)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO material_sources (study_material_id, user_id, media_type, file_name, content)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(material.id)
-        .bind(auth.user_id)
-        .bind(media_type)
-        .bind(&file_name)
-        .bind(&bytes)
-        .execute(&mut *tx)
-        .await?;
+        let mut new = json!({"title": material.title, "source_type": material.source_type, "source_url": source_url});
+        if let Origin::Sent { media_type, file_name, bytes } = origin {
+            ingest::store_source(&mut tx, auth.user_id, material.id, media_type, file_name.as_deref(), &bytes).await?;
+            new["media_type"] = json!(media_type);
+            new["file_name"] = json!(file_name);
+            new["bytes"] = json!(bytes.len());
+        }
         ingest::enqueue(&mut tx, &state, auth.user_id, material.id).await?;
         audit.entity(material.id);
-        let new = json!({"title": material.title, "source_type": material.source_type, "media_type": media_type,
-                         "file_name": file_name, "bytes": bytes.len()});
         audit.commit(tx, None, Some(new)).await?;
         Ok((StatusCode::ACCEPTED, Json(material)))
     };

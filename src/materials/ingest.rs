@@ -4,7 +4,8 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::pipeline::{self, Ingested};
+use super::fetch::{self, FetchError};
+use super::pipeline::{self, Ingested, extract};
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, Result};
@@ -25,11 +26,37 @@ fn material_of(job: &Job) -> Result<Uuid> {
         .ok_or_else(|| Error::Internal(format!("job {} has no material_id", job.id)))
 }
 
+/// Stores (or replaces) a material's source.
+pub async fn store_source(
+    conn: &mut PgConnection,
+    user: Uuid,
+    material: Uuid,
+    media_type: &str,
+    file_name: Option<&str>,
+    bytes: &[u8],
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO material_sources (study_material_id, user_id, media_type, file_name, content)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (study_material_id) DO UPDATE
+            SET media_type = EXCLUDED.media_type, file_name = EXCLUDED.file_name, content = EXCLUDED.content",
+    )
+    .bind(material)
+    .bind(user)
+    .bind(media_type)
+    .bind(file_name.map(|name| name.chars().take(255).collect::<String>()))
+    .bind(bytes)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn run(state: &AppState, job: &Job) -> Result<()> {
     let material = material_of(job)?;
     let mut tx = tenant::begin_as(&state.db, Some(job.user_id)).await?;
-    let source: Option<(String, Vec<u8>)> = sqlx::query_as(
-        "SELECT s.media_type, s.content FROM material_sources s JOIN study_materials m ON m.id = s.study_material_id
+    let found: Option<(Option<String>, Option<String>, Option<Vec<u8>>)> = sqlx::query_as(
+        "SELECT m.source_url, s.media_type, s.content
+           FROM study_materials m LEFT JOIN material_sources s ON s.study_material_id = m.id
           WHERE m.id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL",
     )
     .bind(material)
@@ -37,8 +64,15 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
-    let Some((media_type, bytes)) = source else {
-        return Ok(()); // deleted meanwhile: nothing to do
+    let (media_type, bytes) = match found {
+        None => return Ok(()), // deleted meanwhile: nothing to do
+        // A page: fetched each time it is processed, so reprocessing sees its changes.
+        Some((Some(url), ..)) => match fetch_source(state, job.user_id, material, &url).await? {
+            Ok(source) => source,
+            Err(reason) => return mark_failed(state, job.user_id, material, &reason).await,
+        },
+        Some((None, Some(media_type), Some(bytes))) => (media_type, bytes),
+        Some(_) => return mark_failed(state, job.user_id, material, "the material has no source").await,
     };
 
     let outcome = tokio::task::spawn_blocking(move || pipeline::ingest(&media_type, &bytes))
@@ -49,6 +83,29 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
         // The source itself cannot be read: retrying would not help.
         Err(error) => mark_failed(state, job.user_id, material, &error.to_string()).await,
     }
+}
+
+/// Fetches a URL material's page and stores it as the material's source. The outer
+/// error is worth a retry (the network); the inner one is final (refused, 404, unknown kind).
+async fn fetch_source(
+    state: &AppState,
+    user: Uuid,
+    material: Uuid,
+    url: &str,
+) -> Result<std::result::Result<(String, Vec<u8>), String>> {
+    let fetched = match fetch::fetch(url, &state.materials).await {
+        Ok(fetched) => fetched,
+        Err(FetchError::Refused(reason)) => return Ok(Err(reason)),
+        Err(FetchError::Transient(reason)) => return Err(Error::Unavailable(reason)),
+    };
+    let name = fetched.final_url.path_segments().and_then(|mut segments| segments.next_back()).map(str::to_owned);
+    let Some(media_type) = extract::detect(&fetched.bytes, name.as_deref()) else {
+        return Ok(Err(format!("{} is not a PDF, DOCX, HTML, Markdown or text document", fetched.final_url)));
+    };
+    let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
+    store_source(&mut tx, user, material, media_type, Some(fetched.final_url.as_str()), &fetched.bytes).await?;
+    tx.commit().await?;
+    Ok(Ok((media_type.to_owned(), fetched.bytes)))
 }
 
 /// After the last attempt failed: the material is `failed`, with the reason (safe to

@@ -1,6 +1,7 @@
 //! Study materials: creation from pasted text (later URLs and files), the ingestion job
 //! that turns them into chunks, and their HTTP endpoints.
 
+pub mod fetch;
 mod handlers;
 pub mod ingest;
 pub mod pipeline;

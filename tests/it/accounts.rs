@@ -380,7 +380,7 @@ async fn no_password_hash_or_token_reaches_the_logs_or_the_audit_trail() {
     let scratch = scratch_dir();
     let data_dir = scratch.path().join("data");
     let serve = Serve::start_with(&data_dir, &[("STUDYHALL_BCRYPT_COST", "4"), ("STUDYHALL_LOG", "debug")]);
-    let client = reqwest::Client::new();
+    let client = crate::harness::client();
     let url = |path: &str| format!("http://{}{path}", serve.address);
     let new_password = "orbit lamp violet glacier";
 

@@ -48,7 +48,7 @@ impl Serve {
     }
 
     async fn get(&self, path: &str) -> reqwest::StatusCode {
-        reqwest::get(format!("http://{}{path}", self.address)).await.expect("request").status()
+        crate::harness::client().get(format!("http://{}{path}", self.address)).send().await.expect("request").status()
     }
 
     /// Every line the server has logged so far.

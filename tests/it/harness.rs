@@ -13,7 +13,7 @@ use nix::unistd::Pid;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, PgPool};
 use studyhall::app::{self, AppState};
-use studyhall::config::{AuthConfig, HttpConfig, PoolConfig, WorkerConfig};
+use studyhall::config::{AuthConfig, DatabaseConfig, HttpConfig, MaterialsConfig, PoolConfig, Settings, WorkerConfig};
 use studyhall::db::embedded::{self, ClusterOptions, EmbeddedCluster, PgBinaries};
 use studyhall::db::{self, migrate};
 use tokio::net::TcpListener;
@@ -186,23 +186,30 @@ impl TestDb {
     }
 }
 
-/// Sign-in settings for tests: the cheapest bcrypt cost.
-pub fn auth_config() -> AuthConfig {
-    AuthConfig { bcrypt_cost: 4, token_ttl_days: 30, trusted_proxies: Vec::new() }
-}
-
-/// Job settings for tests: quick retries and short leases.
-pub fn worker_config() -> WorkerConfig {
-    WorkerConfig { workers: 2, lease_secs: 5, max_attempts: 3, backoff_secs: 1, poll_secs: 1 }
+/// Settings for tests: the cheapest bcrypt cost, quick job retries and short leases,
+/// 2 MiB materials, and URLs on 127.0.0.1 allowed (tests serve pages there).
+pub fn settings() -> Settings {
+    Settings {
+        database: DatabaseConfig {
+            database_url: None,
+            app_database_url: None,
+            data_dir: "unused".into(),
+            pg_bin: None,
+            pool: pool_config(),
+        },
+        auth: AuthConfig { bcrypt_cost: 4, token_ttl_days: 30, trusted_proxies: Vec::new() },
+        workers: WorkerConfig { workers: 2, lease_secs: 5, max_attempts: 3, backoff_secs: 1, poll_secs: 1 },
+        materials: MaterialsConfig {
+            max_upload_bytes: 2 * 1024 * 1024,
+            url_allow_private: true,
+            url_timeout_secs: 5,
+            url_max_redirects: 3,
+        },
+    }
 }
 
 pub fn http_config() -> HttpConfig {
-    HttpConfig {
-        bind: "127.0.0.1:0".parse().expect("an address"),
-        request_timeout_secs: 30,
-        max_body_bytes: 64 * 1024,
-        max_upload_bytes: 2 * 1024 * 1024,
-    }
+    HttpConfig { bind: "127.0.0.1:0".parse().expect("an address"), request_timeout_secs: 30, max_body_bytes: 64 * 1024 }
 }
 
 /// studyhall's router served for real on 127.0.0.1, on a database of its own.
@@ -221,16 +228,20 @@ impl TestApp {
     }
 
     pub async fn spawn_with(db: TestDb, config: HttpConfig) -> TestApp {
+        Self::spawn_configured(db, config, settings()).await
+    }
+
+    pub async fn spawn_configured(db: TestDb, config: HttpConfig, settings: Settings) -> TestApp {
         let listener = TcpListener::bind(config.bind).await.expect("bind a port");
         let address = listener.local_addr().expect("the bound address");
-        let state = AppState::new(db.requests().await, db.pool.clone(), auth_config(), worker_config());
-        let workers = studyhall::jobs::worker::Workers::start(state.clone(), &worker_config());
+        let state = AppState::new(db.requests().await, db.pool.clone(), &settings);
+        let workers = studyhall::jobs::worker::Workers::start(state.clone(), &settings.workers);
         let router = studyhall::http::router(state, &config);
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(app::run(listener, router, async {
             let _ = stopped.await;
         }));
-        TestApp { address, db, client: reqwest::Client::new(), _shutdown: shutdown, _workers: workers }
+        TestApp { address, db, client: client(), _shutdown: shutdown, _workers: workers }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -261,6 +272,12 @@ pub fn sqlstate<T: std::fmt::Debug>(result: Result<T, sqlx::Error>) -> String {
         .as_database_error()
         .and_then(|e| e.code().map(|c| c.into_owned()))
         .unwrap_or_else(|| panic!("a database error, not {error}"))
+}
+
+/// An HTTP client for the tests.
+pub fn client() -> reqwest::Client {
+    studyhall::materials::fetch::install_tls_provider();
+    reqwest::Client::new()
 }
 
 /// A password every test account can use: long and not common.

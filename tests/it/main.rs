@@ -15,3 +15,4 @@ mod schema;
 mod search;
 mod tenancy;
 mod uploads;
+mod urls;
