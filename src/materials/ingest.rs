@@ -51,10 +51,18 @@ pub async fn store_source(
     Ok(())
 }
 
+/// What ingestion starts from: a page to fetch, or a stored source.
+#[derive(sqlx::FromRow)]
+struct Origin {
+    source_url: Option<String>,
+    media_type: Option<String>,
+    content: Option<Vec<u8>>,
+}
+
 pub async fn run(state: &AppState, job: &Job) -> Result<()> {
     let material = material_of(job)?;
     let mut tx = tenant::begin_as(&state.db, Some(job.user_id)).await?;
-    let found: Option<(Option<String>, Option<String>, Option<Vec<u8>>)> = sqlx::query_as(
+    let found: Option<Origin> = sqlx::query_as(
         "SELECT m.source_url, s.media_type, s.content
            FROM study_materials m LEFT JOIN material_sources s ON s.study_material_id = m.id
           WHERE m.id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL",
@@ -67,11 +75,11 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
     let (media_type, bytes) = match found {
         None => return Ok(()), // deleted meanwhile: nothing to do
         // A page: fetched each time it is processed, so reprocessing sees its changes.
-        Some((Some(url), ..)) => match fetch_source(state, job.user_id, material, &url).await? {
+        Some(Origin { source_url: Some(url), .. }) => match fetch_source(state, job.user_id, material, &url).await? {
             Ok(source) => source,
             Err(reason) => return mark_failed(state, job.user_id, material, &reason).await,
         },
-        Some((None, Some(media_type), Some(bytes))) => (media_type, bytes),
+        Some(Origin { source_url: None, media_type: Some(media_type), content: Some(bytes) }) => (media_type, bytes),
         Some(_) => return mark_failed(state, job.user_id, material, "the material has no source").await,
     };
 
