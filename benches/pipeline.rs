@@ -1,0 +1,62 @@
+//! Throughput of the pure ingestion pipeline (extract, chunk, analyse), with no database:
+//! `cargo bench --bench pipeline`. The corpus is 5 MiB of real prose, built by cycling
+//! the repository's own prose (the test article, the docs, the README, the spec), as
+//! Markdown and as an HTML page.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use studyhall::materials::pipeline;
+
+const SOURCES: [&str; 7] = [
+    include_str!("../tests/data/cells.md"),
+    include_str!("../README.md"),
+    include_str!("../docs/architecture.md"),
+    include_str!("../docs/operations.md"),
+    include_str!("../docs/schema.md"),
+    include_str!("../docs/security.md"),
+    include_str!("../docs/spec/database-schema.md"),
+];
+
+const CORPUS_BYTES: usize = 5 * 1024 * 1024;
+
+fn markdown_corpus() -> String {
+    let mut corpus = String::with_capacity(CORPUS_BYTES + 100_000);
+    for source in SOURCES.iter().cycle() {
+        if corpus.len() >= CORPUS_BYTES {
+            break;
+        }
+        corpus.push_str(source);
+        corpus.push_str("\n\n");
+    }
+    corpus
+}
+
+fn html_corpus(markdown: &str) -> String {
+    let body: String = markdown
+        .split("\n\n")
+        .map(|block| match block.strip_prefix("## ").or_else(|| block.strip_prefix("# ")) {
+            Some(heading) => format!("<h2>{heading}</h2>"),
+            None => format!("<p>{block}</p>"),
+        })
+        .collect();
+    format!(
+        "<!DOCTYPE html><html><head><title>Corpus</title></head><body><nav><a href='/'>Home</a></nav><article>{body}</article><footer>Footer</footer></body></html>"
+    )
+}
+
+fn ingestion(c: &mut Criterion) {
+    let markdown = markdown_corpus();
+    let html = html_corpus(&markdown);
+    let mut group = c.benchmark_group("pipeline");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(markdown.len() as u64));
+    group.bench_function("markdown 5 MiB", |b| {
+        b.iter(|| pipeline::ingest("text/markdown", markdown.as_bytes()).expect("ingested"))
+    });
+    group.throughput(Throughput::Bytes(html.len() as u64));
+    group
+        .bench_function("html 5 MiB", |b| b.iter(|| pipeline::ingest("text/html", html.as_bytes()).expect("ingested")));
+    group.finish();
+}
+
+criterion_group!(benches, ingestion);
+criterion_main!(benches);
