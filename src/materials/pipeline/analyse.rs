@@ -9,6 +9,8 @@ use super::text;
 pub const READING_WORDS_PER_MINUTE: usize = 200;
 /// Fewer words than this are too few to tell a chunk's own language.
 const LANGUAGE_MIN_WORDS: usize = 30;
+/// Characters of a chunk its language is told from.
+const CHUNK_LANGUAGE_SAMPLE_CHARS: usize = 400;
 const KEY_TERMS: usize = 8;
 /// Key terms are found in the first this many characters (YAKE grows with the text).
 const KEY_TERMS_SAMPLE_CHARS: usize = 100_000;
@@ -22,8 +24,11 @@ pub fn language(text: &str) -> Option<String> {
 
 /// A chunk's own language when it is long enough and reliably told, else the material's.
 pub fn chunk_language(text: &str, material: Option<&str>) -> Option<String> {
-    if text::word_count(text) >= LANGUAGE_MIN_WORDS
-        && let Some(info) = whatlang::detect(text)
+    // The first few hundred characters tell a language as well as the whole chunk does,
+    // at a fraction of the cost (detection was the pipeline's largest single cost).
+    let sample: String = text.chars().take(CHUNK_LANGUAGE_SAMPLE_CHARS).collect();
+    if text::word_count(&sample) >= LANGUAGE_MIN_WORDS
+        && let Some(info) = whatlang::detect(&sample)
         && info.is_reliable()
     {
         return isolang::Language::from_639_3(info.lang().code()).and_then(|l| l.to_639_1()).map(str::to_owned);
