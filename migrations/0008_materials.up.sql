@@ -14,6 +14,3 @@ ALTER TABLE material_sources FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON material_sources
     USING (user_id = (SELECT studyhall_current_user()) OR (SELECT studyhall_privileged()));
 GRANT SELECT, INSERT, UPDATE, DELETE ON material_sources TO studyhall_app;
-
--- Fuzzy title matching (pg_trgm) for the material list's ?q=.
-CREATE INDEX idx_study_materials_title_trgm ON study_materials USING gin (title gin_trgm_ops);

@@ -19,7 +19,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The search: $1 the user, $2 the query text, $3 the limit. Materials are matched
-/// through the user's rows; chunks through `studyhall_search_chunks` and its GIN index
+/// through the user's rows, by their words or by a title like the query (pg_trgm, so a
+/// typo still finds them); chunks through `studyhall_search_chunks` and its GIN index
 /// (see migration 0009 for why chunks need it). Snippets, which read the whole text, are
 /// made only for the page of results.
 pub const SEARCH_SQL: &str = "\
@@ -29,8 +30,11 @@ pub const SEARCH_SQL: &str = "\
     ),
     hits AS (
         (SELECT 'material' AS kind, m.id AS study_material_id, NULL::uuid AS content_chunk_id,
-                ts_rank_cd(m.search_vector, studyhall_search_query($2), 32) * 2 AS rank
-           FROM mine m WHERE m.search_vector @@ studyhall_search_query($2))
+                greatest(ts_rank_cd(m.search_vector, studyhall_search_query($2), 32) * 2,
+                         similarity(m.title, $2)) AS rank
+           FROM mine m
+          WHERE m.search_vector @@ studyhall_search_query($2)
+             OR m.title % $2)
         UNION ALL
         (SELECT 'chunk', s.study_material_id, s.content_chunk_id, s.rank
            FROM studyhall_search_chunks($2, $3::integer) s)

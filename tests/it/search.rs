@@ -47,6 +47,12 @@ async fn search_ranks_titles_first_stems_english_and_marks_matches() {
     );
     assert!(search(&app, &ada, "\"polar molecule\"").await.iter().all(|h| h["study_material_id"] == water.to_string()));
     assert_eq!(search(&app, &ada, "biology").await[0]["kind"], "material", "tags are searched");
+    let typo = search(&app, &ada, "Mitocondria and the cel").await;
+    assert_eq!(
+        typo.first().map(|h| h["study_material_id"].clone()),
+        Some(json!(cells.to_string())),
+        "a title with typos"
+    );
 }
 
 #[tokio::test]
