@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, Problem, Result};
 use crate::http::extract::Client;
-use crate::http::page::{self, Page};
+use crate::http::page::{self, Newest, Page};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(own_audit_logs)).routes(routes!(admin_audit_logs))
@@ -41,10 +41,7 @@ pub struct AuditLog {
     error_message: Option<String>,
 }
 
-/// Audit rows are listed newest first, by (created_at, id).
-type Position = (DateTime<Utc>, Uuid);
-
-fn position(row: &AuditLog) -> Position {
+fn position(row: &AuditLog) -> Newest {
     (row.created_at, row.id)
 }
 
@@ -64,7 +61,7 @@ pub async fn own_audit_logs(
     auth: AuthUser,
     Query(query): Query<PageQuery>,
 ) -> Result<Json<Page<AuditLog>>> {
-    let (limit, cursor) = page::params::<Position>(query.limit, query.cursor.as_deref())?;
+    let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
     let rows: Vec<AuditLog> = sqlx::query_as(
         "SELECT id, user_id, action, entity_type, entity_id, old_values, new_values, host(ip_address) AS ip_address,
@@ -113,7 +110,7 @@ pub async fn admin_audit_logs(
     let audit = Audit::new(&state.db, &client, "admin.audit_logs.read", "audit_log");
     audit.user(auth.user_id).session(auth.token_id);
     let result = async {
-        let (limit, cursor) = page::params::<Position>(query.limit, query.cursor.as_deref())?;
+        let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
         // The privileged connection: an admin reads across users.
         let rows: Vec<AuditLog> = sqlx::query_as(
             "SELECT id, user_id, action, entity_type, entity_id, old_values, new_values,

@@ -12,6 +12,10 @@ use crate::error::{Error, FieldError, Result};
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
 
+/// Where a row stands in a newest-first list: (created_at, id), the sort key of every
+/// such list.
+pub type Newest = (chrono::DateTime<chrono::Utc>, uuid::Uuid);
+
 /// A page of a list, newest first.
 #[derive(Serialize, ToSchema)]
 pub struct Page<T> {

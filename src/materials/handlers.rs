@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::multipart::MultipartError;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -19,7 +18,7 @@ use crate::audit::{Audit, changed_fields};
 use crate::db::tenant;
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::http::extract::{Client, Input, present};
-use crate::http::page::{self, Page};
+use crate::http::page::{self, Newest, Page};
 use crate::validate::Validator;
 
 const DIFFICULTIES: [&str; 3] = ["beginner", "intermediate", "advanced"];
@@ -311,8 +310,6 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-type Position = (DateTime<Utc>, Uuid);
-
 /// The caller's materials, newest first.
 #[utoipa::path(get, path = "/api/v1/materials", tag = "materials", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<Material>), (status = 401, body = Problem)))]
@@ -321,7 +318,7 @@ pub async fn list(
     auth: AuthUser,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Page<Material>>> {
-    let (limit, cursor) = page::params::<Position>(query.limit, query.cursor.as_deref())?;
+    let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
     let rows: Vec<Material> = sqlx::query_as(concat!(
         "SELECT ",
