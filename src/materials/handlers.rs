@@ -197,6 +197,14 @@ async fn origin_of(v: &mut Validator, draft: &mut Draft, state: &AppState) -> Re
             let media_type = extract::detect(&bytes, name.as_deref()).ok_or_else(|| {
                 Error::UnsupportedMediaType("The file is not a PDF, DOCX, HTML, Markdown or text file.".to_owned())
             })?;
+            // A PDF or DOCX that cannot even be opened is refused now, not after a job.
+            let (checked, bytes) = tokio::task::spawn_blocking(move || (extract::check(media_type, &bytes), bytes))
+                .await
+                .map_err(|err| Error::Internal(format!("checking the file panicked: {err}")))?;
+            if let Err(why) = checked {
+                v.fail("file", why.to_string());
+                return Ok(None);
+            }
             Ok(Some(Origin::Sent { media_type, file_name: name, bytes }))
         }
         "url" => {

@@ -198,13 +198,16 @@ async fn files_that_cannot_be_ingested_are_refused_clearly() {
     let (status, problem) = upload(&app, &ada, "empty.txt", Vec::new()).await;
     assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file")));
 
-    // A file that says it is a PDF but is not one: accepted, then failed with the reason.
-    let (status, material) = upload(&app, &ada, "broken.pdf", b"%PDF-1.4\nthis is not really a PDF".to_vec()).await;
-    assert_eq!(status, StatusCode::ACCEPTED);
-    let id = material["id"].as_str().and_then(|id| id.parse().ok()).expect("an id");
-    let material = settled(&app, &ada, id).await;
-    assert_eq!(material["status"], "failed");
-    assert!(material["metadata"]["error"].as_str().is_some_and(|e| e.contains("PDF")), "{material}");
+    // Files that say they are a PDF or a DOCX but cannot be opened: 422 with the reason.
+    for (name, bytes) in [
+        ("broken.pdf", b"%PDF-1.4\nthis is not really a PDF".to_vec()),
+        ("broken.docx", b"PK\x03\x04word/document.xml, but no archive".to_vec()),
+    ] {
+        let (status, problem) = upload(&app, &ada, name, bytes).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], "file");
+        assert!(problem["errors"][0]["message"].as_str().is_some_and(|m| m.contains("cannot be read")), "{problem}");
+    }
     let (status, _) = app.call(reqwest::Method::GET, "/healthz", None, None).await;
     assert_eq!(status, StatusCode::OK, "the server is fine");
 }

@@ -66,6 +66,27 @@ pub fn detect(bytes: &[u8], file_name: Option<&str>) -> Option<&'static str> {
     Some(if markdown_name { MARKDOWN } else { TEXT })
 }
 
+/// A quick look at whether a PDF or DOCX can be opened at all (its structure, not its
+/// text), so that an upload can be refused at once. Other kinds always open.
+pub fn check(media_type: &str, bytes: &[u8]) -> Result<(), PipelineError> {
+    match media_type {
+        PDF => {
+            let pages =
+                std::panic::catch_unwind(|| pdf_extract::Document::load_mem(bytes).map(|d| d.get_pages().len()))
+                    .map_err(|_| PipelineError::Unreadable("the PDF is malformed".to_owned()))?
+                    .map_err(|err| PipelineError::Unreadable(format!("the PDF cannot be read ({err})")))?;
+            if pages == 0 {
+                return Err(PipelineError::Unreadable("the PDF has no pages".to_owned()));
+            }
+            Ok(())
+        }
+        DOCX => docx_rs::read_docx(bytes)
+            .map(drop)
+            .map_err(|err| PipelineError::Unreadable(format!("the DOCX cannot be read ({err})"))),
+        _ => Ok(()),
+    }
+}
+
 pub fn extract(media_type: &str, bytes: &[u8]) -> Result<Document, PipelineError> {
     let document = match media_type {
         TEXT | MARKDOWN => {
@@ -304,6 +325,9 @@ mod tests {
     fn a_corrupt_pdf_is_unreadable_not_a_crash() {
         let error = extract(PDF, b"%PDF-1.4\n garbage garbage").expect_err("refused");
         assert!(matches!(error, PipelineError::Unreadable(_)), "{error:?}");
+        assert!(check(PDF, b"%PDF-1.4\n garbage garbage").is_err());
+        assert!(check(DOCX, b"PK\x03\x04word/document.xml and junk").is_err());
+        assert!(check(TEXT, b"anything").is_ok());
     }
 
     #[test]
