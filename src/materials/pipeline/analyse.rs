@@ -70,24 +70,24 @@ pub fn cosine(a: &HashMap<String, f64>, b: &HashMap<String, f64>) -> f64 {
     if na == 0.0 || nb == 0.0 { 0.0 } else { (dot / (na * nb)).clamp(0.0, 1.0) }
 }
 
-/// An extractive summary: the chunk's most central sentences by TextRank (a sentence is
-/// central when it shares terms with many others), in their original order, about a
-/// third of the chunk and at least one sentence.
-pub fn summary(text: &str, stop_words: &StopWords) -> String {
-    // Headings, list labels and table rows are no sentences; use them only when a chunk
-    // has nothing else.
+/// The sentences of `text` worth summarising from: those ending like sentences, of four
+/// words or more (headings, list labels and table rows are no sentences), or, when a
+/// text has none, all of them.
+pub fn prose_sentences(text: &str) -> Vec<&str> {
     let all = text::sentences(text);
     let prose: Vec<&str> = all
         .iter()
         .copied()
         .filter(|s| s.ends_with(['.', '!', '?', '。', '！', '？']) && text::word_count(s) >= 4)
         .collect();
-    let sentences = if prose.is_empty() { all } else { prose };
-    if sentences.len() <= 2 {
-        return sentences.first().map(|s| (*s).to_owned()).unwrap_or_default();
-    }
-    let bags: Vec<HashMap<String, f64>> = sentences.iter().map(|s| terms(s, stop_words)).collect();
+    if prose.is_empty() { all } else { prose }
+}
+
+/// TextRank over `sentences`: a sentence is central when it shares terms with many
+/// others. Returns each sentence's index, most central first (ties in text order).
+pub fn rank_sentences(sentences: &[&str], stop_words: &StopWords) -> Vec<usize> {
     let n = sentences.len();
+    let bags: Vec<HashMap<String, f64>> = sentences.iter().map(|s| terms(s, stop_words)).collect();
     let mut weights = vec![vec![0.0; n]; n];
     for i in 0..n {
         for j in (i + 1)..n {
@@ -110,12 +110,22 @@ pub fn summary(text: &str, stop_words: &StopWords) -> String {
             })
             .collect();
     }
-    let mut by_rank: Vec<usize> = (0..n).collect();
-    by_rank.sort_by(|&a, &b| rank[b].total_cmp(&rank[a]).then(a.cmp(&b)));
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| rank[b].total_cmp(&rank[a]).then(a.cmp(&b)));
+    order
+}
+
+/// An extractive summary: the chunk's most central sentences by TextRank, in their
+/// original order, about a third of the chunk and at least one sentence.
+pub fn summary(text: &str, stop_words: &StopWords) -> String {
+    let sentences = prose_sentences(text);
+    if sentences.len() <= 2 {
+        return sentences.first().map(|s| (*s).to_owned()).unwrap_or_default();
+    }
     let budget = (text::word_count(text) / 3).max(25);
     let mut chosen = Vec::new();
     let mut words = 0;
-    for index in by_rank {
+    for index in rank_sentences(&sentences, stop_words) {
         let sentence_words = text::word_count(sentences[index]);
         if !chosen.is_empty() && words + sentence_words > budget {
             continue;

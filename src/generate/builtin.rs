@@ -1,0 +1,647 @@
+//! The builtin generator: offline, deterministic (the same chunks give the same assets)
+//! and extractive. Key terms come from YAKE, kept only when they stand verbatim in the
+//! chunk; definition cards from sentences of the form "X is/are/refers to/means ...";
+//! cloze cards, multiple-choice and true/false items from the chunk's most central
+//! sentences (TextRank), with a key term blanked out or swapped for a distractor, another
+//! key term of the same material and of the same kind. Every answer stands in its chunk.
+
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use yake_rust::StopWords;
+
+use super::{Draft, Flashcard, Quiz, QuizKind, Summary, grounded, normalise};
+use crate::materials::pipeline::{analyse, text};
+
+/// The generator and its version, as `generation_model` records it.
+pub const MODEL: &str = "builtin-v1";
+const BLANK: &str = "_____";
+/// Chunks with fewer words are not substantive: nothing is made from them.
+const SUBSTANTIVE_WORDS: usize = 40;
+/// Sentences questions are made from: long enough to say something, short enough to read.
+const SENTENCE_WORDS: std::ops::RangeInclusive<usize> = 6..=45;
+/// Two cards whose fronts share this share of their words are near duplicates.
+const NEAR_DUPLICATE: f64 = 0.8;
+const KEY_TERMS_PER_CHUNK: usize = 12;
+
+/// A chunk to generate from.
+pub struct ChunkInput<'a> {
+    pub id: Uuid,
+    pub order: i32,
+    pub text: &'a str,
+    pub summary: &'a str,
+    pub relevance: f64,
+}
+
+/// A material to generate from: its chunks in order, its language and difficulty.
+pub struct MaterialInput<'a> {
+    pub language: Option<&'a str>,
+    /// `beginner`, `intermediate` or `advanced`.
+    pub difficulty: Option<&'a str>,
+    pub chunks: Vec<ChunkInput<'a>>,
+}
+
+/// What to make.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub flashcards: bool,
+    pub quizzes: bool,
+    pub summaries: bool,
+    /// Flashcards, and quiz items, made from one chunk at most.
+    pub max_per_chunk: usize,
+}
+
+/// The assets of a material, in a stable order.
+pub fn generate(material: &MaterialInput, options: &Options) -> Vec<Draft> {
+    let stop = analyse::stop_words(material.language);
+    let whole: String = material.chunks.iter().map(|c| c.text).collect::<Vec<_>>().join("\n\n");
+    let chunk_terms: Vec<Vec<String>> = material.chunks.iter().map(|c| key_terms(c.text, &whole, &stop)).collect();
+    let mut pool: Vec<String> = Vec::new();
+    for term in chunk_terms.iter().flatten() {
+        if !pool.iter().any(|t| normalise(t) == normalise(term)) {
+            pool.push(term.clone());
+        }
+    }
+    let context = Context { material, whole: &whole, pool: &pool, chunk_terms: &chunk_terms };
+    let mut out = Output::default();
+
+    for (chunk, terms) in material.chunks.iter().zip(&chunk_terms) {
+        if text::word_count(chunk.text) < SUBSTANTIVE_WORDS {
+            continue;
+        }
+        let sentences: Vec<&str> = analyse::prose_sentences(chunk.text)
+            .into_iter()
+            .filter(|s| SENTENCE_WORDS.contains(&text::word_count(s)))
+            .collect();
+        let ranked: Vec<(usize, &str)> =
+            analyse::rank_sentences(&sentences, &stop).into_iter().map(|i| (i, sentences[i])).collect();
+        if options.flashcards {
+            flashcards(&context, chunk, terms, &ranked, options.max_per_chunk, &mut out);
+        }
+        if options.quizzes {
+            quizzes(&context, chunk, terms, &ranked, options.max_per_chunk, &mut out);
+        }
+        if options.summaries {
+            let key_points: Vec<String> = ranked.iter().take(3).map(|(_, s)| (*s).to_owned()).collect();
+            let summary = Summary { text: chunk.summary.to_owned(), key_points };
+            out.push(&context, chunk, "summary", json!(summary), "chunk_summary", None, 0.8, None);
+        }
+    }
+    if options.summaries {
+        material_summary(&context, &mut out);
+    }
+    out.drafts
+}
+
+struct Context<'a> {
+    material: &'a MaterialInput<'a>,
+    /// All the material's text.
+    whole: &'a str,
+    pool: &'a [String],
+    chunk_terms: &'a [Vec<String>],
+}
+
+/// The drafts so far, and what near duplicates are judged against.
+#[derive(Default)]
+struct Output {
+    drafts: Vec<Draft>,
+    fronts: Vec<(&'static str, HashSet<String>)>,
+}
+
+impl Output {
+    /// Adds a draft unless it nearly repeats one of its type; returns whether it did.
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        context: &Context,
+        chunk: &ChunkInput,
+        asset_type: &'static str,
+        content: Value,
+        kind: &str,
+        term: Option<&str>,
+        quality: f64,
+        sentence: Option<&str>,
+    ) -> bool {
+        let front = match asset_type {
+            "flashcard" => content["front"].as_str().unwrap_or_default().to_owned(),
+            "quiz" => content["question"].as_str().unwrap_or_default().to_owned(),
+            _ => format!("{kind} {}", chunk.id),
+        };
+        let words: HashSet<String> = normalise(&front).split(' ').map(str::to_owned).collect();
+        let near = self.fronts.iter().any(|(t, other)| {
+            *t == asset_type && {
+                let shared = words.intersection(other).count() as f64;
+                let all = words.union(other).count().max(1) as f64;
+                shared / all >= NEAR_DUPLICATE
+            }
+        });
+        if near {
+            return false;
+        }
+        let fingerprint = fingerprint(asset_type, &front);
+        self.fronts.push((asset_type, words));
+        self.drafts.push(Draft {
+            asset_type,
+            content_chunk_id: (kind != "material_summary").then_some(chunk.id),
+            quality_score: quality.clamp(0.0, 1.0),
+            difficulty_level: difficulty(context, sentence, term),
+            generation_params: json!({
+                "generator": MODEL,
+                "kind": kind,
+                "chunk_order": chunk.order,
+                "term": term,
+                "sentence": sentence,
+                "fingerprint": fingerprint,
+            }),
+            content,
+        });
+        true
+    }
+}
+
+fn flashcards(
+    context: &Context,
+    chunk: &ChunkInput,
+    terms: &[String],
+    ranked: &[(usize, &str)],
+    max: usize,
+    out: &mut Output,
+) {
+    let mut made = 0;
+    // Definitions first, in text order: they are the cards a learner expects.
+    let mut by_position: Vec<&(usize, &str)> = ranked.iter().collect();
+    by_position.sort_by_key(|(index, _)| *index);
+    for (_, sentence) in by_position {
+        if made >= max.div_ceil(2) {
+            break;
+        }
+        if let Some((front, back)) = definition(sentence)
+            && grounded(&back, chunk.text)
+        {
+            let card = Flashcard { front, back, cloze: None };
+            let quality = 0.6 + 0.2 * length_score(&card.front, 3, 20) + 0.2 * length_score(&card.back, 1, 45);
+            if out.push(context, chunk, "flashcard", json!(card), "definition", None, quality, Some(sentence)) {
+                made += 1;
+            }
+        }
+    }
+    for (_, sentence) in ranked {
+        if made >= max {
+            break;
+        }
+        let Some((term, blanked)) = blank_term(sentence, terms) else { continue };
+        let card = Flashcard { front: blanked, back: term.clone(), cloze: Some(true) };
+        let quality = 0.6 + 0.4 * length_score(sentence, 8, 35);
+        if grounded(&term, chunk.text)
+            && out.push(context, chunk, "flashcard", json!(card), "cloze", Some(&term), quality, Some(sentence))
+        {
+            made += 1;
+        }
+    }
+}
+
+fn quizzes(
+    context: &Context,
+    chunk: &ChunkInput,
+    terms: &[String],
+    ranked: &[(usize, &str)],
+    max: usize,
+    out: &mut Output,
+) {
+    let mut made = 0;
+    for (position, (_, sentence)) in ranked.iter().enumerate() {
+        if made >= max {
+            break;
+        }
+        let Some((term, blanked)) = blank_term(sentence, terms) else { continue };
+        let distractors = distractors(&term, context.pool, sentence, context.whole);
+        // Alternate the kinds down the ranking, so that a chunk gets both.
+        if position.is_multiple_of(2) && distractors.len() >= 3 {
+            let mut choices: Vec<String> = distractors[..3].to_vec();
+            let answer_index = (stable_hash(sentence) % 4) as usize;
+            choices.insert(answer_index, term.clone());
+            let quiz = Quiz {
+                kind: QuizKind::MultipleChoice,
+                question: format!("Which term completes the sentence? {blanked}"),
+                choices,
+                answer_index,
+                explanation: (*sentence).to_owned(),
+            };
+            let plausible = distractors[..3].iter().filter(|d| word_count(d) == word_count(&term)).count() as f64 / 3.0;
+            let quality = 0.5 + 0.3 * plausible + 0.2 * length_score(sentence, 8, 35);
+            if out.push(context, chunk, "quiz", json!(quiz), "multiple_choice", Some(&term), quality, Some(sentence)) {
+                made += 1;
+            }
+        } else if let Some(swap) = distractors.first() {
+            let truthful = stable_hash(sentence).is_multiple_of(2);
+            let statement = if truthful { (*sentence).to_owned() } else { blanked.replacen(BLANK, swap, 1) };
+            let quiz = Quiz {
+                kind: QuizKind::TrueFalse,
+                question: statement,
+                choices: vec!["True".to_owned(), "False".to_owned()],
+                answer_index: if truthful { 0 } else { 1 },
+                explanation: format!("The material says: {sentence}"),
+            };
+            let quality = 0.5
+                + 0.2 * f64::from(u8::from(word_count(swap) == word_count(&term)))
+                + 0.2 * length_score(sentence, 8, 35);
+            if out.push(context, chunk, "quiz", json!(quiz), "true_false", Some(&term), quality, Some(sentence)) {
+                made += 1;
+            }
+        }
+    }
+}
+
+/// The material's own summary: the summaries of its most central chunks, in text order,
+/// and the most central sentence of each as a key point.
+fn material_summary(context: &Context, out: &mut Output) {
+    let chunks = &context.material.chunks;
+    let Some(first) = chunks.first() else { return };
+    let mut central: Vec<&ChunkInput> = chunks.iter().filter(|c| !c.summary.trim().is_empty()).collect();
+    central.sort_by(|a, b| b.relevance.total_cmp(&a.relevance).then(a.order.cmp(&b.order)));
+    central.truncate(5);
+    central.sort_by_key(|c| c.order);
+    if central.is_empty() {
+        return;
+    }
+    let text = central.iter().map(|c| c.summary).collect::<Vec<_>>().join(" ");
+    let key_points =
+        central.iter().filter_map(|c| analyse::prose_sentences(c.summary).first().map(|s| (*s).to_owned())).collect();
+    let summary = Summary { text, key_points };
+    out.push(context, first, "summary", json!(summary), "material_summary", None, 0.8, None);
+}
+
+/// "X is Y." gives "What is X?" with the sentence as the answer; "X is called Y." gives
+/// "What is X called?" with Y.
+fn definition(sentence: &str) -> Option<(String, String)> {
+    let body = sentence.trim_end_matches(['.', '!', '?']);
+    for (verb, called) in [
+        (" is called ", true),
+        (" are called ", true),
+        (" refers to ", false),
+        (" is ", false),
+        (" are ", false),
+        (" means ", false),
+    ] {
+        let Some((subject, rest)) = body.split_once(verb) else { continue };
+        let subject_words = word_count(subject);
+        let first = subject.split_whitespace().next().unwrap_or_default().to_lowercase();
+        let rest_first = rest.split_whitespace().next().unwrap_or_default().to_lowercase();
+        let vague = [
+            "it", "this", "that", "these", "those", "they", "there", "he", "she", "we", "you", "i", "every", "each",
+            "most", "many", "some", "all", "no", "one", "what", "which", "who",
+        ];
+        let not_a_definition =
+            ["not", "also", "only", "often", "still", "made", "found", "used", "seen", "known", "able"];
+        if !(1..=6).contains(&subject_words)
+            || subject.contains([',', ';', ':', '('])
+            || vague.contains(&first.as_str())
+            || not_a_definition.contains(&rest_first.as_str())
+            || rest_first.ends_with("ed")
+            // A name ("is called cell biology") is short; a definition says something.
+            || !(if called { 1..=6 } else { 3..=35 }).contains(&word_count(rest))
+        {
+            continue;
+        }
+        let subject = lower_first(subject);
+        let copula = verb.trim().split(' ').next().unwrap_or("is");
+        return Some(if called {
+            (format!("What {copula} {subject} called?"), rest.to_owned())
+        } else if verb == " refers to " || verb == " means " {
+            (
+                format!("What does {subject} {}?", verb.trim().replace("refers", "refer").replace("means", "mean")),
+                sentence.to_owned(),
+            )
+        } else {
+            (format!("What {copula} {subject}?"), sentence.to_owned())
+        });
+    }
+    None
+}
+
+/// The first key term (longest first) that stands in `sentence` as whole words, and the
+/// sentence with that occurrence blanked out.
+fn blank_term(sentence: &str, terms: &[String]) -> Option<(String, String)> {
+    let mut by_length: Vec<&String> = terms.iter().collect();
+    by_length.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    for term in by_length {
+        if let Some((start, end)) = find_words(sentence, term)
+            && word_count(term) * 3 <= word_count(sentence)
+        {
+            let found = sentence[start..end].to_owned();
+            return Some((found, format!("{}{BLANK}{}", &sentence[..start], &sentence[end..])));
+        }
+    }
+    None
+}
+
+/// Where `term` stands in `text` as whole words, case aside.
+fn find_words(text: &str, term: &str) -> Option<(usize, usize)> {
+    let lower = text.to_lowercase();
+    let needle = term.to_lowercase();
+    if lower.len() != text.len() || needle.is_empty() {
+        return None; // case folding changed lengths: positions would not map back
+    }
+    let mut from = 0;
+    while let Some(offset) = lower[from..].find(&needle) {
+        let start = from + offset;
+        let end = start + needle.len();
+        let before = lower[..start].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let after = lower[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+        if before && after {
+            return Some((start, end));
+        }
+        from = start + needle.chars().next().map_or(1, char::len_utf8);
+    }
+    None
+}
+
+/// Other key terms of the material that could pass for `correct`: the same kind (a
+/// name, a number, a common term), about as many words, not in the sentence, and none
+/// the same as (or inside) the correct answer. Closest in length first, then by a stable
+/// hash, so that the choice is deterministic.
+fn distractors(correct: &str, pool: &[String], sentence: &str, whole: &str) -> Vec<String> {
+    let kind = kind_of(correct, whole);
+    let answer = normalise(correct);
+    let mut candidates: Vec<&String> = pool
+        .iter()
+        .filter(|t| {
+            let candidate = normalise(t);
+            candidate != answer
+                && !candidate.contains(&answer)
+                && !answer.contains(&candidate)
+                && kind_of(t, whole) == kind
+                && word_count(t).abs_diff(word_count(correct)) <= 1
+                && !grounded(t, sentence)
+        })
+        .collect();
+    candidates.sort_by_key(|t| (t.len().abs_diff(correct.len()), stable_hash(&format!("{correct}|{t}"))));
+    let mut chosen: Vec<String> = Vec::new();
+    for candidate in candidates {
+        if !chosen.iter().any(|c| normalise(c) == normalise(candidate)) {
+            chosen.push(candidate.clone());
+        }
+    }
+    chosen
+}
+
+#[derive(PartialEq, Eq)]
+enum Kind {
+    Number,
+    Name,
+    Term,
+}
+
+fn kind_of(term: &str, whole: &str) -> Kind {
+    if term.chars().any(|c| c.is_ascii_digit()) {
+        Kind::Number
+    } else if is_name(term, whole) {
+        Kind::Name
+    } else {
+        Kind::Term
+    }
+}
+
+/// A name is capitalised wherever it stands: every word starts with a capital, and the
+/// material never writes it in lower case (a capital at a sentence's start is no name).
+fn is_name(term: &str, whole: &str) -> bool {
+    term.split_whitespace().all(|w| w.chars().next().is_some_and(char::is_uppercase))
+        && !whole.contains(&term.to_lowercase())
+}
+
+/// How many times `term` stands in `text` as whole words, case aside.
+fn occurrences(text: &str, term: &str) -> usize {
+    let mut count = 0;
+    let mut rest = text;
+    while let Some((_, end)) = find_words(rest, term) {
+        count += 1;
+        rest = &rest[end..];
+    }
+    count
+}
+
+/// YAKE's key terms of a chunk that stand in it verbatim, as written there, and that are
+/// concepts of the material: terms it uses more than once, or names. (YAKE also proposes
+/// fragments such as "cell arises"; they occur once.)
+fn key_terms(text: &str, whole: &str, stop: &StopWords) -> Vec<String> {
+    let mut terms: Vec<String> = Vec::new();
+    for item in yake_rust::get_n_best(KEY_TERMS_PER_CHUNK, text, stop, &yake_rust::Config::default()) {
+        let Some((start, end)) = find_words(text, &item.raw) else { continue };
+        let term = text[start..end].to_owned();
+        if term.chars().count() >= 3
+            && word_count(&term) <= 3
+            && (occurrences(whole, &term) >= 2 || is_name(&term, whole))
+            && !terms.iter().any(|t| normalise(t) == normalise(&term))
+        {
+            terms.push(term);
+        }
+    }
+    terms
+}
+
+/// 1 to 10: the material's level, raised for a rare term and for a long or
+/// polysyllabic sentence.
+fn difficulty(context: &Context, sentence: Option<&str>, term: Option<&str>) -> i32 {
+    let mut level = match context.material.difficulty {
+        Some("beginner") => 2,
+        Some("advanced") => 6,
+        _ => 4,
+    };
+    if let Some(term) = term {
+        let chunks_with_term =
+            context.chunk_terms.iter().filter(|terms| terms.iter().any(|t| normalise(t) == normalise(term))).count();
+        if chunks_with_term <= 1 {
+            level += 1;
+        }
+        if term.chars().count() >= 12 {
+            level += 1;
+        }
+    }
+    if let Some(sentence) = sentence {
+        let words: Vec<&str> = sentence.split_whitespace().collect();
+        if words.len() > 25 {
+            level += 1;
+        }
+        let long = words.iter().filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 10).count();
+        if long * 5 > words.len() {
+            level += 1;
+        }
+    }
+    level.clamp(1, 10)
+}
+
+/// 1 inside `min..=max` words, less the further outside.
+fn length_score(text: &str, min: usize, max: usize) -> f64 {
+    let words = word_count(text);
+    if (min..=max).contains(&words) { 1.0 } else { 0.5 }
+}
+
+fn word_count(text: &str) -> usize {
+    text::word_count(text)
+}
+
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match (chars.next(), chars.clone().next()) {
+        // Keep acronyms and names such as "DNA" or "Robert Hooke" as they are.
+        (Some(first), Some(second)) if first.is_uppercase() && second.is_lowercase() && !text.contains(' ') => {
+            first.to_lowercase().chain(chars).collect()
+        }
+        (Some(first), Some(_)) if first.is_uppercase() && ["The ", "A ", "An "].iter().any(|a| text.starts_with(a)) => {
+            first.to_lowercase().chain(chars).collect()
+        }
+        _ => text.to_owned(),
+    }
+}
+
+/// A hash that never changes between runs or builds (unlike std's).
+fn stable_hash(text: &str) -> u64 {
+    let digest = Sha256::digest(text.as_bytes());
+    u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+}
+
+/// Identifies an asset by its type and its question, for refusing duplicates.
+fn fingerprint(asset_type: &str, front: &str) -> String {
+    let digest = Sha256::digest(format!("{asset_type}|{}", normalise(front)).as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::{Flashcard, Quiz, check_shape};
+    use crate::materials::pipeline;
+
+    const ARTICLE: &str = include_str!("../../tests/data/cells.md");
+    const ALL: Options = Options { flashcards: true, quizzes: true, summaries: true, max_per_chunk: 4 };
+
+    fn drafts() -> (pipeline::Ingested, Vec<Draft>) {
+        let ingested = pipeline::ingest("text/markdown", ARTICLE.as_bytes()).expect("ingested");
+        let ids: Vec<Uuid> = (0..ingested.chunks.len()).map(|n| Uuid::from_u128(n as u128 + 1)).collect();
+        let material = MaterialInput {
+            language: ingested.language.as_deref(),
+            difficulty: Some(ingested.difficulty),
+            chunks: ingested
+                .chunks
+                .iter()
+                .zip(&ids)
+                .enumerate()
+                .map(|(n, (c, id))| ChunkInput {
+                    id: *id,
+                    order: n as i32,
+                    text: &c.chunk.text,
+                    summary: &c.summary,
+                    relevance: c.relevance,
+                })
+                .collect(),
+        };
+        let drafts = generate(&material, &ALL);
+        (ingested, drafts)
+    }
+
+    fn chunk_text(ingested: &pipeline::Ingested, draft: &Draft) -> String {
+        let id = draft.content_chunk_id.expect("a chunk");
+        ingested.chunks[(id.as_u128() - 1) as usize].chunk.text.clone()
+    }
+
+    #[test]
+    fn every_substantive_chunk_gets_cards_quizzes_and_a_summary() {
+        let (ingested, drafts) = drafts();
+        for (n, chunk) in ingested.chunks.iter().enumerate() {
+            if chunk.chunk.words < SUBSTANTIVE_WORDS {
+                continue;
+            }
+            let id = Uuid::from_u128(n as u128 + 1);
+            let of = |t: &str| drafts.iter().filter(|d| d.content_chunk_id == Some(id) && d.asset_type == t).count();
+            assert!(of("flashcard") >= 1, "chunk {n} has flashcards");
+            assert!(of("quiz") >= 1, "chunk {n} has quiz items");
+            assert_eq!(of("summary"), 1, "chunk {n} has one summary");
+        }
+        let material: Vec<&Draft> = drafts.iter().filter(|d| d.content_chunk_id.is_none()).collect();
+        assert_eq!(material.len(), 1, "one material summary");
+        assert!(material[0].content["key_points"].as_array().is_some_and(|p| !p.is_empty()));
+        assert!(drafts.iter().any(|d| d.generation_params["kind"] == "definition"), "definition cards");
+        assert!(drafts.iter().any(|d| d.generation_params["kind"] == "true_false"));
+        assert!(drafts.iter().any(|d| d.generation_params["kind"] == "multiple_choice"));
+    }
+
+    #[test]
+    fn answers_stand_in_their_chunk_and_shapes_hold() {
+        let (ingested, drafts) = drafts();
+        for draft in &drafts {
+            check_shape(draft.asset_type, &draft.content).unwrap_or_else(|e| panic!("{e}: {}", draft.content));
+            assert!((0.0..=1.0).contains(&draft.quality_score));
+            assert!((1..=10).contains(&draft.difficulty_level));
+            match draft.asset_type {
+                "flashcard" => {
+                    let card: Flashcard = serde_json::from_value(draft.content.clone()).expect("a card");
+                    assert!(grounded(&card.back, &chunk_text(&ingested, draft)), "answer in the chunk: {card:?}");
+                }
+                "quiz" => {
+                    let quiz: Quiz = serde_json::from_value(draft.content.clone()).expect("a quiz");
+                    let chunk = chunk_text(&ingested, draft);
+                    if quiz.kind == QuizKind::MultipleChoice {
+                        let answer = &quiz.choices[quiz.answer_index];
+                        assert!(grounded(answer, &chunk), "answer in the chunk: {quiz:?}");
+                        let others: Vec<&String> = quiz
+                            .choices
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| *i != quiz.answer_index)
+                            .map(|(_, c)| c)
+                            .collect();
+                        assert!(others.iter().all(|c| normalise(c) != normalise(answer)), "not among the distractors");
+                        assert!(quiz.question.contains(BLANK));
+                    }
+                    let source = quiz.explanation.trim_start_matches("The material says: ");
+                    assert!(chunk.contains(source), "explained from the chunk: {quiz:?}");
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn the_same_input_gives_the_same_assets_without_near_duplicates() {
+        let (_, first) = drafts();
+        let (_, second) = drafts();
+        assert_eq!(first, second, "deterministic");
+        let fronts: Vec<(&str, HashSet<String>)> = first
+            .iter()
+            .filter(|d| d.asset_type != "summary")
+            .map(|d| {
+                let front = d
+                    .content
+                    .get("front")
+                    .or_else(|| d.content.get("question"))
+                    .and_then(Value::as_str)
+                    .expect("a front");
+                (d.asset_type, normalise(front).split(' ').map(str::to_owned).collect())
+            })
+            .collect();
+        for (i, (ta, a)) in fronts.iter().enumerate() {
+            for (tb, b) in &fronts[i + 1..] {
+                if ta == tb {
+                    let overlap = a.intersection(b).count() as f64 / a.union(b).count() as f64;
+                    assert!(overlap < NEAR_DUPLICATE, "near duplicates: {a:?} / {b:?}");
+                }
+            }
+        }
+        let fingerprints: HashSet<&str> =
+            first.iter().filter_map(|d| d.generation_params["fingerprint"].as_str()).collect();
+        assert_eq!(fingerprints.len(), first.len(), "every asset has its own fingerprint");
+    }
+
+    #[test]
+    fn definitions_are_found_and_vague_sentences_are_not() {
+        let (front, back) = definition("The cell is the basic unit of all known forms of life.").expect("a definition");
+        assert_eq!(front, "What is the cell?");
+        assert_eq!(back, "The cell is the basic unit of all known forms of life.");
+        let (front, back) = definition("The study of cells is called cell biology.").expect("a definition");
+        assert_eq!((front.as_str(), back.as_str()), ("What is the study of cells called?", "cell biology"));
+        assert_eq!(definition("It is a small compartment that holds the chemistry of life."), None);
+        assert_eq!(definition("Every living organism is made of one or more cells."), None);
+    }
+}

@@ -1,0 +1,155 @@
+//! Generated learning assets: their shapes (API.md's `generated_assets.content`), the
+//! checks every asset passes before it is stored, and the generators.
+
+pub mod builtin;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// `flashcard`: `{"front", "back", "cloze"?}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flashcard {
+    pub front: String,
+    pub back: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloze: Option<bool>,
+}
+
+/// `quiz`: multiple choice (4 choices) or true/false (`["True", "False"]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quiz {
+    pub kind: QuizKind,
+    pub question: String,
+    pub choices: Vec<String>,
+    pub answer_index: usize,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuizKind {
+    MultipleChoice,
+    TrueFalse,
+}
+
+/// `summary`: `{"text", "key_points"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    pub text: String,
+    pub key_points: Vec<String>,
+}
+
+/// An asset ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    /// `flashcard`, `quiz` or `summary`.
+    pub asset_type: &'static str,
+    pub content: Value,
+    /// None for the material's own summary.
+    pub content_chunk_id: Option<Uuid>,
+    /// In [0, 1], from the checks at creation.
+    pub quality_score: f64,
+    /// 1 to 10.
+    pub difficulty_level: i32,
+    /// What reproduces the asset (generator, kind, sentence, term, fingerprint).
+    pub generation_params: Value,
+}
+
+/// Checks `content` against the shape of `asset_type`; the reason when it does not fit.
+pub fn check_shape(asset_type: &str, content: &Value) -> Result<(), String> {
+    let text_ok = |s: &str| !s.trim().is_empty() && s.chars().count() <= 2000;
+    match asset_type {
+        "flashcard" => {
+            let card: Flashcard = serde_json::from_value(content.clone()).map_err(|e| e.to_string())?;
+            if !text_ok(&card.front) || !text_ok(&card.back) {
+                return Err("front and back must be 1 to 2000 characters".to_owned());
+            }
+            Ok(())
+        }
+        "quiz" => {
+            let quiz: Quiz = serde_json::from_value(content.clone()).map_err(|e| e.to_string())?;
+            let expected = match quiz.kind {
+                QuizKind::MultipleChoice => 4,
+                QuizKind::TrueFalse => 2,
+            };
+            if quiz.choices.len() != expected {
+                return Err(format!("a {:?} quiz has {expected} choices", quiz.kind));
+            }
+            if quiz.kind == QuizKind::TrueFalse && quiz.choices != ["True", "False"] {
+                return Err("a true/false quiz's choices are True and False".to_owned());
+            }
+            if quiz.answer_index >= quiz.choices.len() {
+                return Err("answer_index must point at a choice".to_owned());
+            }
+            let mut seen: Vec<String> = quiz.choices.iter().map(|c| normalise(c)).collect();
+            seen.sort();
+            seen.dedup();
+            if seen.len() != quiz.choices.len() || quiz.choices.iter().any(|c| !text_ok(c)) {
+                return Err("choices must be distinct and not empty".to_owned());
+            }
+            if !text_ok(&quiz.question) || !text_ok(&quiz.explanation) {
+                return Err("question and explanation must be 1 to 2000 characters".to_owned());
+            }
+            Ok(())
+        }
+        "summary" => {
+            let summary: Summary = serde_json::from_value(content.clone()).map_err(|e| e.to_string())?;
+            if summary.text.trim().is_empty() || summary.key_points.iter().any(|p| p.trim().is_empty()) {
+                return Err("a summary needs text, and its key points must not be empty".to_owned());
+            }
+            Ok(())
+        }
+        other => Err(format!("{other} is not an asset type (flashcard, quiz, summary)")),
+    }
+}
+
+/// Lower-cased, with runs of non-alphanumeric characters folded to one space: for
+/// comparing answers with their source and cards with each other.
+pub fn normalise(text: &str) -> String {
+    text.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `answer` stands in `source` (case and punctuation aside).
+pub fn grounded(answer: &str, source: &str) -> bool {
+    let answer = normalise(answer);
+    !answer.is_empty() && format!(" {} ", normalise(source)).contains(&format!(" {answer} "))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn shapes_are_checked() {
+        assert!(check_shape("flashcard", &json!({"front": "What is a cell?", "back": "The unit of life."})).is_ok());
+        assert!(check_shape("flashcard", &json!({"front": "", "back": "x"})).is_err());
+        assert!(check_shape("flashcard", &json!({"front": "f", "back": "b", "extra": 1})).is_err());
+        let quiz = json!({"kind": "multiple_choice", "question": "Q?", "choices": ["a", "b", "c", "d"],
+                          "answer_index": 2, "explanation": "Because."});
+        assert!(check_shape("quiz", &quiz).is_ok());
+        let mut duplicate = quiz.clone();
+        duplicate["choices"] = json!(["a", "A", "c", "d"]);
+        assert!(check_shape("quiz", &duplicate).is_err(), "distinct choices");
+        let mut out_of_range = quiz.clone();
+        out_of_range["answer_index"] = json!(4);
+        assert!(check_shape("quiz", &out_of_range).is_err());
+        let tf = json!({"kind": "true_false", "question": "Cells divide.", "choices": ["True", "False"],
+                        "answer_index": 0, "explanation": "They do."});
+        assert!(check_shape("quiz", &tf).is_ok());
+        assert!(check_shape("summary", &json!({"text": "T", "key_points": ["a"]})).is_ok());
+        assert!(check_shape("poem", &json!({})).is_err());
+    }
+
+    #[test]
+    fn grounding_ignores_case_and_punctuation_but_not_words() {
+        assert!(grounded("Cell biology", "The study of cells is called cell biology."));
+        assert!(!grounded("cell bio", "The study of cells is called cell biology."), "whole words only");
+        assert!(!grounded("", "anything"));
+    }
+}
