@@ -127,6 +127,8 @@ impl Output {
         let front = match asset_type {
             "flashcard" => content["front"].as_str().unwrap_or_default().to_owned(),
             "quiz" => content["question"].as_str().unwrap_or_default().to_owned(),
+            // A chunk has one summary, the material one: that is what identifies them.
+            _ if kind == "material_summary" => kind.to_owned(),
             _ => format!("{kind} {}", chunk.id),
         };
         let words: HashSet<String> = normalise(&front).split(' ').map(str::to_owned).collect();

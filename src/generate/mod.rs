@@ -2,6 +2,8 @@
 //! checks every asset passes before it is stored, and the generators.
 
 pub mod builtin;
+pub mod http;
+pub mod job;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -38,6 +38,7 @@ const MAX_DETAIL_BYTES: usize = 1024;
         (name = "accounts", description = "Registration, sign-in and the caller's own account"),
         (name = "admin", description = "Administration (administrators only)"),
         (name = "materials", description = "Study materials and their chunks"),
+        (name = "assets", description = "Generated flashcards, quiz items and summaries"),
         (name = "operations", description = "Health, readiness and the API description"),
     )
 )]
@@ -72,6 +73,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .merge(crate::audit::http::routes())
         .merge(crate::materials::routes(max_upload))
         .merge(crate::search::routes())
+        .merge(crate::generate::http::routes())
         .split_for_parts();
     let openapi = OpenApiJson(openapi.to_json().expect("the OpenAPI document serializes").into());
 

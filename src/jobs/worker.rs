@@ -154,6 +154,7 @@ async fn failed(state: &AppState, config: &WorkerConfig, job: &Job, error: &str,
 async fn run(state: AppState, job: Job) -> Result<()> {
     match job.kind.as_str() {
         crate::materials::ingest::JOB => crate::materials::ingest::run(&state, &job).await,
+        crate::generate::job::JOB => crate::generate::job::run(&state, &job).await,
         other => Err(Error::Internal(format!("no such job kind: {other}"))),
     }
 }

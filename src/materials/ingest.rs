@@ -178,6 +178,16 @@ async fn store(state: &AppState, user: Uuid, material: Uuid, ingested: Ingested)
     if live.is_none() {
         return Ok(()); // deleted while it was being processed
     }
+    // Assets made from the old text are archived (and let go of the old chunks): their
+    // questions may no longer match it, and learners' history still points at them.
+    sqlx::query(
+        "UPDATE generated_assets SET status = 'archived', content_chunk_id = NULL,
+                metadata = coalesce(metadata, '{}') || jsonb_build_object('archived_by', 'reprocessing')
+          WHERE study_material_id = $1 AND status <> 'archived'",
+    )
+    .bind(material)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("DELETE FROM content_chunks WHERE study_material_id = $1").bind(material).execute(&mut *tx).await?;
     // All chunks in one statement, however many there are.
     sqlx::query(

@@ -19,6 +19,8 @@ fn others_objects(other: &crate::fixtures::Learner) -> HashMap<&'static str, Uui
         ("/api/v1/materials/{id}", other.material_id),
         ("/api/v1/materials/{id}/reprocess", other.material_id),
         ("/api/v1/materials/{id}/chunks", other.material_id),
+        ("/api/v1/materials/{id}/generate", other.material_id),
+        ("/api/v1/materials/{id}/assets", other.material_id),
     ])
 }
 

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod admin;
+mod assets;
 mod embedded;
 mod fixtures;
 mod harness;

@@ -1,0 +1,1 @@
+DROP INDEX idx_generated_assets_fingerprint;

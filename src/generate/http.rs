@@ -1,0 +1,180 @@
+//! /api/v1/materials/{id}/generate and /api/v1/materials/{id}/assets.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::job::{self, Request};
+use crate::accounts::AuthUser;
+use crate::app::AppState;
+use crate::audit::Audit;
+use crate::db::tenant;
+use crate::error::{Error, FieldError, Problem, Result};
+use crate::http::extract::{Client, Input};
+use crate::http::page::{self, Newest, Page};
+use crate::validate::Validator;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(generate)).routes(routes!(list))
+}
+
+const ASSET_TYPES: [&str; 3] = ["flashcard", "quiz", "summary"];
+const DEFAULT_PER_CHUNK: usize = 3;
+
+/// What to generate. Everything, by the builtin generator, unless told otherwise.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateRequest {
+    /// Any of `flashcard`, `quiz`, `summary` (default: all three).
+    asset_types: Option<Vec<String>>,
+    /// `builtin` (offline, the default).
+    provider: Option<String>,
+    /// Flashcards, and quiz items, per chunk: 1 to 10 (default 3).
+    max_per_chunk: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Accepted {
+    /// The job making the assets; they appear under the material's assets as it runs.
+    job_id: Uuid,
+}
+
+/// Generates learning assets from a ready material, as a background job. Generating
+/// again adds only assets the material does not have yet.
+#[utoipa::path(post, path = "/api/v1/materials/{id}/generate", tag = "assets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The material")), request_body = GenerateRequest,
+    responses(
+        (status = 202, body = Accepted), (status = 404, body = Problem),
+        (status = 409, description = "The material is not ready", body = Problem), (status = 422, body = Problem),
+    ))]
+pub async fn generate(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    Input(body): Input<GenerateRequest>,
+) -> Result<(StatusCode, Json<Accepted>)> {
+    let audit = Audit::new(&state.db, &client, "material.generate", "material");
+    audit.user(auth.user_id).entity(id).session(auth.token_id);
+    let result = async {
+        let body = body?;
+        let asset_types = body.asset_types.unwrap_or_else(|| ASSET_TYPES.map(str::to_owned).to_vec());
+        let max_per_chunk = body.max_per_chunk.unwrap_or(DEFAULT_PER_CHUNK);
+        let mut v = Validator::default();
+        v.check(
+            !asset_types.is_empty() && asset_types.iter().all(|t| ASSET_TYPES.contains(&t.as_str())),
+            "asset_types",
+            "must list some of flashcard, quiz and summary",
+        );
+        v.check((1..=10).contains(&max_per_chunk), "max_per_chunk", "must be between 1 and 10");
+        match body.provider.as_deref() {
+            None | Some("builtin") => {}
+            Some("openai") => {
+                v.fail("provider", "the openai provider is not available yet; use builtin");
+            }
+            Some(_) => {
+                v.fail("provider", "must be builtin");
+            }
+        }
+        v.finish()?;
+
+        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        let status: String = sqlx::query_scalar(
+            "SELECT status FROM study_materials WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL FOR SHARE",
+        )
+        .bind(id)
+        .bind(auth.user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+        if status != "ready" {
+            return Err(Error::Conflict(FieldError {
+                field: "status".to_owned(),
+                message: format!("is {status}: assets are made from a ready material"),
+            }));
+        }
+        let request = Request { material_id: id, asset_types, max_per_chunk };
+        let job_id = job::enqueue(&mut tx, &state, auth.user_id, &request).await?;
+        audit.commit(tx, None, Some(json!({"job_id": job_id, "asset_types": request.asset_types}))).await?;
+        Ok((StatusCode::ACCEPTED, Json(Accepted { job_id })))
+    };
+    audit.finish(result.await).await
+}
+
+/// A generated learning asset.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Asset {
+    id: Uuid,
+    study_material_id: Uuid,
+    /// None for the material's own summary (and for assets whose chunk was replaced).
+    content_chunk_id: Option<Uuid>,
+    /// `flashcard`, `quiz` or `summary`.
+    asset_type: String,
+    /// The asset, in its type's shape (API.md).
+    content: Value,
+    metadata: Option<Value>,
+    generation_model: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    /// `ready`, `flagged` or `archived`.
+    status: String,
+    quality_score: Option<f64>,
+    difficulty_level: Option<i32>,
+    generation_params: Option<Value>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    asset_type: Option<String>,
+    status: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// A material's assets, newest first.
+#[utoipa::path(get, path = "/api/v1/materials/{id}/assets", tag = "assets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The material"), ListQuery),
+    responses((status = 200, body = Page<Asset>), (status = 404, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Page<Asset>>> {
+    let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
+    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let live: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM study_materials WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL")
+            .bind(id)
+            .bind(auth.user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    live.ok_or(Error::NotFound)?;
+    let rows: Vec<Asset> = sqlx::query_as(
+        "SELECT id, study_material_id, content_chunk_id, asset_type, content, metadata, generation_model, created_at,
+                updated_at, status, quality_score, difficulty_level, generation_params
+           FROM generated_assets
+          WHERE study_material_id = $1
+            AND ($2::text IS NULL OR asset_type = $2)
+            AND ($3::text IS NULL OR status = $3)
+            AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))
+          ORDER BY created_at DESC, id DESC LIMIT $6",
+    )
+    .bind(id)
+    .bind(&query.asset_type)
+    .bind(&query.status)
+    .bind(cursor.map(|c| c.0))
+    .bind(cursor.map(|c| c.1))
+    .bind(i64::from(limit) + 1)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Json(Page::from_rows(rows, limit, |a| (a.created_at, a.id))))
+}

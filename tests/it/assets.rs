@@ -1,0 +1,137 @@
+//! Generated assets over HTTP: the builtin generator on a real article, no duplicates
+//! on a second run, archiving on reprocessing, and refusals.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use studyhall::generate::{check_shape, grounded};
+use uuid::Uuid;
+
+use crate::harness::{Session, TestApp};
+use crate::materials::{ARTICLE, create, settled};
+
+/// Starts generation and waits for its job to finish; returns the job's status.
+async fn generated(app: &TestApp, session: &Session, material: Uuid) -> String {
+    let path = format!("/api/v1/materials/{material}/generate");
+    let (status, body) = app.call(Method::POST, &path, Some(&session.token), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let job: Uuid = body["job_id"].as_str().and_then(|id| id.parse().ok()).expect("a job id");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status: String = sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1")
+            .bind(job)
+            .fetch_one(&app.db.pool)
+            .await
+            .expect("job");
+        if status == "done" || status == "failed" {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "generation still running");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn assets(app: &TestApp, session: &Session, material: Uuid, query: &str) -> Vec<Value> {
+    let path = format!("/api/v1/materials/{material}/assets?limit=200{query}");
+    let (status, page) = app.call(Method::GET, &path, Some(&session.token), None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["items"].as_array().cloned().expect("items")
+}
+
+#[tokio::test]
+async fn an_article_gets_grounded_cards_quizzes_and_summaries_once() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let material = create(&app, &ada, "The Cell", ARTICLE, json!({})).await;
+    settled(&app, &ada, material).await;
+    assert_eq!(generated(&app, &ada, material).await, "done");
+
+    let (_, page) =
+        app.call(Method::GET, &format!("/api/v1/materials/{material}/chunks?limit=200"), Some(&ada.token), None).await;
+    let chunks = page["items"].as_array().cloned().expect("chunks");
+    let all = assets(&app, &ada, material, "").await;
+    for chunk in chunks.iter().filter(|c| c["word_count"].as_i64().is_some_and(|w| w >= 40)) {
+        let of = |t: &str| all.iter().filter(|a| a["content_chunk_id"] == chunk["id"] && a["asset_type"] == t).count();
+        assert!(of("flashcard") >= 1 && of("quiz") >= 1, "chunk {} has cards and quiz items", chunk["chunk_order"]);
+        assert_eq!(of("summary"), 1, "chunk {} has one summary", chunk["chunk_order"]);
+    }
+    let material_summaries: Vec<&Value> = all.iter().filter(|a| a["content_chunk_id"].is_null()).collect();
+    assert_eq!(material_summaries.len(), 1);
+    assert_eq!(material_summaries[0]["asset_type"], "summary");
+
+    for asset in &all {
+        let kind = asset["asset_type"].as_str().expect("a type");
+        check_shape(kind, &asset["content"]).unwrap_or_else(|e| panic!("{e}: {asset}"));
+        assert_eq!(asset["generation_model"], "builtin-v1");
+        assert_eq!(asset["status"], "ready");
+        assert!(asset["quality_score"].as_f64().is_some_and(|q| (0.0..=1.0).contains(&q)));
+        assert!(asset["difficulty_level"].as_i64().is_some_and(|d| (1..=10).contains(&d)));
+        let Some(chunk) = chunks.iter().find(|c| c["id"] == asset["content_chunk_id"]) else { continue };
+        let source = chunk["content"].as_str().expect("content");
+        let content = &asset["content"];
+        match kind {
+            "flashcard" => assert!(grounded(content["back"].as_str().expect("back"), source), "{asset}"),
+            "quiz" if content["kind"] == "multiple_choice" => {
+                let index = content["answer_index"].as_u64().expect("an index") as usize;
+                let choices = content["choices"].as_array().expect("choices");
+                assert!(grounded(choices[index].as_str().expect("a choice"), source), "{asset}");
+            }
+            _ => {}
+        }
+    }
+
+    assert_eq!(generated(&app, &ada, material).await, "done");
+    assert_eq!(assets(&app, &ada, material, "").await.len(), all.len(), "generating again adds nothing");
+    let cards = assets(&app, &ada, material, "&asset_type=flashcard").await;
+    assert!(!cards.is_empty() && cards.iter().all(|a| a["asset_type"] == "flashcard"));
+}
+
+#[tokio::test]
+async fn reprocessing_archives_old_assets_and_generation_starts_afresh() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let material = create(&app, &ada, "The Cell", ARTICLE, json!({})).await;
+    settled(&app, &ada, material).await;
+    generated(&app, &ada, material).await;
+    let first = assets(&app, &ada, material, "&status=ready").await.len();
+
+    let (status, _) =
+        app.call(Method::POST, &format!("/api/v1/materials/{material}/reprocess"), Some(&ada.token), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(settled(&app, &ada, material).await["status"], "ready");
+    let archived = assets(&app, &ada, material, "&status=archived").await;
+    assert_eq!(archived.len(), first, "every asset made from the old text is archived");
+    assert!(assets(&app, &ada, material, "&status=ready").await.is_empty());
+    assert!(archived.iter().all(|a| a["content_chunk_id"].is_null()));
+
+    generated(&app, &ada, material).await;
+    assert_eq!(assets(&app, &ada, material, "&status=ready").await.len(), first, "made again for the new chunks");
+}
+
+#[tokio::test]
+async fn generation_is_refused_for_materials_not_ready_and_bad_requests() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let material: Uuid = sqlx::query_scalar(
+        "INSERT INTO study_materials (user_id, title, source_type) VALUES ($1, 'Pending', 'text') RETURNING id",
+    )
+    .bind(ada.user_id)
+    .fetch_one(&app.db.pool)
+    .await
+    .expect("a material");
+    let path = format!("/api/v1/materials/{material}/generate");
+    let (status, problem) = app.call(Method::POST, &path, Some(&ada.token), Some(json!({}))).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::CONFLICT, Some("status")));
+
+    for (body, field) in [
+        (json!({"asset_types": ["poem"]}), "asset_types"),
+        (json!({"asset_types": []}), "asset_types"),
+        (json!({"max_per_chunk": 0}), "max_per_chunk"),
+        (json!({"provider": "openai"}), "provider"),
+    ] {
+        let (status, problem) = app.call(Method::POST, &path, Some(&ada.token), Some(body.clone())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], field, "{body}");
+    }
+}
