@@ -19,6 +19,7 @@ use crate::db::tenant;
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::http::extract::{Client, Input};
 use crate::http::page::{self, Newest, Page};
+use crate::materials::live_status;
 use crate::validate::Validator;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -86,14 +87,7 @@ pub async fn generate(
         v.finish()?;
 
         let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-        let status: String = sqlx::query_scalar(
-            "SELECT status FROM study_materials WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL FOR SHARE",
-        )
-        .bind(id)
-        .bind(auth.user_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound)?;
+        let status = live_status(&mut tx, auth.user_id, id).await?;
         if status != "ready" {
             return Err(Error::Conflict(FieldError {
                 field: "status".to_owned(),
@@ -150,13 +144,7 @@ pub async fn list(
 ) -> Result<Json<Page<Asset>>> {
     let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let live: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM study_materials WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL")
-            .bind(id)
-            .bind(auth.user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    live.ok_or(Error::NotFound)?;
+    live_status(&mut tx, auth.user_id, id).await?;
     let rows: Vec<Asset> = sqlx::query_as(
         "SELECT id, study_material_id, content_chunk_id, asset_type, content, metadata, generation_model, created_at,
                 updated_at, status, quality_score, difficulty_level, generation_params

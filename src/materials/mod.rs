@@ -60,6 +60,19 @@ macro_rules! material_columns {
 }
 use material_columns;
 
+/// The status of the caller's live material `id` (locked against deletion and
+/// reprocessing until the transaction ends), or 404.
+pub async fn live_status(conn: &mut sqlx::PgConnection, user: Uuid, id: Uuid) -> crate::error::Result<String> {
+    sqlx::query_scalar(
+        "SELECT status FROM study_materials WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL FOR SHARE",
+    )
+    .bind(id)
+    .bind(user)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(crate::error::Error::NotFound)
+}
+
 /// One chunk of a material.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct ContentChunk {
