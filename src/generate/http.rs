@@ -11,10 +11,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::check_shape;
 use super::job::{self, Request};
 use crate::accounts::AuthUser;
 use crate::app::AppState;
-use crate::audit::Audit;
+use crate::audit::{Audit, changed_fields};
 use crate::db::tenant;
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::http::extract::{Client, Input};
@@ -23,8 +24,10 @@ use crate::materials::live_status;
 use crate::validate::Validator;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(generate)).routes(routes!(list))
+    OpenApiRouter::new().routes(routes!(generate)).routes(routes!(list)).routes(routes!(get, update, delete))
 }
+
+const STATUSES: [&str; 3] = ["ready", "flagged", "archived"];
 
 const ASSET_TYPES: [&str; 3] = ["flashcard", "quiz", "summary"];
 const DEFAULT_PER_CHUNK: usize = 3;
@@ -127,12 +130,13 @@ pub struct Asset {
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
     asset_type: Option<String>,
+    /// `ready`, `flagged` or `archived`; without it, all but archived ones.
     status: Option<String>,
     limit: Option<u32>,
     cursor: Option<String>,
 }
 
-/// A material's assets, newest first.
+/// A material's assets, newest first (archived ones only when asked for).
 #[utoipa::path(get, path = "/api/v1/materials/{id}/assets", tag = "assets", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The material"), ListQuery),
     responses((status = 200, body = Page<Asset>), (status = 404, body = Problem)))]
@@ -151,7 +155,7 @@ pub async fn list(
            FROM generated_assets
           WHERE study_material_id = $1
             AND ($2::text IS NULL OR asset_type = $2)
-            AND ($3::text IS NULL OR status = $3)
+            AND (status = $3 OR ($3::text IS NULL AND status <> 'archived'))
             AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))
           ORDER BY created_at DESC, id DESC LIMIT $6",
     )
@@ -165,4 +169,120 @@ pub async fn list(
     .await?;
     tx.commit().await?;
     Ok(Json(Page::from_rows(rows, limit, |a| (a.created_at, a.id))))
+}
+
+macro_rules! asset_columns {
+    () => {
+        "a.id, a.study_material_id, a.content_chunk_id, a.asset_type, a.content, a.metadata, a.generation_model,
+         a.created_at, a.updated_at, a.status, a.quality_score, a.difficulty_level, a.generation_params"
+    };
+}
+
+/// The caller's asset `id`, of a live material, or 404.
+async fn fetch(conn: &mut sqlx::PgConnection, user: Uuid, id: Uuid) -> Result<Asset> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        asset_columns!(),
+        " FROM generated_assets a JOIN study_materials m ON m.id = a.study_material_id
+          WHERE a.id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL"
+    ))
+    .bind(id)
+    .bind(user)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+/// One asset.
+#[utoipa::path(get, path = "/api/v1/assets/{id}", tag = "assets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The asset")),
+    responses((status = 200, body = Asset), (status = 404, body = Problem)))]
+pub async fn get(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> Result<Json<Asset>> {
+    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let asset = fetch(&mut tx, auth.user_id, id).await?;
+    tx.commit().await?;
+    Ok(Json(asset))
+}
+
+/// An edit of an asset: its content (in its type's shape) or its status.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAsset {
+    #[schema(value_type = Option<Object>)]
+    content: Option<Value>,
+    /// `ready`, `flagged` or `archived`.
+    status: Option<String>,
+}
+
+/// Edits an asset's content or status.
+#[utoipa::path(patch, path = "/api/v1/assets/{id}", tag = "assets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The asset")), request_body = UpdateAsset,
+    responses((status = 200, body = Asset), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    Input(body): Input<UpdateAsset>,
+) -> Result<Json<Asset>> {
+    let audit = Audit::new(&state.db, &client, "asset.update", "asset");
+    audit.user(auth.user_id).entity(id).session(auth.token_id);
+    let result = async {
+        let body = body?;
+        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        let before = fetch(&mut tx, auth.user_id, id).await?;
+        let mut v = Validator::default();
+        if let Some(content) = &body.content
+            && let Err(why) = check_shape(&before.asset_type, content)
+        {
+            v.fail("content", format!("does not fit a {}: {why}", before.asset_type));
+        }
+        v.check(
+            body.status.as_deref().is_none_or(|s| STATUSES.contains(&s)),
+            "status",
+            "must be ready, flagged or archived",
+        );
+        v.finish()?;
+        let after: Asset = sqlx::query_as(concat!(
+            "UPDATE generated_assets a SET
+                 content = coalesce($2, a.content),
+                 status = coalesce($3, a.status),
+                 metadata = CASE WHEN $2 IS NULL THEN a.metadata
+                                 ELSE coalesce(a.metadata, '{}') || '{\"edited_by_owner\": true}' END
+              WHERE a.id = $1 RETURNING ",
+            asset_columns!()
+        ))
+        .bind(id)
+        .bind(&body.content)
+        .bind(&body.status)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (old, new) = changed_fields(&before, &after);
+        audit.commit(tx, Some(Value::Object(old)), Some(Value::Object(new))).await?;
+        Ok(Json(after))
+    };
+    audit.finish(result.await).await
+}
+
+/// Deletes an asset: it is archived, so that it leaves lists and study sessions while
+/// learners' history of it is kept.
+#[utoipa::path(delete, path = "/api/v1/assets/{id}", tag = "assets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The asset")),
+    responses((status = 204, description = "Archived"), (status = 404, body = Problem)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode> {
+    let audit = Audit::new(&state.db, &client, "asset.delete", "asset");
+    audit.user(auth.user_id).entity(id).session(auth.token_id);
+    let result = async {
+        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        let before = fetch(&mut tx, auth.user_id, id).await?;
+        sqlx::query("UPDATE generated_assets SET status = 'archived' WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        audit.commit(tx, Some(json!({"status": before.status})), Some(json!({"status": "archived"}))).await?;
+        Ok(StatusCode::NO_CONTENT)
+    };
+    audit.finish(result.await).await
 }

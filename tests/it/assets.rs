@@ -135,3 +135,54 @@ async fn generation_is_refused_for_materials_not_ready_and_bad_requests() {
         assert_eq!(problem["errors"][0]["field"], field, "{body}");
     }
 }
+
+#[tokio::test]
+async fn owners_edit_flag_and_archive_assets() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let material = create(&app, &ada, "The Cell", ARTICLE, json!({})).await;
+    settled(&app, &ada, material).await;
+    generated(&app, &ada, material).await;
+    let all = assets(&app, &ada, material, "").await;
+    let card = all.iter().find(|a| a["asset_type"] == "flashcard").expect("a flashcard");
+    let quiz = all.iter().find(|a| a["asset_type"] == "quiz").expect("a quiz");
+    let card_path = format!("/api/v1/assets/{}", card["id"].as_str().expect("an id"));
+    let quiz_path = format!("/api/v1/assets/{}", quiz["id"].as_str().expect("an id"));
+
+    let (status, fetched) = app.call(Method::GET, &card_path, Some(&ada.token), None).await;
+    assert_eq!((status, &fetched["content"]), (StatusCode::OK, &card["content"]));
+
+    let edit = json!({"content": {"front": "What is the basic unit of life?", "back": "The cell."}});
+    let (status, edited) = app.call(Method::PATCH, &card_path, Some(&ada.token), Some(edit)).await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["content"]["back"], "The cell.");
+    assert_eq!(edited["metadata"]["edited_by_owner"], true);
+
+    let mut broken = quiz["content"].clone();
+    broken["choices"] = json!(["only", "three", "choices"]);
+    for (body, field) in [(json!({"content": broken}), "content"), (json!({"status": "deleted"}), "status")] {
+        let (status, problem) = app.call(Method::PATCH, &quiz_path, Some(&ada.token), Some(body.clone())).await;
+        assert_eq!(
+            (status, problem["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{body}"
+        );
+    }
+    let (_, flagged) = app.call(Method::PATCH, &quiz_path, Some(&ada.token), Some(json!({"status": "flagged"}))).await;
+    assert_eq!(flagged["status"], "flagged");
+
+    let (status, _) = app.call(Method::DELETE, &card_path, Some(&ada.token), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, archived) = app.call(Method::GET, &card_path, Some(&ada.token), None).await;
+    assert_eq!(archived["status"], "archived", "kept for learners' history");
+    let listed = assets(&app, &ada, material, "").await;
+    assert!(listed.iter().all(|a| a["id"] != card["id"]), "archived assets leave the default list");
+    assert_eq!(assets(&app, &ada, material, "&status=archived").await.len(), 1);
+    let updates: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_logs WHERE action IN ('asset.update', 'asset.delete') AND is_success",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .expect("count");
+    assert_eq!(updates, 3, "every change is audited");
+}
