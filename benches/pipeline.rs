@@ -4,6 +4,7 @@
 //! Markdown and as an HTML page.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use studyhall::generate::builtin::{self, ChunkInput, MaterialInput, Options};
 use studyhall::materials::pipeline;
 
 const SOURCES: [&str; 7] = [
@@ -58,5 +59,36 @@ fn ingestion(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ingestion);
+/// The builtin generator on the ingested corpus: assets made per second.
+fn generation(c: &mut Criterion) {
+    let markdown = markdown_corpus();
+    let ingested = pipeline::ingest("text/markdown", markdown.as_bytes()).expect("ingested");
+    let material = MaterialInput {
+        language: ingested.language.as_deref(),
+        difficulty: Some(ingested.difficulty),
+        chunks: ingested
+            .chunks
+            .iter()
+            .enumerate()
+            .map(|(n, c)| ChunkInput {
+                id: uuid::Uuid::from_u128(n as u128 + 1),
+                order: i32::try_from(n).unwrap_or(i32::MAX),
+                text: &c.chunk.text,
+                summary: &c.summary,
+                relevance: c.relevance,
+            })
+            .collect(),
+    };
+    let options = Options { flashcards: true, quizzes: true, summaries: true, max_per_chunk: 3 };
+    let made = builtin::generate(&material, &options).len();
+    let mut group = c.benchmark_group("generate");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(made as u64));
+    group.bench_function(format!("builtin, {} chunks, {made} assets", material.chunks.len()), |b| {
+        b.iter(|| builtin::generate(&material, &options))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ingestion, generation);
 criterion_main!(benches);

@@ -5,7 +5,7 @@
 //! sentences (TextRank), with a key term blanked out or swapped for a distractor, another
 //! key term of the same material and of the same kind. Every answer stands in its chunk.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -57,14 +57,30 @@ pub struct Options {
 pub fn generate(material: &MaterialInput, options: &Options) -> Vec<Draft> {
     let stop = analyse::stop_words(material.language);
     let whole: String = material.chunks.iter().map(|c| c.text).collect::<Vec<_>>().join("\n\n");
-    let chunk_terms: Vec<Vec<String>> = material.chunks.iter().map(|c| key_terms(c.text, &whole, &stop)).collect();
-    let mut pool: Vec<String> = Vec::new();
-    for term in chunk_terms.iter().flatten() {
-        if !pool.iter().any(|t| normalise(t) == normalise(term)) {
-            pool.push(term.clone());
+    let candidates: Vec<Vec<String>> = material.chunks.iter().map(|c| candidate_terms(c.text, &stop)).collect();
+    let stats = TermStats::gather(&whole, candidates.iter().flatten());
+    let chunk_terms: Vec<Vec<String>> =
+        candidates.into_iter().map(|terms| terms.into_iter().filter(|t| stats.is_concept(t)).collect()).collect();
+    // The material's terms, once each, and in how many chunks each stands.
+    let mut pool: Vec<PoolTerm> = Vec::new();
+    let mut spread: HashMap<String, usize> = HashMap::new();
+    for terms in &chunk_terms {
+        for term in terms {
+            let key = normalise(term);
+            let count = spread.entry(key.clone()).or_insert(0);
+            if *count == 0 {
+                pool.push(PoolTerm {
+                    kind: kind_of(term, &stats),
+                    plural: plural(term),
+                    words: word_count(term),
+                    text: term.clone(),
+                    key,
+                });
+            }
+            *count += 1;
         }
     }
-    let context = Context { material, whole: &whole, pool: &pool, chunk_terms: &chunk_terms };
+    let context = Context { material, stats: &stats, pool: &pool, spread: &spread };
     let mut out = Output::default();
 
     for (chunk, terms) in material.chunks.iter().zip(&chunk_terms) {
@@ -97,17 +113,30 @@ pub fn generate(material: &MaterialInput, options: &Options) -> Vec<Draft> {
 
 struct Context<'a> {
     material: &'a MaterialInput<'a>,
-    /// All the material's text.
-    whole: &'a str,
-    pool: &'a [String],
-    chunk_terms: &'a [Vec<String>],
+    /// How the material uses its candidate terms.
+    stats: &'a TermStats,
+    /// Its key terms, for distractors.
+    pool: &'a [PoolTerm],
+    /// In how many chunks each key term (normalised) stands.
+    spread: &'a HashMap<String, usize>,
 }
 
-/// The drafts so far, and what near duplicates are judged against.
+/// A key term of the material, with what choosing distractors compares, worked out once.
+struct PoolTerm {
+    text: String,
+    key: String,
+    kind: Kind,
+    plural: bool,
+    words: usize,
+}
+
+/// The drafts so far, and what near duplicates are judged against: each front's words,
+/// and for each asset type and word, the fronts that have it.
 #[derive(Default)]
 struct Output {
     drafts: Vec<Draft>,
-    fronts: Vec<(&'static str, HashSet<String>)>,
+    fronts: Vec<HashSet<String>>,
+    postings: HashMap<(&'static str, String), Vec<usize>>,
 }
 
 impl Output {
@@ -132,18 +161,25 @@ impl Output {
             _ => format!("{kind} {}", chunk.id),
         };
         let words: HashSet<String> = normalise(&front).split(' ').map(str::to_owned).collect();
-        let near = self.fronts.iter().any(|(t, other)| {
-            *t == asset_type && {
+        // A near duplicate shares at least 80% of these words, so it has at least one of
+        // any floor(20%) + 1 of them: the rarest such words give every candidate.
+        let mut rarest: Vec<&String> = words.iter().collect();
+        rarest.sort_by_key(|w| (self.postings.get(&(asset_type, (*w).clone())).map_or(0, Vec::len), (*w).clone()));
+        rarest.truncate(words.len() / 5 + 1);
+        let near =
+            rarest.iter().filter_map(|w| self.postings.get(&(asset_type, (*w).clone()))).flatten().any(|&other| {
+                let other = &self.fronts[other];
                 let shared = words.intersection(other).count() as f64;
-                let all = words.union(other).count().max(1) as f64;
-                shared / all >= NEAR_DUPLICATE
-            }
-        });
+                shared / words.union(other).count().max(1) as f64 >= NEAR_DUPLICATE
+            });
         if near {
             return false;
         }
         let fingerprint = fingerprint(asset_type, &front);
-        self.fronts.push((asset_type, words));
+        for word in &words {
+            self.postings.entry((asset_type, word.clone())).or_default().push(self.fronts.len());
+        }
+        self.fronts.push(words);
         self.drafts.push(Draft {
             asset_type,
             content_chunk_id: (kind != "material_summary").then_some(chunk.id),
@@ -218,7 +254,7 @@ fn quizzes(
             break;
         }
         let Some((term, blanked)) = blank_term(sentence, terms) else { continue };
-        let distractors = distractors(&term, context.pool, sentence, context.whole);
+        let distractors = distractors(&term, context.pool, sentence, context.stats);
         // Alternate the kinds down the ranking, so that a chunk gets both.
         if position.is_multiple_of(2) && distractors.len() >= 3 {
             let mut choices: Vec<String> = distractors[..3].to_vec();
@@ -238,7 +274,8 @@ fn quizzes(
             }
         } else if let Some(swap) = distractors.first() {
             let truthful = stable_hash(sentence).is_multiple_of(2);
-            let statement = if truthful { (*sentence).to_owned() } else { blanked.replacen(BLANK, swap, 1) };
+            let statement =
+                if truthful { (*sentence).to_owned() } else { capitalise(&blanked.replacen(BLANK, swap, 1)) };
             let quiz = Quiz {
                 kind: QuizKind::TrueFalse,
                 question: statement,
@@ -293,7 +330,8 @@ fn definition(sentence: &str) -> Option<(String, String)> {
         let rest_first = rest.split_whitespace().next().unwrap_or_default().to_lowercase();
         let vague = [
             "it", "this", "that", "these", "those", "they", "there", "he", "she", "we", "you", "i", "every", "each",
-            "most", "many", "some", "all", "no", "one", "what", "which", "who",
+            "most", "many", "some", "all", "no", "one", "what", "which", "who", "its", "their", "his", "her", "our",
+            "my", "your", "such", "other", "another", "both",
         ];
         let not_a_definition =
             ["not", "also", "only", "often", "still", "made", "found", "used", "seen", "known", "able"];
@@ -364,29 +402,25 @@ fn find_words(text: &str, term: &str) -> Option<(usize, usize)> {
 /// name, a number, a common term), about as many words, not in the sentence, and none
 /// the same as (or inside) the correct answer. Closest in length first, then by a stable
 /// hash, so that the choice is deterministic.
-fn distractors(correct: &str, pool: &[String], sentence: &str, whole: &str) -> Vec<String> {
-    let kind = kind_of(correct, whole);
+fn distractors(correct: &str, pool: &[PoolTerm], sentence: &str, stats: &TermStats) -> Vec<String> {
+    let kind = kind_of(correct, stats);
     let answer = normalise(correct);
-    let mut candidates: Vec<&String> = pool
+    let in_sentence = format!(" {} ", normalise(sentence));
+    let (words, is_plural) = (word_count(correct), plural(correct));
+    let mut candidates: Vec<&PoolTerm> = pool
         .iter()
         .filter(|t| {
-            let candidate = normalise(t);
-            candidate != answer
-                && !candidate.contains(&answer)
-                && !answer.contains(&candidate)
-                && kind_of(t, whole) == kind
-                && word_count(t).abs_diff(word_count(correct)) <= 1
-                && !grounded(t, sentence)
+            t.key != answer
+                && !t.key.contains(&answer)
+                && !answer.contains(&t.key)
+                && t.kind == kind
+                && t.words.abs_diff(words) <= 1
+                && (kind != Kind::Term || t.plural == is_plural)
+                && !in_sentence.contains(&format!(" {} ", t.key))
         })
         .collect();
-    candidates.sort_by_key(|t| (t.len().abs_diff(correct.len()), stable_hash(&format!("{correct}|{t}"))));
-    let mut chosen: Vec<String> = Vec::new();
-    for candidate in candidates {
-        if !chosen.iter().any(|c| normalise(c) == normalise(candidate)) {
-            chosen.push(candidate.clone());
-        }
-    }
-    chosen
+    candidates.sort_by_key(|t| (t.text.len().abs_diff(correct.len()), stable_hash(&format!("{correct}|{}", t.text))));
+    candidates.into_iter().map(|t| t.text.clone()).collect()
 }
 
 #[derive(PartialEq, Eq)]
@@ -396,45 +430,108 @@ enum Kind {
     Term,
 }
 
-fn kind_of(term: &str, whole: &str) -> Kind {
+fn kind_of(term: &str, stats: &TermStats) -> Kind {
     if term.chars().any(|c| c.is_ascii_digit()) {
         Kind::Number
-    } else if is_name(term, whole) {
+    } else if stats.is_name(term) {
         Kind::Name
     } else {
         Kind::Term
     }
 }
 
-/// A name is capitalised wherever it stands: every word starts with a capital, and the
-/// material never writes it in lower case (a capital at a sentence's start is no name).
-fn is_name(term: &str, whole: &str) -> bool {
-    term.split_whitespace().all(|w| w.chars().next().is_some_and(char::is_uppercase))
-        && !whole.contains(&term.to_lowercase())
+/// Whether a term's last word looks plural ("cells", not "glass"): distractors for a
+/// common term agree with it, so that a swapped sentence still reads.
+fn plural(term: &str) -> bool {
+    let last = term.rsplit(' ').next().unwrap_or(term).to_lowercase();
+    last.ends_with('s') && !last.ends_with("ss") && !last.ends_with("us") && !last.ends_with("is")
 }
 
-/// How many times `term` stands in `text` as whole words, case aside.
-fn occurrences(text: &str, term: &str) -> usize {
-    let mut count = 0;
-    let mut rest = text;
-    while let Some((_, end)) = find_words(rest, term) {
-        count += 1;
-        rest = &rest[end..];
+/// How the material uses each candidate term, gathered in one pass over its words.
+#[derive(Default)]
+struct TermStats {
+    by_term: HashMap<String, Usage>,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Usage {
+    /// Times it stands in the material, as whole words, case aside.
+    count: usize,
+    /// Written all in lower case somewhere.
+    lower: bool,
+    /// Capitalised after a lower-case word somewhere (so, within a sentence).
+    capitalised_within: bool,
+    /// After "the", "a" or "an" somewhere: used as a noun.
+    after_article: bool,
+}
+
+impl TermStats {
+    fn gather<'a>(whole: &str, candidates: impl Iterator<Item = &'a String>) -> TermStats {
+        let wanted: HashSet<String> = candidates.map(|t| normalise(t)).collect();
+        let longest = wanted.iter().map(|t| t.split(' ').count()).max().unwrap_or(0);
+        let indexed: Vec<(usize, &str)> =
+            unicode_segmentation::UnicodeSegmentation::unicode_word_indices(whole).collect();
+        let lower: Vec<String> = indexed.iter().map(|(_, w)| w.to_lowercase()).collect();
+        // Whether a word follows another in the same sentence: nothing that ends one (or a
+        // line, as in lists and headings) stands between them.
+        let within = |i: usize| {
+            i > 0 && {
+                let (start, previous) = indexed[i - 1];
+                !whole[start + previous.len()..indexed[i].0].contains(['.', '!', '?', ':', ';', '\n'])
+            }
+        };
+        let mut by_term: HashMap<String, Usage> = HashMap::new();
+        let mut key = String::new();
+        for start in 0..indexed.len() {
+            key.clear();
+            for n in 0..longest.min(indexed.len() - start) {
+                if n > 0 {
+                    key.push(' ');
+                }
+                key.push_str(&lower[start + n]);
+                if !wanted.contains(&key) {
+                    continue;
+                }
+                let span = &indexed[start..=start + n];
+                let capital = |w: &str| w.chars().next().is_some_and(char::is_uppercase);
+                let usage = by_term.entry(key.clone()).or_default();
+                usage.count += 1;
+                usage.lower |= span.iter().all(|(_, w)| w.chars().next().is_some_and(char::is_lowercase));
+                usage.capitalised_within |=
+                    span.iter().all(|(_, w)| capital(w)) && within(start) && !capital(indexed[start - 1].1);
+                usage.after_article |= within(start) && matches!(lower[start - 1].as_str(), "the" | "a" | "an");
+            }
+        }
+        TermStats { by_term }
     }
-    count
+
+    fn usage(&self, term: &str) -> Usage {
+        self.by_term.get(&normalise(term)).copied().unwrap_or_default()
+    }
+
+    /// A name: capitalised within a sentence somewhere, and never written in lower case.
+    fn is_name(&self, term: &str) -> bool {
+        let usage = self.usage(term);
+        usage.capitalised_within && !usage.lower
+    }
+
+    /// A concept of the material: a name, or a term it uses more than once; a single
+    /// word must also be used as a noun somewhere (after "the", "a" or "an"). YAKE also
+    /// proposes fragments ("cell arises") and stray words ("found"); they fail this.
+    fn is_concept(&self, term: &str) -> bool {
+        let usage = self.usage(term);
+        self.is_name(term) || (usage.count >= 2 && (word_count(term) > 1 || usage.after_article))
+    }
 }
 
-/// YAKE's key terms of a chunk that stand in it verbatim, as written there, and that are
-/// concepts of the material: terms it uses more than once, or names. (YAKE also proposes
-/// fragments such as "cell arises"; they occur once.)
-fn key_terms(text: &str, whole: &str, stop: &StopWords) -> Vec<String> {
+/// YAKE's key terms of a chunk that stand in it verbatim, as written there.
+fn candidate_terms(text: &str, stop: &StopWords) -> Vec<String> {
     let mut terms: Vec<String> = Vec::new();
     for item in yake_rust::get_n_best(KEY_TERMS_PER_CHUNK, text, stop, &yake_rust::Config::default()) {
         let Some((start, end)) = find_words(text, &item.raw) else { continue };
         let term = text[start..end].to_owned();
         if term.chars().count() >= 3
             && word_count(&term) <= 3
-            && (occurrences(whole, &term) >= 2 || is_name(&term, whole))
             && !terms.iter().any(|t| normalise(t) == normalise(&term))
         {
             terms.push(term);
@@ -452,9 +549,7 @@ fn difficulty(context: &Context, sentence: Option<&str>, term: Option<&str>) -> 
         _ => 4,
     };
     if let Some(term) = term {
-        let chunks_with_term =
-            context.chunk_terms.iter().filter(|terms| terms.iter().any(|t| normalise(t) == normalise(term))).count();
-        if chunks_with_term <= 1 {
+        if context.spread.get(&normalise(term)).is_none_or(|chunks| *chunks <= 1) {
             level += 1;
         }
         if term.chars().count() >= 12 {
@@ -482,6 +577,12 @@ fn length_score(text: &str, min: usize, max: usize) -> f64 {
 
 fn word_count(text: &str) -> usize {
     text::word_count(text)
+}
+
+/// The text with its first letter a capital (a swapped-in term may open the sentence).
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn lower_first(text: &str) -> String {
