@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use yake_rust::StopWords;
 
+use super::assess::{Fronts, difficulty, length_score};
 use super::{Draft, Flashcard, Quiz, QuizKind, Summary, grounded, normalise};
 use crate::materials::pipeline::{analyse, text};
 
@@ -22,8 +23,6 @@ const BLANK: &str = "_____";
 const SUBSTANTIVE_WORDS: usize = 40;
 /// Sentences questions are made from: long enough to say something, short enough to read.
 const SENTENCE_WORDS: std::ops::RangeInclusive<usize> = 6..=45;
-/// Two cards whose fronts share this share of their words are near duplicates.
-const NEAR_DUPLICATE: f64 = 0.8;
 const KEY_TERMS_PER_CHUNK: usize = 12;
 
 /// A chunk to generate from.
@@ -130,13 +129,11 @@ struct PoolTerm {
     words: usize,
 }
 
-/// The drafts so far, and what near duplicates are judged against: each front's words,
-/// and for each asset type and word, the fronts that have it.
+/// The drafts so far, and the fronts near duplicates are judged against.
 #[derive(Default)]
 struct Output {
     drafts: Vec<Draft>,
-    fronts: Vec<HashSet<String>>,
-    postings: HashMap<(&'static str, String), Vec<usize>>,
+    fronts: Fronts,
 }
 
 impl Output {
@@ -160,31 +157,18 @@ impl Output {
             _ if kind == "material_summary" => kind.to_owned(),
             _ => format!("{kind} {}", chunk.id),
         };
-        let words: HashSet<String> = normalise(&front).split(' ').map(str::to_owned).collect();
-        // A near duplicate shares at least 80% of these words, so it has at least one of
-        // any floor(20%) + 1 of them: the rarest such words give every candidate.
-        let mut rarest: Vec<&String> = words.iter().collect();
-        rarest.sort_by_key(|w| (self.postings.get(&(asset_type, (*w).clone())).map_or(0, Vec::len), (*w).clone()));
-        rarest.truncate(words.len() / 5 + 1);
-        let near =
-            rarest.iter().filter_map(|w| self.postings.get(&(asset_type, (*w).clone()))).flatten().any(|&other| {
-                let other = &self.fronts[other];
-                let shared = words.intersection(other).count() as f64;
-                shared / words.union(other).count().max(1) as f64 >= NEAR_DUPLICATE
-            });
-        if near {
+        let Some(fingerprint) = self.fronts.admit(asset_type, &front) else {
             return false;
-        }
-        let fingerprint = fingerprint(asset_type, &front);
-        for word in &words {
-            self.postings.entry((asset_type, word.clone())).or_default().push(self.fronts.len());
-        }
-        self.fronts.push(words);
+        };
         self.drafts.push(Draft {
             asset_type,
             content_chunk_id: (kind != "material_summary").then_some(chunk.id),
             quality_score: quality.clamp(0.0, 1.0),
-            difficulty_level: difficulty(context, sentence, term),
+            difficulty_level: difficulty(
+                context.material.difficulty,
+                sentence,
+                term.map(|t| (t, context.spread.get(&normalise(t)).copied().unwrap_or(0))),
+            ),
             generation_params: json!({
                 "generator": MODEL,
                 "kind": kind,
@@ -540,41 +524,6 @@ fn candidate_terms(text: &str, stop: &StopWords) -> Vec<String> {
     terms
 }
 
-/// 1 to 10: the material's level, raised for a rare term and for a long or
-/// polysyllabic sentence.
-fn difficulty(context: &Context, sentence: Option<&str>, term: Option<&str>) -> i32 {
-    let mut level = match context.material.difficulty {
-        Some("beginner") => 2,
-        Some("advanced") => 6,
-        _ => 4,
-    };
-    if let Some(term) = term {
-        if context.spread.get(&normalise(term)).is_none_or(|chunks| *chunks <= 1) {
-            level += 1;
-        }
-        if term.chars().count() >= 12 {
-            level += 1;
-        }
-    }
-    if let Some(sentence) = sentence {
-        let words: Vec<&str> = sentence.split_whitespace().collect();
-        if words.len() > 25 {
-            level += 1;
-        }
-        let long = words.iter().filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 10).count();
-        if long * 5 > words.len() {
-            level += 1;
-        }
-    }
-    level.clamp(1, 10)
-}
-
-/// 1 inside `min..=max` words, less the further outside.
-fn length_score(text: &str, min: usize, max: usize) -> f64 {
-    let words = word_count(text);
-    if (min..=max).contains(&words) { 1.0 } else { 0.5 }
-}
-
 fn word_count(text: &str) -> usize {
     text::word_count(text)
 }
@@ -605,15 +554,10 @@ fn stable_hash(text: &str) -> u64 {
     u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
 }
 
-/// Identifies an asset by its type and its question, for refusing duplicates.
-fn fingerprint(asset_type: &str, front: &str) -> String {
-    let digest = Sha256::digest(format!("{asset_type}|{}", normalise(front)).as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generate::assess::NEAR_DUPLICATE;
     use crate::generate::{Flashcard, Quiz, check_shape};
     use crate::materials::pipeline;
 

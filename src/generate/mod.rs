@@ -1,6 +1,7 @@
 //! Generated learning assets: their shapes (API.md's `generated_assets.content`), the
 //! checks every asset passes before it is stored, and the generators.
 
+pub mod assess;
 pub mod builtin;
 pub mod http;
 pub mod job;
