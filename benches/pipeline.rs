@@ -4,7 +4,8 @@
 //! Markdown and as an HTML page.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use studyhall::generate::builtin::{self, ChunkInput, MaterialInput, Options};
+use studyhall::generate::builtin;
+use studyhall::generate::{ChunkInput, MaterialInput, Options};
 use studyhall::materials::pipeline;
 
 const SOURCES: [&str; 7] = [

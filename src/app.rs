@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use crate::config::{AuthConfig, MaterialsConfig, ServeConfig, Settings, WorkerConfig};
 use crate::db::Database;
 use crate::error::{Error, Result};
+use crate::generate::openai::chat::Chat;
 use crate::http;
 use crate::jobs::worker::Workers;
 
@@ -31,17 +32,22 @@ pub struct App {
     pub jobs: WorkerConfig,
     /// Material size and URL fetching.
     pub materials: MaterialsConfig,
+    /// The `openai` generator's endpoint, when one is configured.
+    pub llm: Option<Chat>,
 }
 
 impl AppState {
-    pub fn new(db: PgPool, privileged: PgPool, settings: &Settings) -> Self {
-        AppState(Arc::new(App {
+    /// The state `settings` describe; an error when a setting is wrong (an LLM endpoint
+    /// without a model).
+    pub fn new(db: PgPool, privileged: PgPool, settings: &Settings) -> Result<Self> {
+        Ok(AppState(Arc::new(App {
             db,
             privileged,
             auth: settings.auth.clone(),
             jobs: settings.workers.clone(),
             materials: settings.materials.clone(),
-        }))
+            llm: Chat::new(&settings.llm)?,
+        })))
     }
 }
 
@@ -64,7 +70,7 @@ async fn open(settings: &Settings, auto_migrate: bool) -> Result<(Database, AppS
     let state = async {
         db.migrate_on_start(auto_migrate).await?;
         let requests = db.connect_requests(&settings.database).await?;
-        Ok(AppState::new(requests, db.pool.clone(), settings))
+        AppState::new(requests, db.pool.clone(), settings)
     }
     .await;
     match state {

@@ -21,6 +21,8 @@ pub struct Settings {
     pub workers: WorkerConfig,
     #[command(flatten)]
     pub materials: MaterialsConfig,
+    #[command(flatten)]
+    pub llm: LlmConfig,
 }
 
 /// How to reach PostgreSQL: a server given by URL, or the embedded cluster.
@@ -207,6 +209,52 @@ impl WorkerConfig {
 
     pub fn poll_interval(&self) -> Duration {
         Duration::from_secs(self.poll_secs)
+    }
+}
+
+/// The `openai` generator: any OpenAI-compatible chat-completions endpoint (OpenAI,
+/// Ollama, vLLM, llama.cpp). Unset, only the builtin generator is offered.
+#[derive(Args, Clone)]
+pub struct LlmConfig {
+    /// The endpoint's base URL, as OpenAI clients take it: `https://api.openai.com/v1`,
+    /// `http://127.0.0.1:11434/v1` (Ollama). Requests go to `<base>/chat/completions`;
+    /// `/v1` is added when the URL has no path.
+    #[arg(long = "llm-base-url", env = "STUDYHALL_LLM_BASE_URL", global = true)]
+    pub base_url: Option<url::Url>,
+
+    /// The model to ask (`gpt-4o-mini`, `llama3.1:8b`, ...); required with a base URL.
+    #[arg(long = "llm-model", env = "STUDYHALL_LLM_MODEL", global = true)]
+    pub model: Option<String>,
+
+    /// Sent as `Authorization: Bearer ...`; local servers usually need none. Never
+    /// logged, never shown.
+    #[arg(long = "llm-api-key", env = "STUDYHALL_LLM_API_KEY", hide_env_values = true, global = true)]
+    pub api_key: Option<String>,
+
+    /// Seconds one request may take (connecting, thinking, answering).
+    #[arg(long = "llm-timeout", env = "STUDYHALL_LLM_TIMEOUT_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub timeout_secs: u64,
+
+    /// Tries per request when the endpoint fails, is too slow or answers malformed output.
+    #[arg(long = "llm-attempts", env = "STUDYHALL_LLM_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10), global = true)]
+    pub attempts: u32,
+
+    /// Milliseconds before the first retry; each further retry waits twice as long.
+    #[arg(long = "llm-backoff", env = "STUDYHALL_LLM_BACKOFF_MS", default_value_t = 1000, global = true)]
+    pub backoff_ms: u64,
+
+    /// Requests one generation job has in flight at once.
+    #[arg(long = "llm-concurrency", env = "STUDYHALL_LLM_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64), global = true)]
+    pub concurrency: u32,
+}
+
+impl LlmConfig {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+
+    pub fn backoff(&self) -> Duration {
+        Duration::from_millis(self.backoff_ms)
     }
 }
 

@@ -48,6 +48,11 @@ pub enum Error {
     #[error("unavailable: {0}")]
     Unavailable(String),
 
+    /// A service outside studyhall (a language model's endpoint) failed, or answered
+    /// with something unusable; the message says which and why, and is safe to show.
+    #[error("{0}")]
+    Upstream(String),
+
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 
@@ -91,6 +96,7 @@ impl Error {
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Upstream(_) => StatusCode::BAD_GATEWAY,
             Error::Unavailable(_)
             | Error::Database(
                 sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_),
@@ -169,9 +175,10 @@ impl Error {
     /// only). Audit rows record this too.
     pub fn client_message(&self) -> Option<String> {
         match self {
-            Error::BadRequest(message) | Error::Unavailable(message) | Error::UnsupportedMediaType(message) => {
-                Some(message.clone())
-            }
+            Error::BadRequest(message)
+            | Error::Unavailable(message)
+            | Error::UnsupportedMediaType(message)
+            | Error::Upstream(message) => Some(message.clone()),
             Error::Validation(errors) => {
                 Some(format!("Invalid {}.", errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ")))
             }

@@ -9,48 +9,21 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 use yake_rust::StopWords;
 
 use super::assess::{Fronts, difficulty, length_score};
-use super::{Draft, Flashcard, Quiz, QuizKind, Summary, grounded, normalise};
+use super::{
+    ChunkInput, Draft, Flashcard, MaterialInput, Options, Quiz, QuizKind, SUBSTANTIVE_WORDS, Summary, grounded,
+    normalise,
+};
 use crate::materials::pipeline::{analyse, text};
 
 /// The generator and its version, as `generation_model` records it.
 pub const MODEL: &str = "builtin-v1";
 const BLANK: &str = "_____";
-/// Chunks with fewer words are not substantive: nothing is made from them.
-const SUBSTANTIVE_WORDS: usize = 40;
 /// Sentences questions are made from: long enough to say something, short enough to read.
 const SENTENCE_WORDS: std::ops::RangeInclusive<usize> = 6..=45;
 const KEY_TERMS_PER_CHUNK: usize = 12;
-
-/// A chunk to generate from.
-pub struct ChunkInput<'a> {
-    pub id: Uuid,
-    pub order: i32,
-    pub text: &'a str,
-    pub summary: &'a str,
-    pub relevance: f64,
-}
-
-/// A material to generate from: its chunks in order, its language and difficulty.
-pub struct MaterialInput<'a> {
-    pub language: Option<&'a str>,
-    /// `beginner`, `intermediate` or `advanced`.
-    pub difficulty: Option<&'a str>,
-    pub chunks: Vec<ChunkInput<'a>>,
-}
-
-/// What to make.
-#[derive(Debug, Clone, Copy)]
-pub struct Options {
-    pub flashcards: bool,
-    pub quizzes: bool,
-    pub summaries: bool,
-    /// Flashcards, and quiz items, made from one chunk at most.
-    pub max_per_chunk: usize,
-}
 
 /// The assets of a material, in a stable order.
 pub fn generate(material: &MaterialInput, options: &Options) -> Vec<Draft> {
@@ -177,6 +150,8 @@ impl Output {
                 "sentence": sentence,
                 "fingerprint": fingerprint,
             }),
+            generation_model: MODEL.to_owned(),
+            metadata: json!({}),
             content,
         });
         true
@@ -557,6 +532,8 @@ fn stable_hash(text: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
+
     use crate::generate::assess::NEAR_DUPLICATE;
     use crate::generate::{Flashcard, Quiz, check_shape};
     use crate::materials::pipeline;

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::check_shape;
-use super::job::{self, Request};
+use super::job::{self, Provider, Request};
 use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::audit::{Audit, changed_fields};
@@ -38,7 +38,8 @@ const DEFAULT_PER_CHUNK: usize = 3;
 pub struct GenerateRequest {
     /// Any of `flashcard`, `quiz`, `summary` (default: all three).
     asset_types: Option<Vec<String>>,
-    /// `builtin` (offline, the default).
+    /// `builtin` (offline, deterministic; the default) or `openai` (the OpenAI-compatible
+    /// model this server is configured with, if any).
     provider: Option<String>,
     /// Flashcards, and quiz items, per chunk: 1 to 10 (default 3).
     max_per_chunk: Option<usize>,
@@ -78,15 +79,19 @@ pub async fn generate(
             "must list some of flashcard, quiz and summary",
         );
         v.check((1..=10).contains(&max_per_chunk), "max_per_chunk", "must be between 1 and 10");
-        match body.provider.as_deref() {
-            None | Some("builtin") => {}
+        let provider = match body.provider.as_deref() {
+            None | Some("builtin") => Provider::Builtin,
             Some("openai") => {
-                v.fail("provider", "the openai provider is not available yet; use builtin");
+                if state.llm.is_none() {
+                    v.fail("provider", "openai is not configured on this server (STUDYHALL_LLM_BASE_URL); use builtin");
+                }
+                Provider::Openai
             }
             Some(_) => {
-                v.fail("provider", "must be builtin");
+                v.fail("provider", "must be builtin or openai");
+                Provider::Builtin
             }
-        }
+        };
         v.finish()?;
 
         let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
@@ -97,9 +102,10 @@ pub async fn generate(
                 message: format!("is {status}: assets are made from a ready material"),
             }));
         }
-        let request = Request { material_id: id, asset_types, max_per_chunk };
+        let request = Request { material_id: id, asset_types, max_per_chunk, provider };
         let job_id = job::enqueue(&mut tx, &state, auth.user_id, &request).await?;
-        audit.commit(tx, None, Some(json!({"job_id": job_id, "asset_types": request.asset_types}))).await?;
+        let details = json!({"job_id": job_id, "asset_types": request.asset_types, "provider": provider});
+        audit.commit(tx, None, Some(details)).await?;
         Ok((StatusCode::ACCEPTED, Json(Accepted { job_id })))
     };
     audit.finish(result.await).await

@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::builtin::{self, ChunkInput, MaterialInput, Options};
+use super::builtin;
+use super::openai;
+use super::{ChunkInput, Draft, MaterialInput, Options};
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, Result};
@@ -14,12 +16,25 @@ use crate::jobs::{self, Job};
 
 pub const JOB: &str = "generate_assets";
 
-/// What a generation job makes.
+/// What a generation job makes, and with which generator.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Request {
     pub material_id: Uuid,
     pub asset_types: Vec<String>,
     pub max_per_chunk: usize,
+    #[serde(default)]
+    pub provider: Provider,
+}
+
+/// The generators.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// Offline and deterministic (`builtin`).
+    #[default]
+    Builtin,
+    /// The OpenAI-compatible endpoint the server is configured with (`openai`).
+    Openai,
 }
 
 pub async fn enqueue(conn: &mut PgConnection, state: &AppState, user: Uuid, request: &Request) -> Result<Uuid> {
@@ -35,7 +50,9 @@ struct ChunkRow {
     relevance_score: Option<f64>,
 }
 
-pub async fn run(state: &AppState, job: &Job) -> Result<()> {
+/// Generates, then stores every asset in one statement: a job that fails stores nothing.
+/// Reports how many assets were made and how many of them were new.
+pub async fn run(state: &AppState, job: &Job) -> Result<Option<Value>> {
     let request: Request = serde_json::from_value(job.payload.clone())
         .map_err(|err| Error::Internal(format!("job {} has a bad payload: {err}", job.id)))?;
     let mut tx = tenant::begin_as(&state.db, Some(job.user_id)).await?;
@@ -48,7 +65,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
     .fetch_optional(&mut *tx)
     .await?;
     let Some((difficulty, metadata)) = material else {
-        return Ok(()); // deleted, or being processed again, meanwhile: nothing to do
+        return Ok(None); // deleted, or being processed again, meanwhile: nothing to do
     };
     let chunks: Vec<ChunkRow> = sqlx::query_as(
         "SELECT id, chunk_order, content, summary, relevance_score FROM content_chunks
@@ -67,50 +84,64 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
         summaries: wants("summary"),
         max_per_chunk: request.max_per_chunk,
     };
-    let drafts = tokio::task::spawn_blocking(move || {
-        let input = MaterialInput {
-            language: language.as_deref(),
-            difficulty: difficulty.as_deref(),
-            chunks: chunks
-                .iter()
-                .map(|c| ChunkInput {
-                    id: c.id,
-                    order: c.chunk_order,
-                    text: &c.content,
-                    summary: c.summary.as_deref().unwrap_or_default(),
-                    relevance: c.relevance_score.unwrap_or_default(),
-                })
-                .collect(),
-        };
-        builtin::generate(&input, &options)
-    })
-    .await
-    .map_err(|panic| Error::Internal(format!("the generator panicked: {panic}")))?;
+    let drafts: Vec<Draft> = match request.provider {
+        Provider::Builtin => tokio::task::spawn_blocking(move || {
+            builtin::generate(&input(&chunks, language.as_deref(), difficulty.as_deref()), &options)
+        })
+        .await
+        .map_err(|panic| Error::Internal(format!("the generator panicked: {panic}")))?,
+        Provider::Openai => {
+            let chat = state.llm.as_ref().ok_or_else(|| {
+                Error::Upstream("The openai generator is no longer configured on this server.".to_owned())
+            })?;
+            openai::generate(chat, &input(&chunks, language.as_deref(), difficulty.as_deref()), &options).await?
+        }
+    };
 
     // All assets in one statement; those the material has already are skipped.
     let mut tx = tenant::begin_as(&state.db, Some(job.user_id)).await?;
     let stored = sqlx::query(
         "INSERT INTO generated_assets (study_material_id, content_chunk_id, asset_type, content, metadata,
                                        generation_model, quality_score, difficulty_level, generation_params)
-         SELECT $1, chunk, kind, content, jsonb_build_object('job_id', $2::uuid), $3, quality, level, params
-           FROM unnest($4::uuid[], $5::text[], $6::jsonb[], $7::float8[], $8::int[], $9::jsonb[])
-                AS a(chunk, kind, content, quality, level, params)
+         SELECT $1, chunk, kind, content, meta || jsonb_build_object('job_id', $2::uuid), model, quality, level, params
+           FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::float8[], $7::int[], $8::jsonb[], $9::text[],
+                       $10::jsonb[])
+                AS a(chunk, kind, content, quality, level, params, model, meta)
          ON CONFLICT (study_material_id, (generation_params->>'fingerprint'))
             WHERE generation_params ? 'fingerprint' AND status <> 'archived'
          DO NOTHING",
     )
     .bind(request.material_id)
     .bind(job.id)
-    .bind(builtin::MODEL)
     .bind(drafts.iter().map(|d| d.content_chunk_id).collect::<Vec<_>>())
     .bind(drafts.iter().map(|d| d.asset_type).collect::<Vec<_>>())
     .bind(drafts.iter().map(|d| d.content.clone()).collect::<Vec<_>>())
     .bind(drafts.iter().map(|d| d.quality_score).collect::<Vec<_>>())
     .bind(drafts.iter().map(|d| d.difficulty_level).collect::<Vec<_>>())
     .bind(drafts.iter().map(|d| d.generation_params.clone()).collect::<Vec<_>>())
+    .bind(drafts.iter().map(|d| d.generation_model.as_str()).collect::<Vec<_>>())
+    .bind(drafts.iter().map(|d| d.metadata.clone()).collect::<Vec<_>>())
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    tracing::info!(material = %request.material_id, made = drafts.len(), new = stored.rows_affected(), "assets generated");
-    Ok(())
+    let added = stored.rows_affected();
+    tracing::info!(material = %request.material_id, made = drafts.len(), added, "assets generated");
+    Ok(Some(json!({"material_id": request.material_id, "made": drafts.len(), "added": added})))
+}
+
+fn input<'a>(chunks: &'a [ChunkRow], language: Option<&'a str>, difficulty: Option<&'a str>) -> MaterialInput<'a> {
+    MaterialInput {
+        language,
+        difficulty,
+        chunks: chunks
+            .iter()
+            .map(|c| ChunkInput {
+                id: c.id,
+                order: c.chunk_order,
+                text: &c.content,
+                summary: c.summary.as_deref().unwrap_or_default(),
+                relevance: c.relevance_score.unwrap_or_default(),
+            })
+            .collect(),
+    }
 }

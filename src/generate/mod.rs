@@ -5,6 +5,7 @@ pub mod assess;
 pub mod builtin;
 pub mod http;
 pub mod job;
+pub mod openai;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -60,6 +61,41 @@ pub struct Draft {
     pub difficulty_level: i32,
     /// What reproduces the asset (generator, kind, sentence, term, fingerprint).
     pub generation_params: Value,
+    /// The generator and its version, or the model that wrote the asset.
+    pub generation_model: String,
+    /// How it was made (the model's token usage, the prompt's version); the job's id is
+    /// added when it is stored.
+    pub metadata: Value,
+}
+
+/// Chunks with fewer words are not substantive: nothing is made from them.
+pub const SUBSTANTIVE_WORDS: usize = 40;
+
+/// A chunk to generate from.
+pub struct ChunkInput<'a> {
+    pub id: Uuid,
+    pub order: i32,
+    pub text: &'a str,
+    pub summary: &'a str,
+    pub relevance: f64,
+}
+
+/// A material to generate from: its chunks in order, its language and difficulty.
+pub struct MaterialInput<'a> {
+    pub language: Option<&'a str>,
+    /// `beginner`, `intermediate` or `advanced`.
+    pub difficulty: Option<&'a str>,
+    pub chunks: Vec<ChunkInput<'a>>,
+}
+
+/// What to make.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub flashcards: bool,
+    pub quizzes: bool,
+    pub summaries: bool,
+    /// Flashcards, and quiz items, made from one chunk at most.
+    pub max_per_chunk: usize,
 }
 
 /// Checks `content` against the shape of `asset_type`; the reason when it does not fit.

@@ -39,6 +39,7 @@ const MAX_DETAIL_BYTES: usize = 1024;
         (name = "admin", description = "Administration (administrators only)"),
         (name = "materials", description = "Study materials and their chunks"),
         (name = "assets", description = "Generated flashcards, quiz items and summaries"),
+        (name = "jobs", description = "Background work: ingestion and generation"),
         (name = "operations", description = "Health, readiness and the API description"),
     )
 )]
@@ -74,6 +75,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .merge(crate::materials::routes(max_upload))
         .merge(crate::search::routes())
         .merge(crate::generate::http::routes())
+        .merge(crate::jobs::http::routes())
         .split_for_parts();
     let openapi = OpenApiJson(openapi.to_json().expect("the OpenAPI document serializes").into());
 

@@ -7,6 +7,7 @@
 //! retried after an exponential backoff; after the last attempt the job is `failed`
 //! and its kind's failure handler records why (see [`worker`]).
 
+pub mod http;
 pub mod worker;
 
 use std::time::Duration;
@@ -96,23 +97,33 @@ pub async fn extend_lease(privileged: &PgPool, job: Uuid, worker: &str, lease: D
     Ok(extended.rows_affected() == 1)
 }
 
-/// Marks a job done.
-pub async fn complete(privileged: &PgPool, job: Uuid) -> Result<()> {
+/// Marks a job done, with what it reports to its owner.
+pub async fn complete(privileged: &PgPool, job: Uuid, result: Option<Value>) -> Result<()> {
     sqlx::query(
-        "UPDATE jobs SET status = 'done', finished_at = now(), locked_until = NULL, last_error = NULL WHERE id = $1",
+        "UPDATE jobs SET status = 'done', finished_at = now(), locked_until = NULL, last_error = NULL, reason = NULL,
+                         result = $2
+          WHERE id = $1",
     )
     .bind(job)
+    .bind(result)
     .execute(privileged)
     .await?;
     Ok(())
 }
 
-/// Records a failed attempt: the job is queued again after `backoff` times 2^(attempts-1),
-/// or, after its last attempt, marked failed.
-pub async fn record_failure(privileged: &PgPool, job: &Job, error: &str, backoff: Duration) -> Result<()> {
+/// Records a failed attempt: `error` in full for operators, `reason` for the job's owner.
+/// The job is queued again after `backoff` times 2^(attempts-1), or, after its last
+/// attempt, marked failed.
+pub async fn record_failure(
+    privileged: &PgPool,
+    job: &Job,
+    error: &str,
+    reason: &str,
+    backoff: Duration,
+) -> Result<()> {
     let delay = backoff.as_secs_f64() * 2f64.powi(job.attempts.saturating_sub(1).min(16));
     sqlx::query(
-        "UPDATE jobs SET last_error = $2, locked_until = NULL,
+        "UPDATE jobs SET last_error = $2, reason = $4, locked_until = NULL,
                          status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
                          finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
                          run_at = now() + make_interval(secs => $3)
@@ -121,6 +132,7 @@ pub async fn record_failure(privileged: &PgPool, job: &Job, error: &str, backoff
     .bind(job.id)
     .bind(error)
     .bind(delay)
+    .bind(reason)
     .execute(privileged)
     .await?;
     Ok(())
@@ -131,7 +143,8 @@ pub async fn record_failure(privileged: &PgPool, job: &Job, error: &str, backoff
 pub async fn abandon_exhausted(privileged: &PgPool) -> Result<Vec<Job>> {
     Ok(sqlx::query_as(
         "UPDATE jobs SET status = 'failed', finished_at = now(), locked_until = NULL,
-                         last_error = coalesce(last_error, 'the worker stopped during the last attempt')
+                         last_error = coalesce(last_error, 'the worker stopped during the last attempt'),
+                         reason = coalesce(reason, 'The worker stopped during the last attempt.')
           WHERE status = 'running' AND locked_until < now() AND attempts >= max_attempts
           RETURNING id, kind, user_id, payload, attempts, max_attempts",
     )

@@ -115,8 +115,8 @@ async fn next(state: &AppState, config: &WorkerConfig, name: &str) -> Result<boo
     let outcome = tokio::spawn(run(state.clone(), job.clone())).await;
     heartbeat.abort();
     match outcome {
-        Ok(Ok(())) => {
-            super::complete(&state.privileged, job.id).await?;
+        Ok(Ok(result)) => {
+            super::complete(&state.privileged, job.id, result).await?;
             tracing::info!("job done");
         }
         Ok(Err(error)) => {
@@ -140,20 +140,21 @@ async fn keep_leased(state: AppState, job: uuid::Uuid, worker: String, lease: Du
 }
 
 /// Records a failed attempt: `error` in full for operators, `shown` (safe for users) for
-/// the failure handler after the last attempt.
+/// the job's owner and, after the last attempt, its kind's failure handler.
 async fn failed(state: &AppState, config: &WorkerConfig, job: &Job, error: &str, shown: &str) -> Result<()> {
     tracing::warn!(error, last = job.is_last_attempt(), "job attempt failed");
-    super::record_failure(&state.privileged, job, error, config.backoff()).await?;
+    super::record_failure(&state.privileged, job, error, shown, config.backoff()).await?;
     if job.is_last_attempt() {
         give_up(state, job, shown).await;
     }
     Ok(())
 }
 
-/// The job's kind: what it does, and what its failure means for the rows it works on.
-async fn run(state: AppState, job: Job) -> Result<()> {
+/// The job's kind: what it does (and reports to its owner), and what its failure means
+/// for the rows it works on.
+async fn run(state: AppState, job: Job) -> Result<Option<serde_json::Value>> {
     match job.kind.as_str() {
-        crate::materials::ingest::JOB => crate::materials::ingest::run(&state, &job).await,
+        crate::materials::ingest::JOB => crate::materials::ingest::run(&state, &job).await.map(|()| None),
         crate::generate::job::JOB => crate::generate::job::run(&state, &job).await,
         other => Err(Error::Internal(format!("no such job kind: {other}"))),
     }

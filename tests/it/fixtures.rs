@@ -10,11 +10,12 @@ pub struct Learner {
     pub material_id: Uuid,
     pub asset_id: Uuid,
     pub interaction_id: Uuid,
+    pub job_id: Uuid,
 }
 
 /// Creates `name`'s account (email `<name>@example.org`) and one row in each table.
 pub async fn learner(pool: &PgPool, name: &str) -> Learner {
-    let (user_id, material_id, asset_id, interaction_id): (Uuid, Uuid, Uuid, Uuid) = sqlx::query_as(
+    let (user_id, material_id, asset_id, interaction_id, job_id): (Uuid, Uuid, Uuid, Uuid, Uuid) = sqlx::query_as(
         "WITH u AS (INSERT INTO users (email, username, password_hash)
                     VALUES ($1 || '@example.org', $1, 'x') RETURNING id),
               m AS (INSERT INTO study_materials (user_id, title, source_type)
@@ -45,11 +46,11 @@ pub async fn learner(pool: &PgPool, name: &str) -> Learner {
               j AS (INSERT INTO jobs (kind, user_id, payload, max_attempts, status)
                     SELECT 'ingest_material', user_id, jsonb_build_object('material_id', id), 1, 'done' FROM m
                     RETURNING id)
-         SELECT u.id, m.id, a.id, i.id FROM u, m, c, a, s, i, f, p, l, t, ms, j",
+         SELECT u.id, m.id, a.id, i.id, j.id FROM u, m, c, a, s, i, f, p, l, t, ms, j",
     )
     .bind(name)
     .fetch_one(pool)
     .await
     .expect("create a learner");
-    Learner { user_id, material_id, asset_id, interaction_id }
+    Learner { user_id, material_id, asset_id, interaction_id, job_id }
 }

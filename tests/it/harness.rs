@@ -13,7 +13,9 @@ use nix::unistd::Pid;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, PgPool};
 use studyhall::app::{self, AppState};
-use studyhall::config::{AuthConfig, DatabaseConfig, HttpConfig, MaterialsConfig, PoolConfig, Settings, WorkerConfig};
+use studyhall::config::{
+    AuthConfig, DatabaseConfig, HttpConfig, LlmConfig, MaterialsConfig, PoolConfig, Settings, WorkerConfig,
+};
 use studyhall::db::embedded::{self, ClusterOptions, EmbeddedCluster, PgBinaries};
 use studyhall::db::{self, migrate};
 use tokio::net::TcpListener;
@@ -205,6 +207,15 @@ pub fn settings() -> Settings {
             url_timeout_secs: 5,
             url_max_redirects: 3,
         },
+        llm: LlmConfig {
+            base_url: None,
+            model: None,
+            api_key: None,
+            timeout_secs: 5,
+            attempts: 2,
+            backoff_ms: 50,
+            concurrency: 4,
+        },
     }
 }
 
@@ -234,7 +245,7 @@ impl TestApp {
     pub async fn spawn_configured(db: TestDb, config: HttpConfig, settings: Settings) -> TestApp {
         let listener = TcpListener::bind(config.bind).await.expect("bind a port");
         let address = listener.local_addr().expect("the bound address");
-        let state = AppState::new(db.requests().await, db.pool.clone(), &settings);
+        let state = AppState::new(db.requests().await, db.pool.clone(), &settings).expect("valid settings");
         let workers = studyhall::jobs::worker::Workers::start(state.clone(), &settings.workers);
         let router = studyhall::http::router(state, &config);
         let (shutdown, stopped) = oneshot::channel::<()>();

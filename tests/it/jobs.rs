@@ -42,7 +42,7 @@ async fn failed_attempts_back_off_and_the_last_one_fails_the_job() {
         "a claimed job is not handed out twice"
     );
 
-    jobs::record_failure(&db.pool, &job, "boom", Duration::from_secs(30)).await.expect("record");
+    jobs::record_failure(&db.pool, &job, "boom", "It broke.", Duration::from_secs(30)).await.expect("record");
     assert_eq!(state_of(&db.pool, id).await, ("queued".to_owned(), 1));
     let delay: f64 = sqlx::query_scalar("SELECT extract(epoch FROM run_at - now())::float8 FROM jobs WHERE id = $1")
         .bind(id)
@@ -55,7 +55,9 @@ async fn failed_attempts_back_off_and_the_last_one_fails_the_job() {
     time_passes(&db.pool).await;
     let again = jobs::claim(&db.pool, "w1", LEASE).await.expect("claim").expect("the retry");
     assert!(again.is_last_attempt());
-    jobs::record_failure(&db.pool, &again, "boom again", Duration::from_secs(30)).await.expect("record");
+    jobs::record_failure(&db.pool, &again, "boom again", "It broke again.", Duration::from_secs(30))
+        .await
+        .expect("record");
     assert_eq!(state_of(&db.pool, id).await, ("failed".to_owned(), 2));
     time_passes(&db.pool).await;
     assert!(jobs::claim(&db.pool, "w1", LEASE).await.expect("claim").is_none(), "a failed job stays failed");
@@ -81,7 +83,7 @@ async fn a_job_whose_lease_ran_out_is_claimed_again_or_given_up_when_spent() {
     assert_eq!((reclaimed.id, reclaimed.attempts), (retried, 2));
     assert!(jobs::extend_lease(&db.pool, retried, "alive", LEASE).await.expect("extend"));
     assert!(!jobs::extend_lease(&db.pool, retried, "dead", LEASE).await.expect("extend"), "the old holder lost it");
-    jobs::complete(&db.pool, retried).await.expect("complete");
+    jobs::complete(&db.pool, retried, None).await.expect("complete");
     assert_eq!(state_of(&db.pool, retried).await, ("done".to_owned(), 2));
 }
 

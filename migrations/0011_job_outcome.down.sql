@@ -1,0 +1,2 @@
+ALTER TABLE jobs DROP COLUMN reason;
+ALTER TABLE jobs DROP COLUMN result;

@@ -1,0 +1,61 @@
+//! /api/v1/jobs/{id}: how the caller's background job (ingestion, generation) is doing.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::accounts::AuthUser;
+use crate::app::AppState;
+use crate::db::tenant;
+use crate::error::{Error, Problem, Result};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get))
+}
+
+/// A background job, as its owner sees it.
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
+pub struct JobStatus {
+    id: Uuid,
+    /// `ingest_material` or `generate_assets`.
+    kind: String,
+    /// `queued` (waiting, or waiting to be retried), `running`, `done` or `failed`.
+    status: String,
+    /// Attempts made so far, and allowed.
+    attempts: i32,
+    max_attempts: i32,
+    /// What a finished job reports (for generation: `made`, and `added`, the assets that
+    /// were new).
+    result: Option<Value>,
+    /// Why the last attempt failed: for a `failed` job, why it was given up.
+    reason: Option<String>,
+    /// When a queued job runs (again).
+    run_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+/// One of the caller's jobs: the `job_id` of a 202 answer.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The job")),
+    responses((status = 200, body = JobStatus), (status = 404, body = Problem)))]
+pub async fn get(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> Result<Json<JobStatus>> {
+    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let job: Option<JobStatus> = sqlx::query_as(
+        "SELECT id, kind, status, attempts, max_attempts, result, reason, run_at, created_at, updated_at, finished_at
+           FROM jobs WHERE id = $1 AND user_id = $2",
+    )
+    .bind(id)
+    .bind(auth.user_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    job.map(Json).ok_or(Error::NotFound)
+}
