@@ -92,7 +92,8 @@ pub struct Chat {
 
 /// Why one try failed.
 enum Failure {
-    /// The server refused the response format: try the next one (not counted as a try).
+    /// The server refused the response format (a 400 or 422 that names it): try the next
+    /// one, without counting a try.
     FormatRefused,
     /// Worth another try: a timeout, a network failure, 429 or 5xx, malformed output.
     Retry(String),
@@ -233,10 +234,16 @@ impl Chat {
         let response = request.send().await.map_err(|err| self.network(&err))?;
         let status = response.status();
         if !status.is_success() {
+            // Read only to recognise a refused response format: bodies are never shown or
+            // logged (some echo part of the API key).
+            let refused_format = matches!(status, StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY)
+                && format != Format::Prompt
+                && response.text().await.is_ok_and(|body| {
+                    let body = body.to_lowercase();
+                    ["response_format", "json_schema", "json_object"].iter().any(|word| body.contains(word))
+                });
             return Err(match status {
-                StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY if format != Format::Prompt => {
-                    Failure::FormatRefused
-                }
+                _ if refused_format => Failure::FormatRefused,
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                     Failure::Fatal(format!("refused the API key ({status}): check STUDYHALL_LLM_API_KEY"))
                 }

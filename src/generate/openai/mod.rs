@@ -480,3 +480,59 @@ fn summary_schema() -> Value {
         ("key_points".to_owned(), json!({"type": "array", "items": {"type": "string"}})),
     ]))
 }
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::*;
+
+    const PASSAGE: &str = "The cell is the basic unit of all known forms of life. Robert Hooke first saw cells in \
+        1665, looking at cork through a microscope. Mitochondria make most of the energy a cell uses.";
+
+    fn chunk() -> ChunkInput<'static> {
+        ChunkInput { id: Uuid::nil(), order: 0, text: PASSAGE, summary: "", relevance: 1.0 }
+    }
+
+    fn quiz(choices: [&str; 4], answer_index: usize, evidence: &str) -> Value {
+        json!({"kind": "multiple_choice", "question": "Who first saw cells?", "choices": choices,
+               "answer_index": answer_index, "explanation": "Hooke saw them in cork.", "evidence": evidence})
+    }
+
+    #[test]
+    fn items_need_evidence_from_the_passage_and_a_supported_answer() {
+        let words = WordSet::of(PASSAGE);
+        let evidence = "Robert Hooke first saw cells in 1665, looking at cork through a microscope.";
+        let good = quiz(["Robert Hooke", "Louis Pasteur", "Carl Linnaeus", "Gregor Mendel"], 0, evidence);
+        assert!(check_quiz(good, &chunk(), &words).is_ok());
+        let invented =
+            quiz(["Robert Hooke", "Louis Pasteur", "Carl Linnaeus", "Gregor Mendel"], 0, "Hooke was a baker.");
+        assert!(check_quiz(invented, &chunk(), &words).unwrap_err().contains("evidence"));
+        let unsupported = quiz(["Robert Hooke", "Louis Pasteur", "Carl Linnaeus", "Gregor Mendel"], 1, evidence);
+        assert!(check_quiz(unsupported, &chunk(), &words).unwrap_err().contains("does not support"));
+        let repeated = quiz(["Robert Hooke", "robert hooke!", "Carl Linnaeus", "Gregor Mendel"], 0, evidence);
+        assert!(check_quiz(repeated, &chunk(), &words).is_err(), "the answer stands among the distractors");
+
+        let cloze = |front: &str, back: &str| {
+            json!({"front": front, "back": back, "cloze": true,
+                   "evidence": "Mitochondria make most of the energy a cell uses."})
+        };
+        assert!(
+            check_card(cloze("_____ make most of the energy a cell uses.", "Mitochondria"), &chunk(), &words).is_ok()
+        );
+        assert!(check_card(cloze("What makes energy?", "Mitochondria"), &chunk(), &words).is_err(), "no blank");
+        assert!(check_card(cloze("_____ make most of the energy.", "Chloroplasts"), &chunk(), &words).is_err());
+    }
+
+    #[test]
+    fn an_answer_with_nothing_usable_is_refused_whole() {
+        let options = Options { flashcards: true, quizzes: true, summaries: false, max_per_chunk: 3 };
+        let words = WordSet::of(PASSAGE);
+        let junk = json!({"flashcards": [{"front": "What is Mars?", "back": "A planet.", "evidence": "Mars is red."}]});
+        let why = check_chunk(&junk, &chunk(), &words, &options).err().expect("refused");
+        assert!(why.contains("evidence"), "{why}");
+        assert!(check_chunk(&json!({"flashcards": "none"}), &chunk(), &words, &options).is_err());
+        assert_eq!(words.support("the basic unit of life"), 1.0);
+        assert_eq!(words.support("purple giraffes"), 0.0);
+    }
+}
