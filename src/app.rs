@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use crate::config::{AuthConfig, MaterialsConfig, ServeConfig, Settings, WorkerConfig};
+use crate::config::{AuthConfig, LearningConfig, MaterialsConfig, ServeConfig, Settings, WorkerConfig};
 use crate::db::Database;
 use crate::error::{Error, Result};
 use crate::generate::openai::chat::Chat;
@@ -34,6 +34,8 @@ pub struct App {
     pub materials: MaterialsConfig,
     /// The `openai` generator's endpoint, when one is configured.
     pub llm: Option<Chat>,
+    /// Study sessions.
+    pub learning: LearningConfig,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
             jobs: settings.workers.clone(),
             materials: settings.materials.clone(),
             llm: Chat::new(&settings.llm)?,
+            learning: settings.learning.clone(),
         })))
     }
 }

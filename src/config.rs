@@ -23,6 +23,8 @@ pub struct Settings {
     pub materials: MaterialsConfig,
     #[command(flatten)]
     pub llm: LlmConfig,
+    #[command(flatten)]
+    pub learning: LearningConfig,
 }
 
 /// How to reach PostgreSQL: a server given by URL, or the embedded cluster.
@@ -255,6 +257,29 @@ impl LlmConfig {
 
     pub fn backoff(&self) -> Duration {
         Duration::from_millis(self.backoff_ms)
+    }
+}
+
+/// Study sessions.
+#[derive(Args, Clone)]
+pub struct LearningConfig {
+    /// Minutes without an interaction after which an active session is `abandoned`.
+    #[arg(long, env = "STUDYHALL_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=10_080), global = true)]
+    pub session_idle_minutes: u64,
+
+    /// Seconds between housekeeping runs in `serve` and `worker`: idle sessions are
+    /// abandoned and recent progress rolled up (one node at a time).
+    #[arg(long, env = "STUDYHALL_HOUSEKEEPING_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub housekeeping_secs: u64,
+}
+
+impl LearningConfig {
+    pub fn session_idle(&self) -> Duration {
+        Duration::from_secs(self.session_idle_minutes * 60)
+    }
+
+    pub fn housekeeping_interval(&self) -> Duration {
+        Duration::from_secs(self.housekeeping_secs)
     }
 }
 

@@ -40,6 +40,8 @@ const MAX_DETAIL_BYTES: usize = 1024;
         (name = "materials", description = "Study materials and their chunks"),
         (name = "assets", description = "Generated flashcards, quiz items and summaries"),
         (name = "jobs", description = "Background work: ingestion and generation"),
+        (name = "sessions", description = "Study, review and quiz sessions, answers, and reviews due"),
+        (name = "progress", description = "Accuracy, speed, retention and streaks over time"),
         (name = "operations", description = "Health, readiness and the API description"),
     )
 )]
@@ -76,6 +78,9 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .merge(crate::search::routes())
         .merge(crate::generate::http::routes())
         .merge(crate::jobs::http::routes())
+        .merge(crate::learn::routes())
+        .merge(crate::feedback::routes())
+        .merge(crate::progress::routes())
         .split_for_parts();
     let openapi = OpenApiJson(openapi.to_json().expect("the OpenAPI document serializes").into());
 

@@ -14,7 +14,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, PgPool};
 use studyhall::app::{self, AppState};
 use studyhall::config::{
-    AuthConfig, DatabaseConfig, HttpConfig, LlmConfig, MaterialsConfig, PoolConfig, Settings, WorkerConfig,
+    AuthConfig, DatabaseConfig, HttpConfig, LearningConfig, LlmConfig, MaterialsConfig, PoolConfig, Settings, WorkerConfig,
 };
 use studyhall::db::embedded::{self, ClusterOptions, EmbeddedCluster, PgBinaries};
 use studyhall::db::{self, migrate};
@@ -216,6 +216,7 @@ pub fn settings() -> Settings {
             backoff_ms: 50,
             concurrency: 4,
         },
+        learning: LearningConfig { session_idle_minutes: 30, housekeeping_secs: 3600 },
     }
 }
 

@@ -1,0 +1,575 @@
+//! POST /api/v1/sessions/{id}/interactions: record an answer, a view or a skip; the
+//! server grades it, schedules the item's next review (FSRS), and moves the session on.
+//!
+//! The hot path of the product, so it costs one statement to read (the session, locked;
+//! the asset; the learner's memory of it; a replayed Idempotency-Key) and one to write
+//! (the interaction, the memory, the session's counters, the key and the audit row, in
+//! data-modifying CTEs), between BEGIN and COMMIT.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::schedule::{self, Memory, Scheduled};
+use super::{Configuration, Session, sessions};
+use crate::accounts::AuthUser;
+use crate::app::AppState;
+use crate::db::tenant;
+use crate::error::{Error, FieldError, Problem, Result};
+use crate::generate::{Flashcard, Quiz};
+use crate::http::extract::{Client, Input};
+use crate::validate::Validator;
+
+const INTERACTION_TYPES: [&str; 3] = ["answer", "view", "skip"];
+const MAX_RESPONSE_MS: i64 = 3_600_000;
+/// Characters of the source chunk given back with an answer.
+const EXCERPT_CHARS: i32 = 280;
+
+/// An interaction to record.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInteraction {
+    generated_asset_id: Uuid,
+    /// `answer`, `view` or `skip`.
+    interaction_type: String,
+    /// The answer: `{"rating": 1..4}` for a flashcard (again, hard, good, easy),
+    /// `{"choice_index": n}` for a quiz item. Anything (an object) for views and skips.
+    #[schema(value_type = Option<Object>)]
+    interaction_data: Option<Value>,
+    /// 0 to 3,600,000.
+    response_time_ms: Option<i64>,
+    /// 0 to 1.
+    confidence_level: Option<f64>,
+    /// Ignored: the server grades every answer itself.
+    #[schema(value_type = Option<bool>)]
+    #[serde(default, rename = "is_correct", skip_serializing)]
+    _is_correct: Option<Value>,
+}
+
+/// A recorded interaction.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Interaction {
+    id: Uuid,
+    learning_session_id: Uuid,
+    generated_asset_id: Option<Uuid>,
+    interaction_type: String,
+    interaction_data: Value,
+    created_at: DateTime<Utc>,
+    is_correct: Option<bool>,
+    response_time_ms: Option<i32>,
+    confidence_level: Option<f64>,
+    feedback_data: Option<Value>,
+}
+
+macro_rules! interaction_columns {
+    () => {
+        "id, learning_session_id, generated_asset_id, interaction_type, interaction_data, created_at, is_correct,
+         response_time_ms, confidence_level, feedback_data"
+    };
+}
+
+/// What recording an interaction answers.
+#[derive(Serialize, ToSchema)]
+pub struct Recorded {
+    interaction: Interaction,
+    /// The server's grade: null for views, skips and summaries.
+    is_correct: Option<bool>,
+    /// The correct answer, the explanation, the source chunk and, for graded items, when
+    /// the item is due again.
+    feedback_data: Option<Value>,
+    session: Session,
+}
+
+#[derive(sqlx::FromRow)]
+struct Context {
+    now: DateTime<Utc>,
+    status: String,
+    idle: bool,
+    session_material: Uuid,
+    configuration: Option<Value>,
+    asset_material: Option<Uuid>,
+    asset_type: Option<String>,
+    content: Option<Value>,
+    asset_status: Option<String>,
+    content_chunk_id: Option<Uuid>,
+    excerpt: Option<String>,
+    stability: Option<f64>,
+    difficulty: Option<f64>,
+    reps: Option<i32>,
+    lapses: Option<i32>,
+    last_review: Option<DateTime<Utc>>,
+    retention: Option<f64>,
+    done: bool,
+    key_hash: Option<Vec<u8>>,
+    key_interaction: Option<Uuid>,
+    key_created_at: Option<DateTime<Utc>>,
+}
+
+/// Records one interaction with an item of the session and grades it. With an
+/// `Idempotency-Key` header, a retried request records nothing more and gets the first
+/// answer again.
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/interactions", tag = "sessions", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The session"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request count once")),
+    request_body = NewInteraction,
+    responses(
+        (status = 201, body = Recorded), (status = 404, body = Problem),
+        (status = 409, description = "The session has ended, or the item was answered in it already", body = Problem),
+        (status = 422, body = Problem),
+    ))]
+pub async fn record(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Input(body): Input<NewInteraction>,
+) -> Result<(StatusCode, Json<Recorded>)> {
+    let body = body?;
+    let key = idempotency_key(&headers)?;
+    let data = body.interaction_data.clone().unwrap_or_else(|| json!({}));
+    let mut v = Validator::default();
+    v.check(INTERACTION_TYPES.contains(&body.interaction_type.as_str()), "interaction_type", "must be answer, view or skip");
+    v.check(data.is_object(), "interaction_data", "must be an object");
+    v.check(
+        body.response_time_ms.is_none_or(|ms| (0..=MAX_RESPONSE_MS).contains(&ms)),
+        "response_time_ms",
+        "must be between 0 and 3600000 (an hour)",
+    );
+    v.check(
+        body.confidence_level.is_none_or(|c| (0.0..=1.0).contains(&c)),
+        "confidence_level",
+        "must be between 0 and 1",
+    );
+    v.finish()?;
+    let request_hash = Sha256::digest(format!("{id}|{}", json!(body)).as_bytes()).to_vec();
+
+    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let context: Context = sqlx::query_as(
+        "SELECT now() AS now, s.status, s.study_material_id AS session_material, s.configuration,
+                coalesce((s.session_data->>'last_activity_at')::timestamptz, s.started_at)
+                    < now() - make_interval(secs => $5) AS idle,
+                a.study_material_id AS asset_material, a.asset_type, a.content, a.status AS asset_status,
+                a.content_chunk_id, left(ch.content, $6) AS excerpt,
+                r.stability, r.difficulty, r.reps, r.lapses, r.last_review,
+                CASE WHEN jsonb_typeof(u.preferences->'desired_retention') = 'number'
+                     THEN (u.preferences->>'desired_retention')::float8 END AS retention,
+                EXISTS (SELECT 1 FROM interactions i
+                         WHERE i.learning_session_id = s.id AND i.generated_asset_id = $3
+                           AND (i.interaction_type <> 'view' OR a.asset_type = 'summary')) AS done,
+                k.request_hash AS key_hash, k.interaction_id AS key_interaction,
+                k.interaction_created_at AS key_created_at
+           FROM learning_sessions s
+           JOIN users u ON u.id = s.user_id
+           LEFT JOIN (generated_assets a JOIN study_materials m ON m.id = a.study_material_id
+                                                             AND m.user_id = $2 AND m.deleted_at IS NULL)
+                  ON a.id = $3
+           LEFT JOIN content_chunks ch ON ch.id = a.content_chunk_id
+           LEFT JOIN review_states r ON r.user_id = $2 AND r.generated_asset_id = $3
+           LEFT JOIN idempotency_keys k ON k.user_id = $2 AND k.key = $4
+          WHERE s.id = $1 AND s.user_id = $2
+          FOR UPDATE OF s",
+    )
+    .bind(id)
+    .bind(auth.user_id)
+    .bind(body.generated_asset_id)
+    .bind(key.as_deref())
+    .bind(state.learning.session_idle().as_secs_f64())
+    .bind(EXCERPT_CHARS)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound)?;
+
+    if let (Some(hash), Some(interaction), Some(created_at)) =
+        (&context.key_hash, context.key_interaction, context.key_created_at)
+    {
+        if *hash != request_hash {
+            return Err(invalid("Idempotency-Key", "was used already for another request"));
+        }
+        let replayed = replay(&mut tx, auth.user_id, interaction, created_at).await?;
+        tx.commit().await?;
+        return Ok((StatusCode::CREATED, Json(replayed)));
+    }
+    let mut tx = sessions::ensure_active(tx, id, &context.status, context.idle).await?;
+    let config = Configuration::stored(context.configuration.as_ref());
+    let (Some(asset_material), Some(asset_type), Some(content), Some(asset_status)) =
+        (context.asset_material, context.asset_type.as_deref(), context.content.as_ref(), context.asset_status.as_deref())
+    else {
+        return Err(invalid("generated_asset_id", "is not an item of this session"));
+    };
+    if asset_material != context.session_material && config.all_materials != Some(true) {
+        return Err(invalid("generated_asset_id", "belongs to another material than the session's"));
+    }
+    if !config.asset_types().iter().any(|t| t == asset_type) {
+        return Err(invalid("generated_asset_id", format!("is a {asset_type}, which this session does not serve")));
+    }
+    if asset_status != "ready" {
+        return Err(invalid("generated_asset_id", format!("is {asset_status}: it is out of study until reviewed")));
+    }
+    if context.done && body.interaction_type != "view" {
+        return Err(Error::Conflict(FieldError {
+            field: "generated_asset_id".to_owned(),
+            message: "was answered or skipped in this session already".to_owned(),
+        }));
+    }
+
+    let graded = grade(asset_type, content, &body.interaction_type, &data)?;
+    let memory = context.last_review.map(|last_review| Memory {
+        stability: context.stability.unwrap_or_default(),
+        difficulty: context.difficulty.unwrap_or_default(),
+        last_review,
+        reps: context.reps.unwrap_or_default(),
+        lapses: context.lapses.unwrap_or_default(),
+    });
+    let retention = context
+        .retention
+        .filter(|r| schedule::RETENTION_RANGE.contains(r))
+        .unwrap_or(schedule::DEFAULT_RETENTION);
+    let scheduled = match graded.rating {
+        Some(rating) => Some(schedule::review(memory.as_ref(), rating, context.now, retention)?),
+        None => None,
+    };
+    let feedback = feedback_data(&graded, &context, memory.as_ref(), scheduled.as_ref());
+    let counted = i32::from(graded.counts);
+    let interaction_id = Uuid::new_v4();
+
+    let row: Option<(Interaction, Session)> = write(
+        &mut tx,
+        &Write {
+            session: id,
+            user: auth.user_id,
+            asset: body.generated_asset_id,
+            asset_material,
+            body: &body,
+            data: &data,
+            graded: &graded,
+            feedback: &feedback,
+            scheduled: scheduled.as_ref(),
+            now: context.now,
+            key: key.as_deref(),
+            request_hash: &request_hash,
+            interaction_id,
+            counted,
+            client: &client,
+            token: auth.token_id,
+        },
+    )
+    .await?;
+    let Some((interaction, session)) = row else {
+        // A retry with the same key committed first, while this one waited for the lock.
+        tx.rollback().await?;
+        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        let (interaction, created_at): (Uuid, DateTime<Utc>) = sqlx::query_as(
+            "SELECT interaction_id, interaction_created_at FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+        )
+        .bind(auth.user_id)
+        .bind(key.as_deref())
+        .fetch_one(&mut *tx)
+        .await?;
+        let replayed = replay(&mut tx, auth.user_id, interaction, created_at).await?;
+        tx.commit().await?;
+        return Ok((StatusCode::CREATED, Json(replayed)));
+    };
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Recorded {
+            is_correct: interaction.is_correct,
+            feedback_data: interaction.feedback_data.clone(),
+            interaction,
+            session,
+        }),
+    ))
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> Error {
+    Error::Validation(vec![FieldError { field: field.to_owned(), message: message.into() }])
+}
+
+/// The `Idempotency-Key` header: 1 to 200 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    match value.to_str() {
+        Ok(key) if (1..=200).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(key.to_owned()))
+        }
+        _ => Err(invalid("Idempotency-Key", "must be 1 to 200 visible ASCII characters")),
+    }
+}
+
+/// The server's grade of an interaction.
+#[derive(Debug, PartialEq)]
+struct Graded {
+    is_correct: Option<bool>,
+    /// The FSRS rating it gives the item; None when it does not review it.
+    rating: Option<u8>,
+    /// Whether it moves the session on (answers, skips, and views of summaries).
+    counts: bool,
+    /// What the learner is told: the correct answer and the explanation.
+    answer: Value,
+}
+
+/// Grades an interaction with an asset of `asset_type` and `content`.
+fn grade(asset_type: &str, content: &Value, interaction_type: &str, data: &Value) -> Result<Graded> {
+    let reveal = |asset_type: &str| -> Value {
+        match asset_type {
+            "flashcard" => serde_json::from_value::<Flashcard>(content.clone())
+                .map(|card| json!({"correct_answer": card.back}))
+                .unwrap_or_default(),
+            "quiz" => serde_json::from_value::<Quiz>(content.clone())
+                .map(|quiz| {
+                    json!({"correct_answer": quiz.choices.get(quiz.answer_index), "answer_index": quiz.answer_index,
+                           "explanation": quiz.explanation})
+                })
+                .unwrap_or_default(),
+            _ => json!({}),
+        }
+    };
+    if interaction_type != "answer" {
+        return Ok(Graded {
+            is_correct: None,
+            rating: None,
+            counts: interaction_type == "skip" || asset_type == "summary",
+            answer: if interaction_type == "skip" { reveal(asset_type) } else { json!({}) },
+        });
+    }
+    match asset_type {
+        "flashcard" => {
+            let rating = data.get("rating").and_then(Value::as_u64).filter(|r| (1..=4).contains(r));
+            let rating = rating.ok_or_else(|| {
+                invalid("interaction_data.rating", "must be 1 (again), 2 (hard), 3 (good) or 4 (easy)")
+            })? as u8;
+            Ok(Graded { is_correct: Some(rating >= 2), rating: Some(rating), counts: true, answer: reveal(asset_type) })
+        }
+        "quiz" => {
+            let quiz: Quiz = serde_json::from_value(content.clone())
+                .map_err(|err| Error::Internal(format!("a stored quiz does not fit its shape: {err}")))?;
+            let choice = data.get("choice_index").and_then(Value::as_u64).filter(|c| (*c as usize) < quiz.choices.len());
+            let choice = choice.ok_or_else(|| {
+                invalid("interaction_data.choice_index", format!("must be 0 to {}", quiz.choices.len() - 1))
+            })? as usize;
+            let correct = choice == quiz.answer_index;
+            Ok(Graded {
+                is_correct: Some(correct),
+                rating: Some(if correct { 3 } else { 1 }),
+                counts: true,
+                answer: reveal(asset_type),
+            })
+        }
+        _ => Err(invalid("interaction_type", "a summary is viewed, not answered")),
+    }
+}
+
+/// The feedback an interaction gets: the answer, the source chunk, and the schedule.
+fn feedback_data(graded: &Graded, context: &Context, memory: Option<&Memory>, scheduled: Option<&Scheduled>) -> Value {
+    let mut feedback = graded.answer.clone();
+    if let Some(chunk) = context.content_chunk_id {
+        feedback["source_chunk"] = json!({"id": chunk, "excerpt": context.excerpt});
+    }
+    if let Some(next) = scheduled {
+        let days = memory.map(|m| (context.now - m.last_review).num_seconds() as f64 / 86_400.0);
+        feedback["schedule"] = json!({
+            "due": next.due,
+            "interval_days": next.interval_days,
+            "first_review": memory.is_none(),
+            // What FSRS expected before this answer: the chance of recall.
+            "recall_predicted": memory.zip(days).map(|(m, d)| schedule::retrievability(m.stability, d)),
+        });
+    }
+    feedback
+}
+
+struct Write<'a> {
+    session: Uuid,
+    user: Uuid,
+    asset: Uuid,
+    asset_material: Uuid,
+    body: &'a NewInteraction,
+    data: &'a Value,
+    graded: &'a Graded,
+    feedback: &'a Value,
+    scheduled: Option<&'a Scheduled>,
+    now: DateTime<Utc>,
+    key: Option<&'a str>,
+    request_hash: &'a [u8],
+    interaction_id: Uuid,
+    counted: i32,
+    client: &'a Client,
+    token: Uuid,
+}
+
+/// Writes everything in one statement; None when the Idempotency-Key was taken by a
+/// concurrent retry (then nothing was written).
+async fn write(tx: &mut sqlx::PgConnection, w: &Write<'_>) -> Result<Option<(Interaction, Session)>> {
+    let audit = crate::audit::redact(json!({
+        "learning_session_id": w.session, "generated_asset_id": w.asset,
+        "interaction_type": w.body.interaction_type, "is_correct": w.graded.is_correct,
+    }));
+    let row: Option<InteractionAndSession> = sqlx::query_as(concat!(
+        "WITH k AS (INSERT INTO idempotency_keys (user_id, key, request_hash, interaction_id, interaction_created_at)
+                    SELECT $2, $14, $15, $16, $13 WHERE $14::text IS NOT NULL
+                    ON CONFLICT DO NOTHING RETURNING 1),
+              go AS (SELECT 1 WHERE $14::text IS NULL UNION ALL SELECT 1 FROM k),
+              i AS (INSERT INTO interactions (id, learning_session_id, generated_asset_id, user_id, interaction_type,
+                                              interaction_data, created_at, is_correct, response_time_ms,
+                                              confidence_level, feedback_data)
+                    SELECT $16, $1, $3, $2, $5, $6, $13, $7, $8, $9, $10 FROM go
+                    RETURNING ",
+        interaction_columns!(),
+        "),
+              r AS (INSERT INTO review_states (user_id, generated_asset_id, study_material_id, stability, difficulty,
+                                               due, reps, lapses, last_rating, last_review)
+                    SELECT $2, $3, $4, $17, $18, $19, $20, $21, $22, $13 FROM i WHERE $17::float8 IS NOT NULL
+                    ON CONFLICT (user_id, generated_asset_id) DO UPDATE
+                       SET stability = EXCLUDED.stability, difficulty = EXCLUDED.difficulty, due = EXCLUDED.due,
+                           reps = EXCLUDED.reps, lapses = EXCLUDED.lapses, last_rating = EXCLUDED.last_rating,
+                           last_review = EXCLUDED.last_review),
+              s AS (UPDATE learning_sessions ls
+                       SET total_interactions = coalesce(ls.total_interactions, 0) + 1,
+                           completion_percentage = least(100, 100.0
+                               * (coalesce((ls.session_data->>'done')::int, 0) + $11)
+                               / greatest(coalesce((ls.session_data->>'planned')::int, 0), 1)),
+                           session_data = coalesce(ls.session_data, '{}') || jsonb_build_object(
+                               'done', coalesce((ls.session_data->>'done')::int, 0) + $11,
+                               'graded', coalesce((ls.session_data->>'graded')::int, 0) + $12,
+                               'correct', coalesce((ls.session_data->>'correct')::int, 0) + $23,
+                               'last_activity_at', $13::timestamptz)
+                      FROM i WHERE ls.id = $1
+                    RETURNING ls.id, ls.study_material_id, ls.session_type, ls.status, ls.started_at, ls.ended_at,
+                              ls.total_interactions, ls.completion_percentage, ls.configuration, ls.session_data),
+              l AS (INSERT INTO audit_logs (user_id, action, entity_type, entity_id, new_values, ip_address,
+                                            user_agent, session_id, is_success)
+                    SELECT $2, 'interaction.create', 'interaction', i.id, $24, $25::inet, $26, $27, true FROM i)
+         SELECT i.id, i.learning_session_id, i.generated_asset_id, i.interaction_type, i.interaction_data, i.created_at,
+                i.is_correct, i.response_time_ms, i.confidence_level, i.feedback_data,
+                s.id AS s_id, s.study_material_id AS s_study_material_id, s.session_type AS s_session_type,
+                s.status AS s_status, s.started_at AS s_started_at, s.ended_at AS s_ended_at,
+                s.total_interactions AS s_total_interactions, s.completion_percentage AS s_completion_percentage,
+                s.configuration AS s_configuration, s.session_data AS s_session_data
+           FROM i, s"
+    ))
+    .bind(w.session) // $1
+    .bind(w.user)
+    .bind(w.asset)
+    .bind(w.asset_material)
+    .bind(&w.body.interaction_type) // $5
+    .bind(w.data)
+    .bind(w.graded.is_correct)
+    .bind(w.body.response_time_ms.map(|ms| ms as i32))
+    .bind(w.body.confidence_level)
+    .bind(w.feedback) // $10
+    .bind(w.counted)
+    .bind(i32::from(w.graded.is_correct.is_some()))
+    .bind(w.now)
+    .bind(w.key)
+    .bind(w.request_hash) // $15
+    .bind(w.interaction_id)
+    .bind(w.scheduled.map(|s| s.stability))
+    .bind(w.scheduled.map(|s| s.difficulty))
+    .bind(w.scheduled.map(|s| s.due))
+    .bind(w.scheduled.map(|s| s.reps)) // $20
+    .bind(w.scheduled.map(|s| s.lapses))
+    .bind(w.graded.rating.map(i16::from))
+    .bind(i32::from(w.graded.is_correct == Some(true)))
+    .bind(audit)
+    .bind(w.client.ip.map(|ip| ip.to_string())) // $25
+    .bind(w.client.user_agent.as_deref())
+    .bind(w.token.to_string())
+    .fetch_optional(tx)
+    .await?;
+    Ok(row.map(InteractionAndSession::split))
+}
+
+/// One row of the write: the interaction's columns, and the session's prefixed `s_`.
+#[derive(sqlx::FromRow)]
+struct InteractionAndSession {
+    #[sqlx(flatten)]
+    interaction: Interaction,
+    s_id: Uuid,
+    s_study_material_id: Uuid,
+    s_session_type: String,
+    s_status: String,
+    s_started_at: DateTime<Utc>,
+    s_ended_at: Option<DateTime<Utc>>,
+    s_total_interactions: Option<i32>,
+    s_completion_percentage: Option<f64>,
+    s_configuration: Option<Value>,
+    s_session_data: Option<Value>,
+}
+
+impl InteractionAndSession {
+    fn split(self) -> (Interaction, Session) {
+        let session = Session {
+            id: self.s_id,
+            study_material_id: self.s_study_material_id,
+            session_type: self.s_session_type,
+            status: self.s_status,
+            started_at: self.s_started_at,
+            ended_at: self.s_ended_at,
+            total_interactions: self.s_total_interactions,
+            completion_percentage: self.s_completion_percentage,
+            configuration: self.s_configuration,
+            session_data: self.s_session_data,
+        };
+        (self.interaction, session)
+    }
+}
+
+/// The answer a request with this Idempotency-Key got the first time (the session as it
+/// is now).
+async fn replay(conn: &mut sqlx::PgConnection, user: Uuid, id: Uuid, created_at: DateTime<Utc>) -> Result<Recorded> {
+    let interaction: Interaction = sqlx::query_as(concat!(
+        "SELECT ",
+        interaction_columns!(),
+        " FROM interactions WHERE id = $1 AND created_at = $2 AND user_id = $3"
+    ))
+    .bind(id)
+    .bind(created_at)
+    .bind(user)
+    .fetch_one(&mut *conn)
+    .await?;
+    let session = sessions::fetch(conn, user, interaction.learning_session_id).await?;
+    Ok(Recorded {
+        is_correct: interaction.is_correct,
+        feedback_data: interaction.feedback_data.clone(),
+        interaction,
+        session,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_graded_by_the_server() {
+        let card = json!({"front": "What is a cell?", "back": "The unit of life."});
+        let again = grade("flashcard", &card, "answer", &json!({"rating": 1})).expect("graded");
+        assert_eq!((again.is_correct, again.rating, again.counts), (Some(false), Some(1), true));
+        assert_eq!(again.answer["correct_answer"], "The unit of life.");
+        assert_eq!(grade("flashcard", &card, "answer", &json!({"rating": 4})).expect("graded").is_correct, Some(true));
+        assert!(grade("flashcard", &card, "answer", &json!({"rating": 5})).is_err());
+        assert!(grade("flashcard", &card, "answer", &json!({})).is_err());
+
+        let quiz = json!({"kind": "multiple_choice", "question": "Q?", "choices": ["a", "b", "c", "d"],
+                          "answer_index": 2, "explanation": "Because."});
+        let right = grade("quiz", &quiz, "answer", &json!({"choice_index": 2})).expect("graded");
+        assert_eq!((right.is_correct, right.rating), (Some(true), Some(3)));
+        assert_eq!(right.answer["explanation"], "Because.");
+        let wrong = grade("quiz", &quiz, "answer", &json!({"choice_index": 0})).expect("graded");
+        assert_eq!((wrong.is_correct, wrong.rating), (Some(false), Some(1)));
+        assert!(grade("quiz", &quiz, "answer", &json!({"choice_index": 4})).is_err());
+
+        let viewed = grade("summary", &json!({"text": "T", "key_points": []}), "view", &json!({})).expect("graded");
+        assert_eq!((viewed.is_correct, viewed.rating, viewed.counts), (None, None, true));
+        let peeked = grade("flashcard", &card, "view", &json!({})).expect("graded");
+        assert!(!peeked.counts && peeked.answer == json!({}), "a view of a card reveals and counts nothing");
+        assert!(grade("summary", &json!({}), "answer", &json!({})).is_err());
+    }
+}

@@ -1,0 +1,206 @@
+//! Learning: study, review and quiz sessions, the items they serve, graded interactions,
+//! FSRS scheduling and the reviews due.
+//!
+//! - `study` walks a material chunk by chunk: each chunk's summary, then its new
+//!   flashcards (the material's own summary first).
+//! - `review` serves flashcards that are due, most overdue first, then new ones; within
+//!   one material or (`configuration.all_materials`) across all of the learner's.
+//! - `quiz` serves quiz items near the difficulty the learner is expected to answer
+//!   correctly four times in five (see [`next`]).
+//!
+//! An item is served once per session: answering or skipping it (or viewing a summary)
+//! moves the session on.
+
+pub mod answer;
+pub mod due;
+pub mod next;
+pub mod schedule;
+pub mod sessions;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::validate::Validator;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sessions::create, sessions::list))
+        .routes(routes!(sessions::get))
+        .routes(routes!(sessions::end))
+        .routes(routes!(next::next))
+        .routes(routes!(answer::record))
+        .routes(routes!(due::due))
+}
+
+/// A learning session.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Session {
+    pub id: Uuid,
+    pub study_material_id: Uuid,
+    /// `study`, `review` or `quiz`.
+    pub session_type: String,
+    /// `active`, `completed` or `abandoned` (idle past STUDYHALL_SESSION_IDLE_MINUTES).
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub total_interactions: Option<i32>,
+    /// Items done of those planned, 0 to 100.
+    pub completion_percentage: Option<f64>,
+    /// The settings it runs with: `max_items`, `asset_types`, `time_limit_secs`,
+    /// `all_materials`.
+    pub configuration: Option<Value>,
+    /// Its state: `planned`, `done`, `graded` and `correct` items, `last_activity_at`.
+    pub session_data: Option<Value>,
+}
+
+/// The columns of [`Session`], for queries that return one.
+#[macro_export]
+macro_rules! session_columns {
+    () => {
+        "id, study_material_id, session_type, status, started_at, ended_at, total_interactions, completion_percentage,
+         configuration, session_data"
+    };
+}
+
+/// How a session runs, as the learner asked (each field optional) and as it is stored
+/// (each field filled in).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Configuration {
+    /// Items the session serves at most: 1 to 200 (default 20).
+    pub max_items: Option<u32>,
+    /// The asset types it serves. study: `summary`, `flashcard` (default both);
+    /// review: `flashcard`, `quiz` (default `flashcard`); quiz: `quiz`.
+    pub asset_types: Option<Vec<String>>,
+    /// Seconds after which no new item is served: 60 to 14400 (default none).
+    pub time_limit_secs: Option<u32>,
+    /// Review only: serve due items of all the learner's materials, not just this one.
+    pub all_materials: Option<bool>,
+}
+
+pub const SESSION_TYPES: [&str; 3] = ["study", "review", "quiz"];
+const DEFAULT_MAX_ITEMS: u32 = 20;
+
+impl Configuration {
+    /// The configuration with every default filled in; field errors go to `v`.
+    pub fn complete(self, session_type: &str, v: &mut Validator) -> Configuration {
+        let (allowed, default): (&[&str], &[&str]) = match session_type {
+            "study" => (&["summary", "flashcard"], &["summary", "flashcard"]),
+            "review" => (&["flashcard", "quiz"], &["flashcard"]),
+            _ => (&["quiz"], &["quiz"]),
+        };
+        let max_items = self.max_items.unwrap_or(DEFAULT_MAX_ITEMS);
+        v.check((1..=200).contains(&max_items), "configuration.max_items", "must be between 1 and 200");
+        let asset_types = self.asset_types.unwrap_or_else(|| default.iter().map(|t| (*t).to_owned()).collect());
+        v.check(
+            !asset_types.is_empty() && asset_types.iter().all(|t| allowed.contains(&t.as_str())),
+            "configuration.asset_types",
+            format!("must list some of {} for a {session_type} session", allowed.join(", ")),
+        );
+        v.check(
+            self.time_limit_secs.is_none_or(|t| (60..=14_400).contains(&t)),
+            "configuration.time_limit_secs",
+            "must be between 60 and 14400",
+        );
+        let all_materials = self.all_materials.unwrap_or(false);
+        v.check(
+            !all_materials || session_type == "review",
+            "configuration.all_materials",
+            "is for review sessions only",
+        );
+        Configuration {
+            max_items: Some(max_items),
+            asset_types: Some(asset_types),
+            time_limit_secs: self.time_limit_secs,
+            all_materials: Some(all_materials),
+        }
+    }
+
+    /// A stored configuration (every field filled in).
+    pub fn stored(value: Option<&Value>) -> Configuration {
+        value.and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default()
+    }
+
+    pub fn max_items(&self) -> i64 {
+        i64::from(self.max_items.unwrap_or(DEFAULT_MAX_ITEMS))
+    }
+
+    pub fn asset_types(&self) -> Vec<String> {
+        self.asset_types.clone().unwrap_or_default()
+    }
+}
+
+/// The content of an asset as a learner sees it before answering: a flashcard without
+/// its back, a quiz without its answer and explanation.
+pub fn withhold(asset_type: &str, content: &Value) -> Value {
+    let mut shown = content.clone();
+    if let Some(object) = shown.as_object_mut() {
+        let hidden: &[&str] = match asset_type {
+            "flashcard" => &["back"],
+            "quiz" => &["answer_index", "explanation"],
+            _ => &[],
+        };
+        for key in hidden {
+            object.remove(*key);
+        }
+    }
+    shown
+}
+
+/// An item a session serves, its answer withheld.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Item {
+    pub id: Uuid,
+    pub study_material_id: Uuid,
+    pub content_chunk_id: Option<Uuid>,
+    /// `flashcard`, `quiz` or `summary`.
+    pub asset_type: String,
+    /// The asset's content without its answer (`back`, `answer_index`, `explanation`).
+    pub content: Value,
+    pub difficulty_level: Option<i32>,
+}
+
+/// What a session's state starts as.
+pub fn initial_state(planned: i64, now: DateTime<Utc>) -> Value {
+    json!({"planned": planned, "done": 0, "graded": 0, "correct": 0, "last_activity_at": now})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_withheld() {
+        let card = json!({"front": "What is a cell?", "back": "The unit of life."});
+        assert_eq!(withhold("flashcard", &card), json!({"front": "What is a cell?"}));
+        let quiz = json!({"kind": "true_false", "question": "Cells divide.", "choices": ["True", "False"],
+                          "answer_index": 0, "explanation": "They do."});
+        let shown = withhold("quiz", &quiz);
+        assert!(shown.get("answer_index").is_none() && shown.get("explanation").is_none());
+        assert_eq!(shown["choices"], json!(["True", "False"]));
+    }
+
+    #[test]
+    fn configurations_are_completed_and_checked() {
+        let mut v = Validator::default();
+        let config = Configuration::default().complete("review", &mut v);
+        assert!(v.finish().is_ok());
+        assert_eq!((config.max_items(), config.asset_types()), (20, vec!["flashcard".to_owned()]));
+        let mut v = Validator::default();
+        let wrong = Configuration {
+            max_items: Some(0),
+            asset_types: Some(vec!["summary".to_owned()]),
+            time_limit_secs: Some(5),
+            all_materials: Some(true),
+        };
+        wrong.complete("quiz", &mut v);
+        let Err(crate::error::Error::Validation(errors)) = v.finish() else { panic!("refused") };
+        assert_eq!(errors.len(), 4, "{errors:?}");
+    }
+}

@@ -1,0 +1,161 @@
+//! GET /api/v1/sessions/{id}/next: the next item a session serves, its answer withheld.
+//!
+//! The candidates of every session type come from one SQL text that reads the session
+//! from a CTE named `s`: the next item is picked from it in the same statement as the
+//! session is read, and a new session counts its items from it with a made-up `s`.
+//!
+//! Quiz sessions adapt: from the learner's last 50 graded quiz answers (k correct of n,
+//! at a mean difficulty level L, 5.5 without any), the level they would answer correctly
+//! four times in five is L + 1.5 ln((k+1) / (4 (n-k+1))): a Rasch model with one level
+//! worth 1/1.5 logits, its ability estimate smoothed (Laplace). Items nearest that level
+//! come first.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{Configuration, Item, sessions};
+use crate::accounts::AuthUser;
+use crate::app::AppState;
+use crate::db::tenant;
+use crate::error::{Problem, Result};
+
+/// The candidates of the session in CTE `s` (columns `id`, `user_id`,
+/// `study_material_id`, `session_type`, `configuration`), each with its place `pos`.
+macro_rules! candidates {
+    () => {
+        "c AS (
+            SELECT a.id, a.study_material_id, a.content_chunk_id, a.asset_type, a.content, a.difficulty_level,
+                   row_number() OVER (ORDER BY coalesce(ch.chunk_order, -1), a.asset_type <> 'summary', a.id) AS pos
+              FROM s
+              JOIN generated_assets a ON a.study_material_id = s.study_material_id
+              LEFT JOIN content_chunks ch ON ch.id = a.content_chunk_id
+             WHERE s.session_type = 'study' AND a.status = 'ready'
+               AND a.asset_type IN (SELECT jsonb_array_elements_text(s.configuration->'asset_types'))
+               AND (a.asset_type = 'summary' OR NOT EXISTS (
+                    SELECT 1 FROM review_states r WHERE r.user_id = s.user_id AND r.generated_asset_id = a.id))
+               AND NOT EXISTS (SELECT 1 FROM interactions i
+                                WHERE i.learning_session_id = s.id AND i.generated_asset_id = a.id
+                                  AND (i.interaction_type <> 'view' OR a.asset_type = 'summary'))
+            UNION ALL
+            SELECT a.id, a.study_material_id, a.content_chunk_id, a.asset_type, a.content, a.difficulty_level,
+                   row_number() OVER (ORDER BY r.due IS NULL, r.due, coalesce(ch.chunk_order, -1), a.id)
+              FROM s
+              JOIN study_materials m ON m.user_id = s.user_id AND m.deleted_at IS NULL
+                   AND (m.id = s.study_material_id OR coalesce((s.configuration->>'all_materials')::boolean, false))
+              JOIN generated_assets a ON a.study_material_id = m.id
+              LEFT JOIN review_states r ON r.user_id = s.user_id AND r.generated_asset_id = a.id
+              LEFT JOIN content_chunks ch ON ch.id = a.content_chunk_id
+             WHERE s.session_type = 'review' AND a.status = 'ready'
+               AND a.asset_type IN (SELECT jsonb_array_elements_text(s.configuration->'asset_types'))
+               AND (r.due IS NULL OR r.due <= now())
+               AND NOT EXISTS (SELECT 1 FROM interactions i
+                                WHERE i.learning_session_id = s.id AND i.generated_asset_id = a.id
+                                  AND i.interaction_type <> 'view')
+            UNION ALL
+            SELECT a.id, a.study_material_id, a.content_chunk_id, a.asset_type, a.content, a.difficulty_level,
+                   row_number() OVER (ORDER BY abs(coalesce(a.difficulty_level, 5) - t.target), a.id)
+              FROM s
+              CROSS JOIN LATERAL (
+                   SELECT coalesce(avg(h.level), 5.5)
+                          + 1.5 * ln((count(*) FILTER (WHERE h.is_correct) + 1.0)
+                                     / (4.0 * (count(*) FILTER (WHERE NOT h.is_correct) + 1.0))) AS target
+                     FROM (SELECT i.is_correct, coalesce(q.difficulty_level, 5) AS level
+                             FROM interactions i JOIN generated_assets q ON q.id = i.generated_asset_id
+                            WHERE i.user_id = s.user_id AND i.is_correct IS NOT NULL AND q.asset_type = 'quiz'
+                            ORDER BY i.created_at DESC LIMIT 50) h) t
+              JOIN generated_assets a ON a.study_material_id = s.study_material_id
+             WHERE s.session_type = 'quiz' AND a.status = 'ready' AND a.asset_type = 'quiz'
+               AND NOT EXISTS (SELECT 1 FROM interactions i
+                                WHERE i.learning_session_id = s.id AND i.generated_asset_id = a.id
+                                  AND i.interaction_type <> 'view')
+        )"
+    };
+}
+pub(crate) use candidates;
+
+/// What `next` answers: the item, its place in the session, and how many are left
+/// (this one included).
+#[derive(Serialize, ToSchema)]
+pub struct Next {
+    asset: Item,
+    position: i64,
+    remaining: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    status: String,
+    started_at: DateTime<Utc>,
+    configuration: Option<Value>,
+    session_data: Option<Value>,
+    idle: bool,
+    id: Option<Uuid>,
+    study_material_id: Option<Uuid>,
+    content_chunk_id: Option<Uuid>,
+    asset_type: Option<String>,
+    content: Option<Value>,
+    difficulty_level: Option<i32>,
+    remaining: Option<i64>,
+}
+
+/// The next item to present, its answer withheld; 204 when the session has served all it
+/// will (its items, its `max_items`, or its time limit).
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/next", tag = "sessions", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The session")),
+    responses(
+        (status = 200, body = Next), (status = 204, description = "Nothing is left to serve"),
+        (status = 404, body = Problem), (status = 409, description = "The session has ended", body = Problem),
+    ))]
+pub async fn next(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> Result<Response> {
+    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let row: Option<Row> = sqlx::query_as(concat!(
+        "WITH s AS (SELECT id, user_id, study_material_id, session_type, status, started_at, configuration,
+                           session_data,
+                           coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
+                               < now() - make_interval(secs => $3) AS idle
+                      FROM learning_sessions WHERE id = $1 AND user_id = $2), ",
+        candidates!(),
+        ", pick AS (SELECT c.*, count(*) OVER () AS remaining FROM c ORDER BY pos LIMIT 1)
+         SELECT s.status, s.started_at, s.configuration, s.session_data, s.idle, pick.id, pick.study_material_id,
+                pick.content_chunk_id, pick.asset_type, pick.content, pick.difficulty_level, pick.remaining
+           FROM s LEFT JOIN pick ON true"
+    ))
+    .bind(id)
+    .bind(auth.user_id)
+    .bind(state.learning.session_idle().as_secs_f64())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let row = row.ok_or(crate::error::Error::NotFound)?;
+    sessions::ensure_active(tx, id, &row.status, row.idle).await?.commit().await?;
+
+    let config = Configuration::stored(row.configuration.as_ref());
+    let done = row.session_data.as_ref().and_then(|d| d["done"].as_i64()).unwrap_or(0);
+    let timed_out = config
+        .time_limit_secs
+        .is_some_and(|limit| (Utc::now() - row.started_at).num_seconds() >= i64::from(limit));
+    let (Some(asset_id), Some(material), Some(asset_type), Some(content)) =
+        (row.id, row.study_material_id, row.asset_type, row.content)
+    else {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    if timed_out || done >= config.max_items() {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let asset = Item {
+        id: asset_id,
+        study_material_id: material,
+        content_chunk_id: row.content_chunk_id,
+        content: super::withhold(&asset_type, &content),
+        asset_type,
+        difficulty_level: row.difficulty_level,
+    };
+    let remaining = row.remaining.unwrap_or(1).min(config.max_items() - done);
+    Ok(Json(Next { asset, position: done + 1, remaining }).into_response())
+}

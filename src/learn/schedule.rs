@@ -1,0 +1,121 @@
+//! FSRS scheduling: a learner's memory of one item, moved forward by one answer with the
+//! `fsrs` crate's model and default parameters, in constant time (no history replay).
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Duration, Utc};
+use fsrs::{FSRS, FSRS6_DEFAULT_DECAY, MemoryState};
+
+use crate::error::{Error, Result};
+
+/// The model with its default parameters (fit to the average learner).
+static MODEL: LazyLock<FSRS> = LazyLock::new(FSRS::default);
+
+/// The forgetting curve's decay under the default parameters; SQL that predicts recall
+/// (the retention figure) is given this value so both agree.
+pub const DECAY: f64 = FSRS6_DEFAULT_DECAY as f64;
+
+/// Desired retention when the learner has not chosen one (`preferences.desired_retention`).
+pub const DEFAULT_RETENTION: f64 = 0.9;
+/// The desired retentions a learner may choose.
+pub const RETENTION_RANGE: std::ops::RangeInclusive<f64> = 0.7..=0.99;
+
+/// A learner's memory of an item, as `review_states` holds it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Memory {
+    pub stability: f64,
+    pub difficulty: f64,
+    pub last_review: DateTime<Utc>,
+    pub reps: i32,
+    pub lapses: i32,
+}
+
+/// The memory after an answer, and when to review next.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scheduled {
+    pub stability: f64,
+    pub difficulty: f64,
+    pub reps: i32,
+    pub lapses: i32,
+    pub due: DateTime<Utc>,
+    pub interval_days: f64,
+}
+
+/// Moves `memory` (None for an item never answered) forward by an answer rated `rating`
+/// (1 again, 2 hard, 3 good, 4 easy) at `now`, aiming at `retention`.
+pub fn review(memory: Option<&Memory>, rating: u8, now: DateTime<Utc>, retention: f64) -> Result<Scheduled> {
+    let elapsed_days = memory.map_or(0, |m| ((now - m.last_review).num_seconds().max(0) / 86_400) as u32);
+    let state = memory.map(|m| MemoryState { stability: m.stability as f32, difficulty: m.difficulty as f32 });
+    let next = MODEL
+        .next_states(state, retention as f32, elapsed_days)
+        .map_err(|err| Error::Internal(format!("FSRS could not schedule: {err}")))?;
+    let chosen = match rating {
+        1 => next.again,
+        2 => next.hard,
+        3 => next.good,
+        _ => next.easy,
+    };
+    // Intervals of a day or more are whole days (so a card is due at the time of day it
+    // was learned); shorter ones (a forgotten card) stay as they are.
+    let interval = f64::from(chosen.interval);
+    let interval_days = if interval >= 1.0 { interval.round() } else { interval };
+    let reps = memory.map_or(0, |m| m.reps) + 1;
+    let lapses = memory.map_or(0, |m| m.lapses) + i32::from(memory.is_some() && rating == 1);
+    Ok(Scheduled {
+        stability: f64::from(chosen.memory.stability),
+        difficulty: f64::from(chosen.memory.difficulty).clamp(1.0, 10.0),
+        reps,
+        lapses,
+        due: now + Duration::milliseconds((interval_days * 86_400_000.0) as i64),
+        interval_days,
+    })
+}
+
+/// The predicted chance of recalling an item `days` after its last review.
+pub fn retrievability(stability: f64, days: f64) -> f64 {
+    let factor = 0.9f64.powf(1.0 / -DECAY) - 1.0;
+    (days.max(0.0) / stability * factor + 1.0).powf(-DECAY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        "2026-03-02T09:00:00Z".parse().expect("a time")
+    }
+
+    #[test]
+    fn again_comes_back_soon_and_easy_much_later() {
+        let again = review(None, 1, now(), DEFAULT_RETENTION).expect("scheduled");
+        let good = review(None, 3, now(), DEFAULT_RETENTION).expect("scheduled");
+        let easy = review(None, 4, now(), DEFAULT_RETENTION).expect("scheduled");
+        assert!(again.interval_days < 1.0, "{again:?}");
+        assert!(good.interval_days >= 1.0 && easy.interval_days > good.interval_days * 2.0, "{good:?} {easy:?}");
+        assert_eq!((again.reps, again.lapses), (1, 0), "a first answer is no lapse");
+
+        // Reviewed when due: good again grows the interval; again is a lapse.
+        let memory = Memory {
+            stability: good.stability,
+            difficulty: good.difficulty,
+            last_review: now(),
+            reps: good.reps,
+            lapses: 0,
+        };
+        let later = review(Some(&memory), 3, good.due, DEFAULT_RETENTION).expect("scheduled");
+        assert!(later.interval_days > good.interval_days, "{later:?}");
+        let forgot = review(Some(&memory), 1, good.due, DEFAULT_RETENTION).expect("scheduled");
+        assert_eq!((forgot.reps, forgot.lapses), (2, 1));
+        assert!(forgot.due < later.due);
+    }
+
+    #[test]
+    fn higher_retention_means_shorter_intervals_and_recall_fades() {
+        let relaxed = review(None, 3, now(), 0.8).expect("scheduled");
+        let strict = review(None, 3, now(), 0.97).expect("scheduled");
+        assert!(strict.interval_days < relaxed.interval_days);
+        assert!((retrievability(5.0, 0.0) - 1.0).abs() < 1e-9);
+        assert!((retrievability(5.0, 5.0) - 0.9).abs() < 1e-3, "stability is the 90% interval");
+        assert!(retrievability(5.0, 30.0) < retrievability(5.0, 10.0));
+    }
+}

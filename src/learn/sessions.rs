@@ -1,0 +1,242 @@
+//! /api/v1/sessions: start, list, read and end learning sessions; idle ones are
+//! abandoned.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::next::candidates;
+use super::{Configuration, SESSION_TYPES, Session};
+use crate::accounts::AuthUser;
+use crate::app::AppState;
+use crate::audit::Audit;
+use crate::db::tenant;
+use crate::error::{Error, FieldError, Problem, Result};
+use crate::http::extract::{Client, Input};
+use crate::http::page::{self, Newest, Page};
+use crate::materials::live_status;
+use crate::session_columns;
+use crate::validate::Validator;
+
+/// A session to start.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSession {
+    study_material_id: Uuid,
+    /// `study`, `review` or `quiz`.
+    session_type: String,
+    configuration: Option<Configuration>,
+}
+
+/// Starts a session on one of the caller's materials.
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", security(("bearer" = [])),
+    request_body = NewSession,
+    responses((status = 201, body = Session), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+    Input(body): Input<NewSession>,
+) -> Result<(StatusCode, Json<Session>)> {
+    let audit = Audit::new(&state.db, &client, "session.create", "learning_session");
+    audit.user(auth.user_id).session(auth.token_id);
+    let result = async {
+        let body = body?;
+        let mut v = Validator::default();
+        v.check(SESSION_TYPES.contains(&body.session_type.as_str()), "session_type", "must be study, review or quiz");
+        let config = body.configuration.unwrap_or_default().complete(&body.session_type, &mut v);
+        v.finish()?;
+        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        live_status(&mut tx, auth.user_id, body.study_material_id).await?;
+        // The items it plans to serve: its candidates now, up to max_items.
+        let session: Session = sqlx::query_as(concat!(
+            "WITH s AS (SELECT NULL::uuid AS id, $1::uuid AS user_id, $2::uuid AS study_material_id,
+                               $3::text AS session_type, $4::jsonb AS configuration), ",
+            candidates!(),
+            " INSERT INTO learning_sessions (user_id, study_material_id, session_type, configuration, session_data)
+              SELECT $1, $2, $3, $4,
+                     jsonb_build_object('planned', least($5, (SELECT count(*) FROM c)), 'done', 0, 'graded', 0,
+                                        'correct', 0, 'last_activity_at', now())
+              RETURNING ",
+            session_columns!()
+        ))
+        .bind(auth.user_id)
+        .bind(body.study_material_id)
+        .bind(&body.session_type)
+        .bind(json!(config))
+        .bind(config.max_items())
+        .fetch_one(&mut *tx)
+        .await?;
+        audit.entity(session.id);
+        let details = json!({"study_material_id": session.study_material_id, "session_type": session.session_type,
+                             "configuration": session.configuration});
+        audit.commit(tx, None, Some(details)).await?;
+        Ok((StatusCode::CREATED, Json(session)))
+    };
+    audit.finish(result.await).await
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// `active`, `completed` or `abandoned`.
+    status: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// The caller's sessions, newest first.
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = Page<Session>), (status = 422, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Page<Session>>> {
+    let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
+    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    abandon_idle(&mut tx, Some(auth.user_id), state.learning.session_idle()).await?;
+    let rows: Vec<Session> = sqlx::query_as(concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM learning_sessions
+          WHERE user_id = $1 AND ($2::text IS NULL OR status = $2)
+            AND ($3::timestamptz IS NULL OR (started_at, id) < ($3, $4))
+          ORDER BY started_at DESC, id DESC LIMIT $5"
+    ))
+    .bind(auth.user_id)
+    .bind(&query.status)
+    .bind(cursor.map(|c| c.0))
+    .bind(cursor.map(|c| c.1))
+    .bind(i64::from(limit) + 1)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Json(Page::from_rows(rows, limit, |s| (s.started_at, s.id))))
+}
+
+/// One of the caller's sessions.
+#[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The session")),
+    responses((status = 200, body = Session), (status = 404, body = Problem)))]
+pub async fn get(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> Result<Json<Session>> {
+    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    abandon_idle(&mut tx, Some(auth.user_id), state.learning.session_idle()).await?;
+    let session = fetch(&mut tx, auth.user_id, id).await?;
+    tx.commit().await?;
+    Ok(Json(session))
+}
+
+pub async fn fetch(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<Session> {
+    sqlx::query_as(concat!("SELECT ", session_columns!(), " FROM learning_sessions WHERE id = $1 AND user_id = $2"))
+        .bind(id)
+        .bind(user)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Ends a session and records its accuracy, speed and retention in `progress_metrics`.
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/end", tag = "sessions", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The session")),
+    responses((status = 200, body = Session), (status = 404, body = Problem),
+              (status = 409, description = "The session has ended already", body = Problem)))]
+pub async fn end(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Session>> {
+    let audit = Audit::new(&state.db, &client, "session.end", "learning_session");
+    audit.user(auth.user_id).entity(id).session(auth.token_id);
+    let result = async {
+        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        let (status, idle): (String, bool) = sqlx::query_as(
+            "SELECT status, coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
+                            < now() - make_interval(secs => $3)
+               FROM learning_sessions WHERE id = $1 AND user_id = $2 FOR UPDATE",
+        )
+        .bind(id)
+        .bind(auth.user_id)
+        .bind(state.learning.session_idle().as_secs_f64())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+        let mut tx = ensure_active(tx, id, &status, idle).await?;
+        let session = crate::progress::session::record(&mut tx, auth.user_id, id).await?;
+        let answered: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT DISTINCT generated_asset_id FROM interactions
+              WHERE learning_session_id = $1 AND is_correct IS NOT NULL",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        crate::feedback::quality::recalibrate(&mut tx, &answered).await?;
+        crate::progress::rollup::recent(&mut tx, auth.user_id).await?;
+        audit.commit(tx, Some(json!({"status": "active"})), Some(json!({"status": session.status}))).await?;
+        Ok(Json(session))
+    };
+    audit.finish(result.await).await
+}
+
+/// Passes the transaction on if the session is active; otherwise 409, an idle session
+/// being abandoned first (that change is committed, the request fails).
+pub async fn ensure_active(
+    mut tx: Transaction<'static, Postgres>,
+    id: Uuid,
+    status: &str,
+    idle: bool,
+) -> Result<Transaction<'static, Postgres>> {
+    if status == "active" && idle {
+        abandon(&mut tx, id).await?;
+        tx.commit().await?;
+        return Err(ended("abandoned"));
+    }
+    if status != "active" {
+        return Err(ended(status));
+    }
+    Ok(tx)
+}
+
+fn ended(status: &str) -> Error {
+    Error::Conflict(FieldError { field: "status".to_owned(), message: format!("is {status}: the session has ended") })
+}
+
+async fn abandon(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+    sqlx::query(
+        "UPDATE learning_sessions
+            SET status = 'abandoned', ended_at = coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
+          WHERE id = $1 AND status = 'active'",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Abandons active sessions idle for longer than `idle`: one user's, or (None, on the
+/// privileged pool) everyone's. Returns how many.
+pub async fn abandon_idle(conn: &mut PgConnection, user: Option<Uuid>, idle: Duration) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE learning_sessions
+            SET status = 'abandoned', ended_at = coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
+          WHERE status = 'active' AND ($1::uuid IS NULL OR user_id = $1)
+            AND coalesce((session_data->>'last_activity_at')::timestamptz, started_at) < now() - make_interval(secs => $2)",
+    )
+    .bind(user)
+    .bind(idle.as_secs_f64())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Every user's idle sessions, abandoned (the housekeeping task).
+pub async fn abandon_all_idle(privileged: &PgPool, idle: Duration) -> Result<u64> {
+    abandon_idle(&mut *privileged.acquire().await?, None, idle).await
+}

@@ -1,0 +1,280 @@
+//! Progress: what ending a session records, the rollups, and the endpoints that show
+//! them (`/api/v1/progress/summary`, `/api/v1/progress/metrics`).
+
+pub mod rollup;
+pub mod session;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::accounts::AuthUser;
+use crate::app::AppState;
+use crate::db::tenant;
+use crate::error::{Problem, Result};
+use crate::http::page::{self, Page};
+use crate::learn::schedule::DECAY;
+use crate::validate::Validator;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(summary)).routes(routes!(metrics))
+}
+
+/// Days of answers the summary's accuracy and speed cover.
+const WINDOW_DAYS: i32 = 30;
+
+/// Where the learner stands.
+#[derive(Serialize, ToSchema)]
+pub struct Summary {
+    /// The days `accuracy`, `speed_ms` and `answers` cover (the last 30).
+    window_days: i32,
+    /// Overall, and per subject area (null: materials without one).
+    #[serde(flatten)]
+    overall: Figures,
+    /// Items learned: those with a memory state.
+    items_learned: i64,
+    /// Mean predicted chance of recalling a learned item now (FSRS), 0 to 1.
+    retention: Option<f64>,
+    /// Consecutive days (UTC), up to today or yesterday, with at least one answer.
+    streak_days: i64,
+    subjects: Vec<SubjectFigures>,
+}
+
+#[derive(Serialize, ToSchema, Default)]
+pub struct Figures {
+    /// The share of graded answers that were right.
+    accuracy: Option<f64>,
+    answers: i64,
+    /// Median response time of answers, in ms.
+    speed_ms: Option<f64>,
+    /// Flashcards due by the end of today (UTC), and within seven days.
+    due_today: i64,
+    due_this_week: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SubjectFigures {
+    subject_area: Option<String>,
+    #[serde(flatten)]
+    figures: Figures,
+}
+
+#[derive(sqlx::FromRow)]
+struct AnswerRow {
+    overall: bool,
+    subject_area: Option<String>,
+    accuracy: Option<f64>,
+    answers: i64,
+    speed_ms: Option<f64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    overall: bool,
+    subject_area: Option<String>,
+    due_today: i64,
+    due_this_week: i64,
+    items: i64,
+    retention: Option<f64>,
+}
+
+/// The learner's accuracy, speed, retention, streak and reviews due, overall and per
+/// subject area.
+#[utoipa::path(get, path = "/api/v1/progress/summary", tag = "progress", security(("bearer" = [])),
+    responses((status = 200, body = Summary)))]
+pub async fn summary(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Summary>> {
+    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let answers: Vec<AnswerRow> = sqlx::query_as(
+        "SELECT GROUPING(m.subject_area) = 1 AS overall, m.subject_area,
+                avg(i.is_correct::int)::float8 AS accuracy, count(*) AS answers,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY i.response_time_ms) AS speed_ms
+           FROM interactions i
+           JOIN generated_assets a ON a.id = i.generated_asset_id
+           JOIN study_materials m ON m.id = a.study_material_id
+          WHERE i.user_id = $1 AND i.interaction_type = 'answer' AND i.is_correct IS NOT NULL
+            AND i.created_at >= now() - make_interval(days => $2)
+          GROUP BY GROUPING SETS ((m.subject_area), ())",
+    )
+    .bind(auth.user_id)
+    .bind(WINDOW_DAYS)
+    .fetch_all(&mut *tx)
+    .await?;
+    let due: Vec<DueRow> = sqlx::query_as(
+        "SELECT GROUPING(m.subject_area) = 1 AS overall, m.subject_area,
+                count(*) FILTER (WHERE a.asset_type = 'flashcard'
+                                   AND r.due < date_trunc('day', now(), 'UTC') + interval '1 day') AS due_today,
+                count(*) FILTER (WHERE a.asset_type = 'flashcard' AND r.due < now() + interval '7 days') AS due_this_week,
+                count(*) AS items,
+                avg(power(1 + $2 * extract(epoch FROM now() - r.last_review) / 86400.0 / r.stability, -$3)) AS retention
+           FROM review_states r
+           JOIN generated_assets a ON a.id = r.generated_asset_id AND a.status = 'ready'
+           JOIN study_materials m ON m.id = r.study_material_id AND m.deleted_at IS NULL
+          WHERE r.user_id = $1
+          GROUP BY GROUPING SETS ((m.subject_area), ())",
+    )
+    .bind(auth.user_id)
+    .bind(session::curve_factor())
+    .bind(DECAY)
+    .fetch_all(&mut *tx)
+    .await?;
+    let days: Vec<NaiveDate> = sqlx::query_scalar(
+        "SELECT DISTINCT (created_at AT TIME ZONE 'UTC')::date AS day FROM interactions
+          WHERE user_id = $1 AND interaction_type = 'answer' AND created_at >= now() - interval '400 days'
+          ORDER BY day DESC",
+    )
+    .bind(auth.user_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    let figures = |overall: bool, subject: Option<&str>| {
+        let a = answers.iter().find(|r| r.overall == overall && (overall || r.subject_area.as_deref() == subject));
+        let d = due.iter().find(|r| r.overall == overall && (overall || r.subject_area.as_deref() == subject));
+        Figures {
+            accuracy: a.and_then(|r| r.accuracy),
+            answers: a.map_or(0, |r| r.answers),
+            speed_ms: a.and_then(|r| r.speed_ms),
+            due_today: d.map_or(0, |r| r.due_today),
+            due_this_week: d.map_or(0, |r| r.due_this_week),
+        }
+    };
+    let mut subjects: Vec<Option<String>> = answers
+        .iter()
+        .filter(|r| !r.overall)
+        .map(|r| r.subject_area.clone())
+        .chain(due.iter().filter(|r| !r.overall).map(|r| r.subject_area.clone()))
+        .collect();
+    subjects.sort();
+    subjects.dedup();
+    let overall_due = due.iter().find(|r| r.overall);
+    Ok(Json(Summary {
+        window_days: WINDOW_DAYS,
+        overall: figures(true, None),
+        items_learned: overall_due.map_or(0, |r| r.items),
+        retention: overall_due.and_then(|r| r.retention),
+        streak_days: streak(&days, Utc::now().date_naive()),
+        subjects: subjects
+            .into_iter()
+            .map(|subject| SubjectFigures { figures: figures(false, subject.as_deref()), subject_area: subject })
+            .collect(),
+    }))
+}
+
+/// Consecutive days with answers ending today, or yesterday (today is not over yet);
+/// `days` newest first, distinct.
+fn streak(days: &[NaiveDate], today: NaiveDate) -> i64 {
+    let Some(first) = days.first() else { return 0 };
+    if *first != today && Some(*first) != today.checked_sub_days(Days::new(1)) {
+        return 0;
+    }
+    let mut count = 1;
+    for pair in days.windows(2) {
+        if pair[0].checked_sub_days(Days::new(1)) != Some(pair[1]) {
+            break;
+        }
+        count += 1;
+    }
+    count
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct MetricsQuery {
+    /// `accuracy`, `speed` or `retention`.
+    metric_type: Option<String>,
+    /// `daily`, `weekly`, `monthly`, or `session` (what each session recorded).
+    time_period: Option<String>,
+    subject_area: Option<String>,
+    /// From this time on (default: 90 days ago).
+    from: Option<DateTime<Utc>>,
+    /// Before this time (default: now).
+    to: Option<DateTime<Utc>>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// One recorded figure.
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
+pub struct Metric {
+    id: Uuid,
+    metric_type: String,
+    metric_value: f64,
+    metric_data: Option<Value>,
+    /// The period's start (rollups), or when the session ended.
+    recorded_at: DateTime<Utc>,
+    /// `daily`, `weekly`, `monthly`; null for a session's own figures.
+    time_period: Option<String>,
+    subject_area: Option<String>,
+    /// `mean`, `median`, or `session`.
+    aggregation_type: Option<String>,
+    learning_session_id: Option<Uuid>,
+}
+
+/// A series of the learner's progress figures, oldest first.
+#[utoipa::path(get, path = "/api/v1/progress/metrics", tag = "progress", security(("bearer" = [])),
+    params(MetricsQuery), responses((status = 200, body = Page<Metric>), (status = 422, body = Problem)))]
+pub async fn metrics(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Query(query): Query<MetricsQuery>,
+) -> Result<Json<Page<Metric>>> {
+    let (limit, cursor) = page::params::<(DateTime<Utc>, Uuid)>(query.limit, query.cursor.as_deref())?;
+    let mut v = Validator::default();
+    v.check(
+        query.metric_type.as_deref().is_none_or(|t| ["accuracy", "speed", "retention"].contains(&t)),
+        "metric_type",
+        "must be accuracy, speed or retention",
+    );
+    v.check(
+        query.time_period.as_deref().is_none_or(|t| ["daily", "weekly", "monthly", "session"].contains(&t)),
+        "time_period",
+        "must be daily, weekly, monthly or session",
+    );
+    v.finish()?;
+    let to = query.to.unwrap_or_else(Utc::now);
+    let from = query.from.unwrap_or(to - chrono::Duration::days(90));
+    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let rows: Vec<Metric> = sqlx::query_as(
+        "SELECT id, metric_type, metric_value, metric_data, recorded_at, time_period, subject_area, aggregation_type,
+                learning_session_id
+           FROM progress_metrics
+          WHERE user_id = $1 AND recorded_at >= $2 AND recorded_at < $3
+            AND ($4::text IS NULL OR metric_type = $4)
+            AND ($5::text IS NULL OR ($5 = 'session' AND learning_session_id IS NOT NULL) OR time_period = $5)
+            AND ($6::text IS NULL OR subject_area = $6)
+            AND ($7::timestamptz IS NULL OR (recorded_at, id) > ($7, $8))
+          ORDER BY recorded_at, id LIMIT $9",
+    )
+    .bind(auth.user_id)
+    .bind(from)
+    .bind(to)
+    .bind(&query.metric_type)
+    .bind(&query.time_period)
+    .bind(&query.subject_area)
+    .bind(cursor.map(|c| c.0))
+    .bind(cursor.map(|c| c.1))
+    .bind(i64::from(limit) + 1)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Json(Page::from_rows(rows, limit, |m| (m.recorded_at, m.id))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streaks_count_back_from_today_or_yesterday() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).expect("a date");
+        assert_eq!(streak(&[day(10), day(9), day(8), day(6)], day(10)), 3);
+        assert_eq!(streak(&[day(9), day(8)], day(10)), 2, "today is not over");
+        assert_eq!(streak(&[day(8)], day(10)), 0);
+        assert_eq!(streak(&[], day(10)), 0);
+    }
+}
