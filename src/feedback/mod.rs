@@ -76,6 +76,16 @@ pub async fn create(
     let audit = Audit::new(&state.db, &client, "feedback.create", "user_feedback");
     audit.user(auth.user_id).session(auth.token_id);
     let result = async {
+        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        let asset: Option<String> = sqlx::query_scalar(
+            "SELECT a.status FROM generated_assets a JOIN study_materials m ON m.id = a.study_material_id
+              WHERE a.id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL FOR UPDATE OF a",
+        )
+        .bind(id)
+        .bind(auth.user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        asset.ok_or(Error::NotFound)?;
         let body = body?;
         let kind = body.feedback_type.as_str();
         let comment = body.comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
@@ -94,17 +104,6 @@ pub async fn create(
             "must be at most 2000 characters",
         );
         v.finish()?;
-
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-        let asset: Option<String> = sqlx::query_scalar(
-            "SELECT a.status FROM generated_assets a JOIN study_materials m ON m.id = a.study_material_id
-              WHERE a.id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL FOR UPDATE OF a",
-        )
-        .bind(id)
-        .bind(auth.user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        asset.ok_or(Error::NotFound)?;
         let interaction_created_at: Option<DateTime<Utc>> = match body.interaction_id {
             None => None,
             Some(interaction) => {

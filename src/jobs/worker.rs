@@ -23,13 +23,15 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Starts `config.workers` workers (none when it is 0).
+    /// Starts `config.workers` workers and the housekeeping task (none of them when it
+    /// is 0).
     pub fn start(state: AppState, config: &WorkerConfig) -> Workers {
         let (shutdown, stopping) = watch::channel(false);
         let mut tasks = JoinSet::new();
         if config.workers > 0 {
             let wake = Arc::new(Notify::new());
             tasks.spawn(listen(state.clone(), wake.clone(), stopping.clone()));
+            tasks.spawn(super::housekeeping::run(state.clone(), stopping.clone()));
             for n in 0..config.workers {
                 let name = format!("{}-{}-{n}", hostname(), std::process::id());
                 tasks.spawn(work(state.clone(), config.clone(), name, wake.clone(), stopping.clone()));

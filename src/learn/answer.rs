@@ -131,11 +131,23 @@ pub async fn record(
     headers: HeaderMap,
     Input(body): Input<NewInteraction>,
 ) -> Result<(StatusCode, Json<Recorded>)> {
-    let body = body?;
+    let body = match body {
+        Ok(body) => body,
+        Err(error) => {
+            // Another user's session is missing, whatever the body.
+            let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+            sessions::fetch(&mut tx, auth.user_id, id).await?;
+            return Err(error);
+        }
+    };
     let key = idempotency_key(&headers)?;
     let data = body.interaction_data.clone().unwrap_or_else(|| json!({}));
     let mut v = Validator::default();
-    v.check(INTERACTION_TYPES.contains(&body.interaction_type.as_str()), "interaction_type", "must be answer, view or skip");
+    v.check(
+        INTERACTION_TYPES.contains(&body.interaction_type.as_str()),
+        "interaction_type",
+        "must be answer, view or skip",
+    );
     v.check(data.is_object(), "interaction_data", "must be an object");
     v.check(
         body.response_time_ms.is_none_or(|ms| (0..=MAX_RESPONSE_MS).contains(&ms)),
@@ -198,9 +210,12 @@ pub async fn record(
     }
     let mut tx = sessions::ensure_active(tx, id, &context.status, context.idle).await?;
     let config = Configuration::stored(context.configuration.as_ref());
-    let (Some(asset_material), Some(asset_type), Some(content), Some(asset_status)) =
-        (context.asset_material, context.asset_type.as_deref(), context.content.as_ref(), context.asset_status.as_deref())
-    else {
+    let (Some(asset_material), Some(asset_type), Some(content), Some(asset_status)) = (
+        context.asset_material,
+        context.asset_type.as_deref(),
+        context.content.as_ref(),
+        context.asset_status.as_deref(),
+    ) else {
         return Err(invalid("generated_asset_id", "is not an item of this session"));
     };
     if asset_material != context.session_material && config.all_materials != Some(true) {
@@ -227,10 +242,8 @@ pub async fn record(
         reps: context.reps.unwrap_or_default(),
         lapses: context.lapses.unwrap_or_default(),
     });
-    let retention = context
-        .retention
-        .filter(|r| schedule::RETENTION_RANGE.contains(r))
-        .unwrap_or(schedule::DEFAULT_RETENTION);
+    let retention =
+        context.retention.filter(|r| schedule::RETENTION_RANGE.contains(r)).unwrap_or(schedule::DEFAULT_RETENTION);
     let scheduled = match graded.rating {
         Some(rating) => Some(schedule::review(memory.as_ref(), rating, context.now, retention)?),
         None => None,
@@ -350,7 +363,8 @@ fn grade(asset_type: &str, content: &Value, interaction_type: &str, data: &Value
         "quiz" => {
             let quiz: Quiz = serde_json::from_value(content.clone())
                 .map_err(|err| Error::Internal(format!("a stored quiz does not fit its shape: {err}")))?;
-            let choice = data.get("choice_index").and_then(Value::as_u64).filter(|c| (*c as usize) < quiz.choices.len());
+            let choice =
+                data.get("choice_index").and_then(Value::as_u64).filter(|c| (*c as usize) < quiz.choices.len());
             let choice = choice.ok_or_else(|| {
                 invalid("interaction_data.choice_index", format!("must be 0 to {}", quiz.choices.len() - 1))
             })? as usize;

@@ -12,7 +12,7 @@ use super::{Item, withhold};
 use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::db::tenant;
-use crate::error::{FieldError, Error, Problem, Result};
+use crate::error::{Error, FieldError, Problem, Result};
 
 #[derive(Deserialize, IntoParams)]
 pub struct DueQuery {

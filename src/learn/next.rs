@@ -137,9 +137,8 @@ pub async fn next(State(state): State<AppState>, auth: AuthUser, Path(id): Path<
 
     let config = Configuration::stored(row.configuration.as_ref());
     let done = row.session_data.as_ref().and_then(|d| d["done"].as_i64()).unwrap_or(0);
-    let timed_out = config
-        .time_limit_secs
-        .is_some_and(|limit| (Utc::now() - row.started_at).num_seconds() >= i64::from(limit));
+    let timed_out =
+        config.time_limit_secs.is_some_and(|limit| (Utc::now() - row.started_at).num_seconds() >= i64::from(limit));
     let (Some(asset_id), Some(material), Some(asset_type), Some(content)) =
         (row.id, row.study_material_id, row.asset_type, row.content)
     else {

@@ -11,11 +11,13 @@ pub struct Learner {
     pub asset_id: Uuid,
     pub interaction_id: Uuid,
     pub job_id: Uuid,
+    pub session_id: Uuid,
 }
 
 /// Creates `name`'s account (email `<name>@example.org`) and one row in each table.
 pub async fn learner(pool: &PgPool, name: &str) -> Learner {
-    let (user_id, material_id, asset_id, interaction_id, job_id): (Uuid, Uuid, Uuid, Uuid, Uuid) = sqlx::query_as(
+    let (user_id, material_id, asset_id, interaction_id, job_id, session_id): (Uuid, Uuid, Uuid, Uuid, Uuid, Uuid) =
+        sqlx::query_as(
         "WITH u AS (INSERT INTO users (email, username, password_hash)
                     VALUES ($1 || '@example.org', $1, 'x') RETURNING id),
               m AS (INSERT INTO study_materials (user_id, title, source_type)
@@ -45,12 +47,17 @@ pub async fn learner(pool: &PgPool, name: &str) -> Learner {
                      RETURNING study_material_id),
               j AS (INSERT INTO jobs (kind, user_id, payload, max_attempts, status)
                     SELECT 'ingest_material', user_id, jsonb_build_object('material_id', id), 1, 'done' FROM m
-                    RETURNING id)
-         SELECT u.id, m.id, a.id, i.id, j.id FROM u, m, c, a, s, i, f, p, l, t, ms, j",
+                    RETURNING id),
+              r AS (INSERT INTO review_states (user_id, generated_asset_id, study_material_id, stability, difficulty,
+                                               due, reps, last_rating, last_review)
+                    SELECT u.id, a.id, m.id, 2.3, 5, now(), 1, 3, now() FROM u, m, a RETURNING 1),
+              k AS (INSERT INTO idempotency_keys (user_id, key, request_hash, interaction_id, interaction_created_at)
+                    SELECT user_id, 'key-' || $1, '\\x00', id, created_at FROM i RETURNING 1)
+         SELECT u.id, m.id, a.id, i.id, j.id, s.id FROM u, m, c, a, s, i, f, p, l, t, ms, j, r, k",
     )
     .bind(name)
     .fetch_one(pool)
     .await
     .expect("create a learner");
-    Learner { user_id, material_id, asset_id, interaction_id, job_id }
+    Learner { user_id, material_id, asset_id, interaction_id, job_id, session_id }
 }

@@ -14,7 +14,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, PgPool};
 use studyhall::app::{self, AppState};
 use studyhall::config::{
-    AuthConfig, DatabaseConfig, HttpConfig, LearningConfig, LlmConfig, MaterialsConfig, PoolConfig, Settings, WorkerConfig,
+    AuthConfig, DatabaseConfig, HttpConfig, LearningConfig, LlmConfig, MaterialsConfig, PoolConfig, Settings,
+    WorkerConfig,
 };
 use studyhall::db::embedded::{self, ClusterOptions, EmbeddedCluster, PgBinaries};
 use studyhall::db::{self, migrate};

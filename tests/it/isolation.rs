@@ -23,6 +23,11 @@ fn others_objects(other: &crate::fixtures::Learner) -> HashMap<&'static str, Uui
         ("/api/v1/materials/{id}/assets", other.material_id),
         ("/api/v1/assets/{id}", other.asset_id),
         ("/api/v1/jobs/{id}", other.job_id),
+        ("/api/v1/assets/{id}/feedback", other.asset_id),
+        ("/api/v1/sessions/{id}", other.session_id),
+        ("/api/v1/sessions/{id}/next", other.session_id),
+        ("/api/v1/sessions/{id}/interactions", other.session_id),
+        ("/api/v1/sessions/{id}/end", other.session_id),
     ])
 }
 

@@ -9,6 +9,7 @@ mod harness;
 mod http;
 mod isolation;
 mod jobs;
+mod learning;
 mod llm;
 mod materials;
 mod migrations;

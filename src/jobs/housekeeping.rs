@@ -1,0 +1,70 @@
+//! Housekeeping every `STUDYHALL_HOUSEKEEPING_SECS`, run by the nodes that run workers,
+//! one node at a time (a session-level advisory lock; the others skip the round):
+//! idle sessions are abandoned, and the progress rollups of the last two days are
+//! recomputed for every learner who answered anything in them.
+
+use chrono::{Duration, Utc};
+use tokio::sync::watch;
+use tokio::time::MissedTickBehavior;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::error::Result;
+use crate::learn::sessions;
+use crate::progress::rollup;
+
+/// What one round did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub abandoned: u64,
+    pub learners_rolled_up: usize,
+    pub rollup_rows: u64,
+}
+
+/// Runs a round now and then every interval, until `stopping` turns true.
+pub async fn run(state: AppState, mut stopping: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(state.learning.housekeeping_interval());
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    while !*stopping.borrow() {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stopping.changed() => continue,
+        }
+        match once(&state).await {
+            Ok(Some(report)) => tracing::info!(?report, "housekeeping done"),
+            Ok(None) => tracing::debug!("housekeeping skipped: another node is at it"),
+            Err(error) => tracing::warn!(%error, "housekeeping failed"),
+        }
+    }
+}
+
+/// One round, unless another node holds the lock (then None).
+pub async fn once(state: &AppState) -> Result<Option<Report>> {
+    let mut conn = state.privileged.acquire().await?;
+    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('studyhall.housekeeping'))")
+        .fetch_one(&mut *conn)
+        .await?;
+    if !locked {
+        return Ok(None);
+    }
+    let round = async {
+        let abandoned = sessions::abandon_idle(&mut conn, None, state.learning.session_idle()).await?;
+        let now = Utc::now();
+        let from = now - Duration::days(2);
+        let learners: Vec<Uuid> =
+            sqlx::query_scalar("SELECT DISTINCT user_id FROM interactions WHERE created_at >= $1")
+                .bind(from)
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut rollup_rows = 0;
+        for learner in &learners {
+            let mut tx = state.privileged.begin().await?;
+            rollup_rows += rollup::rollup(&mut tx, *learner, from, now).await?;
+            tx.commit().await?;
+        }
+        Ok(Report { abandoned, learners_rolled_up: learners.len(), rollup_rows })
+    }
+    .await;
+    sqlx::query("SELECT pg_advisory_unlock(hashtext('studyhall.housekeeping'))").execute(&mut *conn).await?;
+    round.map(Some)
+}

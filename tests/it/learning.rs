@@ -1,0 +1,342 @@
+//! Learning over HTTP: sessions on a real article, answers graded by the server, FSRS due
+//! dates, idempotency, refusals, abandonment, feedback and the progress summary.
+
+use std::collections::HashSet;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use studyhall::learn::schedule::{self, DEFAULT_RETENTION};
+use uuid::Uuid;
+
+use crate::assets::generate;
+use crate::harness::{Session, TestApp};
+use crate::materials::{ARTICLE, create, settled};
+
+/// A learner with the article ingested and its assets generated.
+async fn learner_with_assets(app: &TestApp, name: &str) -> (Session, Uuid) {
+    let learner = app.register(name).await;
+    let material = create(app, &learner, "The Cell", ARTICLE, json!({"subject_area": "biology"})).await;
+    settled(app, &learner, material).await;
+    assert_eq!(generate(app, &learner, material, json!({})).await["status"], "done");
+    (learner, material)
+}
+
+async fn start(app: &TestApp, who: &Session, material: Uuid, kind: &str, configuration: Value) -> Value {
+    let body = json!({"study_material_id": material, "session_type": kind, "configuration": configuration});
+    let (status, session) = app.call(Method::POST, "/api/v1/sessions", Some(&who.token), Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    session
+}
+
+fn id(value: &Value) -> String {
+    value["id"].as_str().expect("an id").to_owned()
+}
+
+/// The next item, or None on 204.
+async fn next(app: &TestApp, who: &Session, session: &str) -> Option<Value> {
+    let (status, body) =
+        app.call(Method::GET, &format!("/api/v1/sessions/{session}/next"), Some(&who.token), None).await;
+    match status {
+        StatusCode::OK => Some(body),
+        StatusCode::NO_CONTENT => None,
+        other => panic!("next: {other} {body}"),
+    }
+}
+
+async fn interact(app: &TestApp, who: &Session, session: &str, body: Value, key: Option<&str>) -> (StatusCode, Value) {
+    let mut request = app
+        .client
+        .post(app.url(&format!("/api/v1/sessions/{session}/interactions")))
+        .bearer_auth(&who.token)
+        .json(&body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    let response = request.send().await.expect("send");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn answer(app: &TestApp, who: &Session, session: &str, asset: &str, data: Value) -> Value {
+    let body = json!({"generated_asset_id": asset, "interaction_type": "answer", "interaction_data": data,
+                      "response_time_ms": 2500, "confidence_level": 0.5});
+    let (status, recorded) = interact(app, who, session, body, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{recorded}");
+    recorded
+}
+
+/// The full asset (answer included), as its owner reads it.
+async fn asset(app: &TestApp, who: &Session, asset: &str) -> Value {
+    let (status, body) = app.call(Method::GET, &format!("/api/v1/assets/{asset}"), Some(&who.token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    body
+}
+
+#[tokio::test]
+async fn a_learner_reviews_takes_a_quiz_and_sees_their_progress() {
+    let app = TestApp::spawn().await;
+    let (ada, material) = learner_with_assets(&app, "ada").await;
+
+    // Review: new cards, rated again, hard, good, easy in turn; FSRS sets each due date.
+    let review = start(&app, &ada, material, "review", json!({"max_items": 8})).await;
+    let review_id = id(&review);
+    assert_eq!(review["session_data"]["planned"], 8);
+    let (mut graded, mut correct) = (0, 0);
+    let mut intervals = [0.0f64; 5];
+    for n in 0..8 {
+        let item = next(&app, &ada, &review_id).await.expect("a card");
+        assert_eq!(item["position"], n + 1);
+        assert_eq!(item["asset"]["asset_type"], "flashcard");
+        assert!(item["asset"]["content"].get("back").is_none(), "the answer is withheld: {item}");
+        let rating = [1, 2, 3, 4][n as usize % 4];
+        let recorded = answer(&app, &ada, &review_id, &id(&item["asset"]), json!({"rating": rating})).await;
+        assert_eq!(recorded["is_correct"], rating >= 2);
+        let full = asset(&app, &ada, &id(&item["asset"])).await;
+        assert_eq!(recorded["feedback_data"]["correct_answer"], full["content"]["back"]);
+        let schedule = &recorded["feedback_data"]["schedule"];
+        let now = recorded["interaction"]["created_at"].as_str().expect("a time").parse().expect("a time");
+        let expected = schedule::review(None, rating, now, DEFAULT_RETENTION).expect("scheduled");
+        assert_eq!(schedule["interval_days"].as_f64(), Some(expected.interval_days), "the fsrs crate's schedule");
+        assert_eq!(schedule["first_review"], true);
+        intervals[rating as usize] = expected.interval_days;
+        graded += 1;
+        correct += i32::from(rating >= 2);
+        assert_eq!(recorded["session"]["total_interactions"], n + 1);
+    }
+    assert!(intervals[1] < 1.0, "again comes back the same day: {intervals:?}");
+    assert!(intervals[4] > 2.0 * intervals[3] && intervals[3] >= 1.0, "easy much later than good: {intervals:?}");
+    assert!(next(&app, &ada, &review_id).await.is_none(), "max_items reached");
+    let (status, due) = app.call(Method::GET, "/api/v1/reviews/due", Some(&ada.token), None).await;
+    assert_eq!((status, &due["due_count"]), (StatusCode::OK, &json!(0)), "nothing is due right after a review");
+    let (status, ended) =
+        app.call(Method::POST, &format!("/api/v1/sessions/{review_id}/end"), Some(&ada.token), None).await;
+    assert_eq!((status, ended["status"].as_str()), (StatusCode::OK, Some("completed")), "{ended}");
+    assert_eq!(ended["completion_percentage"], 100.0);
+
+    // Quiz: five items, none repeated; a client's own is_correct is ignored.
+    let quiz = start(&app, &ada, material, "quiz", json!({"max_items": 5})).await;
+    let quiz_id = id(&quiz);
+    let mut seen = HashSet::new();
+    while let Some(item) = next(&app, &ada, &quiz_id).await {
+        let asset_id = id(&item["asset"]);
+        assert!(seen.insert(asset_id.clone()), "never repeated");
+        assert!(item["asset"]["content"].get("answer_index").is_none());
+        let truth = asset(&app, &ada, &asset_id).await["content"]["answer_index"].as_u64().expect("an index");
+        let body = json!({"generated_asset_id": asset_id, "interaction_type": "answer",
+                          "interaction_data": {"choice_index": 0}, "is_correct": true, "response_time_ms": 4000});
+        let (status, recorded) = interact(&app, &ada, &quiz_id, body, None).await;
+        assert_eq!(status, StatusCode::CREATED, "{recorded}");
+        assert_eq!(recorded["is_correct"], truth == 0, "graded by the server");
+        graded += 1;
+        correct += i32::from(truth == 0);
+    }
+    assert_eq!(seen.len(), 5);
+    let (status, _) = app.call(Method::POST, &format!("/api/v1/sessions/{quiz_id}/end"), Some(&ada.token), None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, summary) = app.call(Method::GET, "/api/v1/progress/summary", Some(&ada.token), None).await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(summary["answers"], graded);
+    let accuracy = summary["accuracy"].as_f64().expect("an accuracy");
+    assert!((accuracy - f64::from(correct) / f64::from(graded)).abs() < 1e-9, "{summary}");
+    assert_eq!(summary["streak_days"], 1);
+    assert_eq!(summary["items_learned"], 13, "8 cards and 5 quiz items have a memory state");
+    assert!(summary["retention"].as_f64().is_some_and(|r| r > 0.99), "just reviewed: {summary}");
+    assert_eq!(summary["subjects"][0]["subject_area"], "biology");
+    assert_eq!(summary["subjects"][0]["answers"], graded);
+
+    let (_, metrics) =
+        app.call(Method::GET, "/api/v1/progress/metrics?time_period=session", Some(&ada.token), None).await;
+    let kinds: HashSet<&str> =
+        metrics["items"].as_array().expect("items").iter().filter_map(|m| m["metric_type"].as_str()).collect();
+    assert_eq!(kinds, HashSet::from(["accuracy", "speed", "retention"]), "{metrics}");
+    let (_, daily) = app
+        .call(Method::GET, "/api/v1/progress/metrics?time_period=daily&metric_type=accuracy", Some(&ada.token), None)
+        .await;
+    let overall: Vec<&Value> =
+        daily["items"].as_array().expect("items").iter().filter(|m| m["subject_area"].is_null()).collect();
+    assert_eq!(overall.len(), 1, "today's rollup: {daily}");
+    assert!((overall[0]["metric_value"].as_f64().expect("a value") - accuracy).abs() < 1e-9);
+}
+
+#[tokio::test]
+async fn a_retried_answer_counts_once() {
+    let app = TestApp::spawn().await;
+    let (ada, material) = learner_with_assets(&app, "ada").await;
+    let session = id(&start(&app, &ada, material, "review", json!({})).await);
+    let item = next(&app, &ada, &session).await.expect("a card");
+    let body = json!({"generated_asset_id": id(&item["asset"]), "interaction_type": "answer",
+                      "interaction_data": {"rating": 3}});
+    let (first, a) = interact(&app, &ada, &session, body.clone(), Some("answer-1")).await;
+    let (again, b) = interact(&app, &ada, &session, body.clone(), Some("answer-1")).await;
+    assert_eq!((first, again), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(a["interaction"]["id"], b["interaction"]["id"], "the same interaction");
+    assert_eq!(b["session"]["total_interactions"], 1);
+
+    // Two retries racing each other: one interaction.
+    let item = next(&app, &ada, &session).await.expect("another card");
+    let body = json!({"generated_asset_id": id(&item["asset"]), "interaction_type": "answer",
+                      "interaction_data": {"rating": 4}});
+    let (x, y) = tokio::join!(
+        interact(&app, &ada, &session, body.clone(), Some("answer-2")),
+        interact(&app, &ada, &session, body.clone(), Some("answer-2"))
+    );
+    assert_eq!((x.0, y.0), (StatusCode::CREATED, StatusCode::CREATED), "{} {}", x.1, y.1);
+    assert_eq!(x.1["interaction"]["id"], y.1["interaction"]["id"]);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM interactions WHERE learning_session_id = $1::uuid")
+        .bind(&session)
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(count, 2);
+
+    let mut other = body.clone();
+    other["interaction_data"] = json!({"rating": 1});
+    let (status, problem) = interact(&app, &ada, &session, other, Some("answer-2")).await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("Idempotency-Key"))
+    );
+}
+
+#[tokio::test]
+async fn bad_answers_are_refused_with_the_field_and_the_reason() {
+    let app = TestApp::spawn().await;
+    let (ada, material) = learner_with_assets(&app, "ada").await;
+    let second = create(&app, &ada, "More cells", ARTICLE, json!({})).await;
+    settled(&app, &ada, second).await;
+    generate(&app, &ada, second, json!({})).await;
+    let (_, others) = app
+        .call(Method::GET, &format!("/api/v1/materials/{second}/assets?asset_type=flashcard"), Some(&ada.token), None)
+        .await;
+    let foreign = id(&others["items"][0]);
+
+    let session = id(&start(&app, &ada, material, "review", json!({})).await);
+    let card = id(&next(&app, &ada, &session).await.expect("a card")["asset"]);
+    let with = |data: Value, extra: Value| {
+        let mut body = json!({"generated_asset_id": card, "interaction_type": "answer", "interaction_data": data});
+        body.as_object_mut().expect("an object").extend(extra.as_object().cloned().unwrap_or_default());
+        body
+    };
+    for (body, field) in [
+        (with(json!({"rating": 5}), json!({})), "interaction_data.rating"),
+        (with(json!({}), json!({})), "interaction_data.rating"),
+        (with(json!({"rating": 3}), json!({"response_time_ms": -1})), "response_time_ms"),
+        (with(json!({"rating": 3}), json!({"response_time_ms": 3_600_001})), "response_time_ms"),
+        (with(json!({"rating": 3}), json!({"confidence_level": 1.5})), "confidence_level"),
+        (with(json!({"rating": 3}), json!({"interaction_type": "guess"})), "interaction_type"),
+        (with(json!({"rating": 3}), json!({"generated_asset_id": foreign})), "generated_asset_id"),
+    ] {
+        let (status, problem) = interact(&app, &ada, &session, body.clone(), None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], field, "{body}: {problem}");
+    }
+    let (status, _) = interact(&app, &ada, &session, with(json!({"rating": 3}), json!({})), None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, problem) = interact(&app, &ada, &session, with(json!({"rating": 3}), json!({})), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "answered already: {problem}");
+
+    // Bob cannot see Ada's session, nor answer in it.
+    let bob = app.register("bob").await;
+    let (status, _) = app.call(Method::GET, &format!("/api/v1/sessions/{session}"), Some(&bob.token), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = interact(&app, &bob, &session, with(json!({"rating": 3}), json!({})), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // An ended session takes nothing more.
+    app.call(Method::POST, &format!("/api/v1/sessions/{session}/end"), Some(&ada.token), None).await;
+    let (status, _) = app.call(Method::GET, &format!("/api/v1/sessions/{session}/next"), Some(&ada.token), None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = app.call(Method::POST, &format!("/api/v1/sessions/{session}/end"), Some(&ada.token), None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn study_walks_the_material_and_idle_sessions_are_abandoned() {
+    let app = TestApp::spawn().await;
+    let (ada, material) = learner_with_assets(&app, "ada").await;
+    let session = id(&start(&app, &ada, material, "study", json!({"max_items": 6})).await);
+    let first = next(&app, &ada, &session).await.expect("an item");
+    assert_eq!(first["asset"]["asset_type"], "summary");
+    assert!(first["asset"]["content_chunk_id"].is_null(), "the material's summary comes first");
+    assert_eq!(
+        next(&app, &ada, &session).await.expect("the same item")["asset"]["id"],
+        first["asset"]["id"],
+        "next is stable"
+    );
+    let body = json!({"generated_asset_id": id(&first["asset"]), "interaction_type": "view"});
+    let (status, viewed) = interact(&app, &ada, &session, body, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{viewed}");
+    assert_eq!(viewed["is_correct"], Value::Null);
+    let second = next(&app, &ada, &session).await.expect("an item");
+    assert_eq!(second["position"], 2);
+    assert_eq!(second["asset"]["asset_type"], "summary", "then the first chunk's summary");
+    assert!(!second["asset"]["content_chunk_id"].is_null());
+
+    sqlx::query(
+        "UPDATE learning_sessions SET session_data = session_data || jsonb_build_object('last_activity_at', now() - interval '2 hours')
+          WHERE id = $1::uuid",
+    )
+    .bind(&session)
+    .execute(&app.db.pool)
+    .await
+    .expect("age the session");
+    let (status, problem) =
+        app.call(Method::GET, &format!("/api/v1/sessions/{session}/next"), Some(&ada.token), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    let (_, fetched) = app.call(Method::GET, &format!("/api/v1/sessions/{session}"), Some(&ada.token), None).await;
+    assert_eq!(fetched["status"], "abandoned");
+    let (_, listed) = app.call(Method::GET, "/api/v1/sessions?status=abandoned", Some(&ada.token), None).await;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn a_reported_item_leaves_sessions_and_ratings_move_quality() {
+    let app = TestApp::spawn().await;
+    let (ada, material) = learner_with_assets(&app, "ada").await;
+    let session = id(&start(&app, &ada, material, "quiz", json!({})).await);
+    let item = next(&app, &ada, &session).await.expect("a quiz item");
+    let reported = id(&item["asset"]);
+    let path = format!("/api/v1/assets/{reported}/feedback");
+    let report = json!({"feedback_type": "report", "comment": "Two answers are right."});
+    let (status, feedback) = app.call(Method::POST, &path, Some(&ada.token), Some(report)).await;
+    assert_eq!((status, feedback["asset_status"].as_str()), (StatusCode::CREATED, Some("flagged")), "{feedback}");
+    let replacement = next(&app, &ada, &session).await.expect("another item");
+    assert_ne!(id(&replacement["asset"]), reported, "a flagged item is served no more");
+    let body =
+        json!({"generated_asset_id": reported, "interaction_type": "answer", "interaction_data": {"choice_index": 0}});
+    let (status, _) = interact(&app, &ada, &session, body, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let rated = id(&replacement["asset"]);
+    let before = asset(&app, &ada, &rated).await["quality_score"].as_f64().expect("a score");
+    for _ in 0..5 {
+        let (status, _) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/assets/{rated}/feedback"),
+                Some(&ada.token),
+                Some(json!({"feedback_type": "rating", "rating": 1})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let after = asset(&app, &ada, &rated).await;
+    assert!(after["quality_score"].as_f64().expect("a score") < before, "five 1-star ratings lower it: {after}");
+    assert_eq!(after["metadata"]["quality"]["ratings"], 5);
+
+    for (body, field) in [
+        (json!({"feedback_type": "rating"}), "rating"),
+        (json!({"feedback_type": "rating", "rating": 6}), "rating"),
+        (json!({"feedback_type": "comment"}), "comment"),
+        (json!({"feedback_type": "praise"}), "feedback_type"),
+        (json!({"feedback_type": "comment", "comment": "x", "interaction_id": Uuid::new_v4()}), "interaction_id"),
+    ] {
+        let (status, problem) = app.call(Method::POST, &path, Some(&ada.token), Some(body.clone())).await;
+        assert_eq!(
+            (status, problem["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{body}"
+        );
+    }
+}
