@@ -14,6 +14,7 @@ mod llm;
 mod materials;
 mod migrations;
 mod partitions;
+mod progress;
 mod schema;
 mod search;
 mod tenancy;
