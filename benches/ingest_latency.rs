@@ -3,8 +3,8 @@
 //! Starts the server in a scratch directory, registers, uploads the document five
 //! times one after another, and prints each time and the median.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -28,26 +28,8 @@ fn document() -> String {
 async fn main() {
     let scratch = std::env::temp_dir().join(format!("studyhall-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).expect("a scratch directory");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_studyhall"))
-        .arg("serve")
-        .env_remove("DATABASE_URL")
-        .env("STUDYHALL_DATA", scratch.join("data"))
-        .env("STUDYHALL_BIND", "127.0.0.1:0")
-        .env("STUDYHALL_LOG_FORMAT", "json")
-        .env("STUDYHALL_BCRYPT_COST", "4")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start studyhall serve");
-    let mut log = BufReader::new(server.stderr.take().expect("stderr")).lines();
-    let address = log
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|line| {
-            let event: Value = serde_json::from_str(&line).ok()?;
-            (event["message"] == "listening").then(|| event["address"].as_str().map(str::to_owned)).flatten()
-        })
-        .expect("the server listens");
-    std::thread::spawn(move || log.for_each(drop));
+    let server = common::Server::start(&[("STUDYHALL_DATA", scratch.join("data").display().to_string())]);
+    let address = server.address.clone();
 
     studyhall::materials::fetch::install_tls_provider();
     let client = reqwest::Client::new();
@@ -101,7 +83,6 @@ async fn main() {
     times.sort();
     println!("median POST to ready for {} KiB: {:.2} s", text.len() / 1024, times[RUNS / 2].as_secs_f64());
 
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(server.id() as i32), nix::sys::signal::Signal::SIGTERM);
-    let _ = server.wait();
+    drop(server);
     let _ = std::fs::remove_dir_all(&scratch);
 }

@@ -31,42 +31,6 @@ const MAX_RESPONSE_MS: i64 = 3_600_000;
 /// Characters of the source chunk given back with an answer.
 const EXCERPT_CHARS: i32 = 280;
 
-/// An interaction to record.
-#[derive(Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewInteraction {
-    generated_asset_id: Uuid,
-    /// `answer`, `view` or `skip`.
-    interaction_type: String,
-    /// The answer: `{"rating": 1..4}` for a flashcard (again, hard, good, easy),
-    /// `{"choice_index": n}` for a quiz item. Anything (an object) for views and skips.
-    #[schema(value_type = Option<Object>)]
-    interaction_data: Option<Value>,
-    /// 0 to 3,600,000.
-    response_time_ms: Option<i64>,
-    /// 0 to 1.
-    confidence_level: Option<f64>,
-    /// Ignored: the server grades every answer itself.
-    #[schema(value_type = Option<bool>)]
-    #[serde(default, rename = "is_correct", skip_serializing)]
-    _is_correct: Option<Value>,
-}
-
-/// A recorded interaction.
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
-pub struct Interaction {
-    id: Uuid,
-    learning_session_id: Uuid,
-    generated_asset_id: Option<Uuid>,
-    interaction_type: String,
-    interaction_data: Value,
-    created_at: DateTime<Utc>,
-    is_correct: Option<bool>,
-    response_time_ms: Option<i32>,
-    confidence_level: Option<f64>,
-    feedback_data: Option<Value>,
-}
-
 macro_rules! interaction_columns {
     () => {
         "id, learning_session_id, generated_asset_id, interaction_type, interaction_data, created_at, is_correct,
@@ -163,40 +127,16 @@ pub async fn record(
     let request_hash = Sha256::digest(format!("{id}|{}", json!(body)).as_bytes()).to_vec();
 
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let context: Context = sqlx::query_as(
-        "SELECT now() AS now, s.status, s.study_material_id AS session_material, s.configuration,
-                coalesce((s.session_data->>'last_activity_at')::timestamptz, s.started_at)
-                    < now() - make_interval(secs => $5) AS idle,
-                a.study_material_id AS asset_material, a.asset_type, a.content, a.status AS asset_status,
-                a.content_chunk_id, left(ch.content, $6) AS excerpt,
-                r.stability, r.difficulty, r.reps, r.lapses, r.last_review,
-                CASE WHEN jsonb_typeof(u.preferences->'desired_retention') = 'number'
-                     THEN (u.preferences->>'desired_retention')::float8 END AS retention,
-                EXISTS (SELECT 1 FROM interactions i
-                         WHERE i.learning_session_id = s.id AND i.generated_asset_id = $3
-                           AND (i.interaction_type <> 'view' OR a.asset_type = 'summary')) AS done,
-                k.request_hash AS key_hash, k.interaction_id AS key_interaction,
-                k.interaction_created_at AS key_created_at
-           FROM learning_sessions s
-           JOIN users u ON u.id = s.user_id
-           LEFT JOIN (generated_assets a JOIN study_materials m ON m.id = a.study_material_id
-                                                             AND m.user_id = $2 AND m.deleted_at IS NULL)
-                  ON a.id = $3
-           LEFT JOIN content_chunks ch ON ch.id = a.content_chunk_id
-           LEFT JOIN review_states r ON r.user_id = $2 AND r.generated_asset_id = $3
-           LEFT JOIN idempotency_keys k ON k.user_id = $2 AND k.key = $4
-          WHERE s.id = $1 AND s.user_id = $2
-          FOR UPDATE OF s",
-    )
-    .bind(id)
-    .bind(auth.user_id)
-    .bind(body.generated_asset_id)
-    .bind(key.as_deref())
-    .bind(state.learning.session_idle().as_secs_f64())
-    .bind(EXCERPT_CHARS)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound)?;
+    let context: Context = sqlx::query_as(READ)
+        .bind(id)
+        .bind(auth.user_id)
+        .bind(body.generated_asset_id)
+        .bind(key.as_deref())
+        .bind(state.learning.session_idle().as_secs_f64())
+        .bind(EXCERPT_CHARS)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?;
 
     if let (Some(hash), Some(interaction), Some(created_at)) =
         (&context.key_hash, context.key_interaction, context.key_created_at)
@@ -316,6 +256,117 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
     }
 }
 
+/// What recording an interaction reads, in one statement: the session (locked), the
+/// asset (if it is the learner's), its chunk, the learner's memory of it, their desired
+/// retention, whether the session counted the item already, and a replayed key.
+/// Parameters: $1 session, $2 user, $3 asset, $4 Idempotency-Key, $5 idle seconds,
+/// $6 excerpt length. Public for the load harness's pgbench script.
+pub const READ: &str = "SELECT now() AS now, s.status, s.study_material_id AS session_material, s.configuration,
+                coalesce((s.session_data->>'last_activity_at')::timestamptz, s.started_at)
+                    < now() - make_interval(secs => $5) AS idle,
+                a.study_material_id AS asset_material, a.asset_type, a.content, a.status AS asset_status,
+                a.content_chunk_id, left(ch.content, $6) AS excerpt,
+                r.stability, r.difficulty, r.reps, r.lapses, r.last_review,
+                CASE WHEN jsonb_typeof(u.preferences->'desired_retention') = 'number'
+                     THEN (u.preferences->>'desired_retention')::float8 END AS retention,
+                EXISTS (SELECT 1 FROM interactions i
+                         WHERE i.learning_session_id = s.id AND i.generated_asset_id = $3
+                           AND (i.interaction_type <> 'view' OR a.asset_type = 'summary')) AS done,
+                k.request_hash AS key_hash, k.interaction_id AS key_interaction,
+                k.interaction_created_at AS key_created_at
+           FROM learning_sessions s
+           JOIN users u ON u.id = s.user_id
+           LEFT JOIN (generated_assets a JOIN study_materials m ON m.id = a.study_material_id
+                                                             AND m.user_id = $2 AND m.deleted_at IS NULL)
+                  ON a.id = $3
+           LEFT JOIN content_chunks ch ON ch.id = a.content_chunk_id
+           LEFT JOIN review_states r ON r.user_id = $2 AND r.generated_asset_id = $3
+           LEFT JOIN idempotency_keys k ON k.user_id = $2 AND k.key = $4
+          WHERE s.id = $1 AND s.user_id = $2
+          FOR UPDATE OF s";
+
+/// What recording an interaction writes, in one statement (see [`write`] for the
+/// parameters). Public for the load harness's pgbench script.
+pub const WRITE: &str = concat!(
+    "WITH k AS (INSERT INTO idempotency_keys (user_id, key, request_hash, interaction_id, interaction_created_at)
+                    SELECT $2, $14, $15, $16, $13 WHERE $14::text IS NOT NULL
+                    ON CONFLICT DO NOTHING RETURNING 1),
+              go AS (SELECT 1 WHERE $14::text IS NULL UNION ALL SELECT 1 FROM k),
+              i AS (INSERT INTO interactions (id, learning_session_id, generated_asset_id, user_id, interaction_type,
+                                              interaction_data, created_at, is_correct, response_time_ms,
+                                              confidence_level, feedback_data)
+                    SELECT $16, $1, $3, $2, $5, $6, $13, $7, $8, $9, $10 FROM go
+                    RETURNING ",
+    interaction_columns!(),
+    "),
+              r AS (INSERT INTO review_states (user_id, generated_asset_id, study_material_id, stability, difficulty,
+                                               due, reps, lapses, last_rating, last_review)
+                    SELECT $2, $3, $4, $17, $18, $19, $20, $21, $22, $13 FROM i WHERE $17::float8 IS NOT NULL
+                    ON CONFLICT (user_id, generated_asset_id) DO UPDATE
+                       SET stability = EXCLUDED.stability, difficulty = EXCLUDED.difficulty, due = EXCLUDED.due,
+                           reps = EXCLUDED.reps, lapses = EXCLUDED.lapses, last_rating = EXCLUDED.last_rating,
+                           last_review = EXCLUDED.last_review),
+              s AS (UPDATE learning_sessions ls
+                       SET total_interactions = coalesce(ls.total_interactions, 0) + 1,
+                           completion_percentage = least(100, 100.0
+                               * (coalesce((ls.session_data->>'done')::int, 0) + $11)
+                               / greatest(coalesce((ls.session_data->>'planned')::int, 0), 1)),
+                           session_data = coalesce(ls.session_data, '{}') || jsonb_build_object(
+                               'done', coalesce((ls.session_data->>'done')::int, 0) + $11,
+                               'graded', coalesce((ls.session_data->>'graded')::int, 0) + $12,
+                               'correct', coalesce((ls.session_data->>'correct')::int, 0) + $23,
+                               'last_activity_at', $13::timestamptz)
+                      FROM i WHERE ls.id = $1
+                    RETURNING ls.id, ls.study_material_id, ls.session_type, ls.status, ls.started_at, ls.ended_at,
+                              ls.total_interactions, ls.completion_percentage, ls.configuration, ls.session_data),
+              l AS (INSERT INTO audit_logs (user_id, action, entity_type, entity_id, new_values, ip_address,
+                                            user_agent, session_id, is_success)
+                    SELECT $2, 'interaction.create', 'interaction', i.id, $24, $25::inet, $26, $27, true FROM i)
+         SELECT i.id, i.learning_session_id, i.generated_asset_id, i.interaction_type, i.interaction_data, i.created_at,
+                i.is_correct, i.response_time_ms, i.confidence_level, i.feedback_data,
+                s.id AS s_id, s.study_material_id AS s_study_material_id, s.session_type AS s_session_type,
+                s.status AS s_status, s.started_at AS s_started_at, s.ended_at AS s_ended_at,
+                s.total_interactions AS s_total_interactions, s.completion_percentage AS s_completion_percentage,
+                s.configuration AS s_configuration, s.session_data AS s_session_data
+           FROM i, s"
+);
+
+/// An interaction to record.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInteraction {
+    generated_asset_id: Uuid,
+    /// `answer`, `view` or `skip`.
+    interaction_type: String,
+    /// The answer: `{"rating": 1..4}` for a flashcard (again, hard, good, easy),
+    /// `{"choice_index": n}` for a quiz item. Anything (an object) for views and skips.
+    #[schema(value_type = Option<Object>)]
+    interaction_data: Option<Value>,
+    /// 0 to 3,600,000.
+    response_time_ms: Option<i64>,
+    /// 0 to 1.
+    confidence_level: Option<f64>,
+    /// Ignored: the server grades every answer itself.
+    #[schema(value_type = Option<bool>)]
+    #[serde(default, rename = "is_correct", skip_serializing)]
+    _is_correct: Option<Value>,
+}
+
+/// A recorded interaction.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Interaction {
+    id: Uuid,
+    learning_session_id: Uuid,
+    generated_asset_id: Option<Uuid>,
+    interaction_type: String,
+    interaction_data: Value,
+    created_at: DateTime<Utc>,
+    is_correct: Option<bool>,
+    response_time_ms: Option<i32>,
+    confidence_level: Option<f64>,
+    feedback_data: Option<Value>,
+}
+
 /// The server's grade of an interaction.
 #[derive(Debug, PartialEq)]
 struct Graded {
@@ -425,78 +476,36 @@ async fn write(tx: &mut sqlx::PgConnection, w: &Write<'_>) -> Result<Option<(Int
         "learning_session_id": w.session, "generated_asset_id": w.asset,
         "interaction_type": w.body.interaction_type, "is_correct": w.graded.is_correct,
     }));
-    let row: Option<InteractionAndSession> = sqlx::query_as(concat!(
-        "WITH k AS (INSERT INTO idempotency_keys (user_id, key, request_hash, interaction_id, interaction_created_at)
-                    SELECT $2, $14, $15, $16, $13 WHERE $14::text IS NOT NULL
-                    ON CONFLICT DO NOTHING RETURNING 1),
-              go AS (SELECT 1 WHERE $14::text IS NULL UNION ALL SELECT 1 FROM k),
-              i AS (INSERT INTO interactions (id, learning_session_id, generated_asset_id, user_id, interaction_type,
-                                              interaction_data, created_at, is_correct, response_time_ms,
-                                              confidence_level, feedback_data)
-                    SELECT $16, $1, $3, $2, $5, $6, $13, $7, $8, $9, $10 FROM go
-                    RETURNING ",
-        interaction_columns!(),
-        "),
-              r AS (INSERT INTO review_states (user_id, generated_asset_id, study_material_id, stability, difficulty,
-                                               due, reps, lapses, last_rating, last_review)
-                    SELECT $2, $3, $4, $17, $18, $19, $20, $21, $22, $13 FROM i WHERE $17::float8 IS NOT NULL
-                    ON CONFLICT (user_id, generated_asset_id) DO UPDATE
-                       SET stability = EXCLUDED.stability, difficulty = EXCLUDED.difficulty, due = EXCLUDED.due,
-                           reps = EXCLUDED.reps, lapses = EXCLUDED.lapses, last_rating = EXCLUDED.last_rating,
-                           last_review = EXCLUDED.last_review),
-              s AS (UPDATE learning_sessions ls
-                       SET total_interactions = coalesce(ls.total_interactions, 0) + 1,
-                           completion_percentage = least(100, 100.0
-                               * (coalesce((ls.session_data->>'done')::int, 0) + $11)
-                               / greatest(coalesce((ls.session_data->>'planned')::int, 0), 1)),
-                           session_data = coalesce(ls.session_data, '{}') || jsonb_build_object(
-                               'done', coalesce((ls.session_data->>'done')::int, 0) + $11,
-                               'graded', coalesce((ls.session_data->>'graded')::int, 0) + $12,
-                               'correct', coalesce((ls.session_data->>'correct')::int, 0) + $23,
-                               'last_activity_at', $13::timestamptz)
-                      FROM i WHERE ls.id = $1
-                    RETURNING ls.id, ls.study_material_id, ls.session_type, ls.status, ls.started_at, ls.ended_at,
-                              ls.total_interactions, ls.completion_percentage, ls.configuration, ls.session_data),
-              l AS (INSERT INTO audit_logs (user_id, action, entity_type, entity_id, new_values, ip_address,
-                                            user_agent, session_id, is_success)
-                    SELECT $2, 'interaction.create', 'interaction', i.id, $24, $25::inet, $26, $27, true FROM i)
-         SELECT i.id, i.learning_session_id, i.generated_asset_id, i.interaction_type, i.interaction_data, i.created_at,
-                i.is_correct, i.response_time_ms, i.confidence_level, i.feedback_data,
-                s.id AS s_id, s.study_material_id AS s_study_material_id, s.session_type AS s_session_type,
-                s.status AS s_status, s.started_at AS s_started_at, s.ended_at AS s_ended_at,
-                s.total_interactions AS s_total_interactions, s.completion_percentage AS s_completion_percentage,
-                s.configuration AS s_configuration, s.session_data AS s_session_data
-           FROM i, s"
-    ))
-    .bind(w.session) // $1
-    .bind(w.user)
-    .bind(w.asset)
-    .bind(w.asset_material)
-    .bind(&w.body.interaction_type) // $5
-    .bind(w.data)
-    .bind(w.graded.is_correct)
-    .bind(w.body.response_time_ms.map(|ms| ms as i32))
-    .bind(w.body.confidence_level)
-    .bind(w.feedback) // $10
-    .bind(w.counted)
-    .bind(i32::from(w.graded.is_correct.is_some()))
-    .bind(w.now)
-    .bind(w.key)
-    .bind(w.request_hash) // $15
-    .bind(w.interaction_id)
-    .bind(w.scheduled.map(|s| s.stability))
-    .bind(w.scheduled.map(|s| s.difficulty))
-    .bind(w.scheduled.map(|s| s.due))
-    .bind(w.scheduled.map(|s| s.reps)) // $20
-    .bind(w.scheduled.map(|s| s.lapses))
-    .bind(w.graded.rating.map(i16::from))
-    .bind(i32::from(w.graded.is_correct == Some(true)))
-    .bind(audit)
-    .bind(w.client.ip.map(|ip| ip.to_string())) // $25
-    .bind(w.client.user_agent.as_deref())
-    .bind(w.token.to_string())
-    .fetch_optional(tx)
-    .await?;
+    let row: Option<InteractionAndSession> = sqlx::query_as(WRITE)
+        .bind(w.session) // $1
+        .bind(w.user)
+        .bind(w.asset)
+        .bind(w.asset_material)
+        .bind(&w.body.interaction_type) // $5
+        .bind(w.data)
+        .bind(w.graded.is_correct)
+        .bind(w.body.response_time_ms.map(|ms| ms as i32))
+        .bind(w.body.confidence_level)
+        .bind(w.feedback) // $10
+        .bind(w.counted)
+        .bind(i32::from(w.graded.is_correct.is_some()))
+        .bind(w.now)
+        .bind(w.key)
+        .bind(w.request_hash) // $15
+        .bind(w.interaction_id)
+        .bind(w.scheduled.map(|s| s.stability))
+        .bind(w.scheduled.map(|s| s.difficulty))
+        .bind(w.scheduled.map(|s| s.due))
+        .bind(w.scheduled.map(|s| s.reps)) // $20
+        .bind(w.scheduled.map(|s| s.lapses))
+        .bind(w.graded.rating.map(i16::from))
+        .bind(i32::from(w.graded.is_correct == Some(true)))
+        .bind(audit)
+        .bind(w.client.ip.map(|ip| ip.to_string())) // $25
+        .bind(w.client.user_agent.as_deref())
+        .bind(w.token.to_string())
+        .fetch_optional(tx)
+        .await?;
     Ok(row.map(InteractionAndSession::split))
 }
 

@@ -4,11 +4,12 @@
 //! from a CTE named `s`: the next item is picked from it in the same statement as the
 //! session is read, and a new session counts its items from it with a made-up `s`.
 //!
-//! Quiz sessions adapt: from the learner's last 50 graded quiz answers (k correct of n,
+//! Quiz sessions adapt: from the learner's last 50 quiz answers (k correct of n,
 //! at a mean difficulty level L, 5.5 without any), the level they would answer correctly
 //! four times in five is L + 1.5 ln((k+1) / (4 (n-k+1))): a Rasch model with one level
 //! worth 1/1.5 logits, its ability estimate smoothed (Laplace). Items nearest that level
-//! come first.
+//! come first. (Quiz answers are told apart by their `choice_index`, so that the newest
+//! 50 come straight off the (user_id, created_at) index, however long the history.)
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -67,9 +68,11 @@ macro_rules! candidates {
                           + 1.5 * ln((count(*) FILTER (WHERE h.is_correct) + 1.0)
                                      / (4.0 * (count(*) FILTER (WHERE NOT h.is_correct) + 1.0))) AS target
                      FROM (SELECT i.is_correct, coalesce(q.difficulty_level, 5) AS level
-                             FROM interactions i JOIN generated_assets q ON q.id = i.generated_asset_id
-                            WHERE i.user_id = s.user_id AND i.is_correct IS NOT NULL AND q.asset_type = 'quiz'
-                            ORDER BY i.created_at DESC LIMIT 50) h) t
+                             FROM (SELECT is_correct, generated_asset_id FROM interactions
+                                    WHERE user_id = s.user_id AND is_correct IS NOT NULL
+                                      AND interaction_data ? 'choice_index'
+                                    ORDER BY created_at DESC LIMIT 50) i
+                             JOIN generated_assets q ON q.id = i.generated_asset_id) h) t
               JOIN generated_assets a ON a.study_material_id = s.study_material_id
              WHERE s.session_type = 'quiz' AND a.status = 'ready' AND a.asset_type = 'quiz'
                AND NOT EXISTS (SELECT 1 FROM interactions i
