@@ -75,7 +75,13 @@ struct Api {
 }
 
 impl Api {
-    async fn send(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -90,7 +96,8 @@ impl Api {
 
     /// A learner with the article ready and generated: (token, material id).
     async fn learner(&self, n: usize) -> (String, String) {
-        let body = json!({"email": format!("load{n}@example.org"), "username": format!("load{n}"), "password": PASSWORD});
+        let body =
+            json!({"email": format!("load{n}@example.org"), "username": format!("load{n}"), "password": PASSWORD});
         let (_, session) = self.send(reqwest::Method::POST, "/auth/register", None, Some(body)).await;
         let token = session["token"].as_str().expect("a token").to_owned();
         let body = json!({"title": "The Cell", "source_type": "text", "text": ARTICLE, "subject_area": "biology"});
@@ -101,7 +108,8 @@ impl Api {
         {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let (_, job) = self.send(reqwest::Method::POST, &format!("/materials/{id}/generate"), Some(&token), Some(json!({}))).await;
+        let (_, job) =
+            self.send(reqwest::Method::POST, &format!("/materials/{id}/generate"), Some(&token), Some(json!({}))).await;
         let job = job["job_id"].as_str().expect("a job").to_owned();
         while self.send(reqwest::Method::GET, &format!("/jobs/{job}"), Some(&token), None).await.1["status"] != "done" {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -134,7 +142,8 @@ async fn study(api: Arc<Api>, token: String, material: String, deadline: Instant
                 break 'sessions;
             }
             let started = Instant::now();
-            let (status, next) = api.send(reqwest::Method::GET, &format!("/sessions/{session}/next"), Some(&token), None).await;
+            let (status, next) =
+                api.send(reqwest::Method::GET, &format!("/sessions/{session}/next"), Some(&token), None).await;
             mine.next.0.push(started.elapsed().as_micros() as u64);
             if status == 204 {
                 break;
@@ -143,8 +152,9 @@ async fn study(api: Arc<Api>, token: String, material: String, deadline: Instant
             let body = json!({"generated_asset_id": next["asset"]["id"], "interaction_type": "answer",
                               "interaction_data": {"choice_index": turn % 2}, "response_time_ms": 1500 + turn % 1000});
             let started = Instant::now();
-            let (status, recorded) =
-                api.send(reqwest::Method::POST, &format!("/sessions/{session}/interactions"), Some(&token), Some(body)).await;
+            let (status, recorded) = api
+                .send(reqwest::Method::POST, &format!("/sessions/{session}/interactions"), Some(&token), Some(body))
+                .await;
             mine.answer.0.push(started.elapsed().as_micros() as u64);
             assert_eq!(status, 201, "{recorded}");
         }
@@ -168,7 +178,10 @@ fn pgbench_script(targets: &[(String, String, String, String)]) -> String {
         // Highest first, so that $1 does not eat the front of $12.
         (1..=params.len()).rev().fold(sql.to_owned(), |sql, n| sql.replace(&format!("${n}"), params[n - 1]))
     };
-    let read = bind(READ, &["CAST(:session AS uuid)", "CAST(:uid AS uuid)", "CAST(:asset AS uuid)", "NULL::text", "1800", "280"]);
+    let read = bind(
+        READ,
+        &["CAST(:session AS uuid)", "CAST(:uid AS uuid)", "CAST(:asset AS uuid)", "NULL::text", "1800", "280"],
+    );
     let write = bind(
         WRITE,
         &[
@@ -212,7 +225,14 @@ fn pgbench_script(targets: &[(String, String, String, String)]) -> String {
 }
 
 /// Transactions per second and per-transaction latencies (µs) from pgbench's logs.
-fn pgbench(binaries: &PgBinaries, url: &str, script: &Path, clients: usize, seconds: u64, dir: &Path) -> (f64, Latencies) {
+fn pgbench(
+    binaries: &PgBinaries,
+    url: &str,
+    script: &Path,
+    clients: usize,
+    seconds: u64,
+    dir: &Path,
+) -> (f64, Latencies) {
     let output = Command::new(binaries.path("pgbench"))
         .args(["-n", "-M", "prepared", "-c", &clients.to_string(), "-j", "2", "-T", &seconds.to_string(), "-l"])
         .arg("--log-prefix")
@@ -264,7 +284,11 @@ async fn main() {
     for n in 0..args.learners {
         learners.push(api.learner(n).await);
     }
-    println!("{} learners with the article ingested and generated in {:.1} s", args.learners, setup.elapsed().as_secs_f64());
+    println!(
+        "{} learners with the article ingested and generated in {:.1} s",
+        args.learners,
+        setup.elapsed().as_secs_f64()
+    );
 
     let results = Arc::new(Mutex::new(Results::default()));
     let started = Instant::now();
@@ -300,7 +324,12 @@ async fn main() {
     let script = scratch.join("answer.pgbench");
     std::fs::write(&script, pgbench_script(&targets)).expect("write the pgbench script");
     let (tps, mut latencies) = pgbench(&binaries, &url, &script, args.learners, args.seconds, &scratch);
-    println!("\npgbench: the answer transaction, {} clients for {} s ({})", args.learners, args.seconds, script.display());
+    println!(
+        "\npgbench: the answer transaction, {} clients for {} s ({})",
+        args.learners,
+        args.seconds,
+        script.display()
+    );
     println!("{}   (tps {tps:.0})", latencies.line("answer transaction", args.seconds as f64));
 
     drop(server);

@@ -15,6 +15,7 @@ mod materials;
 mod migrations;
 mod partitions;
 mod progress;
+mod quality;
 mod schema;
 mod search;
 mod tenancy;
