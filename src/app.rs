@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use crate::config::{AuthConfig, LearningConfig, MaterialsConfig, ServeConfig, Settings, WorkerConfig};
+use crate::config::{AuthConfig, LearningConfig, MaintainConfig, MaterialsConfig, ServeConfig, Settings, WorkerConfig};
 use crate::db::Database;
 use crate::error::{Error, Result};
 use crate::generate::openai::chat::Chat;
@@ -36,6 +36,8 @@ pub struct App {
     pub llm: Option<Chat>,
     /// Study sessions.
     pub learning: LearningConfig,
+    /// Data upkeep, run on a schedule by the nodes that run workers.
+    pub maintain: MaintainConfig,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             materials: settings.materials.clone(),
             llm: Chat::new(&settings.llm)?,
             learning: settings.learning.clone(),
+            maintain: settings.maintain.clone(),
         })))
     }
 }

@@ -1,4 +1,4 @@
-//! The command line: `studyhall serve | migrate`.
+//! The command line: `studyhall serve | worker | migrate | maintain | user`.
 
 use clap::{Parser, Subcommand};
 
@@ -34,6 +34,12 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Premake partitions and apply the retention policy: archive, aggregate, drop.
+    Maintain {
+        /// Print what would be done and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Create, promote or deactivate accounts.
     User {
         #[command(subcommand)]
@@ -66,6 +72,24 @@ impl Cli {
             Command::Migrate { action } => {
                 let db = Database::open(&self.settings.database).await?;
                 let result = run_migrate(&db, action).await;
+                let closed = db.close().await;
+                result.and(closed)
+            }
+            Command::Maintain { dry_run } => {
+                let db = Database::open(&self.settings.database).await?;
+                let result = async {
+                    db.migrate_on_start(false).await?;
+                    let (plan, report) = crate::maintain::run(&db.pool, &self.settings.maintain, dry_run).await?;
+                    if plan.actions.is_empty() {
+                        println!("nothing to do");
+                    } else if dry_run {
+                        plan.actions.iter().for_each(|action| println!("would {action}"));
+                    } else {
+                        report.done.iter().for_each(|(action, rows)| println!("did {action}: {rows} row(s)"));
+                    }
+                    Ok(())
+                }
+                .await;
                 let closed = db.close().await;
                 result.and(closed)
             }

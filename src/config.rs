@@ -25,6 +25,8 @@ pub struct Settings {
     pub llm: LlmConfig,
     #[command(flatten)]
     pub learning: LearningConfig,
+    #[command(flatten)]
+    pub maintain: MaintainConfig,
 }
 
 /// How to reach PostgreSQL: a server given by URL, or the embedded cluster.
@@ -281,6 +283,23 @@ impl LearningConfig {
     pub fn housekeeping_interval(&self) -> Duration {
         Duration::from_secs(self.housekeeping_secs)
     }
+}
+
+/// Data upkeep (`studyhall maintain`, also run on a schedule by the nodes that run workers).
+#[derive(Args, Clone)]
+pub struct MaintainConfig {
+    /// Monthly partitions made ahead of the current month.
+    #[arg(long, env = "STUDYHALL_PARTITION_MONTHS_AHEAD", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=60), global = true)]
+    pub months_ahead: u32,
+
+    /// Where archived audit months are exported (CSV compressed with zstd, and a
+    /// checksum manifest). Unset: archives stay in the database only.
+    #[arg(long, env = "STUDYHALL_ARCHIVE_DIR", global = true)]
+    pub archive_dir: Option<PathBuf>,
+
+    /// Hours between scheduled maintenance runs; 0 runs it only by hand.
+    #[arg(long, env = "STUDYHALL_MAINTAIN_HOURS", default_value_t = 24, global = true)]
+    pub interval_hours: u64,
 }
 
 /// `studyhall serve`.

@@ -15,6 +15,7 @@ pub mod generate;
 pub mod http;
 pub mod jobs;
 pub mod learn;
+pub mod maintain;
 pub mod materials;
 pub mod progress;
 pub mod search;

@@ -21,19 +21,46 @@ pub struct Report {
     pub rollup_rows: u64,
 }
 
-/// Runs a round now and then every interval, until `stopping` turns true.
-pub async fn run(state: AppState, mut stopping: watch::Receiver<bool>) {
-    let mut ticks = tokio::time::interval(state.learning.housekeeping_interval());
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    while !*stopping.borrow() {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            _ = stopping.changed() => continue,
-        }
+/// Runs a housekeeping round now and then every interval, until `stopping` turns true.
+pub async fn run(state: AppState, stopping: watch::Receiver<bool>) {
+    periodically(state.learning.housekeeping_interval(), stopping, || async {
         match once(&state).await {
             Ok(Some(report)) => tracing::info!(?report, "housekeeping done"),
             Ok(None) => tracing::debug!("housekeeping skipped: another node is at it"),
             Err(error) => tracing::warn!(%error, "housekeeping failed"),
+        }
+    })
+    .await;
+}
+
+/// Runs `studyhall maintain` every STUDYHALL_MAINTAIN_HOURS (from start), until
+/// `stopping` turns true; never when that is 0.
+pub async fn maintain(state: AppState, stopping: watch::Receiver<bool>) {
+    if state.maintain.interval_hours == 0 {
+        return;
+    }
+    let interval = std::time::Duration::from_secs(state.maintain.interval_hours * 3600);
+    periodically(interval, stopping, || async {
+        match crate::maintain::run(&state.privileged, &state.maintain, false).await {
+            Ok((_, report)) => tracing::info!(actions = report.done.len(), "scheduled maintenance done"),
+            Err(crate::error::Error::Unavailable(why)) => tracing::info!(why, "scheduled maintenance skipped"),
+            Err(error) => tracing::warn!(%error, "scheduled maintenance failed"),
+        }
+    })
+    .await;
+}
+
+async fn periodically<F: Future<Output = ()>>(
+    interval: std::time::Duration,
+    mut stopping: watch::Receiver<bool>,
+    round: impl Fn() -> F,
+) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    while !*stopping.borrow() {
+        tokio::select! {
+            _ = ticks.tick() => round().await,
+            _ = stopping.changed() => {}
         }
     }
 }

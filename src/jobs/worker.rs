@@ -23,8 +23,8 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Starts `config.workers` workers and the housekeeping task (none of them when it
-    /// is 0).
+    /// Starts `config.workers` workers, the housekeeping task and scheduled maintenance
+    /// (none of them when it is 0).
     pub fn start(state: AppState, config: &WorkerConfig) -> Workers {
         let (shutdown, stopping) = watch::channel(false);
         let mut tasks = JoinSet::new();
@@ -32,6 +32,7 @@ impl Workers {
             let wake = Arc::new(Notify::new());
             tasks.spawn(listen(state.clone(), wake.clone(), stopping.clone()));
             tasks.spawn(super::housekeeping::run(state.clone(), stopping.clone()));
+            tasks.spawn(super::housekeeping::maintain(state.clone(), stopping.clone()));
             for n in 0..config.workers {
                 let name = format!("{}-{}-{n}", hostname(), std::process::id());
                 tasks.spawn(work(state.clone(), config.clone(), name, wake.clone(), stopping.clone()));

@@ -14,8 +14,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, PgPool};
 use studyhall::app::{self, AppState};
 use studyhall::config::{
-    AuthConfig, DatabaseConfig, HttpConfig, LearningConfig, LlmConfig, MaterialsConfig, PoolConfig, Settings,
-    WorkerConfig,
+    AuthConfig, DatabaseConfig, HttpConfig, LearningConfig, LlmConfig, MaintainConfig, MaterialsConfig, PoolConfig,
+    Settings, WorkerConfig,
 };
 use studyhall::db::embedded::{self, ClusterOptions, EmbeddedCluster, PgBinaries};
 use studyhall::db::{self, migrate};
@@ -218,6 +218,7 @@ pub fn settings() -> Settings {
             concurrency: 4,
         },
         learning: LearningConfig { session_idle_minutes: 30, housekeeping_secs: 3600 },
+        maintain: MaintainConfig { months_ahead: 3, archive_dir: None, interval_hours: 0 },
     }
 }
 

@@ -11,6 +11,7 @@ mod isolation;
 mod jobs;
 mod learning;
 mod llm;
+mod maintain;
 mod materials;
 mod migrations;
 mod partitions;
