@@ -200,6 +200,10 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
+        if matches!(self, Error::Database(sqlx::Error::PoolTimedOut)) {
+            // Requests that waited for a connection in vain: the pool is too small or stuck.
+            metrics::counter!("studyhall_db_pool_timeouts_total").increment(1);
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE && !matches!(self, Error::Unavailable(_)) {
             tracing::warn!(error = %self, "dependency unavailable");
         } else if status.is_server_error() {

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod learn;
 pub mod maintain;
 pub mod materials;
+pub mod metrics;
 pub mod progress;
 pub mod search;
 pub mod telemetry;

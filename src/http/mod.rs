@@ -67,11 +67,13 @@ struct OpenApiJson(Arc<str>);
 
 /// The whole application: every route, with its middleware.
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
+    crate::metrics::handle(); // recording starts now, not at the first scrape
     let max_upload = state.materials.max_upload_bytes;
     let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(openapi_json))
+        .routes(routes!(crate::metrics::metrics))
         .merge(crate::accounts::routes())
         .merge(crate::audit::http::routes())
         .merge(crate::materials::routes(max_upload))
@@ -95,6 +97,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes.max(max_upload)))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.request_timeout()))
         .layer(middleware::map_response(problem_for_bare_errors))
+        .layer(middleware::from_fn(crate::metrics::track))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -120,6 +120,7 @@ async fn next(state: &AppState, config: &WorkerConfig, name: &str) -> Result<boo
     match outcome {
         Ok(Ok(result)) => {
             super::complete(&state.privileged, job.id, result).await?;
+            metrics::counter!("studyhall_jobs_completed_total", "kind" => job.kind.clone()).increment(1);
             tracing::info!("job done");
         }
         Ok(Err(error)) => {
@@ -146,6 +147,8 @@ async fn keep_leased(state: AppState, job: uuid::Uuid, worker: String, lease: Du
 /// the job's owner and, after the last attempt, its kind's failure handler.
 async fn failed(state: &AppState, config: &WorkerConfig, job: &Job, error: &str, shown: &str) -> Result<()> {
     tracing::warn!(error, last = job.is_last_attempt(), "job attempt failed");
+    let last = if job.is_last_attempt() { "true" } else { "false" };
+    metrics::counter!("studyhall_jobs_failed_attempts_total", "kind" => job.kind.clone(), "last" => last).increment(1);
     super::record_failure(&state.privileged, job, error, shown, config.backoff()).await?;
     if job.is_last_attempt() {
         give_up(state, job, shown).await;

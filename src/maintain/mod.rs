@@ -205,8 +205,8 @@ pub async fn plan(conn: &mut PgConnection, config: &MaintainConfig) -> Result<Pl
     let mut step = Vec::new();
     for month in of("interactions").into_iter().filter(|m| *m + Months::new(1) <= interaction_cutoff) {
         let rows = count(conn, &partition_rows("interactions", month)).await?;
-        let learners = count(conn, &partition_rows("interactions", month).replace("count(*)", "count(DISTINCT user_id)"))
-            .await?;
+        let learners =
+            count(conn, &partition_rows("interactions", month).replace("count(*)", "count(DISTINCT user_id)")).await?;
         step.push(Action::DropInteractions { month, rows, learners });
         aggregated.push(month);
     }
@@ -334,6 +334,8 @@ pub async fn run(pool: &PgPool, config: &MaintainConfig, dry_run: bool) -> Resul
             for action in &plan.actions {
                 let rows = apply(pool, config, &plan, action).await?;
                 tracing::info!(action = %action, rows, "maintenance action done");
+                metrics::counter!("studyhall_maintain_actions_total", "action" => action.name()).increment(1);
+                metrics::counter!("studyhall_maintain_rows_total", "action" => action.name()).increment(rows);
                 report.done.push((action.clone(), rows));
             }
         }
@@ -341,6 +343,14 @@ pub async fn run(pool: &PgPool, config: &MaintainConfig, dry_run: bool) -> Resul
     }
     .await;
     sqlx::query("SELECT pg_advisory_unlock(hashtext('studyhall.maintain'))").execute(&mut *conn).await?;
+    if !dry_run {
+        let outcome = if result.is_ok() { "ok" } else { "failed" };
+        metrics::counter!("studyhall_maintain_runs_total", "result" => outcome).increment(1);
+        if result.is_ok() {
+            metrics::gauge!("studyhall_maintain_last_success_timestamp_seconds")
+                .set(chrono::Utc::now().timestamp() as f64);
+        }
+    }
     result
 }
 

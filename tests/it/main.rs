@@ -14,6 +14,7 @@ mod llm;
 mod maintain;
 mod materials;
 mod migrations;
+mod observability;
 mod partitions;
 mod progress;
 mod quality;
