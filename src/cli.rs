@@ -40,10 +40,35 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Create, list, verify or restore backups (in STUDYHALL_BACKUP_DIR).
+    Backup {
+        #[command(subcommand)]
+        action: BackupAction,
+    },
     /// Create, promote or deactivate accounts.
     User {
         #[command(subcommand)]
         action: UserAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BackupAction {
+    /// Dump the database (pg_dump, custom format) with a manifest of every table's rows
+    /// and checksum; then drop backups the rotation no longer keeps.
+    Create,
+    /// List the backups, oldest first.
+    List,
+    /// Restore a backup into a scratch database and compare every table with its manifest.
+    Verify {
+        /// A backup's name, or `latest`.
+        #[arg(default_value = "latest")]
+        name: String,
+    },
+    /// Restore a backup into the database, which must be empty, and check it.
+    Restore {
+        /// A backup's name, or `latest`.
+        name: String,
     },
 }
 
@@ -93,6 +118,12 @@ impl Cli {
                 let closed = db.close().await;
                 result.and(closed)
             }
+            Command::Backup { action } => {
+                let db = Database::open(&self.settings.database).await?;
+                let result = run_backup(&db, &self.settings, action).await;
+                let closed = db.close().await;
+                result.and(closed)
+            }
             Command::User { action } => {
                 let db = Database::open(&self.settings.database).await?;
                 let result = async {
@@ -105,6 +136,50 @@ impl Cli {
             }
         }
     }
+}
+
+async fn run_backup(db: &Database, settings: &Settings, action: BackupAction) -> Result<()> {
+    let server = db.backup_server(&settings.database)?;
+    let dir = crate::backup::dir(settings.backup_dir.as_deref(), &settings.database.data_dir);
+    let checked = |name: &str, differences: Vec<String>| {
+        if differences.is_empty() {
+            println!("{name}: every table identical (rows and checksums)");
+            Ok(())
+        } else {
+            differences.iter().for_each(|d| println!("{name}: {d}"));
+            Err(crate::error::Error::Internal(format!("{name} does not match its manifest")))
+        }
+    };
+    match action {
+        BackupAction::Create => {
+            eprintln!("dumping to {} ...", dir.display());
+            let (manifest, rotated) = crate::backup::create(&server, &dir).await?;
+            println!("{}: {} bytes, {} tables", manifest.file, manifest.bytes, manifest.tables.len());
+            rotated.iter().for_each(|name| println!("rotated away {name}"));
+        }
+        BackupAction::List => {
+            for manifest in crate::backup::list(&dir)? {
+                let rows: i64 = manifest.tables.values().map(|(rows, _)| rows).sum();
+                println!(
+                    "{}  {}  {} bytes  {rows} rows",
+                    manifest.name,
+                    manifest.created_at.to_rfc3339(),
+                    manifest.bytes
+                );
+            }
+        }
+        BackupAction::Verify { name } => {
+            let manifest = crate::backup::find(&dir, &name)?;
+            eprintln!("restoring {} into a scratch database ...", manifest.name);
+            checked(&manifest.name, crate::backup::verify(&server, &dir, &manifest).await?)?;
+        }
+        BackupAction::Restore { name } => {
+            let manifest = crate::backup::find(&dir, &name)?;
+            eprintln!("restoring {} ...", manifest.name);
+            checked(&manifest.name, crate::backup::restore(&server, &dir, &manifest).await?)?;
+        }
+    }
+    Ok(())
 }
 
 async fn run_migrate(db: &Database, action: MigrateAction) -> Result<()> {

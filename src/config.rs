@@ -27,6 +27,9 @@ pub struct Settings {
     pub learning: LearningConfig,
     #[command(flatten)]
     pub maintain: MaintainConfig,
+    /// Where `studyhall backup` keeps backups (default: `backups/` in STUDYHALL_DATA).
+    #[arg(long, env = "STUDYHALL_BACKUP_DIR", global = true)]
+    pub backup_dir: Option<PathBuf>,
 }
 
 /// How to reach PostgreSQL: a server given by URL, or the embedded cluster.

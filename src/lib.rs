@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod app;
 pub mod audit;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -29,6 +29,8 @@ pub struct Database {
     /// through the policies' explicit privileged clause.
     pub pool: PgPool,
     options: PgConnectOptions,
+    /// The database's URL, for PostgreSQL's own tools.
+    url: String,
     cluster: Option<EmbeddedCluster>,
 }
 
@@ -40,7 +42,7 @@ impl Database {
             Some(url) => {
                 let options = PgConnectOptions::from_str(url)?;
                 let pool = connect(options.clone(), &privileged(&config.pool)).await?;
-                Ok(Database { pool, options, cluster: None })
+                Ok(Database { pool, options, url: url.clone(), cluster: None })
             }
             None => {
                 let data_dir = config.data_dir.clone();
@@ -56,7 +58,8 @@ impl Database {
                 let options = cluster.connect_options(embedded::DATABASE);
                 let pool = connect(options.clone(), &privileged(&config.pool)).await?;
                 tracing::info!(socket_dir = %cluster.socket_dir().display(), "embedded PostgreSQL is ready");
-                Ok(Database { pool, options, cluster: Some(cluster) })
+                let url = cluster.url(embedded::DATABASE);
+                Ok(Database { pool, options, url, cluster: Some(cluster) })
             }
         }
     }
@@ -89,6 +92,15 @@ impl Database {
             }
         }
         Ok(())
+    }
+
+    /// This database for `studyhall backup`: its pool, URL and PostgreSQL's tools.
+    pub fn backup_server(&self, config: &DatabaseConfig) -> Result<crate::backup::Server> {
+        Ok(crate::backup::Server {
+            pool: self.pool.clone(),
+            url: self.url.clone(),
+            binaries: PgBinaries::locate(config.pg_bin.as_deref())?,
+        })
     }
 
     /// Closes every connection, then stops the embedded cluster if there is one.

@@ -3,6 +3,7 @@
 mod accounts;
 mod admin;
 mod assets;
+mod backups;
 mod embedded;
 mod fixtures;
 mod harness;

@@ -1,0 +1,267 @@
+//! Logical backups: `studyhall backup create | list | verify | restore`.
+//!
+//! `create` runs `pg_dump` (custom format, compressed) on a snapshot exported by a
+//! repeatable-read transaction, and in that same transaction fingerprints every table
+//! (row count, and an order-independent sum of the rows' MD5s), so the manifest written
+//! next to the dump (`<name>.json`) describes exactly what the dump holds. Then old
+//! backups are rotated away (see [`rotation`]). `verify` restores a dump into a scratch
+//! database and compares the fingerprints; `restore` loads one into an empty database and
+//! checks it the same way. Credentials reach the PostgreSQL tools through the
+//! environment (PGPASSWORD...), never their command line.
+
+pub mod rotation;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::process::Command;
+
+use crate::db::embedded::PgBinaries;
+use crate::error::{Error, Result};
+use crate::maintain::archive::digest;
+
+/// A database server and how its tools reach it.
+pub struct Server {
+    /// A pool on the database, as its owner (or a superuser).
+    pub pool: PgPool,
+    /// The database's URL (as DATABASE_URL or the embedded cluster gives it).
+    pub url: String,
+    pub binaries: PgBinaries,
+}
+
+/// Every table's fingerprint: (rows, sum of the rows' MD5s), by qualified name.
+pub type Fingerprints = BTreeMap<String, (i64, String)>;
+
+/// What a backup holds, written next to it as `<name>.json`.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    pub name: String,
+    pub file: String,
+    pub created_at: DateTime<Utc>,
+    pub bytes: u64,
+    pub sha256: String,
+    pub tables: Fingerprints,
+}
+
+const PREFIX: &str = "studyhall-";
+
+fn dump_name(at: DateTime<Utc>) -> String {
+    format!("{PREFIX}{}", at.format("%Y%m%dT%H%M%SZ"))
+}
+
+/// `url` without its password (for a tool's command line, which other users can read),
+/// naming `database` if given, and the password (for the tool's environment).
+fn target(url: &str, database: Option<&str>) -> Result<(String, Option<String>)> {
+    let mut parsed = url::Url::parse(url).map_err(|_| Error::Config("the database URL is not a URL".to_owned()))?;
+    let password = parsed.password().map(|p| {
+        url::form_urlencoded::parse(format!("p={}", p.replace('+', "%2B")).as_bytes())
+            .next()
+            .map_or_else(|| p.to_owned(), |(_, v)| v.into_owned())
+    });
+    let _ = parsed.set_password(None);
+    if let Some(database) = database {
+        parsed.set_path(database);
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .filter(|(k, _)| k != "dbname")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    Ok((parsed.into(), password))
+}
+
+/// Runs a PostgreSQL tool on the server's database (or `database` there), passing the
+/// connection as `--dbname`; its stderr becomes the error.
+async fn tool(server: &Server, name: &str, args: &[String], database: Option<&str>) -> Result<()> {
+    let (uri, password) = target(&server.url, database)?;
+    let mut command = Command::new(server.binaries.path(name));
+    command.args(args).arg(format!("--dbname={uri}")).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    if let Some(password) = password {
+        command.env("PGPASSWORD", password);
+    }
+    let output = command.output().await.map_err(Error::io(format!("running {name}")))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(Error::Internal(format!("{name} failed: {}", stderr.trim())));
+    }
+    Ok(())
+}
+
+/// The fingerprints of every table of the public and archive schemas.
+pub async fn fingerprints(conn: &mut PgConnection) -> Result<Fingerprints> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname IN ('public', 'archive') AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+          ORDER BY 1",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Fingerprints::new();
+    for table in tables {
+        let (rows, sum): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), 0)::text
+               FROM {table} t"
+        )))
+        .fetch_one(&mut *conn)
+        .await?;
+        out.insert(table, (rows, sum));
+    }
+    Ok(out)
+}
+
+/// Dumps the database into `dir` and rotates old backups; returns the new backup's
+/// manifest and the names rotated away.
+pub async fn create(server: &Server, dir: &Path) -> Result<(Manifest, Vec<String>)> {
+    std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
+    let mut tx = server.pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    let (snapshot, created_at): (String, DateTime<Utc>) =
+        sqlx::query_as("SELECT pg_export_snapshot(), now()").fetch_one(&mut *tx).await?;
+    let name = dump_name(created_at);
+    let file = format!("{name}.dump");
+    let partial = dir.join(format!("{file}.partial"));
+    let args = vec![
+        "--format=custom".to_owned(),
+        "--compress=6".to_owned(),
+        format!("--snapshot={snapshot}"),
+        format!("--file={}", partial.display()),
+    ];
+    let (dumped, tables) = tokio::join!(tool(server, "pg_dump", &args, None), fingerprints(&mut tx));
+    let (tables, ()) = (tables?, dumped?);
+    tx.commit().await?;
+    let (bytes, sha256) = digest(&partial)?;
+    std::fs::rename(&partial, dir.join(&file)).map_err(Error::io(format!("renaming {}", partial.display())))?;
+    let manifest = Manifest { name: name.clone(), file, created_at, bytes, sha256, tables };
+    let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
+    std::fs::write(dir.join(format!("{name}.json")), json).map_err(Error::io("writing the backup manifest"))?;
+    let rotated = rotate(dir, created_at)?;
+    Ok((manifest, rotated))
+}
+
+/// The backups in `dir`, oldest first.
+pub fn list(dir: &Path) -> Result<Vec<Manifest>> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(Vec::new()) };
+    let mut manifests: Vec<Manifest> = entries
+        .flatten()
+        .filter(|e| {
+            e.file_name().to_string_lossy().starts_with(PREFIX) && e.path().extension().is_some_and(|x| x == "json")
+        })
+        .filter_map(|e| serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok())
+        .collect();
+    manifests.sort_by_key(|m| m.created_at);
+    Ok(manifests)
+}
+
+/// The backup called `name`, or the newest for `latest`.
+pub fn find(dir: &Path, name: &str) -> Result<Manifest> {
+    let mut all = list(dir)?;
+    let found = if name == "latest" { all.pop() } else { all.into_iter().find(|m| m.name == name) };
+    found.ok_or_else(|| Error::Config(format!("no backup {name} in {}", dir.display())))
+}
+
+fn rotate(dir: &Path, now: DateTime<Utc>) -> Result<Vec<String>> {
+    let all = list(dir)?;
+    let keep = rotation::keep(&all.iter().map(|m| m.created_at).collect::<Vec<_>>(), now);
+    let mut removed = Vec::new();
+    for manifest in all.into_iter().filter(|m| !keep.contains(&m.created_at)) {
+        for path in [dir.join(&manifest.file), dir.join(format!("{}.json", manifest.name))] {
+            std::fs::remove_file(&path).map_err(Error::io(format!("removing {}", path.display())))?;
+        }
+        removed.push(manifest.name);
+    }
+    Ok(removed)
+}
+
+/// The ways a restored copy differs from its manifest; empty when it matches.
+pub fn differences(expected: &Fingerprints, found: &Fingerprints) -> Vec<String> {
+    let mut out = Vec::new();
+    for (table, want) in expected {
+        match found.get(table) {
+            Some(got) if got == want => {}
+            Some(got) => {
+                out.push(format!("{table}: {} rows (checksum {}), expected {} ({})", got.0, got.1, want.0, want.1))
+            }
+            None => out.push(format!("{table}: missing")),
+        }
+    }
+    out.extend(found.keys().filter(|t| !expected.contains_key(*t)).map(|t| format!("{t}: not in the backup")));
+    out
+}
+
+/// Checks the dump's checksum, restores it into a scratch database on the same server,
+/// and compares every table with the manifest; the differences (none when it is good).
+pub async fn verify(server: &Server, dir: &Path, manifest: &Manifest) -> Result<Vec<String>> {
+    let path = dir.join(&manifest.file);
+    let (_, sha256) = digest(&path)?;
+    if sha256 != manifest.sha256 {
+        return Ok(vec![format!("{}: checksum {sha256}, expected {}", manifest.file, manifest.sha256)]);
+    }
+    let scratch = format!("studyhall_verify_{}", std::process::id());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {scratch}"))).execute(&server.pool).await?;
+    let checked = async {
+        load(server, &path, &scratch).await?;
+        let mut conn = PgConnection::connect_with(&scratch_options(server, &scratch)?).await?;
+        let found = fingerprints(&mut conn).await?;
+        conn.close().await?;
+        Ok(differences(&manifest.tables, &found))
+    }
+    .await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")))
+        .execute(&server.pool)
+        .await?;
+    checked
+}
+
+fn scratch_options(server: &Server, database: &str) -> Result<sqlx::postgres::PgConnectOptions> {
+    let options: sqlx::postgres::PgConnectOptions = server.url.parse()?;
+    Ok(options.database(database).options([("timezone", "UTC")]))
+}
+
+/// Restores `manifest`'s dump into the server's database, which must hold no tables;
+/// then compares it with the manifest (the differences; none when it is good).
+pub async fn restore(server: &Server, dir: &Path, manifest: &Manifest) -> Result<Vec<String>> {
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')",
+    )
+    .fetch_one(&server.pool)
+    .await?;
+    if tables > 0 {
+        return Err(Error::Config(
+            "the database is not empty: restore into an empty one (a new STUDYHALL_DATA, or DATABASE_URL naming a \
+             new database)"
+                .to_owned(),
+        ));
+    }
+    let database: String = sqlx::query_scalar("SELECT current_database()").fetch_one(&server.pool).await?;
+    load(server, &dir.join(&manifest.file), &database).await?;
+    let mut conn = server.pool.acquire().await?;
+    let found = fingerprints(&mut conn).await?;
+    Ok(differences(&manifest.tables, &found))
+}
+
+/// Loads a dump into `database` with pg_restore, after making the request role it grants
+/// to (roles belong to the server, not to dumps).
+async fn load(server: &Server, path: &Path, database: &str) -> Result<()> {
+    sqlx::query(
+        "DO $$ BEGIN
+             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'studyhall_app') THEN
+                 CREATE ROLE studyhall_app NOLOGIN;
+             END IF;
+         END $$",
+    )
+    .execute(&server.pool)
+    .await?;
+    let args = vec!["--exit-on-error".to_owned(), "--no-owner".to_owned(), path.display().to_string()];
+    tool(server, "pg_restore", &args, Some(database)).await
+}
+
+/// Where backups go: STUDYHALL_BACKUP_DIR.
+pub fn dir(configured: Option<&Path>, data_dir: &Path) -> PathBuf {
+    configured.map_or_else(|| data_dir.join("backups"), Path::to_path_buf)
+}
