@@ -267,8 +267,12 @@ async fn main() {
     let scratch = std::env::temp_dir().join(format!("studyhall-load-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).expect("a scratch directory");
     let binaries = PgBinaries::locate(None).expect("PostgreSQL's server binaries");
-    let cluster = EmbeddedCluster::start(&scratch.join("pg"), binaries.clone(), ClusterOptions { ephemeral: true })
-        .expect("a cluster");
+    let cluster = EmbeddedCluster::start(
+        &scratch.join("pg"),
+        binaries.clone(),
+        ClusterOptions { ephemeral: true, archive_wal: false },
+    )
+    .expect("a cluster");
     cluster.ensure_database().await.expect("the database");
     let url = cluster.url("learning_platform");
     let server = common::Server::start(&[

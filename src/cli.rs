@@ -65,10 +65,15 @@ pub enum BackupAction {
         #[arg(default_value = "latest")]
         name: String,
     },
-    /// Restore a backup into the database, which must be empty, and check it.
+    /// Restore a backup into the database, which must be empty, and check it; or, with
+    /// --to-time, recover the embedded cluster to that moment (base backup + archived WAL).
     Restore {
         /// A backup's name, or `latest`.
-        name: String,
+        #[arg(required_unless_present = "to_time")]
+        name: Option<String>,
+        /// Recover the embedded cluster (stopped) to this time (RFC 3339).
+        #[arg(long, conflicts_with = "name")]
+        to_time: Option<chrono::DateTime<chrono::Utc>>,
     },
 }
 
@@ -117,6 +122,20 @@ impl Cli {
                 .await;
                 let closed = db.close().await;
                 result.and(closed)
+            }
+            Command::Backup { action: BackupAction::Restore { to_time: Some(target), .. } } => {
+                if self.settings.database.database_url.is_some() {
+                    return Err(crate::error::Error::Config(
+                        "--to-time recovers the embedded cluster; for a server of your own use its own PITR".to_owned(),
+                    ));
+                }
+                let data_dir = &self.settings.database.data_dir;
+                let backups = crate::backup::dir(self.settings.backup_dir.as_deref(), data_dir);
+                let base = crate::backup::pitr::prepare(data_dir, &backups, target)?;
+                eprintln!("recovering from base backup {} to {} ...", base.name, target.to_rfc3339());
+                let db = Database::open(&self.settings.database).await?;
+                println!("recovered to {}; the data before is kept in {}", target.to_rfc3339(), data_dir.display());
+                db.close().await
             }
             Command::Backup { action } => {
                 let db = Database::open(&self.settings.database).await?;
@@ -173,8 +192,8 @@ async fn run_backup(db: &Database, settings: &Settings, action: BackupAction) ->
             eprintln!("restoring {} into a scratch database ...", manifest.name);
             checked(&manifest.name, crate::backup::verify(&server, &dir, &manifest).await?)?;
         }
-        BackupAction::Restore { name } => {
-            let manifest = crate::backup::find(&dir, &name)?;
+        BackupAction::Restore { name, .. } => {
+            let manifest = crate::backup::find(&dir, name.as_deref().unwrap_or("latest"))?;
             eprintln!("restoring {} ...", manifest.name);
             checked(&manifest.name, crate::backup::restore(&server, &dir, &manifest).await?)?;
         }

@@ -9,6 +9,7 @@
 //! checks it the same way. Credentials reach the PostgreSQL tools through the
 //! environment (PGPASSWORD...), never their command line.
 
+pub mod pitr;
 pub mod rotation;
 
 use std::collections::BTreeMap;
@@ -31,6 +32,9 @@ pub struct Server {
     /// The database's URL (as DATABASE_URL or the embedded cluster gives it).
     pub url: String,
     pub binaries: PgBinaries,
+    /// Also take a base backup (for point-in-time recovery: the embedded cluster, which
+    /// archives its WAL).
+    pub base_backups: bool,
 }
 
 /// Every table's fingerprint: (rows, sum of the rows' MD5s), by qualified name.
@@ -45,6 +49,9 @@ pub struct Manifest {
     pub bytes: u64,
     pub sha256: String,
     pub tables: Fingerprints,
+    /// The base backup taken with it (a directory holding `base.tar.gz`), if any.
+    #[serde(default)]
+    pub base: Option<String>,
 }
 
 const PREFIX: &str = "studyhall-";
@@ -136,7 +143,21 @@ pub async fn create(server: &Server, dir: &Path) -> Result<(Manifest, Vec<String
     tx.commit().await?;
     let (bytes, sha256) = digest(&partial)?;
     std::fs::rename(&partial, dir.join(&file)).map_err(Error::io(format!("renaming {}", partial.display())))?;
-    let manifest = Manifest { name: name.clone(), file, created_at, bytes, sha256, tables };
+    let base = if server.base_backups {
+        let base = format!("{name}.base");
+        let args = vec![
+            format!("--pgdata={}", dir.join(&base).display()),
+            "--format=tar".to_owned(),
+            "--gzip".to_owned(),
+            "--wal-method=none".to_owned(),
+            "--checkpoint=fast".to_owned(),
+        ];
+        tool(server, "pg_basebackup", &args, None).await?;
+        Some(base)
+    } else {
+        None
+    };
+    let manifest = Manifest { name: name.clone(), file, created_at, bytes, sha256, tables, base };
     let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
     std::fs::write(dir.join(format!("{name}.json")), json).map_err(Error::io("writing the backup manifest"))?;
     let rotated = rotate(dir, created_at)?;
@@ -171,6 +192,10 @@ fn rotate(dir: &Path, now: DateTime<Utc>) -> Result<Vec<String>> {
     for manifest in all.into_iter().filter(|m| !keep.contains(&m.created_at)) {
         for path in [dir.join(&manifest.file), dir.join(format!("{}.json", manifest.name))] {
             std::fs::remove_file(&path).map_err(Error::io(format!("removing {}", path.display())))?;
+        }
+        if let Some(base) = &manifest.base {
+            let path = dir.join(base);
+            std::fs::remove_dir_all(&path).map_err(Error::io(format!("removing {}", path.display())))?;
         }
         removed.push(manifest.name);
     }

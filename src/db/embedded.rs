@@ -129,6 +129,14 @@ fn newest_debian_bin_dir() -> Option<PathBuf> {
 pub struct ClusterOptions {
     /// Trade durability for speed (fsync off): only for throwaway test clusters.
     pub ephemeral: bool,
+    /// Archive every WAL segment to `<data_dir>/wal-archive`, for point-in-time recovery
+    /// (on for studyhall's own cluster).
+    pub archive_wal: bool,
+}
+
+/// Where a cluster in `data_dir` archives its WAL.
+pub fn wal_archive(data_dir: &Path) -> PathBuf {
+    data_dir.join("wal-archive")
 }
 
 /// A running embedded cluster. Stop it with [`EmbeddedCluster::stop`]; dropping it
@@ -176,14 +184,17 @@ impl EmbeddedCluster {
                 data_dir.display()
             )));
         }
-        fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&socket_dir)
-            .or_else(|err| if socket_dir.is_dir() { Ok(()) } else { Err(err) })
-            .map_err(Error::io(format!("creating {}", socket_dir.display())))?;
+        let archive = wal_archive(&data_dir);
+        for dir in [&socket_dir, &archive] {
+            fs::DirBuilder::new()
+                .mode(0o700)
+                .create(dir)
+                .or_else(|err| if dir.is_dir() { Ok(()) } else { Err(err) })
+                .map_err(Error::io(format!("creating {}", dir.display())))?;
+        }
         if let Some(user) = &owner {
             ensure_reachable(&data_dir, user)?;
-            for dir in [&data_dir, &socket_dir] {
+            for dir in [&data_dir, &socket_dir, &archive] {
                 chown(dir, Some(user.uid), Some(user.gid))
                     .map_err(|err| Error::io(format!("handing {} to {SUPERUSER}", dir.display()))(err.into()))?;
             }
@@ -217,6 +228,12 @@ impl EmbeddedCluster {
         if options.ephemeral {
             command.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
         }
+        if options.archive_wal {
+            // A segment is archived when full, and at least every five minutes when written to.
+            let target = archive.display().to_string().replace('\'', "'\\''");
+            command.args(["-c", "wal_level=replica", "-c", "archive_mode=on", "-c", "archive_timeout=300"]);
+            command.arg("-c").arg(format!("archive_command=test ! -f '{target}/%f' && cp '%p' '{target}/%f'"));
+        }
         if let Some(user) = &owner {
             command.uid(user.uid.as_raw()).gid(user.gid.as_raw());
         }
@@ -230,6 +247,11 @@ impl EmbeddedCluster {
             EmbeddedCluster { data_dir, pgdata, socket_dir, postmaster, exited: Mutex::new(exited), stopped: false };
         cluster.wait_until_ready(&log_path, log_start)?;
         Ok(cluster)
+    }
+
+    /// The cluster's data directory (`pgdata`'s parent).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     /// The directory of the cluster's Unix socket.

@@ -50,13 +50,14 @@ impl Database {
                 tracing::info!(data_dir = %data_dir.display(), "starting the embedded PostgreSQL");
                 let cluster = tokio::task::spawn_blocking(move || {
                     let binaries = PgBinaries::locate(pg_bin.as_deref())?;
-                    EmbeddedCluster::start(&data_dir, binaries, ClusterOptions::default())
+                    EmbeddedCluster::start(&data_dir, binaries, ClusterOptions { ephemeral: false, archive_wal: true })
                 })
                 .await
                 .map_err(|err| Error::Embedded(format!("starting PostgreSQL panicked: {err}")))??;
                 cluster.ensure_database().await?;
                 let options = cluster.connect_options(embedded::DATABASE);
                 let pool = connect(options.clone(), &privileged(&config.pool)).await?;
+                finish_recovery(&pool).await?;
                 tracing::info!(socket_dir = %cluster.socket_dir().display(), "embedded PostgreSQL is ready");
                 let url = cluster.url(embedded::DATABASE);
                 Ok(Database { pool, options, url, cluster: Some(cluster) })
@@ -100,6 +101,7 @@ impl Database {
             pool: self.pool.clone(),
             url: self.url.clone(),
             binaries: PgBinaries::locate(config.pg_bin.as_deref())?,
+            base_backups: self.cluster.is_some(),
         })
     }
 
@@ -114,6 +116,21 @@ impl Database {
         }
         Ok(())
     }
+}
+
+/// Waits while the cluster is still recovering (after `backup restore --to-time`, it takes
+/// connections read-only until it has replayed the WAL and opened for writes).
+async fn finish_recovery(pool: &PgPool) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut report_at = 0;
+    while sqlx::query_scalar::<_, bool>("SELECT pg_is_in_recovery()").fetch_one(pool).await? {
+        if started.elapsed().as_secs() >= report_at {
+            tracing::info!(seconds = report_at, "PostgreSQL is replaying WAL");
+            report_at += 10;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(())
 }
 
 /// Opens a pool with studyhall's session settings (UTC, an application name) and the

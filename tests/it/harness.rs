@@ -51,8 +51,9 @@ fn start_server() -> Server {
         Err(_) => {
             remove_stale_clusters();
             let dir = std::env::temp_dir().join(format!("{PREFIX}_{}", std::process::id()));
-            let cluster = EmbeddedCluster::start(&dir, binaries.clone(), ClusterOptions { ephemeral: true })
-                .expect("the embedded test cluster starts");
+            let cluster =
+                EmbeddedCluster::start(&dir, binaries.clone(), ClusterOptions { ephemeral: true, archive_wal: false })
+                    .expect("the embedded test cluster starts");
             (cluster.url("postgres").parse().expect("a valid URL"), Some(cluster))
         }
     };
