@@ -101,6 +101,13 @@ impl Error {
             | Error::Database(
                 sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_),
             ) => StatusCode::SERVICE_UNAVAILABLE,
+            // The server is shutting down, starting up or restarting (class 57), or the
+            // connection broke (class 08): worth a retry shortly.
+            Error::Database(sqlx::Error::Database(db))
+                if db.code().is_some_and(|code| code.starts_with("57P") || code.starts_with("08")) =>
+            {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Error::Database(_)
             | Error::Migrate(_)
             | Error::Config(_)

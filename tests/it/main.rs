@@ -19,6 +19,7 @@ mod observability;
 mod partitions;
 mod progress;
 mod quality;
+mod resilience;
 mod schema;
 mod search;
 mod tenancy;
