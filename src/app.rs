@@ -38,6 +38,8 @@ pub struct App {
     pub learning: LearningConfig,
     /// Data upkeep, run on a schedule by the nodes that run workers.
     pub maintain: MaintainConfig,
+    /// Whether the web app's cookies are marked Secure.
+    pub web_secure_cookies: bool,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
             llm: Chat::new(&settings.llm)?,
             learning: settings.learning.clone(),
             maintain: settings.maintain.clone(),
+            web_secure_cookies: settings.secure_cookies,
         })))
     }
 }

@@ -30,6 +30,9 @@ pub struct Settings {
     /// Where `studyhall backup` keeps backups (default: `backups/` in STUDYHALL_DATA).
     #[arg(long, env = "STUDYHALL_BACKUP_DIR", global = true)]
     pub backup_dir: Option<PathBuf>,
+    /// Mark the web app's cookies Secure (set it when studyhall is served over TLS).
+    #[arg(long, env = "STUDYHALL_SECURE_COOKIES", default_value_t = false, global = true)]
+    pub secure_cookies: bool,
 }
 
 /// How to reach PostgreSQL: a server given by URL, or the embedded cluster.

@@ -23,3 +23,4 @@ pub mod progress;
 pub mod search;
 pub mod telemetry;
 pub mod validate;
+pub mod web;

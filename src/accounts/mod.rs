@@ -4,7 +4,7 @@
 pub mod cli;
 mod me;
 pub mod password;
-mod session;
+pub mod session;
 pub mod throttle;
 pub mod token;
 mod validate;

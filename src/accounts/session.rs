@@ -36,9 +36,17 @@ impl FromRequestParts<AppState> for AuthUser {
         let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or(Error::Unauthorized(MISSING))?;
         let secret =
             header.to_str().ok().and_then(|value| value.strip_prefix("Bearer ")).ok_or(Error::Unauthorized(MISSING))?;
+        AuthUser::resolve(state, secret.trim()).await
+    }
+}
+
+impl AuthUser {
+    /// The signed-in caller behind a token (from the Authorization header or the web
+    /// app's cookie); 401 unless it is live and its account active.
+    pub async fn resolve(state: &AppState, secret: &str) -> Result<AuthUser> {
         let found: Option<(Uuid, Uuid, bool)> =
             sqlx::query_as("SELECT token_id, user_id, is_admin FROM studyhall_token_user($1)")
-                .bind(token::hash(secret.trim()))
+                .bind(token::hash(secret))
                 .fetch_optional(&state.db)
                 .await?;
         let (token_id, user_id, is_admin) =
@@ -50,26 +58,26 @@ impl FromRequestParts<AppState> for AuthUser {
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
-    email: String,
-    username: String,
-    password: String,
-    first_name: Option<String>,
-    last_name: Option<String>,
+    pub email: String,
+    pub username: String,
+    pub password: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
     /// The account's email or username, in any case.
-    login: String,
-    password: String,
+    pub login: String,
+    pub password: String,
 }
 
 /// A new sign-in: the token to send as `Authorization: Bearer <token>`.
 #[derive(Serialize, ToSchema)]
 pub struct SessionResponse {
-    token: String,
-    expires_at: DateTime<Utc>,
-    user: User,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
 }
 
 const BAD_LOGIN: &str = "The login or password is wrong.";
@@ -87,7 +95,12 @@ pub async fn register(
     client: Client,
     Input(body): Input<RegisterRequest>,
 ) -> Result<(StatusCode, Json<SessionResponse>)> {
-    let audit = Audit::new(&state.db, &client, "user.register", "user");
+    Ok((StatusCode::CREATED, Json(sign_up(&state, &client, body).await?)))
+}
+
+/// Registers an account and signs it in (the API and the web app); audited.
+pub async fn sign_up(state: &AppState, client: &Client, body: Result<RegisterRequest>) -> Result<SessionResponse> {
+    let audit = Audit::new(&state.db, client, "user.register", "user");
     let result = async {
         let body = body?;
         let email = body.email.trim().to_owned();
@@ -118,12 +131,12 @@ pub async fn register(
         .await
         .map_err(conflict)?;
         audit.user(user_id).entity(user_id);
-        let (token, expires_at) = issue_token(&mut tx, &state, user_id).await?;
+        let (token, expires_at) = issue_token(&mut tx, state, user_id).await?;
         audit.session(token.0);
         let new =
             json!({"email": email, "username": username, "first_name": body.first_name, "last_name": body.last_name});
         audit.commit(tx, None, Some(new)).await?;
-        Ok((StatusCode::CREATED, Json(SessionResponse { token: token.1, expires_at, user })))
+        Ok(SessionResponse { token: token.1, expires_at, user })
     };
     audit.finish(result.await).await
 }
@@ -140,7 +153,12 @@ pub async fn login(
     client: Client,
     Input(body): Input<LoginRequest>,
 ) -> Result<Json<SessionResponse>> {
-    let audit = Audit::new(&state.db, &client, "auth.login", "user");
+    Ok(Json(sign_in(&state, &client, body).await?))
+}
+
+/// Signs in (the API and the web app): throttled and audited.
+pub async fn sign_in(state: &AppState, client: &Client, body: Result<LoginRequest>) -> Result<SessionResponse> {
+    let audit = Audit::new(&state.db, client, "auth.login", "user");
     let result = async {
         let body = body?;
         let mut conn = state.db.acquire().await?;
@@ -173,10 +191,10 @@ pub async fn login(
                 .bind(user_id)
                 .fetch_one(&mut *tx)
                 .await?;
-        let (token, expires_at) = issue_token(&mut tx, &state, user_id).await?;
+        let (token, expires_at) = issue_token(&mut tx, state, user_id).await?;
         audit.session(token.0);
         audit.commit(tx, None, Some(json!({"token_id": token.0}))).await?;
-        Ok(Json(SessionResponse { token: token.1, expires_at, user }))
+        Ok(SessionResponse { token: token.1, expires_at, user })
     };
     audit.finish(result.await).await
 }
@@ -185,7 +203,12 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", security(("bearer" = [])),
     responses((status = 204, description = "Signed out"), (status = 401, description = "Not signed in", body = Problem)))]
 pub async fn logout(State(state): State<AppState>, client: Client, auth: AuthUser) -> Result<StatusCode> {
-    let audit = Audit::new(&state.db, &client, "auth.logout", "auth_token");
+    sign_out(&state, &client, auth).await
+}
+
+/// Revokes the caller's token (the API and the web app); audited.
+pub async fn sign_out(state: &AppState, client: &Client, auth: AuthUser) -> Result<StatusCode> {
+    let audit = Audit::new(&state.db, client, "auth.logout", "auth_token");
     audit.user(auth.user_id).entity(auth.token_id).session(auth.token_id);
     let result = async {
         let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;

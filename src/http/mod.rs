@@ -87,6 +87,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
     let openapi = OpenApiJson(openapi.to_json().expect("the OpenAPI document serializes").into());
 
     routes
+        .merge(crate::web::routes())
         .fallback(|| async { Error::NotFound })
         .with_state(state)
         .layer(Extension(openapi))
@@ -122,11 +123,11 @@ async fn openapi_json(Extension(OpenApiJson(json)): Extension<OpenApiJson>) -> i
 /// plain-text explanation becomes the detail; a server error's body is never passed on.
 async fn problem_for_bare_errors(response: Response) -> Response {
     let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if is_problem || !(status.is_client_error() || status.is_server_error()) {
+    // Problems already, and the web app's pages (which explain themselves in HTML).
+    let explained = response.headers().get(header::CONTENT_TYPE).is_some_and(|value| {
+        value.as_bytes().starts_with(PROBLEM_JSON.as_bytes()) || value.as_bytes().starts_with(b"text/html")
+    });
+    if explained || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let (parts, body) = response.into_parts();

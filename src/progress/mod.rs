@@ -33,55 +33,55 @@ const WINDOW_DAYS: i32 = 30;
 #[derive(Serialize, ToSchema)]
 pub struct Summary {
     /// The days `accuracy`, `speed_ms` and `answers` cover (the last 30).
-    window_days: i32,
+    pub window_days: i32,
     /// Overall, and per subject area (null: materials without one).
     #[serde(flatten)]
-    overall: Figures,
+    pub overall: Figures,
     /// Items learned: those with a memory state.
-    items_learned: i64,
+    pub items_learned: i64,
     /// Mean predicted chance of recalling a learned item now (FSRS), 0 to 1.
-    retention: Option<f64>,
+    pub retention: Option<f64>,
     /// Consecutive days (UTC), up to today or yesterday, with at least one answer.
-    streak_days: i64,
-    subjects: Vec<SubjectFigures>,
+    pub streak_days: i64,
+    pub subjects: Vec<SubjectFigures>,
 }
 
 #[derive(Serialize, ToSchema, Default)]
 pub struct Figures {
     /// The share of graded answers that were right.
-    accuracy: Option<f64>,
-    answers: i64,
+    pub accuracy: Option<f64>,
+    pub answers: i64,
     /// Median response time of answers, in ms.
-    speed_ms: Option<f64>,
+    pub speed_ms: Option<f64>,
     /// Flashcards due by the end of today (UTC), and within seven days.
-    due_today: i64,
-    due_this_week: i64,
+    pub due_today: i64,
+    pub due_this_week: i64,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct SubjectFigures {
-    subject_area: Option<String>,
+    pub subject_area: Option<String>,
     #[serde(flatten)]
-    figures: Figures,
+    pub figures: Figures,
 }
 
 #[derive(sqlx::FromRow)]
 struct AnswerRow {
     overall: bool,
-    subject_area: Option<String>,
-    accuracy: Option<f64>,
-    answers: i64,
-    speed_ms: Option<f64>,
+    pub subject_area: Option<String>,
+    pub accuracy: Option<f64>,
+    pub answers: i64,
+    pub speed_ms: Option<f64>,
 }
 
 #[derive(sqlx::FromRow)]
 struct DueRow {
     overall: bool,
-    subject_area: Option<String>,
-    due_today: i64,
-    due_this_week: i64,
+    pub subject_area: Option<String>,
+    pub due_today: i64,
+    pub due_this_week: i64,
     items: i64,
-    retention: Option<f64>,
+    pub retention: Option<f64>,
 }
 
 /// The learner's accuracy, speed, retention, streak and reviews due, overall and per
@@ -89,7 +89,12 @@ struct DueRow {
 #[utoipa::path(get, path = "/api/v1/progress/summary", tag = "progress", security(("bearer" = [])),
     responses((status = 200, body = Summary)))]
 pub async fn summary(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Summary>> {
-    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    Ok(Json(load(&state, auth.user_id).await?))
+}
+
+/// The learner's summary (the API's and the web app's dashboard).
+pub async fn load(state: &AppState, user: Uuid) -> Result<Summary> {
+    let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
     let answers: Vec<AnswerRow> = sqlx::query_as(
         "SELECT GROUPING(m.subject_area) = 1 AS overall, m.subject_area,
                 avg(i.is_correct::int)::float8 AS accuracy, count(*) AS answers,
@@ -101,7 +106,7 @@ pub async fn summary(State(state): State<AppState>, auth: AuthUser) -> Result<Js
             AND i.created_at >= now() - make_interval(days => $2)
           GROUP BY GROUPING SETS ((m.subject_area), ())",
     )
-    .bind(auth.user_id)
+    .bind(user)
     .bind(WINDOW_DAYS)
     .fetch_all(&mut *tx)
     .await?;
@@ -118,7 +123,7 @@ pub async fn summary(State(state): State<AppState>, auth: AuthUser) -> Result<Js
           WHERE r.user_id = $1
           GROUP BY GROUPING SETS ((m.subject_area), ())",
     )
-    .bind(auth.user_id)
+    .bind(user)
     .bind(session::curve_factor())
     .bind(DECAY)
     .fetch_all(&mut *tx)
@@ -128,7 +133,7 @@ pub async fn summary(State(state): State<AppState>, auth: AuthUser) -> Result<Js
           WHERE user_id = $1 AND interaction_type = 'answer' AND created_at >= now() - interval '400 days'
           ORDER BY day DESC",
     )
-    .bind(auth.user_id)
+    .bind(user)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -153,7 +158,7 @@ pub async fn summary(State(state): State<AppState>, auth: AuthUser) -> Result<Js
     subjects.sort();
     subjects.dedup();
     let overall_due = due.iter().find(|r| r.overall);
-    Ok(Json(Summary {
+    Ok(Summary {
         window_days: WINDOW_DAYS,
         overall: figures(true, None),
         items_learned: overall_due.map_or(0, |r| r.items),
@@ -163,7 +168,7 @@ pub async fn summary(State(state): State<AppState>, auth: AuthUser) -> Result<Js
             .into_iter()
             .map(|subject| SubjectFigures { figures: figures(false, subject.as_deref()), subject_area: subject })
             .collect(),
-    }))
+    })
 }
 
 /// Consecutive days with answers ending today, or yesterday (today is not over yet);
@@ -189,7 +194,7 @@ pub struct MetricsQuery {
     metric_type: Option<String>,
     /// `daily`, `weekly`, `monthly`, or `session` (what each session recorded).
     time_period: Option<String>,
-    subject_area: Option<String>,
+    pub subject_area: Option<String>,
     /// From this time on (default: 90 days ago).
     from: Option<DateTime<Utc>>,
     /// Before this time (default: now).
@@ -209,7 +214,7 @@ pub struct Metric {
     recorded_at: DateTime<Utc>,
     /// `daily`, `weekly`, `monthly`; null for a session's own figures.
     time_period: Option<String>,
-    subject_area: Option<String>,
+    pub subject_area: Option<String>,
     /// `mean`, `median`, or `session`.
     aggregation_type: Option<String>,
     learning_session_id: Option<Uuid>,

@@ -221,6 +221,7 @@ pub fn settings() -> Settings {
         learning: LearningConfig { session_idle_minutes: 30, housekeeping_secs: 3600 },
         maintain: MaintainConfig { months_ahead: 3, archive_dir: None, interval_hours: 0 },
         backup_dir: None,
+        secure_cookies: false,
     }
 }
 

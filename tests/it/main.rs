@@ -25,3 +25,4 @@ mod search;
 mod tenancy;
 mod uploads;
 mod urls;
+mod web;

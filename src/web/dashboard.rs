@@ -1,0 +1,65 @@
+//! The dashboard: what is due, the streak, accuracy and retention, recent materials.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::{WebUser, html_error, render};
+use crate::app::AppState;
+use crate::db::tenant;
+use crate::progress::{self, Summary};
+
+#[derive(sqlx::FromRow)]
+struct Recent {
+    title: String,
+    status: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    csrf: String,
+    username: String,
+    summary: Summary,
+    accuracy: String,
+    retention: String,
+    materials: Vec<Recent>,
+}
+
+fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "–".to_owned(), |s| format!("{:.0}%", s * 100.0))
+}
+
+pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
+    let loaded = async {
+        let summary = progress::load(&state, user.auth.user_id).await?;
+        let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
+        let username: String = sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
+            .bind(user.auth.user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let materials: Vec<Recent> = sqlx::query_as(
+            "SELECT title, status FROM study_materials WHERE user_id = $1 AND deleted_at IS NULL
+              ORDER BY created_at DESC LIMIT 5",
+        )
+        .bind(user.auth.user_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok::<_, crate::error::Error>((summary, username, materials))
+    };
+    match loaded.await {
+        Ok((summary, username, materials)) => render(
+            StatusCode::OK,
+            &Dashboard {
+                csrf: user.csrf,
+                username,
+                accuracy: percent(summary.overall.accuracy),
+                retention: percent(summary.retention),
+                summary,
+                materials,
+            },
+        ),
+        Err(error) => html_error(&error),
+    }
+}

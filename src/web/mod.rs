@@ -1,0 +1,126 @@
+//! The learner web app: server-rendered pages (askama templates in `templates/`), a
+//! little CSS of its own, no outside services. It signs in with the same tokens as the
+//! API, kept in an HttpOnly, SameSite=Lax cookie (Secure with STUDYHALL_SECURE_COOKIES),
+//! and every form post carries a CSRF token: derived from the session token when signed
+//! in, a double-submit cookie before. The same tenancy and audit rules apply: pages call
+//! the same functions as the API.
+
+mod auth;
+mod dashboard;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use sha2::{Digest, Sha256};
+
+use crate::accounts::AuthUser;
+use crate::app::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard::page))
+        .route("/signin", get(auth::signin_page).post(auth::signin))
+        .route("/signup", get(auth::signup_page).post(auth::signup))
+        .route("/signout", axum::routing::post(auth::signout))
+        .route("/static/app.css", get(stylesheet))
+}
+
+/// The cookie holding the session token.
+const SESSION: &str = "studyhall_session";
+/// The double-submit CSRF cookie of the sign-in and sign-up forms.
+const FORM_CSRF: &str = "studyhall_csrf";
+
+async fn stylesheet() -> Response {
+    let headers = [(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")];
+    (headers, include_str!("app.css")).into_response()
+}
+
+/// The value of cookie `name`.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find_map(|(key, value)| (key == name).then_some(value))
+}
+
+/// A Set-Cookie value: HttpOnly, SameSite=Lax, path /, Secure when configured;
+/// `max_age` None ends the cookie.
+fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+    let secure = if state.web_secure_cookies { "; Secure" } else { "" };
+    let age = max_age.unwrap_or(0);
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={age}{secure}"))
+        .expect("cookie values are ASCII")
+}
+
+/// The CSRF token of a signed-in session: derived from its token, so it needs no storage
+/// and dies with the session.
+fn session_csrf(token: &str) -> String {
+    Sha256::digest(format!("studyhall-csrf|{token}").as_bytes())[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A signed-in learner of the web app, with the CSRF token their forms carry. Pages
+/// that need one redirect to /signin without it.
+pub struct WebUser {
+    pub auth: AuthUser,
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let signin = || Redirect::to("/signin").into_response();
+        let token = cookie(&parts.headers, SESSION).ok_or_else(signin)?;
+        match AuthUser::resolve(state, token).await {
+            Ok(auth) => Ok(WebUser { auth, csrf: session_csrf(token) }),
+            Err(crate::error::Error::Unauthorized(_)) => Err(signin()),
+            Err(error) => Err(html_error(&error)),
+        }
+    }
+}
+
+impl WebUser {
+    /// Whether a posted form's CSRF token is this session's.
+    fn checks(&self, posted: &str) -> bool {
+        !posted.is_empty() && posted == self.csrf
+    }
+}
+
+/// An error page.
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    message: String,
+}
+
+/// A failure as a page (a database outage is a 503, others a 500), never with internals.
+fn html_error(error: &crate::error::Error) -> Response {
+    let status = error.status();
+    let message = error.client_message().unwrap_or_else(|| "Something went wrong on our side.".to_owned());
+    render(status, &ErrorPage { status: status.as_u16(), message })
+}
+
+/// A template rendered with `status`, as HTML; a template that cannot render is a 500.
+fn render(status: axum::http::StatusCode, page: &impl askama::Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, [(CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "a page did not render");
+            (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// 403 for a form post whose CSRF token is missing or wrong.
+fn forbidden() -> Response {
+    let message = "The form has expired or did not come from studyhall; reload the page and try again.".to_owned();
+    render(axum::http::StatusCode::FORBIDDEN, &ErrorPage { status: 403, message })
+}
