@@ -31,12 +31,27 @@ pub struct AuthUser {
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = Error;
 
+    /// The bearer token; or, from the web app's pages, its session cookie, which for
+    /// anything but GET and HEAD must come with the session's CSRF token in
+    /// `X-CSRF-Token` (another site's page can make a browser send the cookie, not read
+    /// the token).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         const MISSING: &str = "Sign in and send the token as Authorization: Bearer <token>.";
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or(Error::Unauthorized(MISSING))?;
-        let secret =
-            header.to_str().ok().and_then(|value| value.strip_prefix("Bearer ")).ok_or(Error::Unauthorized(MISSING))?;
-        AuthUser::resolve(state, secret.trim()).await
+        if let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+            let secret = header
+                .to_str()
+                .ok()
+                .and_then(|value| value.strip_prefix("Bearer "))
+                .ok_or(Error::Unauthorized(MISSING))?;
+            return AuthUser::resolve(state, secret.trim()).await;
+        }
+        let secret = crate::web::session_cookie(&parts.headers).ok_or(Error::Unauthorized(MISSING))?;
+        let safe = matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD);
+        let csrf = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if !safe && csrf != crate::web::session_csrf(secret) {
+            return Err(Error::Unauthorized("A request signed in by cookie needs the page's X-CSRF-Token."));
+        }
+        AuthUser::resolve(state, secret).await
     }
 }
 

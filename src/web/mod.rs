@@ -7,6 +7,8 @@
 
 mod auth;
 mod dashboard;
+mod materials;
+mod study;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -26,7 +28,11 @@ pub fn routes() -> Router<AppState> {
         .route("/signin", get(auth::signin_page).post(auth::signin))
         .route("/signup", get(auth::signup_page).post(auth::signup))
         .route("/signout", axum::routing::post(auth::signout))
+        .route("/materials", get(materials::list))
+        .route("/materials/{id}", get(materials::page))
+        .route("/study/{id}", get(study::page))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/app.js", get(script))
 }
 
 /// The cookie holding the session token.
@@ -37,6 +43,11 @@ const FORM_CSRF: &str = "studyhall_csrf";
 async fn stylesheet() -> Response {
     let headers = [(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")];
     (headers, include_str!("app.css")).into_response()
+}
+
+async fn script() -> Response {
+    let headers = [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")];
+    (headers, include_str!("app.js")).into_response()
 }
 
 /// The value of cookie `name`.
@@ -59,9 +70,14 @@ fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -
         .expect("cookie values are ASCII")
 }
 
+/// The session token in the web app's cookie, if any.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    cookie(headers, SESSION)
+}
+
 /// The CSRF token of a signed-in session: derived from its token, so it needs no storage
 /// and dies with the session.
-fn session_csrf(token: &str) -> String {
+pub fn session_csrf(token: &str) -> String {
     Sha256::digest(format!("studyhall-csrf|{token}").as_bytes())[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 

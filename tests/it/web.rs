@@ -147,3 +147,49 @@ async fn a_wrong_password_shows_the_form_again_with_the_reason() {
     assert_eq!(right.status(), StatusCode::SEE_OTHER);
     assert!(set_cookie(&right, "studyhall_session").is_some());
 }
+
+#[tokio::test]
+async fn pages_of_another_learner_are_not_found_and_the_api_takes_the_cookie_with_csrf() {
+    let app = TestApp::spawn().await;
+    let bob = app.register("bob").await;
+    let material =
+        crate::materials::create(&app, &bob, "Bob's", crate::materials::ARTICLE, serde_json::json!({})).await;
+    let web = browser();
+    let form = web.get(app.url("/signup")).send().await.expect("the form");
+    let token = csrf(&form.text().await.expect("html"));
+    let created = web
+        .post(app.url("/signup"))
+        .header(COOKIE, format!("studyhall_csrf={token}"))
+        .form(&[("email", "ada@example.org"), ("username", "ada"), ("password", PASSWORD), ("csrf", token.as_str())])
+        .send()
+        .await
+        .expect("a response");
+    let (session, _) = set_cookie(&created, "studyhall_session").expect("a session");
+    let cookie = format!("studyhall_session={session}");
+
+    let page =
+        web.get(app.url(&format!("/materials/{material}"))).header(COOKIE, &cookie).send().await.expect("a page");
+    assert_eq!(page.status(), StatusCode::NOT_FOUND, "another learner's material");
+    assert!(page.text().await.expect("html").contains("role=\"alert\""));
+    let mine = web.get(app.url("/materials")).header(COOKIE, &cookie).send().await.expect("a page");
+    assert!(!mine.text().await.expect("html").contains("Bob's"));
+
+    // The API: GET with the cookie alone; a POST needs the page's CSRF token too.
+    let me = web.get(app.url("/api/v1/me")).header(COOKIE, &cookie).send().await.expect("a response");
+    assert_eq!(me.status(), StatusCode::OK);
+    let body = serde_json::json!({"title": "Mine", "source_type": "text", "text": "Cells are the units of life."});
+    let forged =
+        web.post(app.url("/api/v1/materials")).header(COOKIE, &cookie).json(&body).send().await.expect("a response");
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED, "no CSRF token: refused");
+    let dashboard = web.get(app.url("/")).header(COOKIE, &cookie).send().await.expect("the dashboard");
+    let page_token = csrf(&dashboard.text().await.expect("html"));
+    let made = web
+        .post(app.url("/api/v1/materials"))
+        .header(COOKIE, &cookie)
+        .header("X-CSRF-Token", &page_token)
+        .json(&body)
+        .send()
+        .await
+        .expect("a response");
+    assert_eq!(made.status(), StatusCode::ACCEPTED);
+}

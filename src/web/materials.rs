@@ -1,0 +1,130 @@
+//! The materials pages: the list (with search and the add form) and one material (its
+//! assets and chunks, generation, sessions, reports).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{WebUser, html_error, render};
+use crate::app::AppState;
+use crate::db::tenant;
+use crate::error::{Error, Result};
+
+#[derive(sqlx::FromRow)]
+struct Listed {
+    id: Uuid,
+    title: String,
+    status: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "materials.html")]
+struct MaterialsPage {
+    csrf: String,
+    q: String,
+    materials: Vec<Listed>,
+}
+
+#[derive(Deserialize)]
+pub struct Search {
+    q: Option<String>,
+}
+
+pub async fn list(State(state): State<AppState>, user: WebUser, Query(search): Query<Search>) -> Response {
+    let q = search.q.unwrap_or_default().trim().to_owned();
+    let loaded = async {
+        let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
+        let materials: Vec<Listed> = sqlx::query_as(
+            "SELECT id, title, status FROM study_materials
+              WHERE user_id = $1 AND deleted_at IS NULL AND ($2 = '' OR title ILIKE '%' || $2 || '%'
+                                                           OR search_vector @@ websearch_to_tsquery('simple', $2))
+              ORDER BY created_at DESC LIMIT 200",
+        )
+        .bind(user.auth.user_id)
+        .bind(&q)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok::<_, Error>(materials)
+    };
+    match loaded.await {
+        Ok(materials) => render(StatusCode::OK, &MaterialsPage { csrf: user.csrf, q, materials }),
+        Err(error) => html_error(&error),
+    }
+}
+
+struct AssetLine {
+    id: Uuid,
+    asset_type: String,
+    front: String,
+    status: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ChunkLine {
+    summary: Option<String>,
+    content: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "material.html")]
+struct MaterialPage {
+    csrf: String,
+    id: Uuid,
+    title: String,
+    status: String,
+    assets: Vec<AssetLine>,
+    chunks: Vec<ChunkLine>,
+}
+
+pub async fn page(State(state): State<AppState>, user: WebUser, Path(id): Path<Uuid>) -> Response {
+    match load(&state, user.auth.user_id, id).await {
+        Ok((title, status, assets, chunks)) => {
+            render(StatusCode::OK, &MaterialPage { csrf: user.csrf, id, title, status, assets, chunks })
+        }
+        Err(error) => html_error(&error),
+    }
+}
+
+type Loaded = (String, String, Vec<AssetLine>, Vec<ChunkLine>);
+
+async fn load(state: &AppState, user: Uuid, id: Uuid) -> Result<Loaded> {
+    let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
+    let (title, status): (String, String) = sqlx::query_as(
+        "SELECT title, status FROM study_materials WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(user)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound)?;
+    let assets: Vec<(Uuid, String, serde_json::Value, String)> = sqlx::query_as(
+        "SELECT a.id, a.asset_type, a.content, a.status FROM generated_assets a
+           LEFT JOIN content_chunks c ON c.id = a.content_chunk_id
+          WHERE a.study_material_id = $1 AND a.status <> 'archived'
+          ORDER BY coalesce(c.chunk_order, -1), a.asset_type, a.id",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let chunks: Vec<ChunkLine> =
+        sqlx::query_as("SELECT summary, content FROM content_chunks WHERE study_material_id = $1 ORDER BY chunk_order")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    let assets = assets
+        .into_iter()
+        .map(|(id, asset_type, content, status)| {
+            let front = ["front", "question", "text"]
+                .iter()
+                .find_map(|key| content[*key].as_str())
+                .unwrap_or_default()
+                .to_owned();
+            AssetLine { id, asset_type, front, status }
+        })
+        .collect();
+    Ok((title, status, assets, chunks))
+}
