@@ -4,6 +4,7 @@ mod accounts;
 mod admin;
 mod assets;
 mod backups;
+mod browser;
 mod embedded;
 mod fixtures;
 mod harness;

@@ -1,0 +1,220 @@
+//! The web app in a real browser: headless Chromium driven by ChromeDriver (the W3C
+//! WebDriver protocol, spoken over HTTP here) against a real server. A learner signs up,
+//! adds a text material, waits for it, generates, reviews three cards with the keyboard
+//! and answers quiz items. On failure a screenshot is saved to
+//! `target/browser-screenshots/`.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::harness::{PASSWORD, TestApp};
+use crate::materials::ARTICLE;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A ChromeDriver process (and the browser profile), ended when dropped.
+struct Driver {
+    process: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// A browser session: WebDriver commands over HTTP.
+#[derive(Clone)]
+struct Session {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Session {
+    /// Starts ChromeDriver and a headless Chromium of `width` x `height`.
+    async fn start(width: u32, height: u32) -> (Driver, Session) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("an address").port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian's chromium-driver) runs");
+        let http = crate::harness::client();
+        let root = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http.get(format!("{root}/status")).send().await.is_err() {
+            assert!(Instant::now() < deadline, "chromedriver listens");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().expect("a profile directory");
+        let args = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .chain([format!("--window-size={width},{height}"), format!("--user-data-dir={}", profile.path().display())])
+        .collect::<Vec<_>>();
+        let capabilities = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome",
+            "goog:chromeOptions": {"binary": CHROMIUM, "args": args}}}});
+        let session: Value = http
+            .post(format!("{root}/session"))
+            .json(&capabilities)
+            .send()
+            .await
+            .expect("a session")
+            .json()
+            .await
+            .expect("JSON");
+        let id = session["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("a session: {session}")).to_owned();
+        (Driver { process: driver, _profile: profile }, Session { http, base: format!("{root}/session/{id}") })
+    }
+
+    async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let reply: Value = request.send().await.expect("chromedriver answers").json().await.expect("JSON");
+        reply["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.command(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+    }
+
+    /// The first element matching `css`, waiting for it.
+    async fn find(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let found = self
+                .command(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
+                .await;
+            if let Some(id) = found.as_object().and_then(|o| o.values().next()).and_then(Value::as_str) {
+                return id.to_owned();
+            }
+            assert!(Instant::now() < deadline, "{css} appears");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let element = self.find(css).await;
+        self.command(reqwest::Method::POST, &format!("/element/{element}/value"), Some(json!({"text": text}))).await;
+    }
+
+    async fn click(&self, css: &str) {
+        let element = self.find(css).await;
+        self.command(reqwest::Method::POST, &format!("/element/{element}/click"), Some(json!({}))).await;
+    }
+
+    /// The page's text (document.body.innerText).
+    async fn text(&self) -> String {
+        let script = json!({"script": "return document.body.innerText", "args": []});
+        self.command(reqwest::Method::POST, "/execute/sync", Some(script)).await.as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn url(&self) -> String {
+        self.command(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Waits until the page's text contains `expected`.
+    async fn wait_for_text(&self, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.text().await.contains(expected) {
+            assert!(Instant::now() < deadline, "the page shows {expected:?}: {}", self.text().await);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Presses a key (as the WebDriver key string: " ", "1", "\u{E007}" for Enter).
+    async fn press(&self, key: &str) {
+        let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+            {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]});
+        self.command(reqwest::Method::POST, "/actions", Some(actions)).await;
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.command(reqwest::Method::GET, "/screenshot", None).await;
+        if let Some(data) = png.as_str() {
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD.decode(data).unwrap_or_default();
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-screenshots");
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(dir.join(format!("{name}.png")), bytes);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_learner_studies_in_a_real_browser() {
+    assert!(
+        std::path::Path::new(CHROMEDRIVER).exists(),
+        "{CHROMEDRIVER} is missing: install Debian's chromium and chromium-driver (.ci/run does)"
+    );
+    let app = TestApp::spawn().await;
+    let (_driver, browser) = Session::start(1280, 900).await;
+    let outcome = tokio::spawn(journey(app.url(""), browser.clone())).await;
+    if outcome.is_err() {
+        browser.screenshot("a_learner_studies_in_a_real_browser").await;
+    }
+    outcome.expect("the journey succeeds (see target/browser-screenshots/ on failure)");
+}
+
+/// Sign up, add the article, generate, review three cards and answer two quiz items, all
+/// by what a learner sees, types and presses.
+async fn journey(site: String, b: Session) {
+    b.go(&format!("{site}/signup")).await;
+    b.type_into("#email", "ada@example.org").await;
+    b.type_into("#username", "ada").await;
+    b.type_into("#password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_for_text("Hello, ada").await;
+
+    b.click("a[href='/materials']").await;
+    b.type_into("#title", "The Cell").await;
+    b.type_into("#text", ARTICLE).await;
+    b.click("#add-material button[type=submit]").await;
+    b.wait_for_text("Generate flashcards").await;
+    b.wait_for_text("ready").await;
+
+    b.click("[data-generate]").await;
+    b.wait_for_text("FLASHCARD").await;
+
+    b.click("[data-start='review']").await;
+    for (n, rating) in [(1, "1"), (2, "3"), (3, "4")] {
+        b.wait_for_text(&format!("Item {n},")).await;
+        b.wait_for_text("Press Space to show the answer").await;
+        b.press(" ").await;
+        b.wait_for_text("4. Easy").await;
+        b.press(rating).await;
+        b.wait_for_text("Next review").await;
+    }
+    assert!(b.url().await.contains("/study/"));
+
+    b.go(&format!("{site}/materials")).await;
+    b.click("[data-materials] a").await;
+    b.click("[data-start='quiz']").await;
+    for n in 1..=2 {
+        b.wait_for_text(&format!("Item {n},")).await;
+        b.wait_for_text("1. ").await;
+        b.press("1").await;
+        b.wait_for_text("Press Space or Enter").await;
+        let text = b.text().await;
+        assert!(text.contains("Correct.") || text.contains("Not quite"), "immediate feedback: {text}");
+        b.press(" ").await;
+    }
+}
