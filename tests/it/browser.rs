@@ -161,10 +161,14 @@ impl Session {
 
 #[tokio::test]
 async fn a_learner_studies_in_a_real_browser() {
-    assert!(
-        std::path::Path::new(CHROMEDRIVER).exists(),
-        "{CHROMEDRIVER} is missing: install Debian's chromium and chromium-driver (.ci/run does)"
-    );
+    // The browser is an extra: without it this test says so and stops, unless
+    // STUDYHALL_BROWSER_TESTS=required (as .ci/run sets, having installed it).
+    if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
+        let required = std::env::var("STUDYHALL_BROWSER_TESTS").is_ok_and(|v| v == "required");
+        assert!(!required, "{CHROMEDRIVER} or {CHROMIUM} is missing: apt-get install chromium chromium-driver");
+        eprintln!("skipped: no Chromium/ChromeDriver (apt-get install chromium chromium-driver)");
+        return;
+    }
     let app = TestApp::spawn().await;
     let (_driver, browser) = Session::start(1280, 900).await;
     let outcome = tokio::spawn(journey(app.url(""), browser.clone())).await;
