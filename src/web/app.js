@@ -122,6 +122,32 @@ document.querySelectorAll("[data-report]").forEach((button) =>
   }),
 );
 
+// Forms that call the API: <form data-api="METHOD /path">, their named fields as JSON
+// (empty ones left out); data-confirm asks first, data-redirect goes on after,
+// data-reset clears the fields.
+document.querySelectorAll("form[data-api]").forEach((form) =>
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+    const [method, path] = form.dataset.api.split(" ");
+    const body = {};
+    new FormData(form).forEach((value, key) => {
+      if (value !== "") body[key] = value;
+    });
+    try {
+      await api(method, path, method === "DELETE" ? undefined : body);
+      if (form.dataset.redirect) {
+        window.location.href = form.dataset.redirect;
+        return;
+      }
+      if (form.dataset.reset !== undefined) form.reset();
+      say(form, "Saved.");
+    } catch (error) {
+      say(form, "Not saved: " + error.message);
+    }
+  }),
+);
+
 // The study loop.
 const study = document.querySelector("[data-session]");
 if (study) {
@@ -251,6 +277,10 @@ if (study) {
       else return;
       event.preventDefault();
     }
+  });
+
+  study.querySelector("[data-end]")?.addEventListener("click", () => {
+    if (stage !== "done") finish();
   });
 
   next().catch((error) => show(el("p", "Something went wrong: " + error.message, "bad")));

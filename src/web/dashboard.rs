@@ -26,10 +26,6 @@ struct Dashboard {
     materials: Vec<Recent>,
 }
 
-fn percent(share: Option<f64>) -> String {
-    share.map_or_else(|| "–".to_owned(), |s| format!("{:.0}%", s * 100.0))
-}
-
 pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
     let loaded = async {
         let summary = progress::load(&state, user.auth.user_id).await?;
@@ -54,8 +50,8 @@ pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
             &Dashboard {
                 csrf: user.csrf,
                 username,
-                accuracy: percent(summary.overall.accuracy),
-                retention: percent(summary.retention),
+                accuracy: super::percent(summary.overall.accuracy),
+                retention: super::percent(summary.retention),
                 summary,
                 materials,
             },

@@ -5,9 +5,11 @@
 //! in, a double-submit cookie before. The same tenancy and audit rules apply: pages call
 //! the same functions as the API.
 
+mod account;
 mod auth;
 mod dashboard;
 mod materials;
+mod progress;
 mod study;
 
 use axum::Router;
@@ -31,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/materials", get(materials::list))
         .route("/materials/{id}", get(materials::page))
         .route("/study/{id}", get(study::page))
+        .route("/progress", get(progress::page))
+        .route("/account", get(account::page))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
 }
@@ -48,6 +52,11 @@ async fn stylesheet() -> Response {
 async fn script() -> Response {
     let headers = [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")];
     (headers, include_str!("app.js")).into_response()
+}
+
+/// A share as a whole percentage, or a dash when there is none.
+fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "–".to_owned(), |s| format!("{:.0}%", s * 100.0))
 }
 
 /// The value of cookie `name`.

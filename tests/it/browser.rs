@@ -147,6 +147,10 @@ impl Session {
         self.command(reqwest::Method::POST, "/actions", Some(actions)).await;
     }
 
+    async fn resize(&self, width: u32, height: u32) {
+        self.command(reqwest::Method::POST, "/window/rect", Some(json!({"width": width, "height": height}))).await;
+    }
+
     async fn screenshot(&self, name: &str) {
         let png = self.command(reqwest::Method::GET, "/screenshot", None).await;
         if let Some(data) = png.as_str() {
@@ -208,6 +212,9 @@ async fn journey(site: String, b: Session) {
         b.wait_for_text("Next review").await;
     }
     assert!(b.url().await.contains("/study/"));
+    b.click("[data-end]").await;
+    b.wait_for_text("Session complete").await;
+    b.wait_for_text("accuracy 67%").await; // again, good, easy: two of three right
 
     b.go(&format!("{site}/materials")).await;
     b.click("[data-materials] a").await;
@@ -221,4 +228,76 @@ async fn journey(site: String, b: Session) {
         assert!(text.contains("Correct.") || text.contains("Not quite"), "immediate feedback: {text}");
         b.press(" ").await;
     }
+    b.click("[data-end]").await;
+    b.wait_for_text("Session complete").await;
+
+    b.go(&format!("{site}/progress")).await;
+    b.wait_for_text("The last 30 days").await;
+    let points = b
+        .command(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "return document.querySelector('polyline.accuracy').getAttribute('points')", "args": []})),
+        )
+        .await;
+    assert!(points.as_str().is_some_and(|p| !p.is_empty()), "today's accuracy is drawn: {points}");
+
+    b.go(&format!("{site}/api/v1/me/export")).await;
+    b.wait_for_text("ada@example.org").await;
+}
+
+/// Screenshots of every page at 1280 and 390 px wide, for people to look at:
+/// `cargo test --test it -- --ignored screenshots` writes `target/screenshots/<page>-<width>.png`.
+#[tokio::test]
+#[ignore = "writes screenshots: cargo test --test it -- --ignored screenshots"]
+async fn screenshots() {
+    let app = TestApp::spawn().await;
+    let (_driver, b) = Session::start(1280, 900).await;
+    let site = app.url("");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let shoot = |name: &'static str| {
+        let (b, dir) = (b.clone(), dir.clone());
+        async move {
+            for width in [1280, 390] {
+                b.resize(width, if width == 390 { 844 } else { 900 }).await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let png = b.command(reqwest::Method::GET, "/screenshot", None).await;
+                use base64::Engine;
+                let bytes =
+                    base64::engine::general_purpose::STANDARD.decode(png.as_str().expect("a PNG")).expect("base64");
+                std::fs::write(dir.join(format!("{name}-{width}.png")), bytes).expect("saved");
+            }
+        }
+    };
+    for page in ["signin", "signup"] {
+        b.go(&format!("{site}/{page}")).await;
+        b.find("form").await;
+        shoot(page).await;
+    }
+    journey(site.clone(), b.clone()).await;
+    for (name, path, ready) in [
+        ("dashboard", "/", "Hello, ada"),
+        ("materials", "/materials", "Add a material"),
+        ("progress", "/progress", "The last 30 days"),
+        ("account", "/account", "Recent activity"),
+    ] {
+        b.go(&format!("{site}{path}")).await;
+        b.wait_for_text(ready).await;
+        shoot(name).await;
+    }
+    b.go(&format!("{site}/materials")).await;
+    b.click("[data-materials] a").await;
+    b.wait_for_text("Chunks").await;
+    shoot("material").await;
+    b.click("[data-start='review']").await;
+    b.wait_for_text("Press Space").await;
+    shoot("study-front").await;
+    b.press(" ").await;
+    b.wait_for_text("4. Easy").await;
+    shoot("study-back").await;
+    b.press("3").await;
+    b.click("[data-end]").await;
+    b.wait_for_text("Session complete").await;
+    shoot("session-end").await;
 }
