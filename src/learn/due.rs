@@ -88,6 +88,7 @@ pub async fn due(State(state): State<AppState>, auth: AuthUser, Query(query): Qu
                 content: withhold(&r.asset_type, &r.content),
                 asset_type: r.asset_type,
                 difficulty_level: r.difficulty_level,
+                passage: None,
             },
             due: r.due,
         })

@@ -164,6 +164,9 @@ pub struct Item {
     /// The asset's content without its answer (`back`, `answer_index`, `explanation`).
     pub content: Value,
     pub difficulty_level: Option<i32>,
+    /// For a chunk's summary: the chunk itself, to read after the summary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passage: Option<String>,
 }
 
 /// What a session's state starts as.

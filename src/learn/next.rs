@@ -106,6 +106,7 @@ struct Row {
     content: Option<Value>,
     difficulty_level: Option<i32>,
     remaining: Option<i64>,
+    passage: Option<String>,
 }
 
 /// The next item to present, its answer withheld; 204 when the session has served all it
@@ -127,8 +128,10 @@ pub async fn next(State(state): State<AppState>, auth: AuthUser, Path(id): Path<
         candidates!(),
         ", pick AS (SELECT c.*, count(*) OVER () AS remaining FROM c ORDER BY pos LIMIT 1)
          SELECT s.status, s.started_at, s.configuration, s.session_data, s.idle, pick.id, pick.study_material_id,
-                pick.content_chunk_id, pick.asset_type, pick.content, pick.difficulty_level, pick.remaining
-           FROM s LEFT JOIN pick ON true"
+                pick.content_chunk_id, pick.asset_type, pick.content, pick.difficulty_level, pick.remaining,
+                passage.content AS passage
+           FROM s LEFT JOIN pick ON true
+           LEFT JOIN content_chunks passage ON passage.id = pick.content_chunk_id AND pick.asset_type = 'summary'"
     ))
     .bind(id)
     .bind(auth.user_id)
@@ -157,6 +160,7 @@ pub async fn next(State(state): State<AppState>, auth: AuthUser, Path(id): Path<
         content: super::withhold(&asset_type, &content),
         asset_type,
         difficulty_level: row.difficulty_level,
+        passage: row.passage,
     };
     let remaining = row.remaining.unwrap_or(1).min(config.max_items() - done);
     Ok(Json(Next { asset, position: done + 1, remaining }).into_response())

@@ -193,10 +193,12 @@ if (study) {
       });
       show(el("p", content.question, "front"), list);
     } else {
-      stage = "summary";
+      // A summary first, then (Space) the passage it sums up, then (Space) on.
+      stage = item.passage ? "summary-first" : "summary";
       const points = el("ul");
       (content.key_points ?? []).forEach((point) => points.append(el("li", point)));
-      show(el("p", content.text), points, el("p", "Press Space to continue.", "hint"));
+      const hint = item.passage ? "Press Space to read the passage." : "Press Space to continue.";
+      show(el("h2", "Summary"), el("p", content.text), points, el("p", hint, "hint"));
     }
   }
 
@@ -266,6 +268,10 @@ if (study) {
     if (key === " " || key === "Enter") {
       if (stage === "front") reveal();
       else if (stage === "feedback") next();
+      else if (stage === "summary-first") {
+        stage = "summary";
+        show(el("h2", "The passage"), el("p", item.passage, "passage"), el("p", "Press Space to continue.", "hint"));
+      }
       else if (stage === "summary") {
         stage = "loading";
         answer({}, "view").then(next);

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::progress::Chart;
 use super::{WebUser, html_error, render};
 use crate::app::AppState;
 use crate::db::tenant;
@@ -24,6 +25,7 @@ struct Dashboard {
     accuracy: String,
     retention: String,
     materials: Vec<Recent>,
+    chart: Chart,
 }
 
 pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
@@ -42,10 +44,11 @@ pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok::<_, crate::error::Error>((summary, username, materials))
+        let chart = Chart::load(&state, user.auth.user_id).await?;
+        Ok::<_, crate::error::Error>((summary, username, materials, chart))
     };
     match loaded.await {
-        Ok((summary, username, materials)) => render(
+        Ok((summary, username, materials, chart)) => render(
             StatusCode::OK,
             &Dashboard {
                 csrf: user.csrf,
@@ -54,6 +57,7 @@ pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
                 retention: super::percent(summary.retention),
                 summary,
                 materials,
+                chart,
             },
         ),
         Err(error) => html_error(&error),

@@ -1,14 +1,17 @@
-//! The progress page: the summary, per subject, and the last 30 days' accuracy and
-//! retention as an SVG chart drawn here (with the same figures as a table).
+//! The progress page, and the chart it shares with the dashboard: the last 30 days'
+//! accuracy, retention and speed from the daily rollups, drawn here as SVG (with the
+//! same figures as a table).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
 
 use super::{WebUser, html_error, render};
 use crate::app::AppState;
 use crate::db::tenant;
+use crate::error::Result;
 use crate::progress::{self, Summary};
 
 const DAYS: i64 = 30;
@@ -17,9 +20,84 @@ const HEIGHT: f64 = 200.0;
 
 /// One day of the chart.
 pub struct Day {
-    label: String,
-    accuracy: Option<f64>,
-    retention: Option<f64>,
+    pub label: String,
+    pub accuracy: Option<f64>,
+    pub retention: Option<f64>,
+    /// Median answer time, in seconds.
+    pub speed: Option<f64>,
+}
+
+/// One line of the chart: its polyline and a dot per day (a line needs two days).
+pub struct Series {
+    pub points: String,
+    pub dots: Vec<(String, String)>,
+}
+
+impl Series {
+    /// Values from 0 (bottom) to `top`, x by day.
+    fn of(values: impl Iterator<Item = Option<f64>>, top: f64) -> Series {
+        let step = WIDTH / (DAYS - 1) as f64;
+        let dots: Vec<(String, String)> = values
+            .enumerate()
+            .filter_map(|(n, v)| {
+                v.map(|v| {
+                    (format!("{:.1}", n as f64 * step), format!("{:.1}", HEIGHT - (v / top).clamp(0.0, 1.0) * HEIGHT))
+                })
+            })
+            .collect();
+        let points = dots.iter().map(|(x, y)| format!("{x},{y}")).collect::<Vec<_>>().join(" ");
+        Series { points, dots }
+    }
+}
+
+/// The chart of the last 30 days.
+pub struct Chart {
+    pub days: Vec<Day>,
+    pub accuracy: Series,
+    pub retention: Series,
+    pub speed: Series,
+    /// The speed axis's top, in seconds.
+    pub speed_top: f64,
+}
+
+impl Chart {
+    pub async fn load(state: &AppState, user: Uuid) -> Result<Chart> {
+        let since = (Utc::now() - Duration::days(DAYS - 1)).date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+        let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
+        let rows: Vec<(DateTime<Utc>, String, f64)> = sqlx::query_as(
+            "SELECT recorded_at, metric_type, metric_value FROM progress_metrics
+              WHERE user_id = $1 AND time_period = 'daily' AND subject_area IS NULL AND recorded_at >= $2",
+        )
+        .bind(user)
+        .bind(since)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let days: Vec<Day> = (0..DAYS)
+            .map(|n| {
+                let day = since + Duration::days(n);
+                let value = |kind: &str| rows.iter().find(|(at, k, _)| *at == day && k == kind).map(|r| r.2);
+                Day {
+                    label: day.format("%b %-d").to_string(),
+                    accuracy: value("accuracy"),
+                    retention: value("retention"),
+                    speed: value("speed").map(|ms| ms / 1000.0),
+                }
+            })
+            .collect();
+        let speed_top = days.iter().filter_map(|d| d.speed).fold(10.0, f64::max).ceil();
+        Ok(Chart {
+            accuracy: Series::of(days.iter().map(|d| d.accuracy), 1.0),
+            retention: Series::of(days.iter().map(|d| d.retention), 1.0),
+            speed: Series::of(days.iter().map(|d| d.speed), speed_top),
+            speed_top,
+            days,
+        })
+    }
+
+    pub fn first_day(&self) -> &str {
+        self.days.first().map_or("", |d| d.label.as_str())
+    }
 }
 
 #[derive(askama::Template)]
@@ -27,12 +105,7 @@ pub struct Day {
 struct ProgressPage {
     csrf: String,
     summary: Summary,
-    days: Vec<Day>,
-    accuracy_points: String,
-    retention_points: String,
-    /// Each day's points as circles (a line needs two days; a dot shows one).
-    accuracy_dots: Vec<(String, String)>,
-    retention_dots: Vec<(String, String)>,
+    chart: Chart,
 }
 
 impl ProgressPage {
@@ -41,60 +114,14 @@ impl ProgressPage {
     }
 }
 
-/// The SVG coordinates of the days that have a value: x by day, y from 0 (bottom) to 1.
-fn dots(values: impl Iterator<Item = Option<f64>>) -> Vec<(String, String)> {
-    let step = WIDTH / (DAYS - 1) as f64;
-    values
-        .enumerate()
-        .filter_map(|(n, v)| {
-            v.map(|v| (format!("{:.1}", n as f64 * step), format!("{:.1}", HEIGHT - v.clamp(0.0, 1.0) * HEIGHT)))
-        })
-        .collect()
-}
-
-/// The same as a polyline's points.
-fn points(dots: &[(String, String)]) -> String {
-    dots.iter().map(|(x, y)| format!("{x},{y}")).collect::<Vec<_>>().join(" ")
-}
-
 pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
     let loaded = async {
         let summary = progress::load(&state, user.auth.user_id).await?;
-        let since = (Utc::now() - Duration::days(DAYS - 1)).date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
-        let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
-        let rows: Vec<(DateTime<Utc>, String, f64)> = sqlx::query_as(
-            "SELECT recorded_at, metric_type, metric_value FROM progress_metrics
-              WHERE user_id = $1 AND time_period = 'daily' AND subject_area IS NULL AND recorded_at >= $2
-                AND metric_type IN ('accuracy', 'retention')",
-        )
-        .bind(user.auth.user_id)
-        .bind(since)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok::<_, crate::error::Error>((summary, since, rows))
+        let chart = Chart::load(&state, user.auth.user_id).await?;
+        Ok::<_, crate::error::Error>((summary, chart))
     };
-    let (summary, since, rows) = match loaded.await {
-        Ok(loaded) => loaded,
-        Err(error) => return html_error(&error),
-    };
-    let days: Vec<Day> = (0..DAYS)
-        .map(|n| {
-            let day = since + Duration::days(n);
-            let value = |kind: &str| rows.iter().find(|(at, k, _)| *at == day && k == kind).map(|r| r.2);
-            Day { label: day.format("%b %-d").to_string(), accuracy: value("accuracy"), retention: value("retention") }
-        })
-        .collect();
-    let accuracy_dots = dots(days.iter().map(|d| d.accuracy));
-    let retention_dots = dots(days.iter().map(|d| d.retention));
-    let page = ProgressPage {
-        csrf: user.csrf,
-        summary,
-        accuracy_points: points(&accuracy_dots),
-        retention_points: points(&retention_dots),
-        accuracy_dots,
-        retention_dots,
-        days,
-    };
-    render(StatusCode::OK, &page)
+    match loaded.await {
+        Ok((summary, chart)) => render(StatusCode::OK, &ProgressPage { csrf: user.csrf, summary, chart }),
+        Err(error) => html_error(&error),
+    }
 }

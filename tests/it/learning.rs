@@ -272,6 +272,8 @@ async fn study_walks_the_material_and_idle_sessions_are_abandoned() {
     assert_eq!(second["position"], 2);
     assert_eq!(second["asset"]["asset_type"], "summary", "then the first chunk's summary");
     assert!(!second["asset"]["content_chunk_id"].is_null());
+    assert!(second["asset"]["passage"].as_str().is_some_and(|p| p.len() > 100), "with the chunk to read after it");
+    assert!(first["asset"].get("passage").is_none(), "the material's summary has no one passage");
 
     sqlx::query(
         "UPDATE learning_sessions SET session_data = session_data || jsonb_build_object('last_activity_at', now() - interval '2 hours')
