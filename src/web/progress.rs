@@ -112,6 +112,11 @@ impl ProgressPage {
     fn percent(&self, share: &Option<f64>) -> String {
         super::percent(*share)
     }
+
+    /// A share as the width of a 100-wide bar.
+    fn width(&self, share: &Option<f64>) -> String {
+        format!("{:.0}", share.unwrap_or(0.0).clamp(0.0, 1.0) * 100.0)
+    }
 }
 
 pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
