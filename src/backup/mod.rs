@@ -32,9 +32,10 @@ pub struct Server {
     /// The database's URL (as DATABASE_URL or the embedded cluster gives it).
     pub url: String,
     pub binaries: PgBinaries,
-    /// Also take a base backup (for point-in-time recovery: the embedded cluster, which
-    /// archives its WAL).
-    pub base_backups: bool,
+    /// Where the server archives its WAL, when it does (the embedded cluster): then each
+    /// backup also takes a base backup, for point-in-time recovery, and rotation prunes
+    /// the WAL no kept base backup needs.
+    pub wal_archive: Option<PathBuf>,
 }
 
 /// Every table's fingerprint: (rows, sum of the rows' MD5s), by qualified name.
@@ -52,6 +53,9 @@ pub struct Manifest {
     /// The base backup taken with it (a directory holding `base.tar.gz`), if any.
     #[serde(default)]
     pub base: Option<String>,
+    /// The WAL segment its base backup starts from: recovery needs it and what follows.
+    #[serde(default)]
+    pub wal_start: Option<String>,
 }
 
 const PREFIX: &str = "studyhall-";
@@ -143,7 +147,9 @@ pub async fn create(server: &Server, dir: &Path) -> Result<(Manifest, Vec<String
     tx.commit().await?;
     let (bytes, sha256) = digest(&partial)?;
     std::fs::rename(&partial, dir.join(&file)).map_err(Error::io(format!("renaming {}", partial.display())))?;
-    let base = if server.base_backups {
+    let (base, wal_start) = if server.wal_archive.is_some() {
+        let wal_start: String =
+            sqlx::query_scalar("SELECT pg_walfile_name(pg_current_wal_lsn())").fetch_one(&server.pool).await?;
         let base = format!("{name}.base");
         let args = vec![
             format!("--pgdata={}", dir.join(&base).display()),
@@ -153,14 +159,17 @@ pub async fn create(server: &Server, dir: &Path) -> Result<(Manifest, Vec<String
             "--checkpoint=fast".to_owned(),
         ];
         tool(server, "pg_basebackup", &args, None).await?;
-        Some(base)
+        (Some(base), Some(wal_start))
     } else {
-        None
+        (None, None)
     };
-    let manifest = Manifest { name: name.clone(), file, created_at, bytes, sha256, tables, base };
+    let manifest = Manifest { name: name.clone(), file, created_at, bytes, sha256, tables, base, wal_start };
     let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
     std::fs::write(dir.join(format!("{name}.json")), json).map_err(Error::io("writing the backup manifest"))?;
     let rotated = rotate(dir, created_at)?;
+    if let Some(archive) = &server.wal_archive {
+        prune_wal(server, archive, dir).await?;
+    }
     Ok((manifest, rotated))
 }
 
@@ -200,6 +209,24 @@ fn rotate(dir: &Path, now: DateTime<Utc>) -> Result<Vec<String>> {
         removed.push(manifest.name);
     }
     Ok(removed)
+}
+
+/// Removes the archived WAL that precedes the oldest kept base backup (no recovery can
+/// use it), with PostgreSQL's pg_archivecleanup.
+async fn prune_wal(server: &Server, archive: &Path, dir: &Path) -> Result<()> {
+    let Some(oldest) = list(dir)?.into_iter().find_map(|m| m.wal_start) else { return Ok(()) };
+    let output = Command::new(server.binaries.path("pg_archivecleanup"))
+        .arg(archive)
+        .arg(&oldest)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .map_err(Error::io("running pg_archivecleanup"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(Error::Internal(format!("pg_archivecleanup failed: {}", stderr.trim())));
+    }
+    Ok(())
 }
 
 /// The ways a restored copy differs from its manifest; empty when it matches.

@@ -101,7 +101,7 @@ impl Database {
             pool: self.pool.clone(),
             url: self.url.clone(),
             binaries: PgBinaries::locate(config.pg_bin.as_deref())?,
-            base_backups: self.cluster.is_some(),
+            wal_archive: self.cluster.as_ref().map(|cluster| embedded::wal_archive(cluster.data_dir())),
         })
     }
 

@@ -7,7 +7,7 @@ use crate::fixtures::learner;
 use crate::harness::{TestDb, pg_binaries, scratch_dir};
 
 fn server(db: &TestDb) -> Server {
-    Server { pool: db.pool.clone(), url: db.url(), binaries: pg_binaries().clone(), base_backups: false }
+    Server { pool: db.pool.clone(), url: db.url(), binaries: pg_binaries().clone(), wal_archive: None }
 }
 
 #[tokio::test]
@@ -68,8 +68,39 @@ async fn point_in_time_recovery_restores_to_a_moment_between_two_writes() {
     let config = embedded(&dir);
     let db = studyhall::db::Database::open(&config).await.expect("the embedded cluster");
     sqlx::query("CREATE TABLE notes (n integer)").execute(&db.pool).await.expect("a table");
-    backup::create(&db.backup_server(&config).expect("a server"), &backups).await.expect("a backup");
-    assert!(backup::list(&backups).expect("a list")[0].base.is_some(), "a base backup with the dump");
+    let server = db.backup_server(&config).expect("a server");
+    let archive = studyhall::db::embedded::wal_archive(&dir);
+    let segments = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&archive)
+            .expect("the archive")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.len() == 24 && n.chars().all(|c| c.is_ascii_hexdigit()))
+            .collect();
+        names.sort();
+        names
+    };
+    // A first backup, WAL archived after it, a second backup the same day: rotation keeps
+    // the second only, and the WAL before its base backup goes too.
+    backup::create(&server, &backups).await.expect("a first backup");
+    for _ in 0..2 {
+        sqlx::query("INSERT INTO notes VALUES (0)").execute(&db.pool).await.expect("a write");
+        let segment: String =
+            sqlx::query_scalar("SELECT pg_walfile_name(pg_switch_wal())").fetch_one(&db.pool).await.expect("a switch");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !archive.join(&segment).exists() {
+            assert!(std::time::Instant::now() < deadline, "segment {segment} archived");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    let archived_before = segments();
+    sqlx::query("DELETE FROM notes").execute(&db.pool).await.expect("clean");
+    let (second, rotated) = backup::create(&server, &backups).await.expect("a second backup");
+    assert_eq!(rotated.len(), 1, "the first backup of the day rotated away");
+    let start = second.wal_start.clone().expect("a base backup's start");
+    assert!(second.base.is_some(), "a base backup with the dump");
+    assert!(archived_before.iter().any(|s| *s < start), "there was WAL to prune: {archived_before:?} / {start}");
+    assert!(segments().iter().all(|s| *s >= start), "WAL before the kept base backup pruned: {:?}", segments());
 
     sqlx::query("INSERT INTO notes VALUES (1)").execute(&db.pool).await.expect("the first write");
     let between: chrono::DateTime<chrono::Utc> =
