@@ -71,10 +71,30 @@ pub fn review(memory: Option<&Memory>, rating: u8, now: DateTime<Utc>, retention
     })
 }
 
+/// The forgetting curve's factor under [`DECAY`]: recall after t days at stability S is
+/// (1 + FACTOR t / S)^-DECAY, as `fsrs` computes it.
+pub fn curve_factor() -> f64 {
+    0.9f64.powf(1.0 / -DECAY) - 1.0
+}
+
 /// The predicted chance of recalling an item `days` after its last review.
 pub fn retrievability(stability: f64, days: f64) -> f64 {
-    let factor = 0.9f64.powf(1.0 / -DECAY) - 1.0;
-    (days.max(0.0) / stability * factor + 1.0).powf(-DECAY)
+    (days.max(0.0) / stability * curve_factor() + 1.0).powf(-DECAY)
+}
+
+/// [`retrievability`] now, in SQL, of the `review_states` row aliased `r`, with
+/// [`curve_factor`] and [`DECAY`] bound to the given placeholders.
+#[macro_export]
+macro_rules! predicted_recall_sql {
+    ($factor:literal, $decay:literal) => {
+        concat!(
+            "power(1 + ",
+            $factor,
+            " * extract(epoch FROM now() - r.last_review) / 86400.0 / r.stability, -",
+            $decay,
+            ")"
+        )
+    };
 }
 
 #[cfg(test)]

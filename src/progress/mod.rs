@@ -19,7 +19,8 @@ use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Problem, Result};
 use crate::http::page::{self, Page};
-use crate::learn::schedule::DECAY;
+use crate::learn::schedule::{DECAY, curve_factor};
+use crate::predicted_recall_sql;
 use crate::validate::Validator;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -110,21 +111,23 @@ pub async fn load(state: &AppState, user: Uuid) -> Result<Summary> {
     .bind(WINDOW_DAYS)
     .fetch_all(&mut *tx)
     .await?;
-    let due: Vec<DueRow> = sqlx::query_as(
+    let due: Vec<DueRow> = sqlx::query_as(concat!(
         "SELECT GROUPING(m.subject_area) = 1 AS overall, m.subject_area,
                 count(*) FILTER (WHERE a.asset_type = 'flashcard'
                                    AND r.due < date_trunc('day', now(), 'UTC') + interval '1 day') AS due_today,
                 count(*) FILTER (WHERE a.asset_type = 'flashcard' AND r.due < now() + interval '7 days') AS due_this_week,
                 count(*) AS items,
-                avg(power(1 + $2 * extract(epoch FROM now() - r.last_review) / 86400.0 / r.stability, -$3)) AS retention
+                avg(",
+        predicted_recall_sql!("$2", "$3"),
+        ") AS retention
            FROM review_states r
            JOIN generated_assets a ON a.id = r.generated_asset_id AND a.status = 'ready'
            JOIN study_materials m ON m.id = r.study_material_id AND m.deleted_at IS NULL
           WHERE r.user_id = $1
-          GROUP BY GROUPING SETS ((m.subject_area), ())",
-    )
+          GROUP BY GROUPING SETS ((m.subject_area), ())"
+    ))
     .bind(user)
-    .bind(session::curve_factor())
+    .bind(curve_factor())
     .bind(DECAY)
     .fetch_all(&mut *tx)
     .await?;

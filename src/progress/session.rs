@@ -5,20 +5,15 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::learn::Session;
-use crate::learn::schedule::DECAY;
-
-/// The forgetting curve's factor, with [`DECAY`]: recall after t days at stability S is
-/// (1 + FACTOR t / S)^-DECAY, as `fsrs` computes it.
-pub fn curve_factor() -> f64 {
-    0.9f64.powf(1.0 / -DECAY) - 1.0
-}
+use crate::learn::schedule::{DECAY, curve_factor};
+use crate::predicted_recall_sql;
 
 /// Marks the session `completed` and records, for its material's subject area: accuracy
 /// (the share of graded answers that were right), speed (the median response time of its
 /// answers, in ms) and retention (the mean predicted recall, now, of the items the
 /// learner has learned in its scope). Metrics without data are not recorded.
 pub async fn record(conn: &mut PgConnection, user: Uuid, session: Uuid) -> Result<Session> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(concat!(
         "WITH s AS (UPDATE learning_sessions SET status = 'completed', ended_at = now()
                      WHERE id = $1 AND user_id = $2
                     RETURNING id, study_material_id, session_type, status, started_at, ended_at, total_interactions,
@@ -30,8 +25,9 @@ pub async fn record(conn: &mut PgConnection, user: Uuid, session: Uuid) -> Resul
                                    FILTER (WHERE interaction_type = 'answer') AS speed,
                                count(response_time_ms) FILTER (WHERE interaction_type = 'answer') AS timed
                           FROM interactions WHERE learning_session_id = $1),
-              ret AS (SELECT avg(power(1 + $3 * extract(epoch FROM now() - r.last_review) / 86400.0 / r.stability, -$4))
-                                 AS retention,
+              ret AS (SELECT avg(",
+        predicted_recall_sql!("$3", "$4"),
+        ") AS retention,
                              count(*) AS items
                         FROM review_states r, s
                        WHERE r.user_id = $2
@@ -48,8 +44,8 @@ pub async fn record(conn: &mut PgConnection, user: Uuid, session: Uuid) -> Resul
                            ('retention', ret.retention, jsonb_build_object('items', ret.items))
                        ) AS t(metric_type, value, data)
                        WHERE t.value IS NOT NULL)
-         SELECT * FROM s",
-    )
+         SELECT * FROM s"
+    ))
     .bind(session)
     .bind(user)
     .bind(curve_factor())
