@@ -7,8 +7,8 @@ pub mod tenant;
 
 use std::str::FromStr;
 
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool};
 
 use crate::config::{DatabaseConfig, PoolConfig};
 use crate::error::{Error, Result};
@@ -130,6 +130,18 @@ async fn finish_recovery(pool: &PgPool) -> Result<()> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    Ok(())
+}
+
+/// Takes the session-level advisory lock `name` (for work that one node at a time
+/// should do); false when another session holds it. Release it with [`advisory_unlock`]
+/// on the same connection.
+pub async fn try_advisory_lock(conn: &mut PgConnection, name: &str) -> Result<bool> {
+    Ok(sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))").bind(name).fetch_one(conn).await?)
+}
+
+pub async fn advisory_unlock(conn: &mut PgConnection, name: &str) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_unlock(hashtext($1))").bind(name).execute(conn).await?;
     Ok(())
 }
 

@@ -9,9 +9,13 @@ use tokio::time::MissedTickBehavior;
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::db;
 use crate::error::Result;
 use crate::learn::sessions;
 use crate::progress::rollup;
+
+/// The advisory lock a round holds.
+const LOCK: &str = "studyhall.housekeeping";
 
 /// What one round did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -68,10 +72,7 @@ async fn periodically<F: Future<Output = ()>>(
 /// One round, unless another node holds the lock (then None).
 pub async fn once(state: &AppState) -> Result<Option<Report>> {
     let mut conn = state.privileged.acquire().await?;
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('studyhall.housekeeping'))")
-        .fetch_one(&mut *conn)
-        .await?;
-    if !locked {
+    if !db::try_advisory_lock(&mut conn, LOCK).await? {
         return Ok(None);
     }
     let round = async {
@@ -92,6 +93,6 @@ pub async fn once(state: &AppState) -> Result<Option<Report>> {
         Ok(Report { abandoned, learners_rolled_up: learners.len(), rollup_rows })
     }
     .await;
-    sqlx::query("SELECT pg_advisory_unlock(hashtext('studyhall.housekeeping'))").execute(&mut *conn).await?;
+    db::advisory_unlock(&mut conn, LOCK).await?;
     round.map(Some)
 }

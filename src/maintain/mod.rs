@@ -30,6 +30,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::config::MaintainConfig;
+use crate::db;
 use crate::error::{Error, Result};
 use crate::progress::rollup;
 
@@ -44,6 +45,8 @@ const INACTIVE_INTERACTION_MONTHS: u32 = 6;
 const INACTIVE_AFTER_MONTHS: u32 = 6;
 const SESSION_DATA_MONTHS: u32 = 6;
 const PROGRESS_MONTHS: u32 = 60;
+/// The advisory lock a run holds.
+const LOCK: &str = "studyhall.maintain";
 /// Rows a per-learner delete removes per statement.
 const BATCH: i64 = 5000;
 
@@ -191,10 +194,11 @@ pub async fn plan(conn: &mut PgConnection, config: &MaintainConfig) -> Result<Pl
         months.push((table, existing));
     }
     let of = |table: &str| months.iter().find(|(t, _)| *t == table).map(|(_, m)| m.clone()).unwrap_or_default();
-    let partition_rows = |table: &str, month: NaiveDate| {
+    // `what` of a month's rows of a table (its partition, or DEFAULT's strays of it).
+    let partition_rows = |table: &str, month: NaiveDate, what: &str| {
         let (lo, hi) = (at(month), at(month + Months::new(1)));
         let key = PARTITIONED.iter().find(|(t, _)| *t == table).map_or("created_at", |(_, k)| *k);
-        format!("SELECT count(*) FROM {table} WHERE {key} >= '{}' AND {key} < '{}'", lo.to_rfc3339(), hi.to_rfc3339())
+        format!("SELECT {what} FROM {table} WHERE {key} >= '{}' AND {key} < '{}'", lo.to_rfc3339(), hi.to_rfc3339())
     };
 
     // 2. Interactions: whole months past a year, then inactive learners' older answers;
@@ -204,9 +208,13 @@ pub async fn plan(conn: &mut PgConnection, config: &MaintainConfig) -> Result<Pl
     let mut aggregated: Vec<NaiveDate> = Vec::new();
     let mut step = Vec::new();
     for month in of("interactions").into_iter().filter(|m| *m + Months::new(1) <= interaction_cutoff) {
-        let rows = count(conn, &partition_rows("interactions", month)).await?;
-        let learners =
-            count(conn, &partition_rows("interactions", month).replace("count(*)", "count(DISTINCT user_id)")).await?;
+        let (rows, learners): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(partition_rows(
+            "interactions",
+            month,
+            "count(*), count(DISTINCT user_id)",
+        )))
+        .fetch_one(&mut *conn)
+        .await?;
         step.push(Action::DropInteractions { month, rows, learners });
         aggregated.push(month);
     }
@@ -256,7 +264,7 @@ pub async fn plan(conn: &mut PgConnection, config: &MaintainConfig) -> Result<Pl
     // 4. The audit trail's old months, into the archive.
     let audit_cutoff = months_before(now, AUDIT_MONTHS);
     for month in of("audit_logs").into_iter().filter(|m| *m + Months::new(1) <= audit_cutoff) {
-        let rows = count(conn, &partition_rows("audit_logs", month)).await?;
+        let rows = count(conn, &partition_rows("audit_logs", month, "count(*)")).await?;
         actions.push(Action::ArchiveAudit { month, rows });
     }
     if let Some(dir) = &config.archive_dir {
@@ -282,7 +290,7 @@ pub async fn plan(conn: &mut PgConnection, config: &MaintainConfig) -> Result<Pl
     let progress_cutoff = months_before(now, PROGRESS_MONTHS);
     progress.sort();
     for month in progress.into_iter().filter(|m| *m + Months::new(1) <= progress_cutoff) {
-        let rows = count(conn, &partition_rows("progress_metrics", month)).await?;
+        let rows = count(conn, &partition_rows("progress_metrics", month, "count(*)")).await?;
         actions.push(Action::DropProgress { month, rows });
     }
 
@@ -322,9 +330,7 @@ pub struct Report {
 /// nothing; the caller shows the plan or the report.
 pub async fn run(pool: &PgPool, config: &MaintainConfig, dry_run: bool) -> Result<(Plan, Report)> {
     let mut conn = pool.acquire().await?;
-    let locked: bool =
-        sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('studyhall.maintain'))").fetch_one(&mut *conn).await?;
-    if !locked {
+    if !db::try_advisory_lock(&mut conn, LOCK).await? {
         return Err(Error::Unavailable("another maintenance run is under way".to_owned()));
     }
     let result = async {
@@ -342,7 +348,7 @@ pub async fn run(pool: &PgPool, config: &MaintainConfig, dry_run: bool) -> Resul
         Ok((plan, report))
     }
     .await;
-    sqlx::query("SELECT pg_advisory_unlock(hashtext('studyhall.maintain'))").execute(&mut *conn).await?;
+    db::advisory_unlock(&mut conn, LOCK).await?;
     if !dry_run {
         let outcome = if result.is_ok() { "ok" } else { "failed" };
         metrics::counter!("studyhall_maintain_runs_total", "result" => outcome).increment(1);
