@@ -49,6 +49,17 @@ async fn a_backup_verifies_and_restores_with_identical_counts_and_checksums() {
     assert!(differences.iter().any(|d| d.contains("checksum")), "{differences:?}");
 }
 
+/// Switches to a new WAL segment and waits until the archiver has copied the one before.
+async fn archive_current_segment(pool: &sqlx::PgPool, archive: &std::path::Path) {
+    let segment: String =
+        sqlx::query_scalar("SELECT pg_walfile_name(pg_switch_wal())").fetch_one(pool).await.expect("a switch");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !archive.join(&segment).exists() {
+        assert!(std::time::Instant::now() < deadline, "segment {segment} archived");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// The embedded cluster, as `studyhall` runs it, in `dir`.
 fn embedded(dir: &std::path::Path) -> studyhall::config::DatabaseConfig {
     studyhall::config::DatabaseConfig {
@@ -85,13 +96,7 @@ async fn point_in_time_recovery_restores_to_a_moment_between_two_writes() {
     backup::create(&server, &backups).await.expect("a first backup");
     for _ in 0..2 {
         sqlx::query("INSERT INTO notes VALUES (0)").execute(&db.pool).await.expect("a write");
-        let segment: String =
-            sqlx::query_scalar("SELECT pg_walfile_name(pg_switch_wal())").fetch_one(&db.pool).await.expect("a switch");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while !archive.join(&segment).exists() {
-            assert!(std::time::Instant::now() < deadline, "segment {segment} archived");
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        archive_current_segment(&db.pool, &archive).await;
     }
     let archived_before = segments();
     sqlx::query("DELETE FROM notes").execute(&db.pool).await.expect("clean");
@@ -107,14 +112,8 @@ async fn point_in_time_recovery_restores_to_a_moment_between_two_writes() {
         sqlx::query_scalar("SELECT clock_timestamp()").fetch_one(&db.pool).await.expect("a time");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     sqlx::query("INSERT INTO notes VALUES (2)").execute(&db.pool).await.expect("the second write");
-    // Archive the segment holding both writes, and wait for the archiver.
-    let segment: String =
-        sqlx::query_scalar("SELECT pg_walfile_name(pg_switch_wal())").fetch_one(&db.pool).await.expect("a switch");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !studyhall::db::embedded::wal_archive(&dir).join(&segment).exists() {
-        assert!(std::time::Instant::now() < deadline, "segment {segment} archived");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    // The segment holding both writes.
+    archive_current_segment(&db.pool, &archive).await;
     db.close().await.expect("stop");
 
     backup::pitr::prepare(&dir, &backups, between).expect("recovery prepared");

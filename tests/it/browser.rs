@@ -151,11 +151,16 @@ impl Session {
         self.command(reqwest::Method::POST, "/window/rect", Some(json!({"width": width, "height": height}))).await;
     }
 
-    async fn screenshot(&self, name: &str) {
+    /// The viewport as a PNG.
+    async fn png(&self) -> Option<Vec<u8>> {
+        use base64::Engine;
         let png = self.command(reqwest::Method::GET, "/screenshot", None).await;
-        if let Some(data) = png.as_str() {
-            use base64::Engine;
-            let bytes = base64::engine::general_purpose::STANDARD.decode(data).unwrap_or_default();
+        base64::engine::general_purpose::STANDARD.decode(png.as_str()?).ok()
+    }
+
+    /// Saves the viewport for a failing test, as best it can.
+    async fn screenshot(&self, name: &str) {
+        if let Some(bytes) = self.png().await {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-screenshots");
             let _ = std::fs::create_dir_all(&dir);
             let _ = std::fs::write(dir.join(format!("{name}.png")), bytes);
@@ -262,10 +267,7 @@ async fn screenshots() {
             for width in [1280, 390] {
                 b.resize(width, if width == 390 { 844 } else { 900 }).await;
                 tokio::time::sleep(Duration::from_millis(300)).await;
-                let png = b.command(reqwest::Method::GET, "/screenshot", None).await;
-                use base64::Engine;
-                let bytes =
-                    base64::engine::general_purpose::STANDARD.decode(png.as_str().expect("a PNG")).expect("base64");
+                let bytes = b.png().await.expect("a PNG");
                 std::fs::write(dir.join(format!("{name}-{width}.png")), bytes).expect("saved");
             }
         }
