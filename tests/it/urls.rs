@@ -107,13 +107,38 @@ async fn private_and_non_web_targets_are_refused() {
         "http://169.254.169.254/latest/meta-data/".to_owned(),
         "http://10.0.0.1/".to_owned(),
         "http://192.168.1.1/admin".to_owned(),
+        "http://192.0.0.8/".to_owned(),
         "ftp://example.org/file".to_owned(),
         "file:///etc/passwd".to_owned(),
-    ] {
+    ]
+    .into_iter()
+    .chain(
+        // IPv6 spellings of loopback and other special addresses, IPv4 embedded or not
+        [
+            "::127.0.0.1",
+            "::7f00:1",
+            "::ffff:127.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::7f00:1",
+            "2002:7f00:1::1",
+            "2001::7f00:1",
+            "2001:0:5db8:d822::80ff:fffe",
+            "fec0::1",
+            "fd00::1",
+        ]
+        .map(|ip| format!("http://[{ip}]/")),
+    ) {
         let (status, problem) = from_url(&app, &ada, &url).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {problem}");
         assert_eq!(problem["errors"][0]["field"], "source_url", "{url}");
     }
+    let (_, problem) = from_url(&app, &ada, "http://localhost:8080/").await;
+    let reason = problem["errors"][0]["message"].as_str().expect("a reason");
+    assert!(reason.contains("localhost resolves to an address that is not allowed"), "{reason}");
+    assert!(
+        !reason.contains("127.0.0.1") && !reason.contains("::1"),
+        "what localhost resolves to is not told: {reason}"
+    );
     let (_, page) = app.call(Method::GET, "/api/v1/materials", Some(&ada.token), None).await;
     assert_eq!(page["items"], json!([]), "nothing was fetched or created");
 }
