@@ -22,7 +22,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// through the user's rows, by their words or by a title like the query (pg_trgm, so a
 /// typo still finds them); chunks through `studyhall_search_chunks` and its GIN index
 /// (see migration 0009 for why chunks need it). Snippets, which read the whole text, are
-/// made only for the page of results.
+/// made only for the page of results, from the text with its characters $4 replaced by
+/// those of $5 (or removed, past its end) and with the options $6 (see [`Snippets`]).
 pub const SEARCH_SQL: &str = "\
     WITH mine AS (
         SELECT id, title, metadata->>'language' AS language, description, tags, search_vector
@@ -43,14 +44,42 @@ pub const SEARCH_SQL: &str = "\
     )
     SELECT h.kind, h.study_material_id, h.content_chunk_id, m.title, h.rank::real AS rank,
            ts_headline(studyhall_text_config(coalesce(c.language, m.language)),
-                       CASE WHEN h.kind = 'chunk' THEN c.content
-                            ELSE concat_ws(' · ', m.title, array_to_string(m.tags, ', '), m.description) END,
-                       studyhall_search_query($2),
-                       'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=15, MaxFragments=2') AS snippet
+                       translate(CASE WHEN h.kind = 'chunk' THEN c.content
+                                      ELSE concat_ws(' · ', m.title, array_to_string(m.tags, ', '), m.description)
+                                 END, $4, $5),
+                       studyhall_search_query($2), $6) AS snippet
       FROM hits h
       JOIN mine m ON m.id = h.study_material_id
       LEFT JOIN content_chunks c ON c.id = h.content_chunk_id
      ORDER BY h.rank DESC, h.content_chunk_id NULLS FIRST";
+
+/// Snippets are escaped text whose only markup is `<mark>`: ts_headline works on the
+/// text with `<` and `>` replaced by stand-ins (else it would drop whatever looks like a
+/// tag, `Vec<String>` included) and puts sentinels around matches; the stand-ins and
+/// sentinels are private-use characters, removed from the text beforehand so that it
+/// cannot forge a mark. [`marked`] then escapes the headline and turns them into markup.
+struct Snippets;
+
+impl Snippets {
+    const LT: char = '\u{E000}';
+    const GT: char = '\u{E001}';
+    const START: char = '\u{E002}';
+    const STOP: char = '\u{E003}';
+
+    /// The characters of the text that are replaced (`<`, `>`) or removed (the rest).
+    fn replaced() -> String {
+        ['<', '>', Self::LT, Self::GT, Self::START, Self::STOP].into_iter().collect()
+    }
+
+    /// What `<` and `>` become.
+    fn replacements() -> String {
+        [Self::LT, Self::GT].into_iter().collect()
+    }
+
+    fn options() -> String {
+        format!("StartSel={}, StopSel={}, MaxWords=35, MinWords=15, MaxFragments=2", Self::START, Self::STOP)
+    }
+}
 
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
@@ -73,7 +102,8 @@ pub struct Hit {
     content_chunk_id: Option<Uuid>,
     /// The material's title.
     title: String,
-    /// The matching text, with matches wrapped in `<mark>`...`</mark>`.
+    /// The matching text as HTML: the text escaped (`&`, `<`, `>`, `"`, `'`), with the
+    /// matches wrapped in `<mark>`...`</mark>`, its only markup. Safe to insert as HTML.
     snippet: String,
     /// Higher is better.
     rank: f32,
@@ -106,7 +136,50 @@ pub async fn search(
     }
 
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let items: Vec<Hit> = sqlx::query_as(SEARCH_SQL).bind(auth.user_id).bind(q).bind(limit).fetch_all(&mut *tx).await?;
+    let mut items: Vec<Hit> = sqlx::query_as(SEARCH_SQL)
+        .bind(auth.user_id)
+        .bind(q)
+        .bind(limit)
+        .bind(Snippets::replaced())
+        .bind(Snippets::replacements())
+        .bind(Snippets::options())
+        .fetch_all(&mut *tx)
+        .await?;
     tx.commit().await?;
+    for hit in &mut items {
+        hit.snippet = marked(&hit.snippet);
+    }
     Ok(Json(SearchResults { items }))
+}
+
+/// A ts_headline result as HTML: the text escaped, the sentinels turned into `<mark>`
+/// and `</mark>`; a material's own text can thus add no markup at all.
+fn marked(headline: &str) -> String {
+    let mut html = String::with_capacity(headline.len() + 32);
+    for c in headline.chars() {
+        match c {
+            Snippets::START => html.push_str("<mark>"),
+            Snippets::STOP => html.push_str("</mark>"),
+            '<' | Snippets::LT => html.push_str("&lt;"),
+            '>' | Snippets::GT => html.push_str("&gt;"),
+            '&' => html.push_str("&amp;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#39;"),
+            c => html.push(c),
+        }
+    }
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_are_escaped_text_with_marks() {
+        assert_eq!(
+            marked("\u{E000}b\u{E001}a<i> & \"b\" 'c' \u{E002}own\u{E003}"),
+            "&lt;b&gt;a&lt;i&gt; &amp; &quot;b&quot; &#39;c&#39; <mark>own</mark>"
+        );
+    }
 }

@@ -76,6 +76,55 @@ async fn search_sees_only_the_caller_s_live_materials() {
 }
 
 #[tokio::test]
+async fn snippets_are_escaped_text_whose_only_markup_is_the_marks() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let hostile = "Beware <script>alert('x')</script> borrowing <img src=x onerror=alert(1)> ownership";
+    // Markdown drops raw HTML, but code spans (and a page's text, and a description) keep it.
+    // The private-use characters below are those the server uses to mark matches.
+    let id = create(
+        &app,
+        &ada,
+        "Rust notes",
+        "Beware `<script>alert('x')</script>` borrowing `<img src=x onerror=alert(1)>` ownership",
+        json!({"description": hostile}),
+    )
+    .await;
+    settled(&app, &ada, id).await;
+    let id = create(
+        &app,
+        &ada,
+        "More notes",
+        "\u{E002}forged\u{E003} `<mark>fake</mark>` lifetimes \u{E000}b\u{E001} and \u{E003}",
+        json!({"description": "<mark>fake</mark> \u{E002}forged\u{E003} lifetimes \u{E000}b\u{E001}"}),
+    )
+    .await;
+    settled(&app, &ada, id).await;
+
+    let hits = search(&app, &ada, "ownership").await;
+    assert_eq!(hits.iter().map(|h| h["kind"].as_str()).collect::<Vec<_>>(), [Some("material"), Some("chunk")]);
+    for hit in hits {
+        let snippet = hit["snippet"].as_str().expect("a snippet");
+        assert!(snippet.contains("<mark>ownership</mark>"), "{snippet}");
+        assert!(snippet.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"), "{snippet}");
+        assert!(!snippet.contains("<script") && !snippet.contains("<img"), "{snippet}");
+    }
+
+    let hits = search(&app, &ada, "lifetimes").await;
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    for hit in hits {
+        let snippet = hit["snippet"].as_str().expect("a snippet");
+        assert!(snippet.contains("<mark>lifetimes</mark>") && snippet.contains("&lt;mark&gt;fake"), "{snippet}");
+        let real = snippet.matches("<mark>lifetimes</mark>").count();
+        assert_eq!(
+            (snippet.matches("<mark>").count(), snippet.matches("</mark>").count()),
+            (real, real),
+            "only real hits are marked: {snippet}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn at_100000_chunks_search_uses_its_indexes() {
     let app = TestApp::spawn().await;
     let ada = app.register("ada").await;
