@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::ops::Deref;
 use std::sync::Arc;
-use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -68,10 +67,6 @@ impl Deref for AppState {
     }
 }
 
-/// Workers get this long to finish their current job when studyhall stops; a job still
-/// running then is retried after its lease.
-const WORKER_GRACE: Duration = Duration::from_secs(30);
-
 /// Opens the database (migrating the embedded cluster, or any with `auto_migrate`), the
 /// request pool, and the state handlers and jobs share.
 async fn open(settings: &Settings, auto_migrate: bool) -> Result<(Database, AppState)> {
@@ -101,7 +96,7 @@ pub async fn serve(settings: &Settings, config: &ServeConfig) -> Result<()> {
             TcpListener::bind(config.http.bind).await.map_err(Error::io(format!("binding {}", config.http.bind)))?;
         let workers = Workers::start(state.clone(), &settings.workers);
         let served = run(listener, http::router(state.clone(), &config.http), shutdown_signal()).await;
-        workers.stop(WORKER_GRACE).await;
+        workers.stop(settings.workers.shutdown_grace()).await;
         served
     }
     .await;
@@ -115,7 +110,7 @@ pub async fn work(settings: &Settings) -> Result<()> {
     let (db, state) = open(settings, false).await?;
     let workers = Workers::start(state.clone(), &settings.workers);
     shutdown_signal().await;
-    workers.stop(WORKER_GRACE).await;
+    workers.stop(settings.workers.shutdown_grace()).await;
     state.db.close().await;
     db.close().await
 }

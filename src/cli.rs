@@ -50,6 +50,9 @@ pub enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Read one document from stdin under limits (run by studyhall itself).
+    #[command(hide = true)]
+    Extract(crate::materials::sandbox::ExtractArgs),
 }
 
 #[derive(Subcommand)]
@@ -142,6 +145,11 @@ impl Cli {
                 let result = run_backup(&db, &self.settings, action).await;
                 let closed = db.close().await;
                 result.and(closed)
+            }
+            // Run by `main` without a runtime; here only if called as a library.
+            Command::Extract(args) => {
+                crate::materials::sandbox::child(&args);
+                Ok(())
             }
             Command::User { action } => {
                 let db = Database::open(&self.settings.database).await?;

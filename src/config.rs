@@ -137,11 +137,33 @@ pub struct MaterialsConfig {
     /// Redirects followed when fetching a URL.
     #[arg(long, env = "STUDYHALL_URL_MAX_REDIRECTS", default_value_t = 5, global = true)]
     pub url_max_redirects: u32,
+
+    /// Memory (address space) one document reader may use, in MiB: documents are read
+    /// in a child process held to this, so that no file can exhaust the server's memory.
+    #[arg(long, env = "STUDYHALL_EXTRACT_MEMORY_MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(64..), global = true)]
+    pub extract_memory_mib: u64,
+
+    /// Seconds of CPU time one document reader may use.
+    #[arg(long, env = "STUDYHALL_EXTRACT_CPU_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub extract_cpu_secs: u64,
+
+    /// Seconds one document reader may take in all (it is killed then).
+    #[arg(long, env = "STUDYHALL_EXTRACT_WALL_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub extract_wall_secs: u64,
+
+    /// The program that reads documents: a studyhall binary, run as `studyhall extract`.
+    /// Unset, this very binary.
+    #[arg(long, env = "STUDYHALL_EXTRACTOR", global = true)]
+    pub extractor: Option<std::path::PathBuf>,
 }
 
 impl MaterialsConfig {
     pub fn url_timeout(&self) -> Duration {
         Duration::from_secs(self.url_timeout_secs)
+    }
+
+    pub fn extract_wall(&self) -> Duration {
+        Duration::from_secs(self.extract_wall_secs)
     }
 }
 
@@ -206,6 +228,26 @@ pub struct WorkerConfig {
     /// Seconds between looks for due jobs when no notification comes.
     #[arg(long, env = "STUDYHALL_JOB_POLL_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub poll_secs: u64,
+
+    /// Seconds an ingestion attempt may take (fetching and reading a document) before it
+    /// is stopped and counted as a failed attempt.
+    #[arg(long, env = "STUDYHALL_INGEST_TIMEOUT_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub ingest_timeout_secs: u64,
+
+    /// Seconds a generation attempt may take (with a language model, a long material
+    /// takes long) before it is stopped and counted as a failed attempt.
+    #[arg(long, env = "STUDYHALL_GENERATE_TIMEOUT_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub generate_timeout_secs: u64,
+
+    /// Jobs of one learner that run at once, across every worker: one learner's slow
+    /// files wait for each other, not other learners' work.
+    #[arg(long, env = "STUDYHALL_JOBS_PER_USER", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub jobs_per_user: u32,
+
+    /// Seconds running jobs get to finish when studyhall stops; then they are stopped
+    /// (their document readers killed) and resumed by the next worker to start.
+    #[arg(long, env = "STUDYHALL_SHUTDOWN_GRACE_SECS", default_value_t = 30, global = true)]
+    pub shutdown_grace_secs: u64,
 }
 
 impl WorkerConfig {
@@ -219,6 +261,10 @@ impl WorkerConfig {
 
     pub fn poll_interval(&self) -> Duration {
         Duration::from_secs(self.poll_secs)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
     }
 }
 

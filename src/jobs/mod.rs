@@ -64,24 +64,56 @@ pub async fn enqueue(
 }
 
 /// Claims the next due job for `worker`, leased for `lease`: a queued job whose time has
-/// come, or a running one whose lease ran out (its worker is gone) with attempts left.
-/// The claim counts as an attempt.
-pub async fn claim(privileged: &PgPool, worker: &str, lease: Duration) -> Result<Option<Job>> {
+/// come, or a running one whose lease ran out (its worker is gone) with attempts left,
+/// of a user with fewer than `per_user` jobs running (so that one learner's slow files
+/// cannot hold every worker). The claim counts as an attempt.
+pub async fn claim(privileged: &PgPool, worker: &str, lease: Duration, per_user: u32) -> Result<Option<Job>> {
     Ok(sqlx::query_as(
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1,
                          locked_until = now() + make_interval(secs => $2)
-          WHERE id = (SELECT id FROM jobs
-                       WHERE (status = 'queued' AND run_at <= now())
-                          OR (status = 'running' AND locked_until < now() AND attempts < max_attempts)
-                       ORDER BY run_at
+          WHERE id = (SELECT j.id FROM jobs j
+                       WHERE ((j.status = 'queued' AND j.run_at <= now())
+                          OR (j.status = 'running' AND j.locked_until < now() AND j.attempts < j.max_attempts))
+                         AND (SELECT count(*) FROM jobs r
+                               WHERE r.user_id = j.user_id AND r.status = 'running' AND r.locked_until >= now()) < $3
+                       ORDER BY j.run_at
                        LIMIT 1
                          FOR UPDATE SKIP LOCKED)
           RETURNING id, kind, user_id, payload, attempts, max_attempts",
     )
     .bind(worker)
     .bind(lease.as_secs_f64())
+    .bind(i64::from(per_user))
     .fetch_optional(privileged)
     .await?)
+}
+
+/// Frees at once the leases this host's dead processes held (a node killed and started
+/// again), instead of waiting for them to run out: `is_alive` tells, from the pid in a
+/// worker's name (`host-pid-n`), whether that process still runs. Returns how many.
+pub async fn release_dead(privileged: &PgPool, host: &str, is_alive: impl Fn(i32) -> bool) -> Result<usize> {
+    let holders: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT locked_by FROM jobs
+          WHERE status = 'running' AND locked_until >= now() AND starts_with(locked_by, $1 || '-')",
+    )
+    .bind(host)
+    .fetch_all(privileged)
+    .await?;
+    let dead: Vec<String> = holders
+        .into_iter()
+        .filter(|name| {
+            let pid = name[host.len() + 1..].split('-').next().and_then(|pid| pid.parse::<i32>().ok());
+            pid.is_some_and(|pid| !is_alive(pid))
+        })
+        .collect();
+    let released = sqlx::query(
+        "UPDATE jobs SET locked_until = now() - interval '1 second'
+          WHERE status = 'running' AND locked_by = ANY($1)",
+    )
+    .bind(&dead)
+    .execute(privileged)
+    .await?;
+    Ok(usize::try_from(released.rows_affected()).unwrap_or(usize::MAX))
 }
 
 /// Extends the lease of a job `worker` still holds; false if it holds it no more.

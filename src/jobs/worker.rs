@@ -29,6 +29,7 @@ impl Workers {
         let (shutdown, stopping) = watch::channel(false);
         let mut tasks = JoinSet::new();
         if config.workers > 0 {
+            tasks.spawn(release_dead(state.clone()));
             let wake = Arc::new(Notify::new());
             tasks.spawn(listen(state.clone(), wake.clone(), stopping.clone()));
             tasks.spawn(super::housekeeping::run(state.clone(), stopping.clone()));
@@ -50,6 +51,23 @@ impl Workers {
             tracing::warn!("job workers did not stop in time; their jobs will be retried after their lease");
             self.tasks.abort_all();
         }
+    }
+}
+
+/// Frees the jobs an earlier process on this host held when it died (kill -9, a crash),
+/// so that they resume now rather than when their leases run out.
+async fn release_dead(state: AppState) {
+    let me = std::process::id();
+    let is_alive = |pid: i32| {
+        // Our own pid held nothing yet: a holder with it was an earlier process (pids are
+        // reused, in containers almost always).
+        u32::try_from(pid).is_ok_and(|pid| pid != me)
+            && !matches!(nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None), Err(nix::errno::Errno::ESRCH))
+    };
+    match super::release_dead(&state.privileged, &hostname(), is_alive).await {
+        Ok(0) => {}
+        Ok(released) => tracing::info!(released, "resuming the jobs of a process of this host that died"),
+        Err(error) => tracing::warn!(%error, "freeing the jobs of dead processes failed"),
     }
 }
 
@@ -107,16 +125,24 @@ async fn next(state: &AppState, config: &WorkerConfig, name: &str) -> Result<boo
     for job in super::abandon_exhausted(&state.privileged).await? {
         give_up(state, &job, "the worker stopped during the last attempt").await;
     }
-    let Some(job) = super::claim(&state.privileged, name, config.lease()).await? else {
+    let Some(job) = super::claim(&state.privileged, name, config.lease(), config.jobs_per_user).await? else {
         return Ok(false);
     };
     let span =
         tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts, user_id = %job.user_id);
     let _entered = span.enter();
-    let heartbeat = tokio::spawn(keep_leased(state.clone(), job.id, name.to_owned(), config.lease()));
-    // Run on a task of its own, so that a panic is one failed attempt, not a dead worker.
-    let outcome = tokio::spawn(run(state.clone(), job.clone())).await;
-    heartbeat.abort();
+    let heartbeat = AbortOnDrop(tokio::spawn(keep_leased(state.clone(), job.id, name.to_owned(), config.lease())));
+    // Run on a task of its own, so that a panic is one failed attempt, not a dead worker;
+    // aborted with this worker (a document reader it started is killed with it).
+    let limit = time_limit(config, &job.kind);
+    let task = AbortOnDrop(tokio::spawn(run(state.clone(), job.clone())));
+    let outcome = tokio::time::timeout(limit, task).await;
+    drop(heartbeat);
+    let Ok(outcome) = outcome else {
+        let why = format!("the job took longer than {} s", limit.as_secs());
+        failed(state, config, &job, &why, &why).await?;
+        return Ok(true);
+    };
     match outcome {
         Ok(Ok(result)) => {
             super::complete(&state.privileged, job.id, result).await?;
@@ -130,6 +156,31 @@ async fn next(state: &AppState, config: &WorkerConfig, name: &str) -> Result<boo
         Err(panic) => failed(state, config, &job, &format!("the job panicked: {panic}"), "an internal error").await?,
     }
     Ok(true)
+}
+
+/// A task that ends when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> std::future::Future for AbortOnDrop<T> {
+    type Output = std::result::Result<T, tokio::task::JoinError>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+/// How long an attempt of `kind` may run.
+fn time_limit(config: &WorkerConfig, kind: &str) -> Duration {
+    Duration::from_secs(match kind {
+        crate::generate::job::JOB => config.generate_timeout_secs,
+        _ => config.ingest_timeout_secs,
+    })
 }
 
 async fn keep_leased(state: AppState, job: uuid::Uuid, worker: String, lease: Duration) {

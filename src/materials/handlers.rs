@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::fetch;
 use super::pipeline::extract;
 use super::{ContentChunk, Material, ingest, material_columns};
+use super::{fetch, sandbox};
 use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::audit::{Audit, changed_fields};
@@ -198,11 +198,9 @@ async fn origin_of(v: &mut Validator, draft: &mut Draft, state: &AppState) -> Re
                 Error::UnsupportedMediaType("The file is not a PDF, DOCX, HTML, Markdown or text file.".to_owned())
             })?;
             // A PDF or DOCX that cannot even be opened is refused now, not after a job.
-            let (checked, bytes) = tokio::task::spawn_blocking(move || (extract::check(media_type, &bytes), bytes))
-                .await
-                .map_err(|err| Error::Internal(format!("checking the file panicked: {err}")))?;
-            if let Err(why) = checked {
-                v.fail("file", why.to_string());
+            // (In a reader process of its own: a hostile file cannot harm the server.)
+            if let Err(why) = sandbox::check(&state.materials, media_type, bytes.clone()).await? {
+                v.fail("file", why);
                 return Ok(None);
             }
             Ok(Some(Origin::Sent { media_type, file_name: name, bytes }))

@@ -1,11 +1,13 @@
 //! The ingestion job: read a material's source, run the pipeline, and replace its chunks.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::fetch::{self, FetchError};
-use super::pipeline::{self, Ingested, extract};
+use super::pipeline::{Ingested, extract};
+use super::sandbox;
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, Result};
@@ -83,13 +85,10 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
         Some(_) => return mark_failed(state, job.user_id, material, "the material has no source").await,
     };
 
-    let outcome = tokio::task::spawn_blocking(move || pipeline::ingest(&media_type, &bytes))
-        .await
-        .map_err(|panic| Error::Internal(format!("the pipeline panicked: {panic}")))?;
-    match outcome {
-        Ok(ingested) => store(state, job.user_id, material, ingested).await,
-        // The source itself cannot be read: retrying would not help.
-        Err(error) => mark_failed(state, job.user_id, material, &error.to_string()).await,
+    match sandbox::ingest(&state.materials, &media_type, bytes).await? {
+        Ok(rows) => store(state, job.user_id, material, rows).await,
+        // The source itself cannot be read (or its reader hit a limit): retrying would not help.
+        Err(reason) => mark_failed(state, job.user_id, material, &reason).await,
     }
 }
 
@@ -139,34 +138,65 @@ async fn mark_failed(state: &AppState, user: Uuid, material: Uuid, reason: &str)
     Ok(())
 }
 
+/// What ingestion stores: the chunks as columns (bound as arrays, so that one statement
+/// inserts them all), and what it learnt about the material. Made by the document
+/// reader's process, so it crosses a pipe as JSON.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Rows {
+    orders: Vec<i32>,
+    contents: Vec<String>,
+    kinds: Vec<String>,
+    metadata: Vec<Value>,
+    words: Vec<i32>,
+    languages: Vec<Option<String>>,
+    summaries: Vec<String>,
+    relevance: Vec<f64>,
+    content_length: i32,
+    difficulty: String,
+    key_terms: Vec<String>,
+    material_metadata: Value,
+}
+
+impl From<Ingested> for Rows {
+    fn from(ingested: Ingested) -> Rows {
+        let count = ingested.chunks.len();
+        let mut rows = Rows {
+            orders: Vec::with_capacity(count),
+            contents: Vec::with_capacity(count),
+            kinds: Vec::with_capacity(count),
+            metadata: Vec::with_capacity(count),
+            words: Vec::with_capacity(count),
+            languages: Vec::with_capacity(count),
+            summaries: Vec::with_capacity(count),
+            relevance: Vec::with_capacity(count),
+            content_length: i32::try_from(ingested.content_length).unwrap_or(i32::MAX),
+            difficulty: ingested.difficulty.to_owned(),
+            key_terms: ingested.key_terms,
+            material_metadata: ingested.metadata,
+        };
+        for (order, analysed) in ingested.chunks.into_iter().enumerate() {
+            let chunk = analysed.chunk;
+            rows.orders.push(i32::try_from(order).unwrap_or(i32::MAX));
+            rows.kinds.push(chunk.kind.to_owned());
+            let mut meta = json!({ "heading_path": chunk.heading_path });
+            if !chunk.pages.is_empty() {
+                meta["pages"] = json!(chunk.pages);
+            }
+            rows.metadata.push(meta);
+            rows.words.push(i32::try_from(chunk.words).unwrap_or(i32::MAX));
+            rows.contents.push(chunk.text);
+            rows.languages.push(analysed.language);
+            rows.summaries.push(analysed.summary);
+            rows.relevance.push(analysed.relevance);
+        }
+        rows
+    }
+}
+
 /// Replaces the material's chunks and records what ingestion found, in one transaction:
 /// a reader sees the old chunks or the new ones, never a mix.
-async fn store(state: &AppState, user: Uuid, material: Uuid, ingested: Ingested) -> Result<()> {
-    let count = ingested.chunks.len();
-    let mut orders = Vec::with_capacity(count);
-    let mut contents = Vec::with_capacity(count);
-    let mut kinds = Vec::with_capacity(count);
-    let mut metadata = Vec::with_capacity(count);
-    let mut words = Vec::with_capacity(count);
-    let mut languages = Vec::with_capacity(count);
-    let mut summaries = Vec::with_capacity(count);
-    let mut relevance = Vec::with_capacity(count);
-    for (order, analysed) in ingested.chunks.into_iter().enumerate() {
-        let chunk = analysed.chunk;
-        orders.push(i32::try_from(order).unwrap_or(i32::MAX));
-        kinds.push(chunk.kind);
-        let mut meta = json!({ "heading_path": chunk.heading_path });
-        if !chunk.pages.is_empty() {
-            meta["pages"] = json!(chunk.pages);
-        }
-        metadata.push(meta);
-        words.push(i32::try_from(chunk.words).unwrap_or(i32::MAX));
-        contents.push(chunk.text);
-        languages.push(analysed.language);
-        summaries.push(analysed.summary);
-        relevance.push(analysed.relevance);
-    }
-
+async fn store(state: &AppState, user: Uuid, material: Uuid, rows: Rows) -> Result<()> {
+    let count = rows.orders.len();
     let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
     let live: Option<Uuid> = sqlx::query_scalar(
         "SELECT id FROM study_materials WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL FOR UPDATE",
@@ -197,17 +227,16 @@ async fn store(state: &AppState, user: Uuid, material: Uuid, ingested: Ingested)
                                   $9::float8[])",
     )
     .bind(material)
-    .bind(&orders)
-    .bind(&contents)
-    .bind(&kinds)
-    .bind(&metadata)
-    .bind(&words)
-    .bind(&languages)
-    .bind(&summaries)
-    .bind(&relevance)
+    .bind(&rows.orders)
+    .bind(&rows.contents)
+    .bind(&rows.kinds)
+    .bind(&rows.metadata)
+    .bind(&rows.words)
+    .bind(&rows.languages)
+    .bind(&rows.summaries)
+    .bind(&rows.relevance)
     .execute(&mut *tx)
     .await?;
-    let metadata: Value = ingested.metadata;
     sqlx::query(
         "UPDATE study_materials
             SET status = 'ready', content_length = $2,
@@ -217,10 +246,10 @@ async fn store(state: &AppState, user: Uuid, material: Uuid, ingested: Ingested)
           WHERE id = $1",
     )
     .bind(material)
-    .bind(i32::try_from(ingested.content_length).unwrap_or(i32::MAX))
-    .bind(ingested.difficulty)
-    .bind(&ingested.key_terms)
-    .bind(metadata)
+    .bind(rows.content_length)
+    .bind(&rows.difficulty)
+    .bind(&rows.key_terms)
+    .bind(&rows.material_metadata)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

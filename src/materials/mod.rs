@@ -5,6 +5,7 @@ pub mod fetch;
 mod handlers;
 pub mod ingest;
 pub mod pipeline;
+pub mod sandbox;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -56,6 +56,10 @@ impl Serve {
         self.log.lock().expect("the log").clone()
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn signal(&self, signal: Signal) {
         kill(Pid::from_raw(self.child.id() as i32), signal).expect("signal studyhall");
     }

@@ -191,7 +191,8 @@ impl TestDb {
 }
 
 /// Settings for tests: the cheapest bcrypt cost, quick job retries and short leases,
-/// 2 MiB materials, and URLs on 127.0.0.1 allowed (tests serve pages there).
+/// 2 MiB materials read in 512 MiB, and URLs on 127.0.0.1 allowed (tests serve pages
+/// there).
 pub fn settings() -> Settings {
     Settings {
         database: DatabaseConfig {
@@ -202,12 +203,27 @@ pub fn settings() -> Settings {
             pool: pool_config(),
         },
         auth: AuthConfig { bcrypt_cost: 4, token_ttl_days: 30, trusted_proxies: Vec::new() },
-        workers: WorkerConfig { workers: 2, lease_secs: 5, max_attempts: 3, backoff_secs: 1, poll_secs: 1 },
+        workers: WorkerConfig {
+            workers: 2,
+            lease_secs: 5,
+            max_attempts: 3,
+            backoff_secs: 1,
+            poll_secs: 1,
+            ingest_timeout_secs: 120,
+            generate_timeout_secs: 600,
+            jobs_per_user: 1,
+            shutdown_grace_secs: 5,
+        },
         materials: MaterialsConfig {
             max_upload_bytes: 2 * 1024 * 1024,
             url_allow_private: true,
             url_timeout_secs: 5,
             url_max_redirects: 3,
+            extract_memory_mib: 512,
+            extract_cpu_secs: 30,
+            extract_wall_secs: 60,
+            // The tests' binary is not studyhall: documents are read by the real one.
+            extractor: Some(studyhall_bin()),
         },
         llm: LlmConfig {
             base_url: None,

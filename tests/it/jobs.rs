@@ -35,10 +35,10 @@ async fn failed_attempts_back_off_and_the_last_one_fails_the_job() {
     let ann = learner(&db.pool, "ann").await;
     let id = enqueue(&db, ann.user_id, 2).await;
 
-    let job: Job = jobs::claim(&db.pool, "w1", LEASE).await.expect("claim").expect("a job");
+    let job: Job = jobs::claim(&db.pool, "w1", LEASE, 10).await.expect("claim").expect("a job");
     assert_eq!((job.id, job.attempts), (id, 1));
     assert!(
-        jobs::claim(&db.pool, "w2", LEASE).await.expect("claim").is_none(),
+        jobs::claim(&db.pool, "w2", LEASE, 10).await.expect("claim").is_none(),
         "a claimed job is not handed out twice"
     );
 
@@ -50,17 +50,17 @@ async fn failed_attempts_back_off_and_the_last_one_fails_the_job() {
         .await
         .expect("run_at");
     assert!((25.0..=30.0).contains(&delay), "retried after the backoff: {delay}");
-    assert!(jobs::claim(&db.pool, "w1", LEASE).await.expect("claim").is_none(), "not before its time");
+    assert!(jobs::claim(&db.pool, "w1", LEASE, 10).await.expect("claim").is_none(), "not before its time");
 
     time_passes(&db.pool).await;
-    let again = jobs::claim(&db.pool, "w1", LEASE).await.expect("claim").expect("the retry");
+    let again = jobs::claim(&db.pool, "w1", LEASE, 10).await.expect("claim").expect("the retry");
     assert!(again.is_last_attempt());
     jobs::record_failure(&db.pool, &again, "boom again", "It broke again.", Duration::from_secs(30))
         .await
         .expect("record");
     assert_eq!(state_of(&db.pool, id).await, ("failed".to_owned(), 2));
     time_passes(&db.pool).await;
-    assert!(jobs::claim(&db.pool, "w1", LEASE).await.expect("claim").is_none(), "a failed job stays failed");
+    assert!(jobs::claim(&db.pool, "w1", LEASE, 10).await.expect("claim").is_none(), "a failed job stays failed");
 }
 
 #[tokio::test]
@@ -70,21 +70,65 @@ async fn a_job_whose_lease_ran_out_is_claimed_again_or_given_up_when_spent() {
     let retried = enqueue(&db, ann.user_id, 3).await;
     let spent = enqueue(&db, ann.user_id, 1).await;
     // Both are claimed by a worker that then vanishes.
-    jobs::claim(&db.pool, "dead", LEASE).await.expect("claim").expect("a job");
-    jobs::claim(&db.pool, "dead", LEASE).await.expect("claim").expect("a job");
-    assert!(jobs::claim(&db.pool, "alive", LEASE).await.expect("claim").is_none(), "leased jobs are left alone");
+    jobs::claim(&db.pool, "dead", LEASE, 10).await.expect("claim").expect("a job");
+    jobs::claim(&db.pool, "dead", LEASE, 10).await.expect("claim").expect("a job");
+    assert!(jobs::claim(&db.pool, "alive", LEASE, 10).await.expect("claim").is_none(), "leased jobs are left alone");
 
     sqlx::query("UPDATE jobs SET locked_until = now() - interval '1 second'").execute(&db.pool).await.expect("expire");
     let abandoned = jobs::abandon_exhausted(&db.pool).await.expect("abandon");
     assert_eq!(abandoned.iter().map(|j| j.id).collect::<Vec<_>>(), [spent], "the one with no attempts left");
     assert_eq!(state_of(&db.pool, spent).await, ("failed".to_owned(), 1));
 
-    let reclaimed = jobs::claim(&db.pool, "alive", LEASE).await.expect("claim").expect("the other");
+    let reclaimed = jobs::claim(&db.pool, "alive", LEASE, 10).await.expect("claim").expect("the other");
     assert_eq!((reclaimed.id, reclaimed.attempts), (retried, 2));
     assert!(jobs::extend_lease(&db.pool, retried, "alive", LEASE).await.expect("extend"));
     assert!(!jobs::extend_lease(&db.pool, retried, "dead", LEASE).await.expect("extend"), "the old holder lost it");
     jobs::complete(&db.pool, retried, None).await.expect("complete");
     assert_eq!(state_of(&db.pool, retried).await, ("done".to_owned(), 2));
+}
+
+#[tokio::test]
+async fn a_learner_with_a_job_running_waits_while_others_are_served() {
+    let db = TestDb::migrated().await;
+    let (ann, bob) = (learner(&db.pool, "ann").await, learner(&db.pool, "bob").await);
+    let first = enqueue(&db, ann.user_id, 3).await;
+    let second = enqueue(&db, ann.user_id, 3).await;
+    let bobs = enqueue(&db, bob.user_id, 3).await;
+    let claimed = |worker: &'static str| {
+        let pool = db.pool.clone();
+        async move { jobs::claim(&pool, worker, LEASE, 1).await.expect("claim").map(|job| job.id) }
+    };
+    assert_eq!(claimed("w1").await, Some(first), "the oldest first");
+    assert_eq!(claimed("w2").await, Some(bobs), "then another learner's, though ann's second is older");
+    assert_eq!(claimed("w3").await, None, "ann's second waits for her first");
+    jobs::complete(&db.pool, first, None).await.expect("complete");
+    assert_eq!(claimed("w3").await, Some(second));
+}
+
+#[tokio::test]
+async fn a_restarted_node_resumes_the_jobs_its_dead_process_held_at_once() {
+    let db = TestDb::migrated().await;
+    let ann = learner(&db.pool, "ann").await;
+    let orphaned = enqueue(&db, ann.user_id, 3).await;
+    let alive = enqueue(&db, ann.user_id, 3).await;
+    let elsewhere = enqueue(&db, ann.user_id, 3).await;
+    for (job, holder) in [(orphaned, "node-a-41-0"), (alive, "node-a-42-1"), (elsewhere, "node-b-41-0")] {
+        sqlx::query(
+            "UPDATE jobs SET status = 'running', attempts = 1, locked_by = $2, locked_until = now() + interval '1 hour'
+              WHERE id = $1",
+        )
+        .bind(job)
+        .bind(holder)
+        .execute(&db.pool)
+        .await
+        .expect("a held job");
+    }
+    // On node-a, process 41 is gone and 42 runs; node-b's jobs are none of node-a's business.
+    let released = jobs::release_dead(&db.pool, "node-a", |pid| pid == 42).await.expect("release");
+    assert_eq!(released, 1);
+    let job = jobs::claim(&db.pool, "node-a-43-0", LEASE, 10).await.expect("claim").expect("the orphan");
+    assert_eq!((job.id, job.attempts), (orphaned, 2), "resumed without waiting for its lease");
+    assert!(jobs::claim(&db.pool, "node-a-43-1", LEASE, 10).await.expect("claim").is_none(), "the rest stay held");
 }
 
 /// `studyhall worker` on a test database, with a short lease.

@@ -8,6 +8,7 @@ mod browser;
 mod embedded;
 mod fixtures;
 mod harness;
+mod hostile;
 mod http;
 mod isolation;
 mod jobs;

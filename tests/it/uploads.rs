@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::harness::{Session, TestApp};
 use crate::materials::{ARTICLE, settled};
 
-async fn upload(app: &TestApp, session: &Session, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+pub async fn upload(app: &TestApp, session: &Session, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
     let form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_owned())).text("subject_area", "biology");
     let response = app
         .client
@@ -138,19 +138,26 @@ pub fn pdf_file(pages: &[&str]) -> Vec<u8> {
         kids.push(format!("{} 0 R", objects.len()));
     }
     objects[1] = format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), pages.len());
+    pdf_of(objects.into_iter().map(String::into_bytes))
+}
+
+/// A PDF of `objects` (numbered from 1, the first the catalog), with its cross-reference table.
+pub fn pdf_of(objects: impl IntoIterator<Item = Vec<u8>>) -> Vec<u8> {
     let mut pdf = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
-    for (n, object) in objects.iter().enumerate() {
+    for (n, object) in objects.into_iter().enumerate() {
         offsets.push(pdf.len());
-        pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", n + 1).as_bytes());
+        pdf.extend_from_slice(format!("{} 0 obj\n", n + 1).as_bytes());
+        pdf.extend_from_slice(&object);
+        pdf.extend_from_slice(b"\nendobj\n");
     }
     let xref = pdf.len();
-    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
-    for offset in offsets {
+    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes());
+    for offset in &offsets {
         pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
     }
     pdf.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", offsets.len() + 1).as_bytes(),
     );
     pdf
 }

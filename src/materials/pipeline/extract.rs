@@ -66,23 +66,19 @@ pub fn detect(bytes: &[u8], file_name: Option<&str>) -> Option<&'static str> {
     Some(if markdown_name { MARKDOWN } else { TEXT })
 }
 
-/// A quick look at whether a PDF or DOCX can be opened at all (its structure, not its
-/// text), so that an upload can be refused at once. Other kinds always open.
+/// PDFs with more pages than this are refused: no study material is that long, and
+/// extraction time grows with pages.
+pub const MAX_PDF_PAGES: usize = 2_000;
+/// A DOCX whose entries expand to more than this (in all) is refused before any is
+/// read: a zip bomb is caught by its declared sizes or, if those lie, while inflating.
+pub const MAX_DOCX_EXPANDED_BYTES: u64 = 128 * 1024 * 1024;
+
+/// A quick look at whether a PDF or DOCX can be opened at all (its structure and size,
+/// not its text), so that an upload can be refused at once. Other kinds always open.
 pub fn check(media_type: &str, bytes: &[u8]) -> Result<(), PipelineError> {
     match media_type {
-        PDF => {
-            let pages =
-                std::panic::catch_unwind(|| pdf_extract::Document::load_mem(bytes).map(|d| d.get_pages().len()))
-                    .map_err(|_| PipelineError::Unreadable("the PDF is malformed".to_owned()))?
-                    .map_err(|err| PipelineError::Unreadable(format!("the PDF cannot be read ({err})")))?;
-            if pages == 0 {
-                return Err(PipelineError::Unreadable("the PDF has no pages".to_owned()));
-            }
-            Ok(())
-        }
-        DOCX => docx_rs::read_docx(bytes)
-            .map(drop)
-            .map_err(|err| PipelineError::Unreadable(format!("the DOCX cannot be read ({err})"))),
+        PDF => pdf_document(bytes).map(drop),
+        DOCX => docx_document(bytes).map(drop),
         _ => Ok(()),
     }
 }
@@ -109,6 +105,11 @@ pub fn extract(media_type: &str, bytes: &[u8]) -> Result<Document, PipelineError
 /// through Markdown, so that its headings, lists, tables and code keep their structure.
 fn html(bytes: &[u8]) -> Result<Document, PipelineError> {
     let page = String::from_utf8_lossy(bytes);
+    // An HTML parser checks scopes by walking the open elements: nesting a hundred
+    // thousand deep makes that quadratic (and the readability walk recursive).
+    if html_depth(&page) > MAX_HTML_DEPTH {
+        return Err(PipelineError::Unreadable(format!("the page nests its elements more than {MAX_HTML_DEPTH} deep")));
+    }
     let config = dom_smoothie::Config { text_mode: dom_smoothie::TextMode::Markdown, ..Default::default() };
     let article = dom_smoothie::Readability::new(page.as_ref(), None, Some(config))
         .and_then(|mut readability| readability.parse())
@@ -116,16 +117,41 @@ fn html(bytes: &[u8]) -> Result<Document, PipelineError> {
     Ok(Document { blocks: markdown_blocks(&text::normalise(&article.text_content)), extractor: "html", pages: None })
 }
 
-/// The text of every page, as paragraphs that remember their page.
-fn pdf(bytes: &[u8]) -> Result<Document, PipelineError> {
-    // pdf-extract panics on some malformed files; a panic is one more unreadable file.
-    let pages = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem_by_pages(bytes))
+/// A PDF's object tree, decrypted if it has an empty user password, with at most
+/// [`MAX_PDF_PAGES`] pages.
+fn pdf_document(bytes: &[u8]) -> Result<pdf_extract::Document, PipelineError> {
+    // lopdf and pdf-extract panic on some malformed files; a panic is one more unreadable file.
+    let mut document = std::panic::catch_unwind(|| pdf_extract::Document::load_mem(bytes))
         .map_err(|_| PipelineError::Unreadable("the PDF is malformed".to_owned()))?
         .map_err(|err| PipelineError::Unreadable(format!("the PDF cannot be read ({err})")))?;
+    if document.is_encrypted() && document.decrypt("").is_err() {
+        return Err(PipelineError::Unreadable("the PDF is encrypted with a password".to_owned()));
+    }
+    let pages = document.get_pages().len();
+    if pages == 0 {
+        return Err(PipelineError::Unreadable("the PDF has no pages".to_owned()));
+    }
+    if pages > MAX_PDF_PAGES {
+        return Err(PipelineError::Unreadable(format!("the PDF has {pages} pages; at most {MAX_PDF_PAGES} are read")));
+    }
+    Ok(document)
+}
+
+/// The text of every page, as paragraphs that remember their page. A page whose text
+/// cannot be read is skipped, not the rest of the document.
+fn pdf(bytes: &[u8]) -> Result<Document, PipelineError> {
+    let document = pdf_document(bytes)?;
+    let numbers: Vec<u32> = document.get_pages().into_keys().collect();
     let mut blocks = Vec::new();
-    for (index, page) in pages.iter().enumerate() {
-        let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        for paragraph in text::normalise(page).split("\n\n") {
+    for &number in &numbers {
+        let mut page = String::new();
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pdf_extract::output_doc_page(&document, &mut pdf_extract::PlainTextOutput::new(&mut page), number)
+        }));
+        if !matches!(read, Ok(Ok(()))) {
+            continue;
+        }
+        for paragraph in text::normalise(&page).split("\n\n") {
             // Lines within a paragraph are the PDF's line breaks, not the author's.
             let paragraph = paragraph.replace('\n', " ");
             if !paragraph.trim().is_empty() {
@@ -133,14 +159,104 @@ fn pdf(bytes: &[u8]) -> Result<Document, PipelineError> {
             }
         }
     }
-    Ok(Document { blocks, extractor: "pdf", pages: Some(u32::try_from(pages.len()).unwrap_or(u32::MAX)) })
+    Ok(Document { blocks, extractor: "pdf", pages: Some(u32::try_from(numbers.len()).unwrap_or(u32::MAX)) })
+}
+
+/// A DOCX's document, read only after its archive is known to expand to at most
+/// [`MAX_DOCX_EXPANDED_BYTES`] (docx-rs trusts the declared sizes and allocates them).
+fn docx_document(bytes: &[u8]) -> Result<docx_rs::Docx, PipelineError> {
+    let unreadable =
+        |err: &dyn std::fmt::Display| PipelineError::Unreadable(format!("the DOCX cannot be read ({err})"));
+    let too_big = || {
+        PipelineError::Unreadable(format!(
+            "the DOCX expands to more than {} MiB",
+            MAX_DOCX_EXPANDED_BYTES / (1024 * 1024)
+        ))
+    };
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|err| unreadable(&err))?;
+    let declared = (0..archive.len())
+        .map(|i| archive.by_index_raw(i).map(|entry| entry.size()))
+        .try_fold(0u64, |sum, size| size.map(|size| sum.saturating_add(size)))
+        .map_err(|err| unreadable(&err))?;
+    if declared > MAX_DOCX_EXPANDED_BYTES {
+        return Err(too_big());
+    }
+    // Declared sizes may lie: inflate every entry, counting, up to what is left.
+    let mut left = MAX_DOCX_EXPANDED_BYTES;
+    for i in 0..archive.len() {
+        let entry = archive.by_index(i).map_err(|err| unreadable(&err))?;
+        let inflated = std::io::copy(&mut std::io::Read::take(entry, left + 1), &mut std::io::sink())
+            .map_err(|err| unreadable(&err))?;
+        left = left.checked_sub(inflated).ok_or_else(too_big)?;
+    }
+    std::panic::catch_unwind(|| docx_rs::read_docx(bytes))
+        .map_err(|_| PipelineError::Unreadable("the DOCX is malformed".to_owned()))?
+        .map_err(|err| unreadable(&err))
+}
+
+/// Pages nesting elements deeper than this are refused (browsers flatten the DOM at 512).
+pub const MAX_HTML_DEPTH: usize = 1_000;
+
+/// How deep a page nests its elements, from its tags alone (linear, without a parser):
+/// elements whose end tag may be left out (p, li, td...) and void ones do not count, so
+/// sloppy but real pages are not over-counted; script, style and comments are skipped.
+fn html_depth(page: &str) -> usize {
+    const UNCOUNTED: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+        "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "rb", "rt", "rp", "rtc", "tbody", "thead",
+        "tfoot", "colgroup", "caption", "html", "head", "body",
+    ];
+    let (mut depth, mut deepest, mut rest) = (0usize, 0usize, page);
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start + 1..];
+        if let Some(comment) = rest.strip_prefix("!--") {
+            rest = comment.find("-->").map_or("", |end| &comment[end + 3..]);
+            continue;
+        }
+        let closing = rest.starts_with('/');
+        let name_start = usize::from(closing);
+        let name: String = rest[name_start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        // The tag's end, outside quoted attribute values.
+        let mut quote = None;
+        let end = rest.char_indices().find_map(|(i, c)| match (quote, c) {
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                None
+            }
+            (Some(q), c) if c == q => {
+                quote = None;
+                None
+            }
+            (None, '>') => Some(i),
+            _ => None,
+        });
+        let Some(end) = end else { break };
+        let self_closing = rest[..end].ends_with('/');
+        rest = &rest[end + 1..];
+        if name.is_empty() || UNCOUNTED.contains(&name.as_str()) {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else if matches!(name.as_str(), "script" | "style" | "textarea" | "title") {
+            let closes = |at: usize| rest[at + 2..].get(..name.len()).is_some_and(|n| n.eq_ignore_ascii_case(&name));
+            rest = rest.match_indices("</").find(|&(at, _)| closes(at)).map_or("", |(at, _)| &rest[at..]);
+        } else if !self_closing {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
+    }
+    deepest
 }
 
 /// Paragraphs (headings by their Heading/Title style, list items by their numbering)
 /// and tables, in document order.
 fn docx(bytes: &[u8]) -> Result<Document, PipelineError> {
-    let document = docx_rs::read_docx(bytes)
-        .map_err(|err| PipelineError::Unreadable(format!("the DOCX cannot be read ({err})")))?;
+    let document = docx_document(bytes)?;
     let mut blocks: Vec<Block> = Vec::new();
     for child in &document.document.children {
         match child {
@@ -328,6 +444,23 @@ mod tests {
         assert!(check(PDF, b"%PDF-1.4\n garbage garbage").is_err());
         assert!(check(DOCX, b"PK\x03\x04word/document.xml and junk").is_err());
         assert!(check(TEXT, b"anything").is_ok());
+    }
+
+    #[test]
+    fn html_depth_counts_what_nests() {
+        assert_eq!(html_depth("<div><section><span>a</span></section></div>"), 3);
+        // Optional end tags, void and self-closed elements, comments and scripts do not nest.
+        let sloppy = "<!-- <div><div> --><p>one<p>two<br><img src='a>b'><ul><li>x<li>y</ul><x-icon/>\
+                      <script>if (a < b) { '<div><div><div>' }</SCRIPT><div>z</div>";
+        assert_eq!(html_depth(sloppy), 1);
+        let deep = format!("{}x{}", "<div>".repeat(5000), "</div>".repeat(5000));
+        assert_eq!(html_depth(&deep), 5000);
+        let tables = "<table><tr><td>".repeat(3000);
+        let error = extract(HTML, format!("<html><body>{tables}x</body></html>").as_bytes()).expect_err("refused");
+        assert_eq!(
+            error,
+            PipelineError::Unreadable(format!("the page nests its elements more than {MAX_HTML_DEPTH} deep"))
+        );
     }
 
     #[test]
