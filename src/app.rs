@@ -39,6 +39,8 @@ pub struct App {
     pub maintain: MaintainConfig,
     /// Whether the web app's cookies are marked Secure.
     pub web_secure_cookies: bool,
+    /// The key signing the web app's sign-in and sign-up form tokens.
+    pub form_key: crate::web::FormKey,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
             learning: settings.learning.clone(),
             maintain: settings.maintain.clone(),
             web_secure_cookies: settings.secure_cookies,
+            form_key: Default::default(),
         })))
     }
 }

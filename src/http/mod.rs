@@ -1,5 +1,6 @@
 //! The HTTP interface: the router every resource adds its routes to, and the
-//! middleware around it (request ids, tracing, timeout, body limit, problem+json).
+//! middleware around it (request ids, tracing, timeout, body limit, problem+json,
+//! security headers, the same-origin check of writes).
 
 pub mod extract;
 mod health;
@@ -8,7 +9,7 @@ pub mod page;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router, middleware};
@@ -69,6 +70,7 @@ struct OpenApiJson(Arc<str>);
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
     crate::metrics::handle(); // recording starts now, not at the first scrape
     let max_upload = state.materials.max_upload_bytes;
+    let secure = state.web_secure_cookies;
     let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
@@ -98,6 +100,8 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes.max(max_upload)))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.request_timeout()))
         .layer(middleware::map_response(problem_for_bare_errors))
+        .layer(middleware::from_fn_with_state(secure, crate::web::same_origin))
+        .layer(middleware::map_response_with_state(secure, security_headers))
         .layer(middleware::from_fn(crate::metrics::track))
         .layer(
             ServiceBuilder::new()
@@ -116,6 +120,31 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
 async fn openapi_json(Extension(OpenApiJson(json)): Extension<OpenApiJson>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], json.to_string())
+}
+
+/// The policy of every response: the app's own scripts, stylesheet, images and API only,
+/// nothing inline, no plugins, forms posted only to studyhall, and never in a frame.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Adds the security headers a response's handler did not set itself: the Content
+/// Security Policy, no framing, no type sniffing, referrers only to studyhall, no-store
+/// (pages and API answers hold personal data; static assets set their own max-age), and
+/// with secure cookies (served over TLS) Strict-Transport-Security.
+async fn security_headers(State(secure): State<bool>, mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let mut default = |name: HeaderName, value: &'static str| {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    };
+    default(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
+    default(header::X_FRAME_OPTIONS, "DENY");
+    default(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    default(header::REFERRER_POLICY, "same-origin");
+    default(header::CACHE_CONTROL, "no-store");
+    if secure {
+        default(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
+    response
 }
 
 /// Gives every error response a problem+json body, including those made outside the

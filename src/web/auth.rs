@@ -3,10 +3,11 @@
 use axum::Form;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::csrf::{FORM_TOKEN_SECS, form_token_valid, new_form_token};
 use super::{FORM_CSRF, SESSION, WebUser, cookie, forbidden, html_error, render, set_cookie};
 use crate::accounts::session::{LoginRequest, RegisterRequest, sign_in, sign_out, sign_up};
 use crate::app::AppState;
@@ -37,18 +38,23 @@ impl SignUpPage {
     }
 }
 
-/// A fresh double-submit token, set as a cookie and put in the form.
-fn form_token(state: &AppState) -> (String, axum::http::HeaderValue) {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the OS has randomness");
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let cookie = set_cookie(state, FORM_CSRF, &token, Some(3600));
-    (token, cookie)
+/// A fresh double-submit token, signed by the server, set as a cookie and put in the
+/// form; an error page when the key cannot be read.
+async fn form_token(state: &AppState) -> Result<(String, HeaderValue), Response> {
+    let token = new_form_token(state).await.map_err(|error| html_error(&error))?;
+    let cookie = set_cookie(state, FORM_CSRF, &token, Some(FORM_TOKEN_SECS));
+    Ok((token, cookie))
 }
 
-/// Whether a sign-in or sign-up post carries the token its form was given.
-fn form_checks(headers: &HeaderMap, posted: &str) -> bool {
-    cookie(headers, FORM_CSRF).is_some_and(|expected| !posted.is_empty() && expected == posted)
+/// A sign-in or sign-up post must carry the token its form was given: the same in the
+/// cookie and the form, and one the server signed. 403 otherwise.
+async fn form_checks(state: &AppState, headers: &HeaderMap, posted: &str) -> Result<(), Response> {
+    let matches = cookie(headers, FORM_CSRF).is_some_and(|expected| !posted.is_empty() && expected == posted);
+    if matches && form_token_valid(state, posted).await.map_err(|error| html_error(&error))? {
+        Ok(())
+    } else {
+        Err(forbidden())
+    }
 }
 
 /// Signed in: the session cookie, the form cookie ended, and on to the dashboard.
@@ -61,7 +67,10 @@ fn signed_in(state: &AppState, token: &str) -> Response {
 }
 
 pub async fn signin_page(State(state): State<AppState>) -> Response {
-    let (csrf, cookie) = form_token(&state);
+    let (csrf, cookie) = match form_token(&state).await {
+        Ok(token) => token,
+        Err(page) => return page,
+    };
     let mut page = render(StatusCode::OK, &SignInPage { csrf, login: String::new(), error: None });
     page.headers_mut().append(SET_COOKIE, cookie);
     page
@@ -81,8 +90,8 @@ pub async fn signin(
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    if !form_checks(&headers, &form.csrf) {
-        return forbidden();
+    if let Err(refusal) = form_checks(&state, &headers, &form.csrf).await {
+        return refusal;
     }
     let request = LoginRequest { login: form.login.clone(), password: form.password };
     match sign_in(&state, &client, Ok(request)).await {
@@ -96,7 +105,10 @@ pub async fn signin(
 }
 
 pub async fn signup_page(State(state): State<AppState>) -> Response {
-    let (csrf, cookie) = form_token(&state);
+    let (csrf, cookie) = match form_token(&state).await {
+        Ok(token) => token,
+        Err(page) => return page,
+    };
     let page = SignUpPage { csrf, email: String::new(), username: String::new(), error: None, errors: Vec::new() };
     let mut response = render(StatusCode::OK, &page);
     response.headers_mut().append(SET_COOKIE, cookie);
@@ -118,8 +130,8 @@ pub async fn signup(
     headers: HeaderMap,
     Form(form): Form<SignUpForm>,
 ) -> Response {
-    if !form_checks(&headers, &form.csrf) {
-        return forbidden();
+    if let Err(refusal) = form_checks(&state, &headers, &form.csrf).await {
+        return refusal;
     }
     let request = RegisterRequest {
         email: form.email.clone(),

@@ -2,11 +2,13 @@
 //! little CSS of its own, no outside services. It signs in with the same tokens as the
 //! API, kept in an HttpOnly, SameSite=Lax cookie (Secure with STUDYHALL_SECURE_COOKIES),
 //! and every form post carries a CSRF token: derived from the session token when signed
-//! in, a double-submit cookie before. The same tenancy and audit rules apply: pages call
-//! the same functions as the API.
+//! in, a server-signed double-submit cookie before; posts from other sites' pages are
+//! refused by their Origin. The same tenancy and audit rules apply: pages call the same
+//! functions as the API.
 
 mod account;
 mod auth;
+mod csrf;
 mod dashboard;
 mod materials;
 mod progress;
@@ -19,7 +21,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use sha2::{Digest, Sha256};
+pub use csrf::{FormKey, same_origin, session_csrf};
 
 use crate::accounts::AuthUser;
 use crate::app::AppState;
@@ -84,12 +86,6 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     cookie(headers, SESSION)
 }
 
-/// The CSRF token of a signed-in session: derived from its token, so it needs no storage
-/// and dies with the session.
-pub fn session_csrf(token: &str) -> String {
-    Sha256::digest(format!("studyhall-csrf|{token}").as_bytes())[..16].iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A signed-in learner of the web app, with the CSRF token their forms carry. Pages
 /// that need one redirect to /signin without it.
 pub struct WebUser {
@@ -146,6 +142,10 @@ fn render(status: axum::http::StatusCode, page: &impl askama::Template) -> Respo
 
 /// 403 for a form post whose CSRF token is missing or wrong.
 fn forbidden() -> Response {
-    let message = "The form has expired or did not come from studyhall; reload the page and try again.".to_owned();
-    render(axum::http::StatusCode::FORBIDDEN, &ErrorPage { status: 403, message })
+    refused("The form has expired or did not come from studyhall; reload the page and try again.")
+}
+
+/// A 403 page saying why.
+fn refused(message: &str) -> Response {
+    render(axum::http::StatusCode::FORBIDDEN, &ErrorPage { status: 403, message: message.to_owned() })
 }

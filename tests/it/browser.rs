@@ -69,7 +69,7 @@ impl Session {
         .chain([format!("--window-size={width},{height}"), format!("--user-data-dir={}", profile.path().display())])
         .collect::<Vec<_>>();
         let capabilities = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome",
-            "goog:chromeOptions": {"binary": CHROMIUM, "args": args}}}});
+            "goog:chromeOptions": {"binary": CHROMIUM, "args": args}, "goog:loggingPrefs": {"browser": "ALL"}}}});
         let session: Value = http
             .post(format!("{root}/session"))
             .json(&capabilities)
@@ -145,6 +145,18 @@ impl Session {
         let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
             {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]});
         self.command(reqwest::Method::POST, "/actions", Some(actions)).await;
+    }
+
+    /// What the browser reported blocking by the Content-Security-Policy since the last call.
+    async fn csp_violations(&self) -> Vec<String> {
+        let log = self.command(reqwest::Method::POST, "/se/log", Some(json!({"type": "browser"}))).await;
+        let entries = log.as_array().unwrap_or_else(|| panic!("the browser's console log: {log}"));
+        entries
+            .iter()
+            .filter_map(|entry| entry["message"].as_str())
+            .filter(|message| message.contains("Content Security Policy"))
+            .map(str::to_owned)
+            .collect()
     }
 
     async fn resize(&self, width: u32, height: u32) {
@@ -249,6 +261,8 @@ async fn journey(site: String, b: Session) {
 
     b.go(&format!("{site}/api/v1/me/export")).await;
     b.wait_for_text("ada@example.org").await;
+    // Every page above worked under the policy, and the browser blocked nothing on any.
+    assert_eq!(b.csp_violations().await, Vec::<String>::new());
 }
 
 /// Screenshots of every page at 1280 and 390 px wide, for people to look at:

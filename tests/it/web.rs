@@ -1,10 +1,12 @@
 //! The web app over real HTTP (the browser tests drive the same pages): sign up, the
-//! dashboard, sign out; cookies, CSRF, redirects and error pages.
+//! dashboard, sign out; cookies, CSRF, same-origin posts, security headers, redirects
+//! and error pages.
 
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, LOCATION, ORIGIN, REFERER, SET_COOKIE};
 
-use crate::harness::{PASSWORD, TestApp};
+use crate::fixtures::learner;
+use crate::harness::{PASSWORD, TestApp, http_config, settings};
 
 fn browser() -> reqwest::Client {
     studyhall::materials::fetch::install_tls_provider();
@@ -192,4 +194,212 @@ async fn pages_of_another_learner_are_not_found_and_the_api_takes_the_cookie_wit
         .await
         .expect("a response");
     assert_eq!(made.status(), StatusCode::ACCEPTED);
+}
+
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// A response's header, as text ("" when absent).
+fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
+    response.headers().get(name).map_or("", |value| value.to_str().expect("a text header"))
+}
+
+#[tokio::test]
+async fn every_page_and_answer_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    let ada = learner(&app.db.pool, "ada").await; // the fixture's token is its name
+    let cookie = "studyhall_session=ada";
+    let web = browser();
+    let material = format!("/materials/{}", ada.material_id);
+    let study = format!("/study/{}", ada.session_id);
+    let missing = format!("/materials/{}", uuid::Uuid::new_v4());
+    for (path, status) in [
+        ("/signin", StatusCode::OK),
+        ("/signup", StatusCode::OK),
+        ("/", StatusCode::OK),
+        ("/materials", StatusCode::OK),
+        (material.as_str(), StatusCode::OK),
+        (study.as_str(), StatusCode::OK),
+        ("/progress", StatusCode::OK),
+        ("/account", StatusCode::OK),
+        (missing.as_str(), StatusCode::NOT_FOUND),
+        ("/no-such-page", StatusCode::NOT_FOUND),
+    ] {
+        let page = web.get(app.url(path)).header(COOKIE, cookie).send().await.expect("a page");
+        assert_eq!(page.status(), status, "{path}");
+        assert_eq!(header(&page, "content-security-policy"), CSP, "{path}");
+        assert_eq!(header(&page, "x-frame-options"), "DENY", "{path}");
+        assert_eq!(header(&page, "x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header(&page, "referrer-policy"), "same-origin", "{path}");
+        assert_eq!(header(&page, "cache-control"), "no-store", "{path}: Back after sign-out shows nothing");
+        assert_eq!(header(&page, "strict-transport-security"), "", "{path}: no HSTS over plain HTTP");
+        let html = page.text().await.expect("a body");
+        // What the policy would block: inline styles, scripts and event handlers.
+        for inline in [" style=", "<script>", " onclick=", " onsubmit=", " onload="] {
+            assert!(!html.contains(inline), "{path} has {inline}");
+        }
+    }
+    let forged = web.post(app.url("/signout")).header(COOKIE, cookie).form(&[("csrf", "x")]).send().await.expect("403");
+    assert_eq!((forged.status(), header(&forged, "cache-control")), (StatusCode::FORBIDDEN, "no-store"));
+    assert_eq!(header(&forged, "x-frame-options"), "DENY", "an error page too");
+
+    let me = web.get(app.url("/api/v1/me")).header(COOKIE, cookie).send().await.expect("an answer");
+    assert_eq!(me.status(), StatusCode::OK);
+    assert_eq!(header(&me, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&me, "cache-control"), "no-store", "personal data is not cached");
+    let css = web.get(app.url("/static/app.css")).send().await.expect("the stylesheet");
+    assert_eq!(header(&css, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&css, "cache-control"), "public, max-age=3600", "static assets keep their own");
+}
+
+#[tokio::test]
+async fn with_secure_cookies_pages_ask_for_https_and_refuse_plain_http_origins() {
+    let config = settings();
+    let app = TestApp::spawn_configured(
+        crate::harness::TestDb::migrated().await,
+        http_config(),
+        studyhall::config::Settings { secure_cookies: true, ..config },
+    )
+    .await;
+    let web = browser();
+    let form = web.get(app.url("/signin")).send().await.expect("the form");
+    assert_eq!(header(&form, "strict-transport-security"), "max-age=31536000");
+    let (token, cookie) = set_cookie(&form, "studyhall_csrf").expect("a CSRF cookie");
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    let health = web.get(app.url("/healthz")).send().await.expect("an answer");
+    assert_eq!(header(&health, "strict-transport-security"), "max-age=31536000", "every response");
+
+    // Served over TLS, a page of this host over plain http is another origin.
+    let post = web
+        .post(app.url("/signin"))
+        .header(COOKIE, format!("studyhall_csrf={token}"))
+        .header(ORIGIN, app.url(""))
+        .form(&[("login", "ada"), ("password", PASSWORD), ("csrf", token.as_str())])
+        .send()
+        .await
+        .expect("a response");
+    assert_eq!(post.status(), StatusCode::FORBIDDEN);
+}
+
+/// Signs in `login` through the form with this CSRF cookie and field, and `origin` if any.
+async fn sign_in(
+    app: &TestApp,
+    web: &reqwest::Client,
+    cookie: &str,
+    field: &str,
+    origin: Option<(reqwest::header::HeaderName, String)>,
+) -> reqwest::Response {
+    let mut post = web.post(app.url("/signin")).header(COOKIE, format!("studyhall_csrf={cookie}")).form(&[
+        ("login", "ada"),
+        ("password", PASSWORD),
+        ("csrf", field),
+    ]);
+    if let Some((name, value)) = origin {
+        post = post.header(name, value);
+    }
+    post.send().await.expect("a response")
+}
+
+#[tokio::test]
+async fn sign_in_takes_only_a_token_the_server_issued() {
+    let app = TestApp::spawn().await;
+    app.register("ada").await;
+    let web = browser();
+
+    // An attacker's own value in the cookie and the field (planted by a sibling site, say).
+    let forged = sign_in(&app, &web, "attacker-chosen", "attacker-chosen", None).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(&forged, "studyhall_session").is_none(), "not signed in");
+    assert!(forged.text().await.expect("html").contains("reload the page"), "a page in words");
+    let made_up = "1800000000.AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    assert_eq!(
+        sign_in(&app, &web, made_up, made_up, None).await.status(),
+        StatusCode::FORBIDDEN,
+        "well-formed, unsigned"
+    );
+
+    let form = web.get(app.url("/signin")).send().await.expect("the form");
+    let token = csrf(&form.text().await.expect("html"));
+    let (body, _) = token.rsplit_once('.').expect("a signed token");
+    let resigned = format!("{body}.{}", "A".repeat(43));
+    assert_eq!(
+        sign_in(&app, &web, &resigned, &resigned, None).await.status(),
+        StatusCode::FORBIDDEN,
+        "signature altered"
+    );
+    let other = csrf(&web.get(app.url("/signin")).send().await.expect("a form").text().await.expect("html"));
+    assert_eq!(
+        sign_in(&app, &web, &token, &other, None).await.status(),
+        StatusCode::FORBIDDEN,
+        "cookie and field differ"
+    );
+
+    let signed_in = sign_in(&app, &web, &token, &token, None).await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER, "the server's own token");
+    assert!(set_cookie(&signed_in, "studyhall_session").is_some());
+}
+
+#[tokio::test]
+async fn posts_from_another_site_are_refused() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let web = browser();
+    let form = web.get(app.url("/signin")).send().await.expect("the form");
+    let token = csrf(&form.text().await.expect("html"));
+    let evil = "http://evil.example".to_owned();
+
+    for origin in [(ORIGIN, evil.clone()), (REFERER, format!("{evil}/trap.html")), (ORIGIN, "null".to_owned())] {
+        let refused = sign_in(&app, &web, &token, &token, Some(origin.clone())).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{origin:?}");
+        assert!(set_cookie(&refused, "studyhall_session").is_none());
+        assert_eq!(header(&refused, "content-type"), "text/html; charset=utf-8");
+        assert!(refused.text().await.expect("html").contains("from another site"), "a page in words");
+    }
+    let own = sign_in(&app, &web, &token, &token, Some((ORIGIN, app.url("")))).await;
+    assert_eq!(own.status(), StatusCode::SEE_OTHER, "its own origin");
+    let (session, _) = set_cookie(&own, "studyhall_session").expect("signed in");
+    let referred = sign_in(&app, &web, &token, &token, Some((REFERER, app.url("/signin")))).await;
+    assert_eq!(referred.status(), StatusCode::SEE_OTHER, "its own page as Referer");
+
+    // The API with the session cookie: another site's script is refused, even with the
+    // page's CSRF token; the pages' own calls and bearer-token clients are not.
+    let cookie = format!("studyhall_session={session}");
+    let page_token =
+        csrf(&web.get(app.url("/")).header(COOKIE, &cookie).send().await.expect("a page").text().await.expect("html"));
+    let body = serde_json::json!({"title": "Mine", "source_type": "text", "text": "Cells are the units of life."});
+    let write = |origin: &str| {
+        web.post(app.url("/api/v1/materials"))
+            .header(COOKIE, &cookie)
+            .header("X-CSRF-Token", &page_token)
+            .header(ORIGIN, origin)
+            .json(&body)
+            .send()
+    };
+    let refused = write(&evil).await.expect("a response");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(header(&refused, "content-type"), "application/problem+json");
+    let problem: serde_json::Value = refused.json().await.expect("a problem");
+    assert!(problem["detail"].as_str().is_some_and(|d| d.contains("another site")), "{problem}");
+    assert_eq!(write(&app.url("")).await.expect("a response").status(), StatusCode::ACCEPTED);
+    let bearer = web
+        .post(app.url("/api/v1/materials"))
+        .bearer_auth(&ada.token)
+        .header(ORIGIN, &evil)
+        .json(&body)
+        .send()
+        .await
+        .expect("a response");
+    assert_eq!(bearer.status(), StatusCode::ACCEPTED, "a bearer token is no browser's ambient credential");
+
+    let signout = web
+        .post(app.url("/signout"))
+        .header(COOKIE, &cookie)
+        .header(ORIGIN, &evil)
+        .form(&[("csrf", page_token.as_str())])
+        .send()
+        .await
+        .expect("a response");
+    assert_eq!(signout.status(), StatusCode::FORBIDDEN);
+    let still = web.get(app.url("/")).header(COOKIE, &cookie).send().await.expect("a page");
+    assert_eq!(still.status(), StatusCode::OK, "still signed in");
 }
