@@ -9,6 +9,7 @@ mod embedded;
 mod fixtures;
 mod harness;
 mod http;
+mod input;
 mod isolation;
 mod jobs;
 mod learning;
