@@ -108,6 +108,7 @@ impl Error {
             {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            Error::Database(error) if refused_input(error) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Database(_)
             | Error::Migrate(_)
             | Error::Config(_)
@@ -117,6 +118,18 @@ impl Error {
         }
     }
 }
+
+/// Data exceptions (SQLSTATE class 22) that only a request's values cause: a NUL in text
+/// (22021) or jsonb (22P05), a string too long (22001), a number out of range (22003),
+/// text that is no number or date (22P02, 22007, 22008). Validation should have refused
+/// them first; if it missed one, the client hears so, not a 500.
+fn refused_input(error: &sqlx::Error) -> bool {
+    let code = error.as_database_error().and_then(|e| e.code());
+    code.is_some_and(|code| matches!(&*code, "22021" | "22P05" | "22001" | "22003" | "22P02" | "22007" | "22008"))
+}
+
+/// The client's message for values the database refused.
+const UNSTORABLE: &str = "The request contains characters or values that cannot be stored.";
 
 /// "email is not a valid email address; username must be 3 to 50 characters"
 fn describe(errors: &[FieldError]) -> String {
@@ -196,6 +209,7 @@ impl Error {
             }
             Error::PayloadTooLarge => Some("The request body is larger than this server accepts.".to_owned()),
             Error::NotFound => None,
+            Error::Database(error) if refused_input(error) => Some(UNSTORABLE.to_owned()),
             _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => {
                 Some("The database is unavailable; try again shortly.".to_owned())
             }
@@ -215,6 +229,9 @@ impl IntoResponse for Error {
             tracing::warn!(error = %self, "dependency unavailable");
         } else if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
+        } else if matches!(&self, Error::Database(error) if refused_input(error)) {
+            // A value validation let through: worth fixing there.
+            tracing::warn!(error = %self, "the database refused a request's value");
         }
         let mut problem = Problem::new(status, self.client_message());
         let retry_after = match &self {

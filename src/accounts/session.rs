@@ -186,21 +186,22 @@ pub async fn sign_in(state: &AppState, client: &Client, body: Result<LoginReques
             audit.user(*id).entity(*id);
         }
         let keys = throttle::Keys::new(account.as_ref().map(|a| a.0), &body.login, client.ip);
-        throttle::check(&mut conn, &keys).await?;
+        throttle::attempt(&mut conn, &keys).await?;
         drop(conn); // not held through bcrypt
 
-        let (user_id, hash, usable) = match account {
-            Some((id, hash, active, deleted)) => (Some(id), Some(hash), active && !deleted),
-            None => (None, None, false),
+        // An inactive or deleted account is checked against the dummy hash: its own may be
+        // none at all (deletion leaves "!"), and the answer takes as long either way.
+        let (user_id, hash) = match account {
+            Some((id, hash, true, false)) => (Some(id), Some(hash)),
+            _ => (None, None),
         };
         let matches = password::verify(body.password, hash, state.auth.bcrypt_cost).await?;
-        let Some(user_id) = user_id.filter(|_| matches && usable) else {
-            throttle::record_failure(&mut *state.db.acquire().await?, &keys).await?;
+        let Some(user_id) = user_id.filter(|_| matches) else {
             return Err(Error::Unauthorized(BAD_LOGIN));
         };
 
         let mut tx = tenant::begin_as(&state.db, Some(user_id)).await?;
-        throttle::clear(&mut tx, &keys).await?;
+        throttle::succeeded(&mut tx, &keys).await?;
         let user: User =
             sqlx::query_as(concat!("UPDATE users SET last_login_at = now() WHERE id = $1 RETURNING ", user_columns!()))
                 .bind(user_id)

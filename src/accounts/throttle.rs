@@ -1,12 +1,16 @@
 //! Sign-in throttling, per account and per client address, shared by every node through
 //! the `auth_throttle` table.
 //!
-//! After [`ACCOUNT_LIMIT`] failures within [`WINDOW`] an account is blocked for 15
-//! minutes, doubling with each further block up to an hour: at most 30 failures in the
-//! first hour and 10 an hour after. A client address gets [`ADDRESS_LIMIT`] failures per
-//! window (many accounts). Blocks always end, so the real owner is never locked out for
-//! good; a successful sign-in clears its account's count, and a day without a block
-//! resets the doubling.
+//! Every attempt is counted before its password is checked, by one statement per counter
+//! that also decides whether the attempt may go on; so concurrent attempts get no more
+//! password checks than attempts one after another would. An account (or a login naming
+//! none) has [`ACCOUNT_LIMIT`] attempts within [`WINDOW`]; the next one is refused and
+//! blocks it for 15 minutes, doubling with each further block up to an hour: at most 30
+//! passwords checked in the first hour and 10 an hour after. A client address has
+//! [`ADDRESS_LIMIT`] per window (many accounts), blocked alike. Attempts refused during a
+//! block are not counted. A successful sign-in clears its account's count and takes
+//! itself off the address's, so only failures add up. Blocks always end, so the real
+//! owner is never locked out for good; a day without a block resets the doubling.
 
 use std::net::IpAddr;
 
@@ -18,8 +22,8 @@ use crate::error::{Error, Result};
 pub const ACCOUNT_LIMIT: i32 = 10;
 pub const ADDRESS_LIMIT: i32 = 50;
 const WINDOW: &str = "15 minutes";
-const FIRST_BLOCK_SECS: i64 = 15 * 60;
-const LONGEST_BLOCK_SECS: i64 = 60 * 60;
+const FIRST_BLOCK_SECS: f64 = 15.0 * 60.0;
+const LONGEST_BLOCK_SECS: f64 = 60.0 * 60.0;
 
 /// The counters one sign-in attempt is held to.
 pub struct Keys {
@@ -39,62 +43,61 @@ impl Keys {
             address: ip.map(|ip| format!("ip:{ip}")),
         }
     }
-
-    fn all(&self) -> Vec<&str> {
-        std::iter::once(self.account.as_str()).chain(self.address.as_deref()).collect()
-    }
 }
 
-/// Fails with 429 while either counter is blocked.
-pub async fn check(conn: &mut PgConnection, keys: &Keys) -> Result<()> {
-    let remaining: Option<f64> = sqlx::query_scalar(
-        "SELECT max(extract(epoch FROM blocked_until - now()))::float8
-           FROM auth_throttle WHERE key = ANY($1) AND blocked_until > now()",
+/// Counts an attempt against the address, then the account; 429 if either is blocked
+/// (or this attempt is one too many and blocks it). The address comes first, so that
+/// attempts from a blocked address never count against an account.
+pub async fn attempt(conn: &mut PgConnection, keys: &Keys) -> Result<()> {
+    if let Some(address) = &keys.address {
+        count(&mut *conn, address, ADDRESS_LIMIT).await?;
+    }
+    count(conn, &keys.account, ACCOUNT_LIMIT).await
+}
+
+/// One attempt on counter `key`, atomically: counted unless the key is blocked; the one
+/// past `limit` in the window blocks it.
+async fn count(conn: &mut PgConnection, key: &str, limit: i32) -> Result<()> {
+    let blocked_for: Option<f64> = sqlx::query_scalar(
+        "INSERT INTO auth_throttle AS t (key, failures, window_started_at) VALUES ($1, 1, now())
+         ON CONFLICT (key) DO UPDATE SET (failures, window_started_at, lockouts, blocked_until) = (
+             SELECT CASE WHEN blocked THEN t.failures WHEN over THEN 0 ELSE n END,
+                    CASE WHEN blocked OR NOT (over OR expired) THEN t.window_started_at ELSE now() END,
+                    CASE WHEN over THEN lockouts + 1 ELSE lockouts END,
+                    CASE WHEN over THEN now() + make_interval(secs => least($3 * 2 ^ lockouts, $4))
+                         ELSE t.blocked_until END
+               FROM (SELECT *, NOT blocked AND n > $5 AS over
+                       FROM (SELECT coalesce(t.blocked_until > now(), false) AS blocked,
+                                    t.window_started_at < now() - $2::interval AS expired,
+                                    CASE WHEN t.window_started_at < now() - $2::interval THEN 1
+                                         ELSE t.failures + 1 END AS n,
+                                    CASE WHEN t.blocked_until < now() - interval '1 day' THEN 0
+                                         ELSE t.lockouts END AS lockouts) s) s)
+         RETURNING extract(epoch FROM blocked_until - now())::float8",
     )
-    .bind(keys.all())
+    .bind(key)
+    .bind(WINDOW)
+    .bind(FIRST_BLOCK_SECS)
+    .bind(LONGEST_BLOCK_SECS)
+    .bind(limit)
     .fetch_one(conn)
     .await?;
-    match remaining {
-        Some(secs) => Err(Error::TooManyRequests { retry_after_secs: secs.ceil().max(1.0) as u64 }),
-        None => Ok(()),
+    match blocked_for {
+        Some(secs) if secs > 0.0 => Err(Error::TooManyRequests { retry_after_secs: secs.ceil() as u64 }),
+        _ => Ok(()),
     }
 }
 
-/// Counts a failed attempt against both counters, blocking those that reach their limit.
-pub async fn record_failure(conn: &mut PgConnection, keys: &Keys) -> Result<()> {
-    for (key, limit) in std::iter::once((keys.account.as_str(), ACCOUNT_LIMIT))
-        .chain(keys.address.as_deref().map(|key| (key, ADDRESS_LIMIT)))
-    {
-        sqlx::query(
-            "INSERT INTO auth_throttle AS t (key, failures, window_started_at) VALUES ($1, 1, now())
-             ON CONFLICT (key) DO UPDATE SET
-                 failures = CASE WHEN t.window_started_at < now() - $2::interval THEN 1 ELSE t.failures + 1 END,
-                 window_started_at = CASE WHEN t.window_started_at < now() - $2::interval
-                                          THEN now() ELSE t.window_started_at END,
-                 lockouts = CASE WHEN t.blocked_until < now() - interval '1 day' THEN 0 ELSE t.lockouts END",
-        )
-        .bind(key)
-        .bind(WINDOW)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(
-            "UPDATE auth_throttle
-                SET blocked_until = now() + make_interval(secs => least($3 * 2 ^ lockouts, $4)),
-                    lockouts = lockouts + 1, failures = 0, window_started_at = now()
-              WHERE key = $1 AND failures >= $2",
-        )
-        .bind(key)
-        .bind(limit)
-        .bind(FIRST_BLOCK_SECS as f64)
-        .bind(LONGEST_BLOCK_SECS as f64)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-/// A successful sign-in: the account's failures are forgiven (the address's are not).
-pub async fn clear(conn: &mut PgConnection, keys: &Keys) -> Result<()> {
-    sqlx::query("DELETE FROM auth_throttle WHERE key = $1").bind(&keys.account).execute(conn).await?;
+/// A successful sign-in: the account's count is cleared; the address's loses this
+/// attempt (its failures still count).
+pub async fn succeeded(conn: &mut PgConnection, keys: &Keys) -> Result<()> {
+    sqlx::query(
+        "WITH cleared AS (DELETE FROM auth_throttle WHERE key = $1)
+         UPDATE auth_throttle SET failures = greatest(failures - 1, 0) WHERE key = $2",
+    )
+    .bind(&keys.account)
+    .bind(&keys.address)
+    .execute(conn)
+    .await?;
     Ok(())
 }

@@ -6,19 +6,23 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use ipnet::IpNet;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 use crate::app::AppState;
 use crate::error::{Error, FieldError};
+use crate::validate;
 
 /// A JSON request body, read and parsed, or why it could not be. It never rejects the
 /// request itself, so a handler can record a malformed request in the audit trail
 /// before it answers: `let body = input.0?`.
 ///
-/// Malformed JSON is 400; JSON of the wrong shape is 422 naming the field (its path,
-/// such as `tags[2]`); a body that does not say it is JSON is 415.
+/// Malformed JSON is 400; JSON of the wrong shape, or with a NUL character in any string
+/// or key, is 422 naming the field (its path, such as `tags[2]`); a body that does not
+/// say it is JSON is 415.
 pub struct Input<T>(pub Result<T, Error>);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
@@ -41,6 +45,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
     }
 }
 
+/// Refuses a query string with a NUL character in a parameter's name or value: 422
+/// naming the parameter, before any handler sees it (PostgreSQL stores no NUL).
+pub async fn refuse_nul_in_query(request: Request, next: Next) -> Response {
+    let query = request.uri().query().unwrap_or_default();
+    // Percent-encoded, since a URI holds no raw NUL.
+    if query.contains("%00")
+        && let Some((name, _)) = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+    {
+        let field = name.replace('\0', "\\u0000");
+        return Error::Validation(vec![FieldError { field, message: validate::NUL.to_owned() }]).into_response();
+    }
+    next.run(request).await
+}
+
 /// `application/json` or `application/<something>+json`, with any parameters.
 fn is_json(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
@@ -48,6 +67,13 @@ fn is_json(content_type: &str) -> bool {
 }
 
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    // JSON can carry a NUL only as the escape `\u0000`; only then is the body walked, to
+    // name where it is.
+    if bytes.windows(6).any(|w| w == br"\u0000")
+        && let Some(field) = serde_json::from_slice(bytes).ok().as_ref().and_then(validate::nul_path)
+    {
+        return Err(Error::Validation(vec![FieldError { field, message: validate::NUL.to_owned() }]));
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = err.path().to_string();

@@ -99,6 +99,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes.max(max_upload)))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.request_timeout()))
+        .layer(middleware::from_fn(extract::refuse_nul_in_query))
         .layer(middleware::map_response(problem_for_bare_errors))
         .layer(middleware::from_fn_with_state(secure, crate::web::same_origin))
         .layer(middleware::map_response_with_state(secure, security_headers))

@@ -108,6 +108,7 @@ async fn read_upload(mut multipart: Multipart) -> Result<Draft> {
         file: None,
     };
     while let Some(field) = multipart.next_field().await.map_err(too_large)? {
+        // Names come from the part's headers, which cannot hold a NUL; values can.
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
             let file_name = field.file_name().map(str::to_owned);
@@ -116,6 +117,7 @@ async fn read_upload(mut multipart: Multipart) -> Result<Draft> {
             continue;
         }
         let value = field.text().await.map_err(too_large)?;
+        Validator::default().text(&name, &value).finish()?;
         match name.as_str() {
             "title" => draft.title = value,
             "description" => draft.description = Some(value),

@@ -177,6 +177,56 @@ async fn repeated_failures_are_throttled_without_locking_the_owner_out_for_good(
 }
 
 #[tokio::test]
+async fn a_burst_of_concurrent_guesses_gets_no_more_checks_than_the_limit() {
+    let app = TestApp::spawn().await;
+    app.register("ada").await;
+    let wrong = json!({"login": "ada", "password": "not the password"});
+    let guesses = (0..60).map(|_| async {
+        let response = app.client.post(app.url(LOGIN)).json(&wrong).send().await.expect("send");
+        let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        (response.status(), retry_after)
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let checked = answers.iter().filter(|(status, _)| *status == StatusCode::UNAUTHORIZED).count();
+    assert_eq!(checked, 10, "ten passwords checked, however many arrive at once: {answers:?}");
+    for (status, retry_after) in &answers {
+        if *status != StatusCode::UNAUTHORIZED {
+            assert_eq!(*status, StatusCode::TOO_MANY_REQUESTS);
+            assert!(retry_after.is_some_and(|secs| (1..=900).contains(&secs)), "Retry-After: {retry_after:?}");
+        }
+    }
+    let right = json!({"login": "ada", "password": PASSWORD});
+    let (status, _) = app.call(Method::POST, LOGIN, None, Some(right)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the block holds for the right password too");
+}
+
+#[tokio::test]
+async fn signing_in_clears_the_accounts_count_and_counts_against_no_address() {
+    let app = TestApp::spawn().await;
+    app.register("ada").await;
+    let wrong = json!({"login": "ada", "password": "not the password"});
+    let right = json!({"login": "ada", "password": PASSWORD});
+    for _ in 0..9 {
+        assert_eq!(app.call(Method::POST, LOGIN, None, Some(wrong.clone())).await.0, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(app.call(Method::POST, LOGIN, None, Some(right.clone())).await.0, StatusCode::OK);
+    for n in 0..10 {
+        let (status, _) = app.call(Method::POST, LOGIN, None, Some(wrong.clone())).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "failure {n} after the sign-in: the count started afresh");
+    }
+    assert_eq!(app.call(Method::POST, LOGIN, None, Some(wrong)).await.0, StatusCode::TOO_MANY_REQUESTS);
+
+    // Sign-ins that succeed never add up to the address's limit (50), so many people
+    // behind one address can all sign in.
+    app.register("bob").await;
+    let bob = json!({"login": "bob", "password": PASSWORD});
+    for n in 0..60 {
+        let (status, _) = app.call(Method::POST, LOGIN, None, Some(bob.clone())).await;
+        assert_eq!(status, StatusCode::OK, "sign-in {n} from one address");
+    }
+}
+
+#[tokio::test]
 async fn one_address_guessing_at_many_accounts_is_throttled() {
     let app = TestApp::spawn().await;
     let mut statuses = Vec::new();

@@ -10,6 +10,7 @@ mod fixtures;
 mod harness;
 mod hostile;
 mod http;
+mod input;
 mod isolation;
 mod jobs;
 mod learning;
