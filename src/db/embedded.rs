@@ -9,15 +9,18 @@
 //!
 //! The postmaster is a child process that is told to shut down fast (SIGINT) when its
 //! parent dies, whatever the way: a studyhall killed with SIGKILL leaves no server behind.
+//! A supervisor thread restarts a postmaster that dies while studyhall runs (with
+//! backoff), and a start waits for the postmaster of a killed predecessor to finish
+//! shutting down instead of failing on its lock file.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::Mutex;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -41,6 +44,20 @@ const MIN_MAJOR_VERSION: u32 = 15;
 const MAX_SOCKET_PATH: usize = 107;
 
 const SOCKET_FILE: &str = ".s.PGSQL.5432";
+
+/// Names the studyhall process that started the running postmaster, and that postmaster:
+/// "<studyhall pid> <postmaster pid>".
+const OWNER_FILE: &str = "postmaster.owner";
+
+/// How long a start lets a killed predecessor's postmaster finish its own shutdown before
+/// stopping it.
+const ORPHAN_PATIENCE: Duration = Duration::from_secs(10);
+
+/// The first wait before restarting a postmaster that died; it doubles per failed restart.
+const FIRST_RESTART_DELAY: Duration = Duration::from_secs(1);
+const MAX_RESTART_DELAY: Duration = Duration::from_secs(30);
+/// A postmaster that ran this long was healthy: its death starts the backoff afresh.
+const HEALTHY_RUN: Duration = Duration::from_secs(60);
 
 const INSTALL_HINT: &str = "install PostgreSQL's server package (Debian/Ubuntu: \
     `apt-get install postgresql`; Fedora/RHEL: `dnf install postgresql-server`; macOS: \
@@ -139,17 +156,37 @@ pub fn wal_archive(data_dir: &Path) -> PathBuf {
     data_dir.join("wal-archive")
 }
 
-/// A running embedded cluster. Stop it with [`EmbeddedCluster::stop`]; dropping it
-/// stops it too.
+/// A running embedded cluster, its postmaster watched by a supervisor thread that
+/// restarts it if it dies. Stop it with [`EmbeddedCluster::stop`]; dropping it stops it too.
 pub struct EmbeddedCluster {
     data_dir: PathBuf,
-    pgdata: PathBuf,
     socket_dir: PathBuf,
-    postmaster: Pid,
-    /// Receives the postmaster's exit status from its supervisor thread. (A Mutex
-    /// only so that the cluster can be shared between threads.)
-    exited: Mutex<Receiver<io::Result<ExitStatus>>>,
+    supervisor: Arc<Supervisor>,
     stopped: bool,
+}
+
+/// What the cluster shares with its supervisor thread.
+#[derive(Default)]
+struct Supervisor {
+    state: Mutex<Supervised>,
+    /// Signalled when `stopping` is set and when the thread ends.
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct Supervised {
+    /// The postmaster running now (none while a restart waits out its backoff).
+    postmaster: Option<Pid>,
+    /// Set by [`EmbeddedCluster::stop`]: a postmaster that exits is not restarted.
+    stopping: bool,
+    /// The supervisor thread has ended: no postmaster of it runs.
+    ended: bool,
+}
+
+impl Supervisor {
+    fn lock(&self) -> MutexGuard<'_, Supervised> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl EmbeddedCluster {
@@ -203,6 +240,7 @@ impl EmbeddedCluster {
         if !pgdata.join("PG_VERSION").is_file() {
             init_cluster(&binaries, &pgdata, owner.as_ref())?;
         }
+        wait_for_orphan(&data_dir, &pgdata)?;
 
         let log_path = data_dir.join("postgresql.log");
         let log = OpenOptions::new()
@@ -210,7 +248,6 @@ impl EmbeddedCluster {
             .append(true)
             .open(&log_path)
             .map_err(Error::io(format!("opening {}", log_path.display())))?;
-        let log_start = log.metadata().map(|meta| meta.len()).unwrap_or(0);
 
         let mut command = Command::new(binaries.path("postgres"));
         command
@@ -241,12 +278,30 @@ impl EmbeddedCluster {
         unsafe {
             command.pre_exec(|| nix::sys::prctl::set_pdeathsig(Signal::SIGINT).map_err(io::Error::from));
         }
-        let (postmaster, exited) = spawn_supervised(command)?;
-
-        let cluster =
-            EmbeddedCluster { data_dir, pgdata, socket_dir, postmaster, exited: Mutex::new(exited), stopped: false };
-        cluster.wait_until_ready(&log_path, log_start)?;
-        Ok(cluster)
+        let log_start = log_len(&log_path);
+        let supervisor = Arc::<Supervisor>::default();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let thread = Supervision { command, data_dir: data_dir.clone(), supervisor: supervisor.clone() };
+        thread::Builder::new()
+            .name("postgres-supervisor".to_owned())
+            .spawn(move || thread.run(ready_tx))
+            .map_err(Error::io("starting the PostgreSQL supervisor thread"))?;
+        // Dropped on failure, which stops whatever was started.
+        let cluster = EmbeddedCluster { data_dir, socket_dir, supervisor, stopped: false };
+        match ready_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(Ok(())) => Ok(cluster),
+            Ok(Err(reason)) => Err(Error::Embedded(format!(
+                "PostgreSQL exited on start ({reason}): {}",
+                log_since(&log_path, log_start)
+            ))),
+            Err(RecvTimeoutError::Timeout) => Err(Error::Embedded(format!(
+                "PostgreSQL did not become ready within 60 s: {}",
+                log_since(&log_path, log_start)
+            ))),
+            Err(RecvTimeoutError::Disconnected) => {
+                Err(Error::Embedded("PostgreSQL's supervisor thread ended".to_owned()))
+            }
+        }
     }
 
     /// The cluster's data directory (`pgdata`'s parent).
@@ -257,11 +312,6 @@ impl EmbeddedCluster {
     /// The directory of the cluster's Unix socket.
     pub fn socket_dir(&self) -> &Path {
         &self.socket_dir
-    }
-
-    /// The postmaster's process id.
-    pub fn pid(&self) -> u32 {
-        self.postmaster.as_raw().unsigned_abs()
     }
 
     /// How to connect to `database` as the superuser.
@@ -303,70 +353,34 @@ impl EmbeddedCluster {
         self.shutdown()
     }
 
+    /// Stops the supervisor first (so that nothing restarts the cluster being stopped),
+    /// then the postmaster: fast, then immediate if it takes too long.
     fn shutdown(&mut self) -> Result<()> {
         if self.stopped {
             return Ok(());
         }
         self.stopped = true;
-        let pid = self.pid();
-        let exited = self.exited.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let supervisor = &self.supervisor;
+        let mut state = supervisor.lock();
+        state.stopping = true;
+        supervisor.changed.notify_all(); // ends a restart's backoff wait
         for (signal, patience) in
             [(Signal::SIGINT, Duration::from_secs(60)), (Signal::SIGQUIT, Duration::from_secs(10))]
         {
-            if kill(self.postmaster, signal).is_err() {
-                break; // already gone
+            if let Some(pid) = state.postmaster {
+                let _ = kill(pid, signal); // fails only when it is already gone
             }
-            match exited.recv_timeout(patience) {
-                Ok(_) | Err(RecvTimeoutError::Disconnected) => return Ok(()),
-                Err(RecvTimeoutError::Timeout) => {
-                    tracing::warn!(pid, ?signal, "PostgreSQL did not stop in time");
-                }
+            state = supervisor
+                .changed
+                .wait_timeout_while(state, patience, |state| !state.ended)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            if state.ended {
+                return Ok(());
             }
+            tracing::warn!(pid = ?state.postmaster.map(Pid::as_raw), ?signal, "PostgreSQL did not stop in time");
         }
-        match exited.try_recv() {
-            Err(TryRecvError::Empty) => Err(Error::Embedded(format!(
-                "PostgreSQL (pid {pid}) did not stop; see {}",
-                self.data_dir.join("postgresql.log").display()
-            ))),
-            _ => Ok(()),
-        }
-    }
-
-    fn wait_until_ready(&self, log_path: &Path, log_start: u64) -> Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let pid_file = self.pgdata.join("postmaster.pid");
-        let exited = self.exited.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        loop {
-            match exited.try_recv() {
-                Ok(status) => {
-                    let status = status.map(|s| s.to_string()).unwrap_or_else(|err| err.to_string());
-                    return Err(Error::Embedded(format!(
-                        "PostgreSQL exited on start ({status}): {}",
-                        log_since(log_path, log_start)
-                    )));
-                }
-                Err(TryRecvError::Disconnected) => {
-                    return Err(Error::Embedded("PostgreSQL's supervisor thread ended".to_owned()));
-                }
-                Err(TryRecvError::Empty) => {}
-            }
-            // Line 1 of postmaster.pid is the postmaster's pid, line 8 its status.
-            if let Ok(contents) = fs::read_to_string(&pid_file) {
-                let lines: Vec<&str> = contents.lines().collect();
-                if lines.first().map(|pid| pid.trim()) == Some(&self.postmaster.to_string())
-                    && lines.get(7).map(|status| status.trim()) == Some("ready")
-                {
-                    return Ok(());
-                }
-            }
-            if Instant::now() > deadline {
-                return Err(Error::Embedded(format!(
-                    "PostgreSQL did not become ready within 60 s: {}",
-                    log_since(log_path, log_start)
-                )));
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
+        Err(Error::Embedded(format!("PostgreSQL did not stop; see {}", self.data_dir.join("postgresql.log").display())))
     }
 }
 
@@ -432,33 +446,178 @@ pub async fn create_database(conn: &mut PgConnection, database: &str) -> Result<
     Err(last_error.expect("at least one locale was tried").into())
 }
 
-/// Spawns `command` from a thread that lives exactly as long as the child: the parent
-/// death signal is tied to the spawning thread, not to the process.
-fn spawn_supervised(mut command: Command) -> Result<(Pid, Receiver<io::Result<ExitStatus>>)> {
-    let (started_tx, started_rx) = mpsc::channel();
-    let (exited_tx, exited_rx) = mpsc::channel();
-    thread::Builder::new()
-        .name("postgres-supervisor".to_owned())
-        .spawn(move || match command.spawn() {
-            Ok(mut child) => {
-                let _ = started_tx.send(Ok(child.id()));
-                let status = child.wait();
-                if let Ok(status) = &status {
-                    tracing::info!(%status, "PostgreSQL exited");
+/// The supervisor thread: it spawns every postmaster of the cluster and outlives them all,
+/// since the parent death signal is tied to the spawning thread, not to the process.
+struct Supervision {
+    command: Command,
+    data_dir: PathBuf,
+    supervisor: Arc<Supervisor>,
+}
+
+impl Supervision {
+    /// Runs the postmaster, reporting on `ready` whether the first one became ready, and
+    /// restarts it whenever it exits unasked, backing off from 1 s to 30 s between tries.
+    fn run(mut self, ready: Sender<std::result::Result<(), String>>) {
+        let mut ready = Some(ready);
+        let mut delay = FIRST_RESTART_DELAY;
+        loop {
+            let started = Instant::now();
+            let reason = self.run_once(&mut ready);
+            let mut state = self.supervisor.lock();
+            state.postmaster = None;
+            if state.stopping {
+                break;
+            }
+            if let Some(ready) = ready.take() {
+                let _ = ready.send(Err(reason)); // the first start failed: no restarts
+                break;
+            }
+            if started.elapsed() >= HEALTHY_RUN {
+                delay = FIRST_RESTART_DELAY;
+            }
+            tracing::error!(
+                reason,
+                retry_in_secs = delay.as_secs(),
+                log = %self.data_dir.join("postgresql.log").display(),
+                "the embedded PostgreSQL exited unexpectedly; restarting it"
+            );
+            let (state, _) = self
+                .supervisor
+                .changed
+                .wait_timeout_while(state, delay, |state| !state.stopping)
+                .unwrap_or_else(PoisonError::into_inner);
+            if state.stopping {
+                break;
+            }
+            drop(state);
+            delay = (delay * 2).min(MAX_RESTART_DELAY);
+        }
+        self.supervisor.lock().ended = true;
+        self.supervisor.changed.notify_all();
+    }
+
+    /// Spawns one postmaster, reports on `ready` when it is, and waits until it exits;
+    /// returns how it ended.
+    fn run_once(&mut self, ready: &mut Option<Sender<std::result::Result<(), String>>>) -> String {
+        let spawned = {
+            let mut state = self.supervisor.lock();
+            if state.stopping {
+                return "stopped".to_owned();
+            }
+            // Spawned under the lock, so that a stop either prevents it or sees its pid.
+            self.command.spawn().inspect(|child| state.postmaster = Some(pid_of(child)))
+        };
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(err) => return format!("cannot run postgres: {err}"),
+        };
+        let pid = pid_of(&child);
+        if let Err(reason) = self.wait_until_ready(&mut child) {
+            return reason;
+        }
+        // Recorded once it holds the lock file, so a postmaster refused beside another
+        // one never overwrites that one's record.
+        let owner = format!("{} {pid}\n", std::process::id());
+        if let Err(err) = fs::write(self.data_dir.join(OWNER_FILE), owner) {
+            tracing::warn!(error = %err, "cannot record the postmaster's owner");
+        }
+        match ready.take() {
+            Some(ready) => {
+                let _ = ready.send(Ok(()));
+            }
+            None => tracing::info!(%pid, "the embedded PostgreSQL is back after a restart"),
+        }
+        match child.wait() {
+            Ok(status) => {
+                tracing::info!(%status, %pid, "PostgreSQL exited");
+                status.to_string()
+            }
+            Err(err) => format!("cannot wait for postgres: {err}"),
+        }
+    }
+
+    /// Waits until `child` reports itself ready in postmaster.pid, or fails with how it exited.
+    fn wait_until_ready(&self, child: &mut Child) -> std::result::Result<(), String> {
+        let pid_file = self.data_dir.join("pgdata").join("postmaster.pid");
+        let pid = child.id().to_string();
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) => return Err(status.to_string()),
+                Ok(None) => {}
+                Err(err) => return Err(format!("cannot wait for postgres: {err}")),
+            }
+            // Line 1 of postmaster.pid is the postmaster's pid, line 8 its status.
+            if let Ok(contents) = fs::read_to_string(&pid_file) {
+                let lines: Vec<&str> = contents.lines().collect();
+                if lines.first().map(|line| line.trim()) == Some(pid.as_str())
+                    && lines.get(7).map(|status| status.trim()) == Some("ready")
+                {
+                    return Ok(());
                 }
-                let _ = exited_tx.send(status);
             }
-            Err(err) => {
-                let _ = started_tx.send(Err(err));
-            }
-        })
-        .map_err(Error::io("starting the PostgreSQL supervisor thread"))?;
-    let pid = started_rx
-        .recv()
-        .map_err(|_| Error::Embedded("PostgreSQL's supervisor thread ended".to_owned()))?
-        .map_err(Error::io("starting postgres"))?;
-    let pid = i32::try_from(pid).map_err(|_| Error::Embedded(format!("unexpected process id {pid}")))?;
-    Ok((Pid::from_raw(pid), exited_rx))
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn pid_of(child: &Child) -> Pid {
+    // Process ids fit an i32 on every Unix.
+    Pid::from_raw(child.id() as i32)
+}
+
+/// Waits for the postmaster of an earlier studyhall that was killed outright: the kernel
+/// told it to shut down, and it holds the data directory until it has. One still running
+/// after [`ORPHAN_PATIENCE`] is stopped. A postmaster whose studyhall still runs (it is
+/// still that process's child) is left alone; PostgreSQL refuses to start beside it.
+fn wait_for_orphan(data_dir: &Path, pgdata: &Path) -> Result<()> {
+    let Some(pid) = running_postmaster(pgdata) else { return Ok(()) };
+    // Recorded as "<studyhall pid> <postmaster pid>" by the supervisor that spawned it.
+    let recorded = fs::read_to_string(data_dir.join(OWNER_FILE)).unwrap_or_default();
+    let recorded: Vec<i32> = recorded.split_whitespace().filter_map(|n| n.parse().ok()).collect();
+    let [owner, postmaster] = recorded[..] else { return Ok(()) };
+    if postmaster != pid.as_raw() || parent_of(pid) == Some(owner) {
+        return Ok(()); // not ours to stop, or its studyhall still runs
+    }
+    tracing::warn!(%pid, "the PostgreSQL of an earlier, killed studyhall is still shutting down; waiting for it");
+    for (signal, patience) in [
+        (None, ORPHAN_PATIENCE),
+        (Some(Signal::SIGINT), Duration::from_secs(60)),
+        (Some(Signal::SIGQUIT), ORPHAN_PATIENCE),
+    ] {
+        if let Some(signal) = signal {
+            tracing::warn!(%pid, ?signal, "stopping the earlier PostgreSQL");
+            let _ = kill(pid, signal);
+        }
+        let deadline = Instant::now() + patience;
+        while running_postmaster(pgdata) == Some(pid) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(50));
+        }
+        if running_postmaster(pgdata) != Some(pid) {
+            return Ok(());
+        }
+    }
+    Err(Error::Embedded(format!(
+        "the PostgreSQL of an earlier run (pid {pid}) does not stop; stop it, then start again"
+    )))
+}
+
+/// The live postmaster that `pgdata`'s lock file names, if there is one.
+fn running_postmaster(pgdata: &Path) -> Option<Pid> {
+    let contents = fs::read_to_string(pgdata.join("postmaster.pid")).ok()?;
+    let pid = Pid::from_raw(contents.lines().next()?.trim().parse().ok()?);
+    parent_of(pid).map(|_| pid)
+}
+
+/// The parent of process `pid`, while it runs (a zombie has exited).
+fn parent_of(pid: Pid) -> Option<i32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) state ppid ...": the command name may hold anything but the last ')'.
+    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+    let state = fields.next()?;
+    if state == "Z" || state == "X" {
+        return None;
+    }
+    fields.next()?.parse().ok()
 }
 
 /// Fails with a clear message when `user` cannot reach `dir` (say, a STUDYHALL_DATA
@@ -483,6 +642,10 @@ fn ensure_reachable(dir: &Path, user: &User) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn log_len(path: &Path) -> u64 {
+    fs::metadata(path).map(|meta| meta.len()).unwrap_or(0)
 }
 
 /// What the server logged since `start`, for error messages (the last 2 KiB of it).

@@ -11,10 +11,12 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::{Pid, User, geteuid};
+use reqwest::StatusCode;
+use serde_json::json;
 use sqlx::ConnectOptions;
 use sqlx::postgres::PgConnectOptions;
 
-use crate::harness::{process_alive, scratch_dir, studyhall_bin};
+use crate::harness::{PASSWORD, process_alive, scratch_dir, studyhall_bin};
 
 /// A running `studyhall serve`, killed if a test fails before stopping it.
 pub struct Serve {
@@ -49,6 +51,20 @@ impl Serve {
 
     async fn get(&self, path: &str) -> reqwest::StatusCode {
         crate::harness::client().get(format!("http://{}{path}", self.address)).send().await.expect("request").status()
+    }
+
+    async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::StatusCode {
+        let url = format!("http://{}{path}", self.address);
+        crate::harness::client().post(url).json(&body).send().await.expect("request").status()
+    }
+
+    async fn register(&self, name: &str) -> reqwest::StatusCode {
+        let body = json!({"email": format!("{name}@example.org"), "username": name, "password": PASSWORD});
+        self.post("/api/v1/auth/register", body).await
+    }
+
+    async fn sign_in(&self, name: &str) -> reqwest::StatusCode {
+        self.post("/api/v1/auth/login", json!({"login": name, "password": PASSWORD})).await
     }
 
     /// Every line the server has logged so far.
@@ -189,6 +205,55 @@ async fn a_killed_studyhall_leaves_no_postgres_behind() {
     serve.signal(Signal::SIGKILL);
     assert!(!serve.wait());
     assert!(wait_until_gone(postgres), "PostgreSQL {postgres} still runs after studyhall was killed");
+}
+
+#[tokio::test]
+async fn a_killed_postgres_is_restarted_and_serves_again() {
+    let scratch = scratch_dir();
+    let data_dir = scratch.path().join("studyhall-data");
+    let serve = Serve::start_with(&data_dir, &[("STUDYHALL_BCRYPT_COST", "4")]);
+    assert_eq!(serve.register("before").await, StatusCode::CREATED);
+    let postgres = postmaster_pid(&data_dir);
+    kill(Pid::from_raw(postgres), Signal::SIGKILL).expect("kill PostgreSQL");
+    assert!(wait_until_gone(postgres), "PostgreSQL {postgres} survived SIGKILL");
+
+    // Until the supervisor has PostgreSQL back, requests are refused with 503, never more.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let status = serve.register(&format!("after{attempt}")).await;
+        if status == StatusCode::CREATED {
+            break;
+        }
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "while PostgreSQL is down");
+        assert!(Instant::now() < deadline, "PostgreSQL was not restarted:\n{}", serve.log().join("\n"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_ne!(postmaster_pid(&data_dir), postgres, "a new postmaster");
+    assert_eq!(serve.sign_in("before").await, StatusCode::OK, "the data from before the crash is there");
+    let log = serve.log();
+    assert!(
+        log.iter().any(|line| line.contains("exited unexpectedly; restarting it") && line.contains("SIGKILL")),
+        "the log says why PostgreSQL was restarted:\n{}",
+        log.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn a_studyhall_killed_outright_starts_again_at_once_on_the_same_data() {
+    let scratch = scratch_dir();
+    let data_dir = scratch.path().join("studyhall-data");
+    let env = [("STUDYHALL_BCRYPT_COST", "4")];
+    let first = Serve::start_with(&data_dir, &env);
+    assert_eq!(first.register("kept").await, StatusCode::CREATED);
+    first.signal(Signal::SIGKILL);
+    assert!(!first.wait());
+
+    // Its PostgreSQL may still be shutting down: the new run waits for it instead of failing.
+    let second = Serve::start_with(&data_dir, &env);
+    assert_eq!(second.get("/readyz").await, StatusCode::OK);
+    assert_eq!(second.sign_in("kept").await, StatusCode::OK);
 }
 
 #[test]
