@@ -140,6 +140,16 @@ async fn upload(
     (status, response.json().await.expect("a JSON body"))
 }
 
+/// Adds a short note for `learner`; returns its id.
+async fn add_note(http: &reqwest::Client, base: &str, learner: &Learner) -> String {
+    let body = json!({"title": "Notes", "source_type": "text", "text": "# Cells\n\nCells are the units of life."});
+    let response =
+        http.post(format!("{base}/materials")).bearer_auth(&learner.token).json(&body).send().await.expect("an answer");
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let note: Value = response.json().await.expect("JSON");
+    note["id"].as_str().expect("an id").to_owned()
+}
+
 /// The material once it has left `processing`.
 async fn settled(http: &reqwest::Client, base: &str, learner: &Learner, id: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(180);
@@ -211,16 +221,8 @@ async fn hostile_documents_fail_with_a_reason_and_harm_no_one() {
         ids.push((name, material["id"].as_str().expect("an id").to_owned(), reason));
     }
     // Another learner's note, added while those are queued, is read meanwhile.
-    let note = http
-        .post(format!("{base}/materials"))
-        .bearer_auth(&ada.token)
-        .json(&json!({"title": "Notes", "source_type": "text", "text": "# Cells\n\nCells are the units of life."}))
-        .send()
-        .await
-        .expect("an answer");
-    assert_eq!(note.status(), StatusCode::ACCEPTED);
-    let note: Value = note.json().await.expect("JSON");
-    let note = settled(&http, &base, &ada, note["id"].as_str().expect("an id")).await;
+    let note = add_note(&http, &base, &ada).await;
+    let note = settled(&http, &base, &ada, &note).await;
     assert_eq!(note["status"], "ready", "{note}");
 
     for (name, id, reason) in ids {
@@ -335,14 +337,7 @@ async fn sigterm_during_a_stuck_job_ends_the_server_and_its_reader() {
     let base = format!("http://{}/api/v1", serve.address);
     let http = client();
     let ada = register(&http, &base, "ada").await;
-    let note = http
-        .post(format!("{base}/materials"))
-        .bearer_auth(&ada.token)
-        .json(&json!({"title": "Notes", "source_type": "text", "text": "Cells are the units of life."}))
-        .send()
-        .await
-        .expect("an answer");
-    assert_eq!(note.status(), StatusCode::ACCEPTED);
+    add_note(&http, &base, &ada).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     let pid = loop {
         if let Some(pid) = std::fs::read_to_string(&pid_file).ok().and_then(|p| p.trim().parse::<i32>().ok()) {
