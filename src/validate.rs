@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use chrono::{DateTime, Datelike, Utc};
+
 use crate::error::{Error, FieldError, Result};
 
 /// Why a string with a NUL character is refused.
@@ -59,6 +61,19 @@ pub fn nul_path(value: &Value) -> Option<String> {
         }
     }
     walk(value, "").map(|path| if path.is_empty() { "body".to_owned() } else { path })
+}
+
+/// Whether a client-given instant is in the years 1 to 9999: beyond them chrono's date
+/// arithmetic can overflow, and PostgreSQL's timestamps end (before 4713 BC).
+pub fn instant_in_range(instant: &DateTime<Utc>) -> bool {
+    (1..=9999).contains(&instant.year())
+}
+
+impl Validator {
+    /// Records an instant outside the years 1 to 9999.
+    pub fn instant(&mut self, field: &str, instant: Option<&DateTime<Utc>>) -> &mut Self {
+        self.check(instant.is_none_or(instant_in_range), field, "must be in the years 1 to 9999")
+    }
 }
 
 #[cfg(test)]

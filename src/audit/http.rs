@@ -17,6 +17,7 @@ use crate::db::tenant;
 use crate::error::{Error, Problem, Result};
 use crate::http::extract::Client;
 use crate::http::page::{self, Newest, Page};
+use crate::validate::Validator;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(own_audit_logs)).routes(routes!(admin_audit_logs))
@@ -111,6 +112,7 @@ pub async fn admin_audit_logs(
     audit.user(auth.user_id).session(auth.token_id);
     let result = async {
         let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
+        Validator::default().instant("from", query.from.as_ref()).instant("to", query.to.as_ref()).finish()?;
         // The privileged connection: an admin reads across users.
         let rows: Vec<AuditLog> = sqlx::query_as(
             "SELECT id, user_id, action, entity_type, entity_id, old_values, new_values,

@@ -4,6 +4,7 @@
 
 pub mod extract;
 mod health;
+mod openapi;
 pub mod page;
 
 use std::sync::Arc;
@@ -71,7 +72,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
     crate::metrics::handle(); // recording starts now, not at the first scrape
     let max_upload = state.materials.max_upload_bytes;
     let secure = state.web_secure_cookies;
-    let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(openapi_json))
@@ -86,6 +87,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .merge(crate::feedback::routes())
         .merge(crate::progress::routes())
         .split_for_parts();
+    utoipa::Modify::modify(&openapi::FinishDocument, &mut openapi);
     let openapi = OpenApiJson(openapi.to_json().expect("the OpenAPI document serializes").into());
 
     routes

@@ -231,7 +231,7 @@ pub async fn metrics(
     auth: AuthUser,
     Query(query): Query<MetricsQuery>,
 ) -> Result<Json<Page<Metric>>> {
-    let (limit, cursor) = page::params::<(DateTime<Utc>, Uuid)>(query.limit, query.cursor.as_deref())?;
+    let (limit, cursor) = page::params::<page::Newest>(query.limit, query.cursor.as_deref())?;
     let mut v = Validator::default();
     v.check(
         query.metric_type.as_deref().is_none_or(|t| ["accuracy", "speed", "retention"].contains(&t)),
@@ -243,6 +243,7 @@ pub async fn metrics(
         "time_period",
         "must be daily, weekly, monthly or session",
     );
+    v.instant("from", query.from.as_ref()).instant("to", query.to.as_ref());
     v.finish()?;
     let to = query.to.unwrap_or_else(Utc::now);
     let from = query.from.unwrap_or(to - chrono::Duration::days(90));

@@ -7,6 +7,7 @@ mod backups;
 mod browser;
 mod embedded;
 mod fixtures;
+mod fuzz_api;
 mod harness;
 mod hostile;
 mod http;
