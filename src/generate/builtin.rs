@@ -71,7 +71,8 @@ pub fn generate(material: &MaterialInput, options: &Options) -> Vec<Draft> {
         if options.quizzes {
             quizzes(&context, chunk, terms, &ranked, options.max_per_chunk, &mut out);
         }
-        if options.summaries {
+        // Code, output and tables have no summary to give.
+        if options.summaries && !chunk.summary.is_empty() {
             let key_points: Vec<String> = ranked.iter().take(3).map(|(_, s)| (*s).to_owned()).collect();
             let summary = Summary { text: chunk.summary.to_owned(), key_points };
             out.push(&context, chunk, "summary", json!(summary), "chunk_summary", None, 0.8, None);
@@ -252,23 +253,53 @@ fn quizzes(
     }
 }
 
-/// The material's own summary: the summaries of its most central chunks, in text order,
-/// and the most central sentence of each as a key point.
+/// Key points a material summary gives, at most; and at least, when the material has them.
+const MATERIAL_KEY_POINTS: std::ops::RangeInclusive<usize> = 5..=10;
+
+/// The material's own summary: key sentences of its most relevant chunks (relevance is
+/// centrality; chunks with no summary, such as code, give none), in document order,
+/// each a proposition (see [`is_proposition`]). One per chunk from the top chunks, or
+/// more from each when too few chunks have one.
 fn material_summary(context: &Context, out: &mut Output) {
     let chunks = &context.material.chunks;
     let Some(first) = chunks.first() else { return };
-    let mut central: Vec<&ChunkInput> = chunks.iter().filter(|c| !c.summary.trim().is_empty()).collect();
-    central.sort_by(|a, b| b.relevance.total_cmp(&a.relevance).then(a.order.cmp(&b.order)));
-    central.truncate(5);
-    central.sort_by_key(|c| c.order);
-    if central.is_empty() {
+    let mut central: Vec<(&ChunkInput, Vec<&str>)> = chunks
+        .iter()
+        .map(|c| (c, analyse::prose_sentences(c.summary).into_iter().filter(|s| is_proposition(s)).collect()))
+        .filter(|(_, points): &(_, Vec<&str>)| !points.is_empty())
+        .collect();
+    central.sort_by(|a, b| b.0.relevance.total_cmp(&a.0.relevance).then(a.0.order.cmp(&b.0.order)));
+    let mut chosen: Vec<(i32, usize, &str)> = Vec::new();
+    for per_chunk in 1..=3 {
+        for (chunk, points) in &central {
+            if chosen.len() < *MATERIAL_KEY_POINTS.end()
+                && let Some(point) = points.get(per_chunk - 1)
+            {
+                chosen.push((chunk.order, per_chunk, point));
+            }
+        }
+        if chosen.len() >= *MATERIAL_KEY_POINTS.start() {
+            break;
+        }
+    }
+    if chosen.is_empty() {
         return;
     }
-    let text = central.iter().map(|c| c.summary).collect::<Vec<_>>().join(" ");
-    let key_points =
-        central.iter().filter_map(|c| analyse::prose_sentences(c.summary).first().map(|s| (*s).to_owned())).collect();
-    let summary = Summary { text, key_points };
+    chosen.sort_unstable();
+    let key_points: Vec<String> = chosen.iter().map(|(_, _, point)| (*point).to_owned()).collect();
+    let summary = Summary { text: key_points.join(" "), key_points };
     out.push(context, first, "summary", json!(summary), "material_summary", None, 0.8, None);
+}
+
+/// A sentence that states something: ends with a period, six words or more, not a
+/// heading in capitals, and not a line of code (few symbols).
+fn is_proposition(sentence: &str) -> bool {
+    let letters = sentence.chars().filter(|c| c.is_alphabetic());
+    let symbols = sentence.chars().filter(|c| "{}[]();=<>$|\\&*#`".contains(*c)).count();
+    sentence.ends_with('.')
+        && word_count(sentence) >= 6
+        && !letters.clone().all(char::is_uppercase)
+        && symbols * 20 < sentence.chars().count()
 }
 
 /// "X is Y." gives "What is X?" with the sentence as the answer; "X is called Y." gives
@@ -656,6 +687,23 @@ mod tests {
         let fingerprints: HashSet<&str> =
             first.iter().filter_map(|d| d.generation_params["fingerprint"].as_str()).collect();
         assert_eq!(fingerprints.len(), first.len(), "every asset has its own fingerprint");
+    }
+
+    #[test]
+    fn the_material_summary_gives_propositions_in_document_order() {
+        let (ingested, drafts) = drafts();
+        let summary = drafts.iter().find(|d| d.content_chunk_id.is_none()).expect("a material summary");
+        let points: Vec<&str> =
+            summary.content["key_points"].as_array().expect("points").iter().filter_map(Value::as_str).collect();
+        assert!(MATERIAL_KEY_POINTS.contains(&points.len()), "{points:?}");
+        assert!(points.iter().all(|p| is_proposition(p) && !p.ends_with('?')), "{points:?}");
+        let text: String = ingested.chunks.iter().map(|c| c.chunk.text.as_str()).collect::<Vec<_>>().join("\n\n");
+        let at: Vec<usize> = points.iter().map(|p| text.find(p).expect("a sentence of the material")).collect();
+        assert!(at.is_sorted(), "in document order: {points:?}");
+        assert!(!is_proposition("HISTORY OF CELL THEORY IN THE NINETEENTH CENTURY."));
+        assert!(!is_proposition("let x = vec![1, 2, 3]; println!(\"{x:?}\");."));
+        assert!(!is_proposition("What does a cell membrane do for the cell?"));
+        assert!(!is_proposition("Cells divide."));
     }
 
     #[test]

@@ -149,7 +149,8 @@ pub struct Rows {
     metadata: Vec<Value>,
     words: Vec<i32>,
     languages: Vec<Option<String>>,
-    summaries: Vec<String>,
+    /// None for chunks with no summary (code, output, tables).
+    summaries: Vec<Option<String>>,
     relevance: Vec<f64>,
     content_length: i32,
     difficulty: String,
@@ -182,11 +183,14 @@ impl From<Ingested> for Rows {
             if !chunk.pages.is_empty() {
                 meta["pages"] = json!(chunk.pages);
             }
+            if let Some(secondary) = &analysed.secondary_language {
+                meta["secondary_language"] = json!(secondary);
+            }
             rows.metadata.push(meta);
             rows.words.push(i32::try_from(chunk.words).unwrap_or(i32::MAX));
             rows.contents.push(chunk.text);
             rows.languages.push(analysed.language);
-            rows.summaries.push(analysed.summary);
+            rows.summaries.push(Some(analysed.summary).filter(|s| !s.is_empty()));
             rows.relevance.push(analysed.relevance);
         }
         rows

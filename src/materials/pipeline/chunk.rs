@@ -10,6 +10,9 @@ pub const TARGET_WORDS: usize = 250;
 pub const MAX_WORDS: usize = 400;
 /// Code and tables shorter than this go with the prose around them.
 const STANDALONE_WORDS: usize = 12;
+/// A paragraph ending in ':' of at most this many words introduces the block after it
+/// ("You'll get an error like this:") and goes with that block.
+const LEAD_IN_WORDS: usize = 40;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chunk {
@@ -47,15 +50,39 @@ impl Builder {
         }
     }
 
+    /// Whether its last part is a lead-in: a short paragraph ending in ':'.
+    fn ends_with_lead_in(&self) -> bool {
+        self.parts.last().is_some_and(|(kind, text)| is_lead_in(*kind, text))
+    }
+
+    /// Emits the chunk like [`Builder::finish`], but a lead-in at its end stays to open
+    /// the next chunk, with the block it introduces.
+    fn finish_before(&mut self, out: &mut Vec<Chunk>, path: &[String]) {
+        if !self.ends_with_lead_in() {
+            return self.finish(out);
+        }
+        let (_, lead_in) = self.parts.pop().expect("a lead-in");
+        let words = text::word_count(&lead_in);
+        self.words -= words;
+        self.finish(out);
+        self.push(BlockKind::Paragraph, lead_in, words, None, path);
+    }
+
     /// Emits the chunk, unless it has no content yet (its headings wait for some).
     fn finish(&mut self, out: &mut Vec<Chunk>) {
         if self.words == 0 {
             return;
         }
         let parts = std::mem::take(&mut self.parts);
-        let content: Vec<BlockKind> =
-            parts.iter().map(|(kind, _)| *kind).filter(|kind| !matches!(kind, BlockKind::Heading(_))).collect();
-        let kind = match content.as_slice() {
+        let content: Vec<&(BlockKind, String)> =
+            parts.iter().filter(|(kind, _)| !matches!(kind, BlockKind::Heading(_))).collect();
+        // A lead-in does not make the code, table or list it introduces prose.
+        let introduced = match content.as_slice() {
+            [(kind, first), rest @ ..] if !rest.is_empty() && is_lead_in(*kind, first) => rest,
+            all => all,
+        };
+        let kinds: Vec<BlockKind> = introduced.iter().map(|(kind, _)| *kind).collect();
+        let kind = match kinds.as_slice() {
             [BlockKind::Code] => "code",
             [BlockKind::Table] => "table",
             _ if content.len() < parts.len() => "section",
@@ -70,6 +97,11 @@ impl Builder {
             pages: std::mem::take(&mut self.pages),
         });
     }
+}
+
+/// A short paragraph ending in ':' ("For example:"), which introduces the block after it.
+fn is_lead_in(kind: BlockKind, text: &str) -> bool {
+    kind == BlockKind::Paragraph && text.ends_with(':') && text::word_count(text) <= LEAD_IN_WORDS
 }
 
 /// Groups `blocks` into chunks, in order.
@@ -95,12 +127,12 @@ pub fn chunk(blocks: &[Block]) -> Vec<Chunk> {
                 current.push(block.kind, block.text.clone(), 0, block.page, &names(&path));
             }
             BlockKind::Code | BlockKind::Table if words >= STANDALONE_WORDS => {
-                current.finish(&mut out);
+                current.finish_before(&mut out, &names(&path));
                 current.push(block.kind, block.text.clone(), words, block.page, &names(&path));
                 current.finish(&mut out);
             }
             _ if words > MAX_WORDS => {
-                current.finish(&mut out);
+                current.finish_before(&mut out, &names(&path));
                 for piece in split_sentences(&block.text) {
                     let piece_words = text::word_count(&piece);
                     current.push(block.kind, piece, piece_words, block.page, &names(&path));
@@ -109,10 +141,10 @@ pub fn chunk(blocks: &[Block]) -> Vec<Chunk> {
             }
             _ => {
                 if current.words + words > MAX_WORDS {
-                    current.finish(&mut out);
+                    current.finish_before(&mut out, &names(&path));
                 }
                 current.push(block.kind, block.text.clone(), words, block.page, &names(&path));
-                if current.words >= TARGET_WORDS {
+                if current.words >= TARGET_WORDS && !current.ends_with_lead_in() {
                     current.finish(&mut out);
                 }
             }
@@ -211,6 +243,26 @@ mod tests {
             ]
         );
         assert!(chunks[0].text.starts_with("Biology\n\nCells\n\na0"), "headings open their section");
+    }
+
+    #[test]
+    fn lead_ins_stay_with_the_code_or_list_they_introduce() {
+        let code = "fn main() {\n    let x: i32 = \"five\";\n    println!(\"{x}\");\n}\nerror[E0308]: mismatched types";
+        let blocks = vec![
+            block(BlockKind::Heading(1), "Errors"),
+            block(BlockKind::Paragraph, &prose(240, "a")),
+            block(BlockKind::Paragraph, "You'll get an error like this:"),
+            block(BlockKind::Code, code),
+            block(BlockKind::Paragraph, &prose(300, "b")),
+            block(BlockKind::Paragraph, "For example:"),
+            block(BlockKind::List, &prose(200, "c")),
+        ];
+        let chunks = chunk(&blocks);
+        let kinds: Vec<(&str, usize)> = chunks.iter().map(|c| (c.kind, c.words)).collect();
+        assert_eq!(kinds, [("section", 240), ("code", 6 + text::word_count(code)), ("paragraph", 300), ("list", 202)]);
+        assert!(chunks[1].text.starts_with("You'll get an error like this:\n\nfn main() {"), "{}", chunks[1].text);
+        assert!(chunks[3].text.starts_with("For example:\n\nc0"));
+        assert!(chunks.iter().all(|c| c.heading_path == ["Errors"]));
     }
 
     #[test]

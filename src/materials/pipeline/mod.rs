@@ -27,6 +27,9 @@ pub enum PipelineError {
 pub struct AnalysedChunk {
     pub chunk: Chunk,
     pub language: Option<String>,
+    /// Another language a clearly mixed chunk is partly written in.
+    pub secondary_language: Option<String>,
+    /// Empty for code, output and tables.
     pub summary: String,
     /// How central the chunk is to the whole material, in [0, 1].
     pub relevance: f64,
@@ -55,15 +58,20 @@ pub fn ingest(media_type: &str, bytes: &[u8]) -> Result<Ingested, PipelineError>
     let full_text: String = chunks.iter().map(|c| c.text.as_str()).collect::<Vec<_>>().join("\n\n");
     let language = analyse::language(&full_text);
     let stop_words = analyse::stop_words(language.as_deref());
-    let document_terms = analyse::terms(&full_text, &stop_words);
+    let kinds: Vec<&str> = chunks.iter().map(|c| c.kind).collect();
+    let chunk_terms: Vec<_> = chunks.iter().map(|c| analyse::terms(&c.text, &stop_words)).collect();
+    let relevance = analyse::relevance(&kinds, &chunk_terms);
     let chunks: Vec<AnalysedChunk> = chunks
         .into_iter()
-        .map(|chunk| {
-            let chunk_terms = analyse::terms(&chunk.text, &stop_words);
+        .zip(relevance)
+        .map(|(chunk, relevance)| {
+            let (chunk_language, secondary_language) =
+                analyse::chunk_language(&chunk.text, language.as_deref(), &stop_words);
             AnalysedChunk {
-                language: analyse::chunk_language(&chunk.text, language.as_deref()),
-                summary: analyse::summary(&chunk.text, &stop_words),
-                relevance: analyse::cosine(&chunk_terms, &document_terms),
+                language: chunk_language,
+                secondary_language,
+                summary: analyse::summary(chunk.kind, &chunk.text, &stop_words),
+                relevance,
                 chunk,
             }
         })

@@ -33,14 +33,137 @@ pub fn word_count(text: &str) -> usize {
     text.unicode_words().count()
 }
 
-/// Sentences by Unicode's rules (UAX #29), trimmed, empty ones dropped.
+/// Sentences, trimmed, empty ones dropped: Unicode's rules (UAX #29) within each line,
+/// then what those rules split wrongly joined again (after an abbreviation such as "Mr."
+/// or "z. B.", an initial, or a macro such as "println!" that the sentence goes on
+/// after). A list item ("- ", "* ", "• ", "1. ", "2) ") is a unit of its own, period or
+/// not; a line that does not end a sentence and is followed by one starting in lower
+/// case goes on into it (text wrapped by its source).
 pub fn sentences(text: &str) -> Vec<&str> {
-    text.unicode_sentences().map(str::trim).filter(|s| !s.is_empty()).collect()
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    // Whether the last unit may take more text (not a list item, no blank line since),
+    // and whether UAX #29 split it inside a token ("foo.Bar", "example.com/?q=A").
+    let (mut open, mut glued) = (false, false);
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let line_start = offset;
+        offset += line.len();
+        let trimmed = line.trim();
+        if trimmed.is_empty() || list_marker(trimmed).is_some() {
+            if !trimmed.is_empty() {
+                let start = line_start + (line.len() - line.trim_start().len());
+                out.push((start, start + trimmed.len()));
+            }
+            open = false;
+            continue;
+        }
+        for (at, raw) in line.split_sentence_bound_indices() {
+            let piece = raw.trim();
+            if piece.is_empty() {
+                continue;
+            }
+            let start = line_start + at + (raw.len() - raw.trim_start().len());
+            let end = start + piece.len();
+            match out.last_mut() {
+                Some(last) if open && (glued || continues(&text[last.0..last.1], piece)) => last.1 = end,
+                _ => out.push((start, end)),
+            }
+            open = true;
+            glued = !raw.ends_with(char::is_whitespace);
+        }
+        glued = false;
+    }
+    out.into_iter().map(|(start, end)| &text[start..end]).collect()
+}
+
+/// Common abbreviations (lower case, with their final period) that do not end a
+/// sentence: English, then French, then German ones.
+const ABBREVIATIONS: &[&str] = &[
+    "mr.", "mrs.", "ms.", "dr.", "prof.", "sr.", "jr.", "st.", "e.g.", "i.e.", "cf.", "vs.", "fig.", "figs.", "eq.",
+    "vol.", "pp.", "p.", "ch.", "sec.", "approx.", "ca.", "inc.", "ltd.", "co.", "dept.", "u.s.", "a.m.", "p.m.",
+    "ed.", "eds.", "al.", "ref.", "resp.", "viz.", "m.", "mm.", "mme.", "mmes.", "mlle.", "mlles.", "env.", "chap.",
+    "av.", "apr.", "j.-c.", "ex.", "éd.", "hab.", "z.", "b.", "z.b.", "bzw.", "usw.", "d.h.", "ggf.", "vgl.", "nr.",
+    "s.", "u.a.", "hr.", "fr.", "bspw.", "evtl.", "inkl.", "sog.", "z.t.", "abb.", "bd.", "jh.", "jhd.", "u.", "o.",
+    "d.", "h.",
+];
+
+/// Whether `next` goes on the sentence `last` (as split by UAX #29) began.
+fn continues(last: &str, next: &str) -> bool {
+    let starts_lower = next.chars().next().is_some_and(|c| c.is_lowercase() || matches!(c, '(' | '[' | '{'));
+    if last.ends_with(['.', '!', '?', '。', '！', '？']) {
+        let token = last.rsplit(char::is_whitespace).next().unwrap_or(last);
+        let word = token.trim_start_matches(['(', '[', '"', '\'', '“', '«']);
+        let lower = word.to_lowercase();
+        // An initial ("J. R. R. Tolkien"), but not a sentence's last word "I."
+        let initial = word.chars().count() == 2 && word != "I." && word.starts_with(char::is_uppercase);
+        // "println! to print": a macro, when the text goes on in lower case.
+        let code = word.ends_with('!') && word.len() > 1 && word[..word.len() - 1].chars().all(is_code_char);
+        (word.ends_with('.') && ABBREVIATIONS.contains(&lower.as_str())) || initial || (code && starts_lower)
+    } else {
+        // A line that ends no sentence, wrapped onto the next.
+        !last.ends_with([':', ';']) && starts_lower
+    }
+}
+
+fn is_code_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | ':' | '.' | '`')
+}
+
+/// The length of the list marker `line` starts with ("- ", "* ", "+ ", "• ", "1. ",
+/// "12) "), if it starts with one.
+pub fn list_marker(line: &str) -> Option<usize> {
+    for bullet in ["- ", "* ", "+ ", "• ", "– ", "· "] {
+        if line.starts_with(bullet) {
+            return Some(bullet.len());
+        }
+    }
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &line[digits..];
+    ((1..=3).contains(&digits) && (rest.starts_with(". ") || rest.starts_with(") "))).then_some(digits + 2)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn abbreviations_initials_numbers_and_code_end_no_sentence() {
+        assert_eq!(
+            sentences("Mr. Smith met Dr. Jones at 3.5 p.m. yesterday."),
+            ["Mr. Smith met Dr. Jones at 3.5 p.m. yesterday."]
+        );
+        assert_eq!(sentences("Call println! to print. Then return."), ["Call println! to print.", "Then return."]);
+        assert_eq!(
+            sentences("Cells differ, e.g. in size, i.e. volume. J. R. R. Tolkien wrote it. Read Fig. 2 now."),
+            ["Cells differ, e.g. in size, i.e. volume.", "J. R. R. Tolkien wrote it.", "Read Fig. 2 now."]
+        );
+        assert_eq!(
+            sentences("Use std::io and call foo.Bar() in file.rs, see https://example.com/A.B?q=C now. Done!"),
+            ["Use std::io and call foo.Bar() in file.rs, see https://example.com/A.B?q=C now.", "Done!"]
+        );
+        assert_eq!(
+            sentences("Das gilt z. B. für Zellen. M. Dupont le dit."),
+            ["Das gilt z. B. für Zellen.", "M. Dupont le dit."]
+        );
+        assert_eq!(sentences("It stopped. Hooray! We left."), ["It stopped.", "Hooray!", "We left."], "real ends stay");
+    }
+
+    #[test]
+    fn list_items_are_units_and_wrapped_lines_go_on() {
+        let text = "Key points:\n- cells are the unit of life\n* every cell comes from a cell\n2) membranes hold cells\n\nA line that\nwraps here.";
+        assert_eq!(
+            sentences(text),
+            [
+                "Key points:",
+                "- cells are the unit of life",
+                "* every cell comes from a cell",
+                "2) membranes hold cells",
+                "A line that\nwraps here."
+            ]
+        );
+        assert_eq!(list_marker("12. Item"), Some(4));
+        assert_eq!(list_marker("3.5 is a number"), None);
+    }
 
     #[test]
     fn normalising_folds_space_and_composes_characters() {
