@@ -196,7 +196,9 @@ async fn files_that_cannot_be_ingested_are_refused_clearly() {
     let random: Vec<u8> = (0..4096u32).map(|n| (n.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let (status, problem) = upload(&app, &ada, "paper.pdf", random).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{problem}");
-    assert!(problem["detail"].as_str().is_some_and(|d| d.contains("not a PDF, DOCX, HTML, Markdown or text file")));
+    assert!(
+        problem["detail"].as_str().is_some_and(|d| d.contains("not a PDF, DOCX, EPUB, HTML, Markdown or text file"))
+    );
     let (status, _) = upload(&app, &ada, "archive.docx", b"PK\x03\x04 a zip of something else".to_vec()).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
