@@ -238,7 +238,7 @@ async fn origin_of(v: &mut Validator, draft: &mut Draft, state: &AppState) -> Re
 
 /// Adds a material and starts its ingestion: 202, `status: "processing"`; poll it until
 /// `ready` (or `failed`, with `metadata.error`). Send JSON with `text`, or
-/// `multipart/form-data` with a `file` (PDF, DOCX, HTML, Markdown or text, told from its
+/// `multipart/form-data` with a `file` (PDF, DOCX, EPUB, HTML, Markdown or text, told from its
 /// content) and the other fields.
 #[utoipa::path(post, path = "/api/v1/materials", tag = "materials", security(("bearer" = [])),
     request_body(content((CreateMaterial = "application/json"), (CreateMaterial = "multipart/form-data"))),
