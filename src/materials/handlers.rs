@@ -197,9 +197,11 @@ async fn origin_of(v: &mut Validator, draft: &mut Draft, state: &AppState) -> Re
                 return Ok(None);
             }
             let media_type = extract::detect(&bytes, name.as_deref()).ok_or_else(|| {
-                Error::UnsupportedMediaType("The file is not a PDF, DOCX, HTML, Markdown or text file.".to_owned())
+                Error::UnsupportedMediaType(
+                    "The file is not a PDF, DOCX, EPUB, HTML, Markdown or text file.".to_owned(),
+                )
             })?;
-            // A PDF or DOCX that cannot even be opened is refused now, not after a job.
+            // A PDF, DOCX or EPUB that cannot even be opened is refused now, not after a job.
             // (In a reader process of its own: a hostile file cannot harm the server.)
             if let Err(why) = sandbox::check(&state.materials, media_type, bytes.clone()).await? {
                 v.fail("file", why);
@@ -236,7 +238,7 @@ async fn origin_of(v: &mut Validator, draft: &mut Draft, state: &AppState) -> Re
 
 /// Adds a material and starts its ingestion: 202, `status: "processing"`; poll it until
 /// `ready` (or `failed`, with `metadata.error`). Send JSON with `text`, or
-/// `multipart/form-data` with a `file` (PDF, DOCX, HTML, Markdown or text, told from its
+/// `multipart/form-data` with a `file` (PDF, DOCX, EPUB, HTML, Markdown or text, told from its
 /// content) and the other fields.
 #[utoipa::path(post, path = "/api/v1/materials", tag = "materials", security(("bearer" = [])),
     request_body(content((CreateMaterial = "application/json"), (CreateMaterial = "multipart/form-data"))),

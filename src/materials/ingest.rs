@@ -107,7 +107,7 @@ async fn fetch_source(
     };
     let name = fetched.final_url.path_segments().and_then(|mut segments| segments.next_back()).map(str::to_owned);
     let Some(media_type) = extract::detect(&fetched.bytes, name.as_deref()) else {
-        return Ok(Err(format!("{} is not a PDF, DOCX, HTML, Markdown or text document", fetched.final_url)));
+        return Ok(Err(format!("{} is not a PDF, DOCX, EPUB, HTML, Markdown or text document", fetched.final_url)));
     };
     let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
     store_source(&mut tx, user, material, media_type, Some(fetched.final_url.as_str()), &fetched.bytes).await?;

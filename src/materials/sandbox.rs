@@ -62,10 +62,10 @@ enum Outcome {
     Refused(String),
 }
 
-/// Checks that an uploaded PDF or DOCX opens (other kinds always do): Ok(Err(reason))
+/// Checks that an uploaded PDF, DOCX or EPUB opens (other kinds always do): Ok(Err(reason))
 /// when it does not.
 pub async fn check(config: &MaterialsConfig, media_type: &str, bytes: Vec<u8>) -> Result<Result<(), String>> {
-    if !matches!(media_type, extract::PDF | extract::DOCX) {
+    if !matches!(media_type, extract::PDF | extract::DOCX | extract::EPUB) {
         return Ok(Ok(()));
     }
     Ok(match run(config, media_type, bytes, true, config.extract_wall().min(CHECK_WALL)).await? {

@@ -84,7 +84,7 @@ async fn pages_that_cannot_be_had_fail_with_the_reason() {
         ("/missing", "404"),
         ("/loop", "redirects"),
         ("/huge", "larger than"),
-        ("/binary", "not a PDF, DOCX, HTML, Markdown or text document"),
+        ("/binary", "not a PDF, DOCX, EPUB, HTML, Markdown or text document"),
     ] {
         let material = ingested(&app, &ada, &format!("{base}{path}")).await;
         assert_eq!(material["status"], "failed", "{path}");

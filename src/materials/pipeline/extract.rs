@@ -1,9 +1,10 @@
 //! Extraction: a source's bytes to a sequence of structural blocks.
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use unicode_normalization::UnicodeNormalization;
 
 use super::PipelineError;
-use super::text;
+use super::{epub, html, text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockKind {
@@ -30,6 +31,9 @@ pub struct Document {
     /// Which extractor read it: recorded in the material's metadata.
     pub extractor: &'static str,
     pub pages: Option<u32>,
+    /// The share of the source's visible words that the blocks keep, where measured
+    /// (HTML, EPUB, plain text): recorded in the material's metadata.
+    pub kept_ratio: Option<f64>,
 }
 
 pub const PDF: &str = "application/pdf";
@@ -37,6 +41,7 @@ pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordproces
 pub const HTML: &str = "text/html";
 pub const MARKDOWN: &str = "text/markdown";
 pub const TEXT: &str = "text/plain";
+pub const EPUB: &str = "application/epub+zip";
 
 /// The media type of an uploaded file, told from its content (the name only tells
 /// Markdown from plain text): PDF and DOCX by their signatures, HTML by its markup,
@@ -46,7 +51,12 @@ pub fn detect(bytes: &[u8], file_name: Option<&str>) -> Option<&'static str> {
         return Some(PDF);
     }
     if bytes.starts_with(b"PK\x03\x04") {
-        // A zip archive: a DOCX has a word/document.xml entry, whose name stands in the
+        // A zip archive: an EPUB starts with its `mimetype` entry, stored as is.
+        let head = bytes.get(..256).unwrap_or(bytes);
+        if head.windows(8).any(|w| w == b"mimetype") && head.windows(20).any(|w| w == EPUB.as_bytes()) {
+            return Some(EPUB);
+        }
+        // A DOCX has a word/document.xml entry, whose name stands in the
         // archive's headers uncompressed.
         let has_document = bytes.windows(17).any(|w| w == b"word/document.xml");
         return has_document.then_some(DOCX);
@@ -69,28 +79,36 @@ pub fn detect(bytes: &[u8], file_name: Option<&str>) -> Option<&'static str> {
 /// PDFs with more pages than this are refused: no study material is that long, and
 /// extraction time grows with pages.
 pub const MAX_PDF_PAGES: usize = 2_000;
-/// A DOCX whose entries expand to more than this (in all) is refused before any is
-/// read: a zip bomb is caught by its declared sizes or, if those lie, while inflating.
+/// A DOCX or EPUB whose entries expand to more than this (in all) is refused before any
+/// is read: a zip bomb is caught by its declared sizes or, if those lie, while inflating.
 pub const MAX_DOCX_EXPANDED_BYTES: u64 = 128 * 1024 * 1024;
 
-/// A quick look at whether a PDF or DOCX can be opened at all (its structure and size,
+/// A quick look at whether a PDF, DOCX or EPUB can be opened at all (its structure and size,
 /// not its text), so that an upload can be refused at once. Other kinds always open.
 pub fn check(media_type: &str, bytes: &[u8]) -> Result<(), PipelineError> {
     match media_type {
         PDF => pdf_document(bytes).map(drop),
         DOCX => docx_document(bytes).map(drop),
+        EPUB => epub::chapters(bytes).map(drop),
         _ => Ok(()),
     }
 }
 
 pub fn extract(media_type: &str, bytes: &[u8]) -> Result<Document, PipelineError> {
     let document = match media_type {
-        TEXT | MARKDOWN => {
-            let source = std::str::from_utf8(bytes)
-                .map_err(|_| PipelineError::Unreadable("the text is not valid UTF-8".to_owned()))?;
-            Document { blocks: markdown_blocks(&text::normalise(source)), extractor: "markdown", pages: None }
+        TEXT => {
+            let source = utf8(bytes)?;
+            let blocks = plain_blocks(source);
+            let source_words = text::word_count(source);
+            let kept: usize = blocks.iter().map(|block| text::word_count(&block.text)).sum();
+            let kept_ratio = (source_words > 0).then(|| (kept as f64 / source_words as f64).min(1.0));
+            Document { blocks, extractor: "text", pages: None, kept_ratio }
+        }
+        MARKDOWN => {
+            Document { blocks: markdown_blocks(utf8(bytes)?), extractor: "markdown", pages: None, kept_ratio: None }
         }
         HTML => html(bytes)?,
+        EPUB => epub::read(bytes)?,
         PDF => pdf(bytes)?,
         DOCX => docx(bytes)?,
         other => return Err(PipelineError::Unreadable(format!("{other} is not a supported format"))),
@@ -101,20 +119,24 @@ pub fn extract(media_type: &str, bytes: &[u8]) -> Result<Document, PipelineError
     Ok(document)
 }
 
-/// The page's main content (readability: no navigation, sidebars, footers or ads),
-/// through Markdown, so that its headings, lists, tables and code keep their structure.
+fn utf8(bytes: &[u8]) -> Result<&str, PipelineError> {
+    std::str::from_utf8(bytes).map_err(|_| PipelineError::Unreadable("the text is not valid UTF-8".to_owned()))
+}
+
+/// The page's main content, or all of its body if that would lose text (see [`html::read`]).
 fn html(bytes: &[u8]) -> Result<Document, PipelineError> {
     let page = String::from_utf8_lossy(bytes);
-    // An HTML parser checks scopes by walking the open elements: nesting a hundred
-    // thousand deep makes that quadratic (and the readability walk recursive).
-    if html_depth(&page) > MAX_HTML_DEPTH {
+    check_html_depth(&page)?;
+    html::read(&page)
+}
+
+/// An HTML parser checks scopes by walking the open elements: nesting a hundred
+/// thousand deep makes that quadratic (and a walk of the tree recursive).
+pub fn check_html_depth(page: &str) -> Result<(), PipelineError> {
+    if html_depth(page) > MAX_HTML_DEPTH {
         return Err(PipelineError::Unreadable(format!("the page nests its elements more than {MAX_HTML_DEPTH} deep")));
     }
-    let config = dom_smoothie::Config { text_mode: dom_smoothie::TextMode::Markdown, ..Default::default() };
-    let article = dom_smoothie::Readability::new(page.as_ref(), None, Some(config))
-        .and_then(|mut readability| readability.parse())
-        .map_err(|err| PipelineError::Unreadable(format!("no readable content in the page ({err})")))?;
-    Ok(Document { blocks: markdown_blocks(&text::normalise(&article.text_content)), extractor: "html", pages: None })
+    Ok(())
 }
 
 /// A PDF's object tree, decrypted if it has an empty user password, with at most
@@ -159,17 +181,35 @@ fn pdf(bytes: &[u8]) -> Result<Document, PipelineError> {
             }
         }
     }
-    Ok(Document { blocks, extractor: "pdf", pages: Some(u32::try_from(numbers.len()).unwrap_or(u32::MAX)) })
+    Ok(Document {
+        blocks,
+        extractor: "pdf",
+        pages: Some(u32::try_from(numbers.len()).unwrap_or(u32::MAX)),
+        kept_ratio: None,
+    })
 }
 
 /// A DOCX's document, read only after its archive is known to expand to at most
 /// [`MAX_DOCX_EXPANDED_BYTES`] (docx-rs trusts the declared sizes and allocates them).
 fn docx_document(bytes: &[u8]) -> Result<docx_rs::Docx, PipelineError> {
+    zip_within(bytes, "DOCX")?;
+    std::panic::catch_unwind(|| docx_rs::read_docx(bytes))
+        .map_err(|_| PipelineError::Unreadable("the DOCX is malformed".to_owned()))?
+        .map_err(|err| PipelineError::Unreadable(format!("the DOCX cannot be read ({err})")))
+}
+
+/// A zip archive (a DOCX or an EPUB, named `format` in errors) whose entries expand to
+/// at most [`MAX_DOCX_EXPANDED_BYTES`] in all: a zip bomb is caught by its declared
+/// sizes or, if those lie, while inflating, before any entry is read for its content.
+pub fn zip_within<'a>(
+    bytes: &'a [u8],
+    format: &str,
+) -> Result<zip::ZipArchive<std::io::Cursor<&'a [u8]>>, PipelineError> {
     let unreadable =
-        |err: &dyn std::fmt::Display| PipelineError::Unreadable(format!("the DOCX cannot be read ({err})"));
+        |err: &dyn std::fmt::Display| PipelineError::Unreadable(format!("the {format} cannot be read ({err})"));
     let too_big = || {
         PipelineError::Unreadable(format!(
-            "the DOCX expands to more than {} MiB",
+            "the {format} expands to more than {} MiB",
             MAX_DOCX_EXPANDED_BYTES / (1024 * 1024)
         ))
     };
@@ -189,9 +229,7 @@ fn docx_document(bytes: &[u8]) -> Result<docx_rs::Docx, PipelineError> {
             .map_err(|err| unreadable(&err))?;
         left = left.checked_sub(inflated).ok_or_else(too_big)?;
     }
-    std::panic::catch_unwind(|| docx_rs::read_docx(bytes))
-        .map_err(|_| PipelineError::Unreadable("the DOCX is malformed".to_owned()))?
-        .map_err(|err| unreadable(&err))
+    Ok(archive)
 }
 
 /// Pages nesting elements deeper than this are refused (browsers flatten the DOM at 512).
@@ -315,18 +353,20 @@ fn docx(bytes: &[u8]) -> Result<Document, PipelineError> {
             _ => {}
         }
     }
-    Ok(Document { blocks, extractor: "docx", pages: None })
+    Ok(Document { blocks, extractor: "docx", pages: None, kept_ratio: None })
 }
 
 /// Blocks of CommonMark (with tables). Plain prose reads as paragraphs. Nested
 /// structure (a list in a quote, paragraphs in a list item) stays inside its outermost
-/// block; raw HTML is dropped.
+/// block; raw HTML and images' alt text are dropped. Each block is normalised on its
+/// own, code without folding its spaces.
 pub fn markdown_blocks(source: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut open: Vec<BlockKind> = Vec::new(); // the containers around the current position
     let mut buffer = String::new();
     let mut list_depth = 0usize;
     let mut first_cell = false;
+    let mut in_image = 0usize;
 
     for event in Parser::new_ext(source, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
         match event {
@@ -345,6 +385,10 @@ pub fn markdown_blocks(source: &str) -> Vec<Block> {
                         new_line(&mut buffer);
                         buffer.push_str(&"  ".repeat(list_depth.saturating_sub(1)));
                         buffer.push_str("- ");
+                        None
+                    }
+                    Tag::Image { .. } => {
+                        in_image += 1;
                         None
                     }
                     Tag::TableHead | Tag::TableRow => {
@@ -377,26 +421,165 @@ pub fn markdown_blocks(source: &str) -> Vec<Block> {
                         | TagEnd::Table
                         | TagEnd::BlockQuote(_)
                 );
-                if matches!(end, TagEnd::List(_)) {
-                    list_depth -= 1;
+                match end {
+                    TagEnd::List(_) => list_depth -= 1,
+                    TagEnd::Image => in_image -= 1,
+                    _ => {}
                 }
                 if closes
                     && let Some(kind) = open.pop()
                     && open.is_empty()
                 {
-                    let text = std::mem::take(&mut buffer).trim().to_owned();
+                    let text = tidy(kind, &std::mem::take(&mut buffer));
                     if !text.is_empty() {
                         blocks.push(Block { kind, text, page: None });
                     }
                 }
             }
-            Event::Text(text) | Event::Code(text) => buffer.push_str(&text),
+            Event::Text(text) | Event::Code(text) if in_image == 0 => buffer.push_str(&text),
             Event::SoftBreak => buffer.push(' '),
             Event::HardBreak => buffer.push('\n'),
             _ => {}
         }
     }
     blocks
+}
+
+/// A block's text normalised for its kind: code keeps its spaces, a list its indentation.
+fn tidy(kind: BlockKind, text: &str) -> String {
+    match kind {
+        BlockKind::Code => code_text(text),
+        BlockKind::List => text
+            .lines()
+            .map(|line| {
+                let item = line.trim_start();
+                format!("{}{}", &line[..line.len() - item.len()], text::normalise(item))
+            })
+            .filter(|line| !line.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => text::normalise(text),
+    }
+}
+
+/// Code as written: NFC, Unix line ends, no control characters but tabs, no trailing
+/// spaces or blank lines around it; indentation kept.
+pub fn code_text(code: &str) -> String {
+    let code: String =
+        code.replace("\r\n", "\n").nfc().filter(|c| matches!(c, '\n' | '\t') || !c.is_control()).collect();
+    let lines: Vec<&str> = code.lines().map(str::trim_end).collect();
+    let first = lines.iter().position(|line| !line.is_empty()).unwrap_or(lines.len());
+    let last = lines.iter().rposition(|line| !line.is_empty()).map_or(first, |at| at + 1);
+    lines[first..last].join("\n")
+}
+
+/// Plain text as written: paragraphs between blank lines, only white space and Unicode
+/// normalised (no markup is read: `<year>` and `backticks` stay). Lines underlined with
+/// `===` or `---`, short numbered lines ("7. Termination") and all-capital lines that
+/// open a paragraph are headings; lines from the first that looks like a list item
+/// (`- `, `* `, `1. `, `a) `, `(i) `) are a list, numbers kept, continuation lines joined.
+pub fn plain_blocks(source: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let push = |blocks: &mut Vec<Block>, kind, text: String| {
+        if !text.is_empty() {
+            blocks.push(Block { kind, text, page: None });
+        }
+    };
+    for paragraph in text::normalise(source).split("\n\n") {
+        let lines: Vec<&str> = paragraph.lines().collect();
+        let mut prose: Vec<&str> = Vec::new();
+        let mut items: Vec<String> = Vec::new();
+        let mut at = 0;
+        while at < lines.len() {
+            let line = lines[at];
+            let next = lines.get(at + 1).copied();
+            let level = match next.and_then(underline) {
+                Some(level) => Some(level),
+                None if at == 0 || (prose.is_empty() && items.is_empty()) => heading_level(line, next),
+                None => None,
+            };
+            if let Some(level) = level {
+                push(&mut blocks, BlockKind::Paragraph, std::mem::take(&mut prose).join(" "));
+                push(&mut blocks, BlockKind::List, std::mem::take(&mut items).join("\n"));
+                push(&mut blocks, BlockKind::Heading(level), line.to_owned());
+                at += if next.and_then(underline).is_some() { 2 } else { 1 };
+                continue;
+            }
+            if underline(line).is_some() && prose.is_empty() && items.is_empty() {
+                // A rule on its own line: no words.
+            } else if list_item(line) {
+                if !prose.is_empty() {
+                    push(&mut blocks, BlockKind::Paragraph, std::mem::take(&mut prose).join(" "));
+                }
+                items.push(line.to_owned());
+            } else if let Some(item) = items.last_mut() {
+                item.push(' ');
+                item.push_str(line);
+            } else {
+                prose.push(line);
+            }
+            at += 1;
+        }
+        push(&mut blocks, BlockKind::Paragraph, prose.join(" "));
+        push(&mut blocks, BlockKind::List, items.join("\n"));
+    }
+    blocks
+}
+
+/// The heading level a line of `=` (1) or `-` (2), three or more, gives the line above.
+fn underline(line: &str) -> Option<u8> {
+    let first = line.chars().next()?;
+    (matches!(first, '=' | '-') && line.len() >= 3 && line.chars().all(|c| c == first)).then_some(if first == '=' {
+        1
+    } else {
+        2
+    })
+}
+
+/// A title line's level: all capitals (1) or numbered, "7. Termination" (2),
+/// "7.1 Notices" (3). A line followed by others in its paragraph must look like a
+/// title on its own: short, and (numbered) ending with a period.
+fn heading_level(line: &str, next: Option<&str>) -> Option<u8> {
+    let words = line.split_whitespace().count();
+    if words > 12 || line.len() > 100 || line.ends_with([',', ';']) {
+        return None;
+    }
+    if let Some((number, title)) = line.split_once(' ') {
+        let number = number.strip_suffix('.').unwrap_or(number);
+        let numbered = !number.is_empty()
+            && number.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+        let titled = title.chars().next().is_some_and(char::is_uppercase);
+        let alone = next.is_none() || (line.ends_with('.') && words <= 7 && !next.is_some_and(list_item));
+        if numbered && titled && alone {
+            return Some(u8::try_from(number.split('.').count() + 1).unwrap_or(6).min(6));
+        }
+    }
+    let capitals = |line: &str| {
+        let letters = || line.chars().filter(|c| c.is_alphabetic());
+        letters().nth(1).is_some() && letters().all(char::is_uppercase)
+    };
+    (capitals(line) && (next.is_none() || words <= 8 && !next.is_some_and(capitals))).then_some(1)
+}
+
+/// Whether a line opens a list item: a bullet, or a number or letter with `.` or `)`.
+fn list_item(line: &str) -> bool {
+    let Some((marker, rest)) = line.split_once(' ') else { return false };
+    if rest.is_empty() {
+        return false;
+    }
+    if matches!(marker, "-" | "*" | "+" | "•" | "–" | "·") {
+        return true;
+    }
+    let label = marker
+        .strip_prefix('(')
+        .and_then(|m| m.strip_suffix(')'))
+        .or_else(|| marker.strip_suffix('.').or_else(|| marker.strip_suffix(')')));
+    label.is_some_and(|label| {
+        (1..=4).contains(&label.len())
+            && (label.bytes().all(|b| b.is_ascii_digit())
+                || label.len() == 1 && label.bytes().all(|b| b.is_ascii_lowercase())
+                || label.bytes().all(|b| b"ivx".contains(&b)))
+    })
 }
 
 fn new_line(buffer: &mut String) {
@@ -425,6 +608,56 @@ mod tests {
                 (BlockKind::Quote, "quoted bold".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn markdown_drops_alt_text_and_keeps_code_indentation() {
+        let source =
+            "Intro ![Three tables: s1 and s2](t.png) text.\n\n```\nfn main() {\n    if x {\n\t\ty();\n    }\n}\n```\n";
+        let blocks: Vec<(BlockKind, String)> = markdown_blocks(source).into_iter().map(|b| (b.kind, b.text)).collect();
+        assert_eq!(
+            blocks,
+            [
+                (BlockKind::Paragraph, "Intro text.".to_owned()),
+                (BlockKind::Code, "fn main() {\n    if x {\n\t\ty();\n    }\n}".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn plain_text_is_read_as_written() {
+        let source = "GNU GENERAL PUBLIC LICENSE\n\nCopyright (C) <year> <name of author>\n\n\
+                      Preamble\n========\n\nUse `make` to build it, *not* _that_.\n\n\
+                      0. Definitions.\n\n\"This License\" refers to version 3\nof the License.\n\n\
+                      1. Redistributions of source code must retain the above copyright\n   notice.\n\
+                      2. Redistributions in binary form must reproduce it.\n\n\
+                      7. Termination\n\nYou may not:\n- copy it\n- sell it\n\n\
+                      7.1 Notices.\nNotices are kept.\n";
+        let blocks: Vec<(BlockKind, String)> = plain_blocks(source).into_iter().map(|b| (b.kind, b.text)).collect();
+        assert_eq!(
+            blocks,
+            [
+                (BlockKind::Heading(1), "GNU GENERAL PUBLIC LICENSE".to_owned()),
+                (BlockKind::Paragraph, "Copyright (C) <year> <name of author>".to_owned()),
+                (BlockKind::Heading(1), "Preamble".to_owned()),
+                (BlockKind::Paragraph, "Use `make` to build it, *not* _that_.".to_owned()),
+                (BlockKind::Heading(2), "0. Definitions.".to_owned()),
+                (BlockKind::Paragraph, "\"This License\" refers to version 3 of the License.".to_owned()),
+                (
+                    BlockKind::List,
+                    "1. Redistributions of source code must retain the above copyright notice.\n\
+                     2. Redistributions in binary form must reproduce it."
+                        .to_owned()
+                ),
+                (BlockKind::Heading(2), "7. Termination".to_owned()),
+                (BlockKind::Paragraph, "You may not:".to_owned()),
+                (BlockKind::List, "- copy it\n- sell it".to_owned()),
+                (BlockKind::Heading(3), "7.1 Notices.".to_owned()),
+                (BlockKind::Paragraph, "Notices are kept.".to_owned()),
+            ]
+        );
+        let document = extract(TEXT, source.as_bytes()).expect("read");
+        assert_eq!((document.extractor, document.kept_ratio), ("text", Some(1.0)));
     }
 
     #[test]

@@ -5,7 +5,9 @@
 
 pub mod analyse;
 pub mod chunk;
+pub mod epub;
 pub mod extract;
+pub mod html;
 pub mod text;
 
 use serde_json::{Value, json};
@@ -85,6 +87,7 @@ pub fn ingest(media_type: &str, bytes: &[u8]) -> Result<Ingested, PipelineError>
         "reading_time_minutes": reading_minutes,
         "chunk_count": chunks.len(),
         "pages": document.pages,
+        "kept_words_ratio": document.kept_ratio.map(|ratio| (ratio * 1000.0).round() / 1000.0),
     });
     Ok(Ingested {
         content_length: full_text.chars().count(),

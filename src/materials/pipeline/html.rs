@@ -1,0 +1,361 @@
+//! HTML to blocks, by walking the DOM: headings (DocBook's title divs included, as
+//! they hold `<hN>`), paragraphs, lists with their numbers, code with its indentation,
+//! tables, quotes, in document order. Navigation, page headers and footers, asides,
+//! figure captions, images (and so their alt text) and hidden elements (mdBook's
+//! "boring" code lines among them) are left out.
+//!
+//! A page is read twice from one parse: all of its body (the measure of what it says)
+//! and readability's main content. The main content is used when it keeps at least
+//! [`MIN_READABLE_SHARE`] of the body's words, with the page's title heading put back
+//! in front; otherwise the whole body is used. The share kept is returned with the
+//! blocks.
+
+use dom_query::NodeRef;
+
+use super::PipelineError;
+use super::extract::{Block, BlockKind, Document, MAX_HTML_DEPTH, code_text};
+use super::text;
+
+/// Readability's main content is used only if it keeps this share of the body's words.
+pub const MIN_READABLE_SHARE: f64 = 0.9;
+
+/// Elements never read: furniture, media, scripts and form controls.
+const SKIPPED: &[&str] = &[
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "head",
+    "title",
+    "nav",
+    "aside",
+    "footer",
+    "figcaption",
+    "img",
+    "picture",
+    "svg",
+    "math",
+    "video",
+    "audio",
+    "canvas",
+    "iframe",
+    "object",
+    "embed",
+    "map",
+    "button",
+    "input",
+    "select",
+    "textarea",
+    "dialog",
+];
+
+/// Elements that flow inside a line; anything else starts a new block.
+const INLINE: &[&str] = &[
+    "a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "data", "del", "dfn", "em", "font", "i", "ins", "kbd",
+    "label", "mark", "q", "ruby", "rp", "rt", "s", "samp", "small", "span", "strike", "strong", "sub", "sup", "time",
+    "tt", "u", "var", "wbr",
+];
+
+/// Classes whose elements a reader does not see: mdBook's hidden code lines, heading
+/// permalinks, text for screen readers only.
+const HIDDEN_CLASSES: &[&str] = &["boring", "headerlink", "sr-only", "visually-hidden"];
+
+/// The page as blocks (see the module's comment) and the share of its body's words kept.
+pub fn read(page: &str) -> Result<Document, PipelineError> {
+    let dom = dom_query::Document::from(page);
+    let whole = dom.body().map(|body| blocks_of(&body)).unwrap_or_default();
+    let body_words = words(&whole);
+    let title = whole.iter().find(|block| block.kind == BlockKind::Heading(1)).cloned();
+    let levels: std::collections::HashMap<&str, u8> = whole
+        .iter()
+        .filter_map(|block| match block.kind {
+            BlockKind::Heading(level) => Some((block.text.as_str(), level)),
+            _ => None,
+        })
+        .collect();
+    let config = dom_smoothie::Config { keep_classes: true, ..Default::default() };
+    let readable = dom_smoothie::Readability::with_document(dom, None, Some(config))
+        .and_then(|mut readability| readability.parse())
+        .ok()
+        .map(|article| {
+            let mut blocks = blocks_of(&dom_query::Document::fragment(article.content).root());
+            // Readability turns `<h1>`s into `<h2>`s: headings get their page's levels back.
+            for block in &mut blocks {
+                if let BlockKind::Heading(_) = block.kind
+                    && let Some(level) = levels.get(block.text.as_str())
+                {
+                    block.kind = BlockKind::Heading(*level);
+                }
+            }
+            // It also drops the heading that repeats the page's title.
+            if let Some(title) = title.filter(|title| !blocks.iter().any(|block| block.text == title.text)) {
+                blocks.insert(0, title);
+            }
+            blocks
+        })
+        .filter(|blocks| words(blocks) as f64 >= MIN_READABLE_SHARE * body_words as f64);
+    let blocks = readable.unwrap_or(whole);
+    let kept_ratio = (body_words > 0).then(|| (words(&blocks) as f64 / body_words as f64).min(1.0));
+    Ok(Document { blocks, extractor: "html", pages: None, kept_ratio })
+}
+
+/// The blocks under `root`, in document order.
+pub fn blocks_of(root: &NodeRef) -> Vec<Block> {
+    let mut walker = Walker::default();
+    walker.walk(root, 0);
+    walker.flush();
+    walker.blocks
+}
+
+fn words(blocks: &[Block]) -> usize {
+    blocks.iter().map(|block| text::word_count(&block.text)).sum()
+}
+
+#[derive(Default)]
+struct Walker {
+    blocks: Vec<Block>,
+    /// The text of the paragraph being read.
+    inline: String,
+}
+
+impl Walker {
+    fn walk(&mut self, node: &NodeRef, depth: usize) {
+        // The page's nesting is checked before parsing; this bounds the parser's own.
+        if depth > 2 * MAX_HTML_DEPTH {
+            return;
+        }
+        for child in node.children_it(false) {
+            if child.is_text() {
+                // Line breaks in the source are spaces; only `<br>` breaks a line.
+                self.inline.extend(child.text().chars().map(|c| if c.is_whitespace() { ' ' } else { c }));
+                continue;
+            }
+            let Some(name) = element_name(&child) else { continue };
+            match name.as_str() {
+                "br" => self.inline.push('\n'),
+                "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                    let level = name.as_bytes()[1] - b'0';
+                    self.push(BlockKind::Heading(level), one_line(&visible_text(&child)));
+                }
+                "pre" => self.push(BlockKind::Code, code_text(&visible_text(&child))),
+                "ul" | "ol" => {
+                    let mut list = String::new();
+                    list_items(&child, 0, &mut list);
+                    self.push(BlockKind::List, list);
+                }
+                "table" => self.push(BlockKind::Table, table_rows(&child)),
+                "blockquote" => self.push(BlockKind::Quote, text::normalise(&visible_text(&child))),
+                inline if INLINE.contains(&inline) => self.walk(&child, depth + 1),
+                _ => {
+                    self.flush();
+                    self.walk(&child, depth + 1);
+                    self.flush();
+                }
+            }
+        }
+    }
+
+    /// Ends the paragraph being read.
+    fn flush(&mut self) {
+        let paragraph = std::mem::take(&mut self.inline);
+        let folded: Vec<String> = paragraph.split('\n').map(one_line).collect();
+        let text = text::normalise(&folded.join("\n"));
+        if !text.is_empty() {
+            self.blocks.push(Block { kind: BlockKind::Paragraph, text, page: None });
+        }
+    }
+
+    fn push(&mut self, kind: BlockKind, text: String) {
+        self.flush();
+        if !text.trim().is_empty() {
+            self.blocks.push(Block { kind, text, page: None });
+        }
+    }
+}
+
+/// The element's lowercase name, or None for what is not read: other nodes, skipped
+/// and hidden elements, page headers (a header inside an article or section is read).
+fn element_name(node: &NodeRef) -> Option<String> {
+    if !node.is_element() {
+        return None;
+    }
+    let name = node.node_name()?.to_ascii_lowercase();
+    let hidden = SKIPPED.contains(&name.as_str())
+        || node.has_attr("hidden")
+        || node.attr("aria-hidden").is_some_and(|value| value.eq_ignore_ascii_case("true"))
+        || node.attr("role").is_some_and(|role| role.eq_ignore_ascii_case("navigation"))
+        || node.attr("style").is_some_and(|style| style.replace(' ', "").to_ascii_lowercase().contains("display:none"))
+        || node.class().is_some_and(|classes| classes.split_whitespace().any(|class| HIDDEN_CLASSES.contains(&class)))
+        || name == "header"
+            && !node.ancestors_it(Some(MAX_HTML_DEPTH)).any(|ancestor| {
+                ancestor.node_name().is_some_and(|n| matches!(&*n.to_ascii_lowercase(), "article" | "main" | "section"))
+            });
+    (!hidden).then_some(name)
+}
+
+/// The text a reader sees in `node`, as written (code keeps its spaces), with a line
+/// break around each block inside it.
+fn visible_text(node: &NodeRef) -> String {
+    fn collect(node: &NodeRef, depth: usize, out: &mut String) {
+        if depth > 2 * MAX_HTML_DEPTH {
+            return;
+        }
+        for child in node.children_it(false) {
+            if child.is_text() {
+                out.push_str(&child.text());
+            } else if let Some(name) = element_name(&child) {
+                let block = !INLINE.contains(&name.as_str());
+                if block || name == "br" {
+                    out.push('\n');
+                }
+                collect(&child, depth + 1, out);
+                if block {
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    collect(node, 0, &mut out);
+    out
+}
+
+/// White space folded to single spaces, trimmed.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A list's items, one a line: `- item` or, in an ordered list, `N. item` from its
+/// `start`; nested lists indented under their item.
+fn list_items(list: &NodeRef, indent: usize, out: &mut String) {
+    let ordered = list.node_name().is_some_and(|name| name.eq_ignore_ascii_case("ol"));
+    let mut number: i64 = list.attr("start").and_then(|start| start.trim().parse().ok()).unwrap_or(1);
+    for item in list.children_it(false) {
+        if element_name(&item).as_deref() != Some("li") {
+            continue;
+        }
+        let mut own = String::new();
+        let mut nested = Vec::new();
+        for child in item.children_it(false) {
+            match element_name(&child).as_deref() {
+                Some("ul" | "ol") if indent < 2 * MAX_HTML_DEPTH => nested.push(child),
+                Some(_) => own.push_str(&format!(" {} ", visible_text(&child))),
+                None if child.is_text() => own.push_str(&child.text()),
+                None => {}
+            }
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let marker = if ordered { format!("{number}. ") } else { "- ".to_owned() };
+        out.push_str(&format!("{}{marker}{}", "  ".repeat(indent), text::normalise(&one_line(&own))));
+        number += 1;
+        for list in nested {
+            list_items(&list, indent + 1, out);
+        }
+    }
+}
+
+/// A table's rows, one a line, cells separated by ` | `.
+fn table_rows(table: &NodeRef) -> String {
+    let mut rows = Vec::new();
+    let mut row_groups = vec![*table];
+    for child in table.children_it(false) {
+        if matches!(element_name(&child).as_deref(), Some("thead" | "tbody" | "tfoot")) {
+            row_groups.push(child);
+        }
+    }
+    for group in row_groups {
+        for row in group.children_it(false) {
+            if element_name(&row).as_deref() != Some("tr") {
+                continue;
+            }
+            let cells: Vec<String> = row
+                .children_it(false)
+                .filter(|cell| matches!(element_name(cell).as_deref(), Some("td" | "th")))
+                .map(|cell| text::normalise(&one_line(&visible_text(&cell))))
+                .collect();
+            if cells.iter().any(|cell| !cell.is_empty()) {
+                rows.push(cells.join(" | "));
+            }
+        }
+    }
+    rows.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocks(page: &str) -> Vec<(BlockKind, String)> {
+        read(page).expect("read").blocks.into_iter().map(|block| (block.kind, block.text)).collect()
+    }
+
+    #[test]
+    fn furniture_is_left_out_and_structure_kept() {
+        let page = "<html><head><title>T</title><style>p{}</style></head><body>\
+            <header><a href='/'>Site</a></header><nav><ul><li>Home</li></ul></nav>\
+            <h1>Cells</h1><p>Cells are <em>small</em>\n   units.<br>Next line.</p>\
+            <ol start='3'><li>three</li><li><p>four</p><ul><li>inner</li></ul></li></ol>\
+            <table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr></tbody></table>\
+            <aside>Ads</aside><footer>Copyright</footer><script>var x = 1;</script></body></html>";
+        assert_eq!(
+            blocks(page),
+            [
+                (BlockKind::Heading(1), "Cells".to_owned()),
+                (BlockKind::Paragraph, "Cells are small units.\nNext line.".to_owned()),
+                (BlockKind::List, "3. three\n4. four\n  - inner".to_owned()),
+                (BlockKind::Table, "a | b\n1 | 2".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn docbook_sections_have_headings_and_nothing_is_dropped() {
+        let section = |n: usize, title: &str| {
+            format!(
+                "<div class='sect1'><div class='titlepage'><div><div><h2 class='title'>{n}. {title}</h2></div></div></div>\
+                 <p>{}</p><div class='sect2'><div class='titlepage'><div><div><h3 class='title'>{n}.1. Détails</h3>\
+                 </div></div></div><p>{}</p></div></div>",
+                format!("Le paragraphe numéro {n} décrit la configuration du serveur en détail. ").repeat(12),
+                format!("Une remarque sur la section {n} et ses paramètres. ").repeat(6),
+            )
+        };
+        let body: String = (1..=6).map(|n| section(n, "Configuration")).collect();
+        let page = format!(
+            "<html><body><div class='navheader'><a href='a'>Précédent</a></div>\
+             <div class='chapter'><div class='titlepage'><div><div><h1 class='title'>Guide</h1></div></div></div>{body}</div>\
+             <div class='navfooter'><a href='b'>Suivant</a></div></body></html>"
+        );
+        let document = read(&page).expect("read");
+        let headings: Vec<&str> = document
+            .blocks
+            .iter()
+            .filter(|block| matches!(block.kind, BlockKind::Heading(_)))
+            .map(|block| block.text.as_str())
+            .collect();
+        assert_eq!(headings.first(), Some(&"Guide"), "the title heading is kept");
+        for n in 1..=6 {
+            assert!(headings.contains(&format!("{n}. Configuration").as_str()), "{headings:?}");
+        }
+        assert!(document.kept_ratio.expect("measured") >= 0.98, "{:?}", document.kept_ratio);
+    }
+
+    #[test]
+    fn code_keeps_indentation_and_drops_hidden_lines_and_figures_stay_out() {
+        let page = "<html><body><main><h1>Code</h1><p>Before the figure.</p>\
+            <figure><img src='a.png' alt='Three tables: s1 and s2'><figcaption>Figure 1: tables</figcaption></figure>\
+            <pre><code class='language-rust'><span class=\"boring\">#![allow(unused)]\n</span>fn main() {\n    \
+            if x {\n        y();\n    }\n}\n</code></pre><p hidden>secret</p><p>After.</p></main></body></html>";
+        let blocks = blocks(page);
+        assert_eq!(
+            blocks,
+            [
+                (BlockKind::Heading(1), "Code".to_owned()),
+                (BlockKind::Paragraph, "Before the figure.".to_owned()),
+                (BlockKind::Code, "fn main() {\n    if x {\n        y();\n    }\n}".to_owned()),
+                (BlockKind::Paragraph, "After.".to_owned()),
+            ]
+        );
+    }
+}
