@@ -6,6 +6,7 @@
 pub mod analyse;
 pub mod chunk;
 pub mod extract;
+pub mod pdf;
 pub mod text;
 
 use serde_json::{Value, json};
