@@ -190,6 +190,52 @@ async fn a_pdf_yields_the_text_of_every_page_with_its_page_number() {
 }
 
 #[tokio::test]
+async fn a_pdf_yields_its_sections_without_running_headers_or_page_numbers() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let sections = ["1. Light reactions", "2. Calvin cycle", "3. Photorespiration"];
+    // Ninety words a section, in sentences of ten, each word told apart by letters.
+    let body = |seed: &str| -> Vec<String> {
+        (0..90u8)
+            .map(|n| {
+                format!(
+                    "{seed}{}{}{}",
+                    char::from(b'a' + n / 26),
+                    char::from(b'a' + n % 26),
+                    ["", "."][usize::from(n % 10 == 9)]
+                )
+            })
+            .collect()
+    };
+    let seeds = ["thylakoid", "stroma", "rubisco"];
+    let pages: Vec<String> = (0..3)
+        .map(|i| {
+            let prose: Vec<String> = body(seeds[i]).chunks(10).map(|line| line.join(" ")).collect();
+            format!("Plant biology notes - page {}\n{}\n{}\n- {} -", i + 1, sections[i], prose.join("\n"), i + 1)
+        })
+        .collect();
+    let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
+    let (material, chunks) = ingested(&app, &ada, "notes.pdf", pdf_file(&pages)).await;
+    assert_eq!(material["status"], "ready", "{material}");
+    let text = all_text(&chunks);
+    assert!(
+        !text.contains("Plant biology notes") && !text.contains("- 2 -"),
+        "no running header or page number: {text}"
+    );
+    for (i, seed) in seeds.iter().enumerate() {
+        for word in body(seed) {
+            assert!(text.contains(&word), "{word} kept");
+        }
+        let chunk = chunks
+            .iter()
+            .find(|c| c["content"].as_str().is_some_and(|t| t.contains(&format!("{seed}aa"))))
+            .expect("a chunk");
+        assert_eq!(chunk["metadata"]["heading_path"], serde_json::json!([sections[i]]), "{chunk}");
+        assert_eq!(chunk["metadata"]["pages"], serde_json::json!([i + 1]), "{chunk}");
+    }
+}
+
+#[tokio::test]
 async fn files_that_cannot_be_ingested_are_refused_clearly() {
     let app = TestApp::spawn().await;
     let ada = app.register("ada").await;

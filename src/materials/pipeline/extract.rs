@@ -4,7 +4,7 @@ use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use unicode_normalization::UnicodeNormalization;
 
 use super::PipelineError;
-use super::{epub, html, text};
+use super::{epub, html, pdf, text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockKind {
@@ -76,9 +76,6 @@ pub fn detect(bytes: &[u8], file_name: Option<&str>) -> Option<&'static str> {
     Some(if markdown_name { MARKDOWN } else { TEXT })
 }
 
-/// PDFs with more pages than this are refused: no study material is that long, and
-/// extraction time grows with pages.
-pub const MAX_PDF_PAGES: usize = 2_000;
 /// A DOCX or EPUB whose entries expand to more than this (in all) is refused before any
 /// is read: a zip bomb is caught by its declared sizes or, if those lie, while inflating.
 pub const MAX_DOCX_EXPANDED_BYTES: u64 = 128 * 1024 * 1024;
@@ -87,7 +84,7 @@ pub const MAX_DOCX_EXPANDED_BYTES: u64 = 128 * 1024 * 1024;
 /// not its text), so that an upload can be refused at once. Other kinds always open.
 pub fn check(media_type: &str, bytes: &[u8]) -> Result<(), PipelineError> {
     match media_type {
-        PDF => pdf_document(bytes).map(drop),
+        PDF => pdf::document(bytes).map(drop),
         DOCX => docx_document(bytes).map(drop),
         EPUB => epub::chapters(bytes).map(drop),
         _ => Ok(()),
@@ -109,7 +106,7 @@ pub fn extract(media_type: &str, bytes: &[u8]) -> Result<Document, PipelineError
         }
         HTML => html(bytes)?,
         EPUB => epub::read(bytes)?,
-        PDF => pdf(bytes)?,
+        PDF => pdf::read(bytes)?,
         DOCX => docx(bytes)?,
         other => return Err(PipelineError::Unreadable(format!("{other} is not a supported format"))),
     };
@@ -137,56 +134,6 @@ pub fn check_html_depth(page: &str) -> Result<(), PipelineError> {
         return Err(PipelineError::Unreadable(format!("the page nests its elements more than {MAX_HTML_DEPTH} deep")));
     }
     Ok(())
-}
-
-/// A PDF's object tree, decrypted if it has an empty user password, with at most
-/// [`MAX_PDF_PAGES`] pages.
-fn pdf_document(bytes: &[u8]) -> Result<pdf_extract::Document, PipelineError> {
-    // lopdf and pdf-extract panic on some malformed files; a panic is one more unreadable file.
-    let mut document = std::panic::catch_unwind(|| pdf_extract::Document::load_mem(bytes))
-        .map_err(|_| PipelineError::Unreadable("the PDF is malformed".to_owned()))?
-        .map_err(|err| PipelineError::Unreadable(format!("the PDF cannot be read ({err})")))?;
-    if document.is_encrypted() && document.decrypt("").is_err() {
-        return Err(PipelineError::Unreadable("the PDF is encrypted with a password".to_owned()));
-    }
-    let pages = document.get_pages().len();
-    if pages == 0 {
-        return Err(PipelineError::Unreadable("the PDF has no pages".to_owned()));
-    }
-    if pages > MAX_PDF_PAGES {
-        return Err(PipelineError::Unreadable(format!("the PDF has {pages} pages; at most {MAX_PDF_PAGES} are read")));
-    }
-    Ok(document)
-}
-
-/// The text of every page, as paragraphs that remember their page. A page whose text
-/// cannot be read is skipped, not the rest of the document.
-fn pdf(bytes: &[u8]) -> Result<Document, PipelineError> {
-    let document = pdf_document(bytes)?;
-    let numbers: Vec<u32> = document.get_pages().into_keys().collect();
-    let mut blocks = Vec::new();
-    for &number in &numbers {
-        let mut page = String::new();
-        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            pdf_extract::output_doc_page(&document, &mut pdf_extract::PlainTextOutput::new(&mut page), number)
-        }));
-        if !matches!(read, Ok(Ok(()))) {
-            continue;
-        }
-        for paragraph in text::normalise(&page).split("\n\n") {
-            // Lines within a paragraph are the PDF's line breaks, not the author's.
-            let paragraph = paragraph.replace('\n', " ");
-            if !paragraph.trim().is_empty() {
-                blocks.push(Block { kind: BlockKind::Paragraph, text: paragraph, page: Some(number) });
-            }
-        }
-    }
-    Ok(Document {
-        blocks,
-        extractor: "pdf",
-        pages: Some(u32::try_from(numbers.len()).unwrap_or(u32::MAX)),
-        kept_ratio: None,
-    })
 }
 
 /// A DOCX's document, read only after its archive is known to expand to at most

@@ -8,6 +8,7 @@ pub mod chunk;
 pub mod epub;
 pub mod extract;
 pub mod html;
+pub mod pdf;
 pub mod text;
 
 use serde_json::{Value, json};

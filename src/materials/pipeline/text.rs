@@ -1,12 +1,14 @@
 //! Text normalisation, words and sentences.
 
+use std::borrow::Cow;
+
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
 /// NFC, Unix line ends, no control characters, runs of spaces folded, no trailing
 /// spaces, at most one blank line in a row.
 pub fn normalise(text: &str) -> String {
-    let text: String = text
+    let text: String = strip_page_markers(text)
         .nfc()
         .map(|c| if c == '\u{a0}' || c == '\t' { ' ' } else { c })
         .filter(|c| *c == '\n' || !c.is_control())
@@ -122,6 +124,48 @@ pub fn list_marker(line: &str) -> Option<usize> {
     ((1..=3).contains(&digits) && (rest.starts_with(". ") || rest.starts_with(") "))).then_some(digits + 2)
 }
 
+/// Removes digitised-book page markers ("[Pg 72]", "[Page iv]"), joining the
+/// word one splits ("sym[Pg 72]phony" -> "symphony"). Meant for every format's text.
+pub fn strip_page_markers(text: &str) -> Cow<'_, str> {
+    if !text.contains('[') {
+        return Cow::Borrowed(text);
+    }
+    let (mut out, mut rest, mut changed) = (String::with_capacity(text.len()), text, false);
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let Some(len) = page_marker_len(after) else {
+            out.push_str(&rest[..=open]);
+            rest = after;
+            continue;
+        };
+        out.push_str(&rest[..open]);
+        rest = &after[len..];
+        changed = true;
+        // A marker between spaces, or alone on its line, leaves one space or line end.
+        if out.is_empty() || out.ends_with(' ') || out.ends_with('\n') {
+            rest = rest.trim_start_matches(' ');
+        }
+        if out.ends_with('\n') {
+            rest = rest.strip_prefix('\n').unwrap_or(rest);
+        }
+    }
+    if !changed {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// The length of a page marker's inside and its `]`, if `after` (what follows a `[`) is one.
+fn page_marker_len(after: &str) -> Option<usize> {
+    let close = after.char_indices().take(16).find(|&(_, c)| c == ']')?.0;
+    let inside = after[..close].trim().to_ascii_lowercase();
+    let number = ["page", "pg"].iter().find_map(|prefix| inside.strip_prefix(prefix))?.trim_start();
+    let is_number = !number.is_empty()
+        && (number.bytes().all(|b| b.is_ascii_digit()) || number.bytes().all(|b| b"ivxlcdm".contains(&b)));
+    is_number.then_some(close + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +215,14 @@ mod tests {
         assert_eq!(normalise(messy), "Café au lait\n\nnext line");
         assert_eq!(word_count("Café au lait, s'il vous plaît."), 6);
         assert_eq!(sentences("One. Two? Three!"), ["One.", "Two?", "Three!"]);
+    }
+
+    #[test]
+    fn page_markers_go_even_inside_words() {
+        assert_eq!(strip_page_markers("a sym[Pg 72]phony"), "a symphony");
+        assert_eq!(strip_page_markers("the end. [Pg 73] Next"), "the end. Next");
+        assert_eq!(strip_page_markers("a line\n[Pg 9]\nnext"), "a line\nnext");
+        assert_eq!(strip_page_markers("[Page iv]Preface"), "Preface");
+        assert!(matches!(strip_page_markers("see [1], [Page] and [p. 3]"), Cow::Borrowed(_)));
     }
 }
