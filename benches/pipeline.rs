@@ -32,8 +32,11 @@ fn markdown_corpus() -> String {
     corpus
 }
 
+/// The Markdown corpus as an HTML page, its text escaped (the docs mention tags such as
+/// `<script>`, which must stay text).
 fn html_corpus(markdown: &str) -> String {
-    let body: String = markdown
+    let escaped = markdown.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let body: String = escaped
         .split("\n\n")
         .map(|block| match block.strip_prefix("## ").or_else(|| block.strip_prefix("# ")) {
             Some(heading) => format!("<h2>{heading}</h2>"),
