@@ -203,7 +203,7 @@ async fn origin_of(v: &mut Validator, draft: &mut Draft, state: &AppState) -> Re
             })?;
             // A PDF, DOCX or EPUB that cannot even be opened is refused now, not after a job.
             // (In a reader process of its own: a hostile file cannot harm the server.)
-            if let Err(why) = sandbox::check(&state.materials, media_type, bytes.clone()).await? {
+            if let Err(why) = sandbox::check(&state.materials, media_type, &bytes).await? {
                 v.fail("file", why);
                 return Ok(None);
             }

@@ -85,7 +85,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
         Some(_) => return mark_failed(state, job.user_id, material, "the material has no source").await,
     };
 
-    match sandbox::ingest(&state.materials, &media_type, bytes).await? {
+    match sandbox::ingest(&state.materials, &media_type, &bytes).await? {
         Ok(rows) => store(state, job.user_id, material, rows).await,
         // The source itself cannot be read (or its reader hit a limit): retrying would not help.
         Err(reason) => mark_failed(state, job.user_id, material, &reason).await,

@@ -64,7 +64,7 @@ enum Outcome {
 
 /// Checks that an uploaded PDF, DOCX or EPUB opens (other kinds always do): Ok(Err(reason))
 /// when it does not.
-pub async fn check(config: &MaterialsConfig, media_type: &str, bytes: Vec<u8>) -> Result<Result<(), String>> {
+pub async fn check(config: &MaterialsConfig, media_type: &str, bytes: &[u8]) -> Result<Result<(), String>> {
     if !matches!(media_type, extract::PDF | extract::DOCX | extract::EPUB) {
         return Ok(Ok(()));
     }
@@ -77,7 +77,7 @@ pub async fn check(config: &MaterialsConfig, media_type: &str, bytes: Vec<u8>) -
 
 /// Runs the whole pipeline on a document: its rows, or why it cannot be ingested. The
 /// outer error is ours (the reader could not be started), worth another attempt.
-pub async fn ingest(config: &MaterialsConfig, media_type: &str, bytes: Vec<u8>) -> Result<Result<Rows, String>> {
+pub async fn ingest(config: &MaterialsConfig, media_type: &str, bytes: &[u8]) -> Result<Result<Rows, String>> {
     Ok(match run(config, media_type, bytes, false, config.extract_wall()).await? {
         Ok(Outcome::Read(rows)) => Ok(*rows),
         Ok(Outcome::Refused(reason)) | Err(reason) => Err(reason),
@@ -95,7 +95,7 @@ fn readers() -> &'static Semaphore {
 async fn run(
     config: &MaterialsConfig,
     media_type: &str,
-    bytes: Vec<u8>,
+    bytes: &[u8],
     check_only: bool,
     wall: Duration,
 ) -> Result<std::result::Result<Outcome, String>> {
@@ -125,7 +125,7 @@ async fn run(
     };
     let feed = async move {
         // A reader that stops early closes its end: that is its outcome to report, not ours.
-        let _ = stdin.write_all(&bytes).await;
+        let _ = stdin.write_all(bytes).await;
     };
     let read = async {
         let limit = u64::try_from(MAX_OUTPUT_BYTES).unwrap_or(u64::MAX) + 1;
