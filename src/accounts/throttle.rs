@@ -73,7 +73,7 @@ async fn count(conn: &mut PgConnection, key: &str, limit: i32) -> Result<()> {
                                          ELSE t.failures + 1 END AS n,
                                     CASE WHEN t.blocked_until < now() - interval '1 day' THEN 0
                                          ELSE t.lockouts END AS lockouts) s) s)
-         RETURNING extract(epoch FROM blocked_until - now())::float8",
+         RETURNING extract(epoch FROM blocked_until - clock_timestamp())::float8",
     )
     .bind(key)
     .bind(WINDOW)
