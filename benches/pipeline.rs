@@ -5,7 +5,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use studyhall::generate::builtin;
-use studyhall::generate::{ChunkInput, MaterialInput, Options};
+use studyhall::generate::{MaterialInput, Options};
 use studyhall::materials::pipeline;
 
 const SOURCES: [&str; 7] = [
@@ -67,22 +67,7 @@ fn ingestion(c: &mut Criterion) {
 fn generation(c: &mut Criterion) {
     let markdown = markdown_corpus();
     let ingested = pipeline::ingest("text/markdown", markdown.as_bytes()).expect("ingested");
-    let material = MaterialInput {
-        language: ingested.language.as_deref(),
-        difficulty: Some(ingested.difficulty),
-        chunks: ingested
-            .chunks
-            .iter()
-            .enumerate()
-            .map(|(n, c)| ChunkInput {
-                id: uuid::Uuid::from_u128(n as u128 + 1),
-                order: i32::try_from(n).unwrap_or(i32::MAX),
-                text: &c.chunk.text,
-                summary: &c.summary,
-                relevance: c.relevance,
-            })
-            .collect(),
-    };
+    let material = MaterialInput::of_ingested(&ingested);
     let options = Options { flashcards: true, quizzes: true, summaries: true, max_per_chunk: 3 };
     let made = builtin::generate(&material, &options).len();
     let mut group = c.benchmark_group("generate");

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
+use super::flaws::BLANK;
 use super::normalise;
 use crate::materials::pipeline::text;
 
@@ -15,35 +16,51 @@ pub const NEAR_DUPLICATE: f64 = 0.8;
 /// without comparing a new front with every other.
 #[derive(Default)]
 pub struct Fronts {
-    fronts: Vec<HashSet<String>>,
-    /// For each asset type and word, the fronts that have it.
-    postings: HashMap<(&'static str, String), Vec<usize>>,
+    /// Each front's words and asset type.
+    fronts: Vec<(HashSet<String>, &'static str)>,
+    /// For each word, the fronts that have it.
+    postings: HashMap<String, Vec<usize>>,
+}
+
+/// A front admitted: its fingerprint, and whether it nearly repeats a front of another
+/// asset type (a quiz item re-asking a card's sentence).
+pub struct Admitted {
+    pub fingerprint: String,
+    pub repeats_other_type: bool,
 }
 
 impl Fronts {
     /// Admits `front` unless it nearly repeats a front of the same asset type admitted
-    /// before; the fingerprint that identifies it when admitted.
-    pub fn admit(&mut self, asset_type: &'static str, front: &str) -> Option<String> {
-        let words: HashSet<String> = normalise(front).split(' ').map(str::to_owned).collect();
+    /// before. A sentence-completion question is compared by its sentence (after the
+    /// "Which term completes the sentence?" that opens it), so that it meets the cloze
+    /// card of the same sentence.
+    pub fn admit(&mut self, asset_type: &'static str, front: &str) -> Option<Admitted> {
+        let claim = match front.split_once('?') {
+            Some((_, sentence)) if sentence.contains(BLANK) => sentence,
+            _ => front,
+        };
+        let words: HashSet<String> = normalise(claim).split(' ').map(str::to_owned).collect();
         // A near duplicate shares at least 80% of these words, so it has at least one of
         // any floor(20%) + 1 of them: the rarest such words give every candidate.
         let mut rarest: Vec<&String> = words.iter().collect();
-        rarest.sort_by_key(|w| (self.postings.get(&(asset_type, (*w).clone())).map_or(0, Vec::len), (*w).clone()));
+        rarest.sort_by_key(|w| (self.postings.get(*w).map_or(0, Vec::len), (*w).clone()));
         rarest.truncate(words.len() / 5 + 1);
-        let near =
-            rarest.iter().filter_map(|w| self.postings.get(&(asset_type, (*w).clone()))).flatten().any(|&other| {
-                let other = &self.fronts[other];
-                let shared = words.intersection(other).count() as f64;
-                shared / words.union(other).count().max(1) as f64 >= NEAR_DUPLICATE
-            });
-        if near {
-            return None;
+        let mut repeats_other_type = false;
+        for &other in rarest.iter().filter_map(|w| self.postings.get(*w)).flatten() {
+            let (other_words, other_type) = &self.fronts[other];
+            let shared = words.intersection(other_words).count() as f64;
+            if shared / words.union(other_words).count().max(1) as f64 >= NEAR_DUPLICATE {
+                if *other_type == asset_type {
+                    return None;
+                }
+                repeats_other_type = true;
+            }
         }
         for word in &words {
-            self.postings.entry((asset_type, word.clone())).or_default().push(self.fronts.len());
+            self.postings.entry(word.clone()).or_default().push(self.fronts.len());
         }
-        self.fronts.push(words);
-        Some(fingerprint(asset_type, front))
+        self.fronts.push((words, asset_type));
+        Some(Admitted { fingerprint: fingerprint(asset_type, front), repeats_other_type })
     }
 }
 
@@ -96,12 +113,18 @@ mod tests {
     #[test]
     fn near_duplicates_are_refused_within_a_type_only() {
         let mut fronts = Fronts::default();
-        let first = fronts.admit("flashcard", "What is the basic unit of all known life?");
-        assert!(first.is_some());
-        assert_eq!(fronts.admit("flashcard", "What is the basic unit of all known life ?"), None);
-        assert!(fronts.admit("quiz", "What is the basic unit of all known life?").is_some(), "another type");
+        let first = fronts.admit("flashcard", "What is the basic unit of all known life?").expect("new");
+        assert!(!first.repeats_other_type);
+        assert!(fronts.admit("flashcard", "What is the basic unit of all known life ?").is_none());
+        let quiz = fronts.admit("quiz", "What is the basic unit of all known life?").expect("another type");
+        assert!(quiz.repeats_other_type);
         assert!(fronts.admit("flashcard", "Who first saw cells under a microscope?").is_some());
-        assert_ne!(first, fronts.admit("flashcard", "What divides a cell in two?"));
+        let other = fronts.admit("flashcard", "What divides a cell in two?").expect("new");
+        assert_ne!(first.fingerprint, other.fingerprint);
+        // A question completing a sentence meets the cloze card of that sentence.
+        fronts.admit("flashcard", "The _____ holds the cell's genes.").expect("new");
+        let completion = fronts.admit("quiz", "Which term completes the sentence? The _____ holds the cell's genes.");
+        assert!(completion.expect("another type").repeats_other_type);
     }
 
     #[test]

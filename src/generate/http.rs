@@ -27,7 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(generate)).routes(routes!(list)).routes(routes!(get, update, delete))
 }
 
-const STATUSES: [&str; 3] = ["ready", "flagged", "archived"];
+const STATUSES: [&str; 4] = ["ready", "draft", "flagged", "archived"];
 
 const ASSET_TYPES: [&str; 3] = ["flashcard", "quiz", "summary"];
 const DEFAULT_PER_CHUNK: usize = 3;
@@ -126,7 +126,7 @@ pub struct Asset {
     generation_model: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-    /// `ready`, `flagged` or `archived`.
+    /// `ready`, `draft` (made with flaws: not served), `flagged` or `archived`.
     status: String,
     quality_score: Option<f64>,
     difficulty_level: Option<i32>,
@@ -136,13 +136,13 @@ pub struct Asset {
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
     asset_type: Option<String>,
-    /// `ready`, `flagged` or `archived`; without it, all but archived ones.
+    /// `ready`, `draft`, `flagged` or `archived`; without it, ready and flagged ones.
     status: Option<String>,
     limit: Option<u32>,
     cursor: Option<String>,
 }
 
-/// A material's assets, newest first (archived ones only when asked for).
+/// A material's assets, newest first (drafts and archived ones only when asked for).
 #[utoipa::path(get, path = "/api/v1/materials/{id}/assets", tag = "assets", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The material"), ListQuery),
     responses((status = 200, body = Page<Asset>), (status = 404, body = Problem)))]
@@ -161,7 +161,7 @@ pub async fn list(
            FROM generated_assets
           WHERE study_material_id = $1
             AND ($2::text IS NULL OR asset_type = $2)
-            AND (status = $3 OR ($3::text IS NULL AND status <> 'archived'))
+            AND (status = $3 OR ($3::text IS NULL AND status NOT IN ('archived', 'draft')))
             AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))
           ORDER BY created_at DESC, id DESC LIMIT $6",
     )
@@ -246,7 +246,7 @@ pub async fn update(
         v.check(
             body.status.as_deref().is_none_or(|s| STATUSES.contains(&s)),
             "status",
-            "must be ready, flagged or archived",
+            "must be ready, draft, flagged or archived",
         );
         v.finish()?;
         let after: Asset = sqlx::query_as(concat!(

@@ -7,6 +7,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::builtin;
+use super::flaws;
 use super::openai;
 use super::{ChunkInput, Draft, MaterialInput, Options};
 use crate::app::AppState;
@@ -45,9 +46,12 @@ pub async fn enqueue(conn: &mut PgConnection, state: &AppState, user: Uuid, requ
 struct ChunkRow {
     id: Uuid,
     chunk_order: i32,
+    chunk_type: String,
     content: String,
     summary: Option<String>,
     relevance_score: Option<f64>,
+    language: Option<String>,
+    heading_path: Vec<String>,
 }
 
 /// Generates, then stores every asset in one statement: a job that fails stores nothing.
@@ -68,7 +72,9 @@ pub async fn run(state: &AppState, job: &Job) -> Result<Option<Value>> {
         return Ok(None); // deleted, or being processed again, meanwhile: nothing to do
     };
     let chunks: Vec<ChunkRow> = sqlx::query_as(
-        "SELECT id, chunk_order, content, summary, relevance_score FROM content_chunks
+        "SELECT id, chunk_order, chunk_type, content, summary, relevance_score, language,
+                ARRAY(SELECT jsonb_array_elements_text(coalesce(metadata->'heading_path', '[]'))) AS heading_path
+           FROM content_chunks
           WHERE study_material_id = $1 ORDER BY chunk_order",
     )
     .bind(request.material_id)
@@ -98,15 +104,17 @@ pub async fn run(state: &AppState, job: &Job) -> Result<Option<Value>> {
         }
     };
 
-    // All assets in one statement; those the material has already are skipped.
+    // All assets in one statement; those the material has already are skipped. Items
+    // the checker scored under flaws::READY are drafts: no session serves them.
     let mut tx = tenant::begin_as(&state.db, Some(job.user_id)).await?;
     let stored = sqlx::query(
         "INSERT INTO generated_assets (study_material_id, content_chunk_id, asset_type, content, metadata,
-                                       generation_model, quality_score, difficulty_level, generation_params)
-         SELECT $1, chunk, kind, content, meta || jsonb_build_object('job_id', $2::uuid), model, quality, level, params
+                                       generation_model, quality_score, difficulty_level, generation_params, status)
+         SELECT $1, chunk, kind, content, meta || jsonb_build_object('job_id', $2::uuid), model, quality, level, params,
+                status
            FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::float8[], $7::int[], $8::jsonb[], $9::text[],
-                       $10::jsonb[])
-                AS a(chunk, kind, content, quality, level, params, model, meta)
+                       $10::jsonb[], $11::text[])
+                AS a(chunk, kind, content, quality, level, params, model, meta, status)
          ON CONFLICT (study_material_id, (generation_params->>'fingerprint'))
             WHERE generation_params ? 'fingerprint' AND status <> 'archived'
          DO NOTHING",
@@ -121,6 +129,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<Option<Value>> {
     .bind(drafts.iter().map(|d| d.generation_params.clone()).collect::<Vec<_>>())
     .bind(drafts.iter().map(|d| d.generation_model.as_str()).collect::<Vec<_>>())
     .bind(drafts.iter().map(|d| d.metadata.clone()).collect::<Vec<_>>())
+    .bind(drafts.iter().map(|d| flaws::status(d.quality_score)).collect::<Vec<_>>())
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -138,9 +147,12 @@ fn input<'a>(chunks: &'a [ChunkRow], language: Option<&'a str>, difficulty: Opti
             .map(|c| ChunkInput {
                 id: c.id,
                 order: c.chunk_order,
+                kind: &c.chunk_type,
                 text: &c.content,
                 summary: c.summary.as_deref().unwrap_or_default(),
                 relevance: c.relevance_score.unwrap_or_default(),
+                language: c.language.as_deref(),
+                heading_path: &c.heading_path,
             })
             .collect(),
     }

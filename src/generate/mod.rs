@@ -3,13 +3,17 @@
 
 pub mod assess;
 pub mod builtin;
+pub mod flaws;
 pub mod http;
 pub mod job;
+pub mod language;
 pub mod openai;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
+
+use crate::materials::pipeline::Ingested;
 
 /// `flashcard`: `{"front", "back", "cloze"?}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,7 +25,8 @@ pub struct Flashcard {
     pub cloze: Option<bool>,
 }
 
-/// `quiz`: multiple choice (4 choices) or true/false (`["True", "False"]`).
+/// `quiz`: multiple choice (4 choices) or true/false (`["True", "False"]`, or the same
+/// in the item's language: [`language::TRUE_FALSE`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Quiz {
@@ -75,9 +80,15 @@ pub const SUBSTANTIVE_WORDS: usize = 40;
 pub struct ChunkInput<'a> {
     pub id: Uuid,
     pub order: i32,
+    /// Its `chunk_type`: items come from prose only (see [`flaws::NON_PROSE_KINDS`]).
+    pub kind: &'a str,
     pub text: &'a str,
     pub summary: &'a str,
     pub relevance: f64,
+    /// Its own language, when told (it may differ from the material's).
+    pub language: Option<&'a str>,
+    /// The headings above it, outermost first.
+    pub heading_path: &'a [String],
 }
 
 /// A material to generate from: its chunks in order, its language and difficulty.
@@ -86,6 +97,32 @@ pub struct MaterialInput<'a> {
     /// `beginner`, `intermediate` or `advanced`.
     pub difficulty: Option<&'a str>,
     pub chunks: Vec<ChunkInput<'a>>,
+}
+
+impl<'a> MaterialInput<'a> {
+    /// The input an ingested material gives before it is stored, its chunks numbered
+    /// from 1 as their ids (for benchmarks and tests).
+    pub fn of_ingested(ingested: &'a Ingested) -> MaterialInput<'a> {
+        MaterialInput {
+            language: ingested.language.as_deref(),
+            difficulty: Some(ingested.difficulty),
+            chunks: ingested
+                .chunks
+                .iter()
+                .enumerate()
+                .map(|(n, c)| ChunkInput {
+                    id: Uuid::from_u128(n as u128 + 1),
+                    order: i32::try_from(n).unwrap_or(i32::MAX),
+                    kind: c.chunk.kind,
+                    text: &c.chunk.text,
+                    summary: &c.summary,
+                    relevance: c.relevance,
+                    language: c.language.as_deref(),
+                    heading_path: &c.chunk.heading_path,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// What to make.
@@ -118,8 +155,8 @@ pub fn check_shape(asset_type: &str, content: &Value) -> Result<(), String> {
             if quiz.choices.len() != expected {
                 return Err(format!("a {:?} quiz has {expected} choices", quiz.kind));
             }
-            if quiz.kind == QuizKind::TrueFalse && quiz.choices != ["True", "False"] {
-                return Err("a true/false quiz's choices are True and False".to_owned());
+            if quiz.kind == QuizKind::TrueFalse && !language::TRUE_FALSE.iter().any(|pair| quiz.choices == *pair) {
+                return Err("a true/false quiz's choices are True and False (or the same in its language)".to_owned());
             }
             if quiz.answer_index >= quiz.choices.len() {
                 return Err("answer_index must point at a choice".to_owned());

@@ -28,11 +28,14 @@ use crate::db::tenant;
 use crate::error::{Problem, Result};
 
 /// The candidates of the session in CTE `s` (columns `id`, `user_id`,
-/// `study_material_id`, `session_type`, `configuration`), each with its place `pos`.
+/// `study_material_id`, `session_type`, `configuration`), each with its place `pos` and
+/// its `fact` (items made from one fact are siblings: `next` never serves one right
+/// after another, when anything else is left).
 macro_rules! candidates {
     () => {
         "c AS (
             SELECT a.id, a.study_material_id, a.content_chunk_id, a.asset_type, a.content, a.difficulty_level,
+                   a.generation_params->>'fact' AS fact,
                    row_number() OVER (ORDER BY coalesce(ch.chunk_order, -1), a.asset_type <> 'summary', a.id) AS pos
               FROM s
               JOIN generated_assets a ON a.study_material_id = s.study_material_id
@@ -46,6 +49,7 @@ macro_rules! candidates {
                                   AND (i.interaction_type <> 'view' OR a.asset_type = 'summary'))
             UNION ALL
             SELECT a.id, a.study_material_id, a.content_chunk_id, a.asset_type, a.content, a.difficulty_level,
+                   a.generation_params->>'fact' AS fact,
                    row_number() OVER (ORDER BY r.due IS NULL, r.due, coalesce(ch.chunk_order, -1), a.id)
               FROM s
               JOIN study_materials m ON m.user_id = s.user_id AND m.deleted_at IS NULL
@@ -61,6 +65,7 @@ macro_rules! candidates {
                                   AND i.interaction_type <> 'view')
             UNION ALL
             SELECT a.id, a.study_material_id, a.content_chunk_id, a.asset_type, a.content, a.difficulty_level,
+                   a.generation_params->>'fact' AS fact,
                    row_number() OVER (ORDER BY abs(coalesce(a.difficulty_level, 5) - t.target), a.id)
               FROM s
               CROSS JOIN LATERAL (
@@ -126,7 +131,11 @@ pub async fn next(State(state): State<AppState>, auth: AuthUser, Path(id): Path<
                                < now() - make_interval(secs => $3) AS idle
                       FROM learning_sessions WHERE id = $1 AND user_id = $2), ",
         candidates!(),
-        ", pick AS (SELECT c.*, count(*) OVER () AS remaining FROM c ORDER BY pos LIMIT 1)
+        ", last AS (SELECT g.generation_params->>'fact' AS fact
+                      FROM interactions i JOIN generated_assets g ON g.id = i.generated_asset_id
+                     WHERE i.learning_session_id = $1 ORDER BY i.created_at DESC LIMIT 1),
+           pick AS (SELECT c.*, count(*) OVER () AS remaining FROM c
+                     ORDER BY c.fact IS NOT NULL AND c.fact = (SELECT fact FROM last), pos LIMIT 1)
          SELECT s.status, s.started_at, s.configuration, s.session_data, s.idle, pick.id, pick.study_material_id,
                 pick.content_chunk_id, pick.asset_type, pick.content, pick.difficulty_level, pick.remaining,
                 passage.content AS passage

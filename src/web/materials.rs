@@ -103,7 +103,7 @@ async fn load(state: &AppState, user: Uuid, id: Uuid) -> Result<Loaded> {
     let assets: Vec<(Uuid, String, serde_json::Value, String)> = sqlx::query_as(
         "SELECT a.id, a.asset_type, a.content, a.status FROM generated_assets a
            LEFT JOIN content_chunks c ON c.id = a.content_chunk_id
-          WHERE a.study_material_id = $1 AND a.status <> 'archived'
+          WHERE a.study_material_id = $1 AND a.status NOT IN ('archived', 'draft')
           ORDER BY coalesce(c.chunk_order, -1), a.asset_type, a.id",
     )
     .bind(id)

@@ -1,6 +1,7 @@
 //! Generated assets over HTTP: the builtin generator on a real article, no duplicates
 //! on a second run, archiving on reprocessing, and refusals.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
@@ -54,10 +55,25 @@ async fn an_article_gets_grounded_cards_quizzes_and_summaries_once() {
         app.call(Method::GET, &format!("/api/v1/materials/{material}/chunks?limit=200"), Some(&ada.token), None).await;
     let chunks = page["items"].as_array().cloned().expect("chunks");
     let all = assets(&app, &ada, material, "").await;
-    for chunk in chunks.iter().filter(|c| c["word_count"].as_i64().is_some_and(|w| w >= 40)) {
-        let of = |t: &str| all.iter().filter(|a| a["content_chunk_id"] == chunk["id"] && a["asset_type"] == t).count();
-        assert!(of("flashcard") >= 1 && of("quiz") >= 1, "chunk {} has cards and quiz items", chunk["chunk_order"]);
-        assert_eq!(of("summary"), 1, "chunk {} has one summary", chunk["chunk_order"]);
+    let prose = |c: &&Value| c["chunk_type"] != "table" && c["chunk_type"] != "code";
+    for chunk in chunks.iter().filter(prose).filter(|c| c["word_count"].as_i64().is_some_and(|w| w >= 40)) {
+        let summaries = all.iter().filter(|a| a["content_chunk_id"] == chunk["id"] && a["asset_type"] == "summary");
+        assert_eq!(summaries.count(), 1, "chunk {} has one summary", chunk["chunk_order"]);
+    }
+    // Fewer, better items: at most 10 per 1,000 words, each section of the article asked about.
+    let items: Vec<&Value> = all.iter().filter(|a| a["asset_type"] != "summary").collect();
+    let words: i64 = chunks.iter().filter(prose).filter_map(|c| c["word_count"].as_i64()).sum();
+    // (The generator counts the headings' words too: a tenth more, at most.)
+    assert!(items.len() as i64 <= words * 11 / 1000 + 1, "{} items for {words} words", items.len());
+    let section = |chunk: &Value| chunk["metadata"]["heading_path"][1].as_str().map(str::to_owned);
+    let sections: HashSet<String> = chunks.iter().filter(prose).filter_map(section).collect();
+    let asked: HashSet<String> = items
+        .iter()
+        .filter_map(|a| chunks.iter().find(|c| c["id"] == a["content_chunk_id"]).and_then(section))
+        .collect();
+    assert_eq!(asked, sections, "every section has an item");
+    for kind in ["flashcard", "quiz"] {
+        assert!(items.iter().any(|a| a["asset_type"] == kind), "{kind}s are made");
     }
     let material_summaries: Vec<&Value> = all.iter().filter(|a| a["content_chunk_id"].is_null()).collect();
     assert_eq!(material_summaries.len(), 1);
@@ -66,7 +82,7 @@ async fn an_article_gets_grounded_cards_quizzes_and_summaries_once() {
     for asset in &all {
         let kind = asset["asset_type"].as_str().expect("a type");
         check_shape(kind, &asset["content"]).unwrap_or_else(|e| panic!("{e}: {asset}"));
-        assert_eq!(asset["generation_model"], "builtin-v1");
+        assert_eq!(asset["generation_model"], "builtin-v2");
         assert_eq!(asset["status"], "ready");
         assert!(asset["quality_score"].as_f64().is_some_and(|q| (0.0..=1.0).contains(&q)));
         assert!(asset["difficulty_level"].as_i64().is_some_and(|d| (1..=10).contains(&d)));

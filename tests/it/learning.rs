@@ -78,12 +78,12 @@ async fn a_learner_reviews_takes_a_quiz_and_sees_their_progress() {
     let (ada, material) = learner_with_assets(&app, "ada").await;
 
     // Review: new cards, rated again, hard, good, easy in turn; FSRS sets each due date.
-    let review = start(&app, &ada, material, "review", json!({"max_items": 8})).await;
+    let review = start(&app, &ada, material, "review", json!({"max_items": 4})).await;
     let review_id = id(&review);
-    assert_eq!(review["session_data"]["planned"], 8);
+    assert_eq!(review["session_data"]["planned"], 4);
     let (mut graded, mut correct) = (0, 0);
     let mut intervals = [0.0f64; 5];
-    for n in 0..8 {
+    for n in 0..4 {
         let item = next(&app, &ada, &review_id).await.expect("a card");
         assert_eq!(item["position"], n + 1);
         assert_eq!(item["asset"]["asset_type"], "flashcard");
@@ -113,8 +113,8 @@ async fn a_learner_reviews_takes_a_quiz_and_sees_their_progress() {
     assert_eq!((status, ended["status"].as_str()), (StatusCode::OK, Some("completed")), "{ended}");
     assert_eq!(ended["completion_percentage"], 100.0);
 
-    // Quiz: five items, none repeated; a client's own is_correct is ignored.
-    let quiz = start(&app, &ada, material, "quiz", json!({"max_items": 5})).await;
+    // Quiz: three items, none repeated; a client's own is_correct is ignored.
+    let quiz = start(&app, &ada, material, "quiz", json!({"max_items": 3})).await;
     let quiz_id = id(&quiz);
     let mut seen = HashSet::new();
     while let Some(item) = next(&app, &ada, &quiz_id).await {
@@ -130,7 +130,7 @@ async fn a_learner_reviews_takes_a_quiz_and_sees_their_progress() {
         graded += 1;
         correct += i32::from(truth == 0);
     }
-    assert_eq!(seen.len(), 5);
+    assert_eq!(seen.len(), 3);
     let (status, _) = app.call(Method::POST, &format!("/api/v1/sessions/{quiz_id}/end"), Some(&ada.token), None).await;
     assert_eq!(status, StatusCode::OK);
 
@@ -140,7 +140,7 @@ async fn a_learner_reviews_takes_a_quiz_and_sees_their_progress() {
     let accuracy = summary["accuracy"].as_f64().expect("an accuracy");
     assert!((accuracy - f64::from(correct) / f64::from(graded)).abs() < 1e-9, "{summary}");
     assert_eq!(summary["streak_days"], 1);
-    assert_eq!(summary["items_learned"], 13, "8 cards and 5 quiz items have a memory state");
+    assert_eq!(summary["items_learned"], 7, "4 cards and 3 quiz items have a memory state");
     assert!(summary["retention"].as_f64().is_some_and(|r| r > 0.99), "just reviewed: {summary}");
     assert_eq!(summary["subjects"][0]["subject_area"], "biology");
     assert_eq!(summary["subjects"][0]["answers"], graded);
@@ -341,4 +341,57 @@ async fn a_reported_item_leaves_sessions_and_ratings_move_quality() {
             "{body}"
         );
     }
+}
+
+#[tokio::test]
+async fn siblings_are_never_served_back_to_back_and_drafts_never() {
+    let app = TestApp::spawn().await;
+    let (ada, material) = learner_with_assets(&app, "ada").await;
+    // The first three items a study session would serve after the summaries: make the
+    // first two siblings (one fact), and the third a draft.
+    let items: Vec<(Uuid,)> = sqlx::query_as(
+        "SELECT a.id FROM generated_assets a JOIN content_chunks c ON c.id = a.content_chunk_id
+          WHERE a.study_material_id = $1 AND a.asset_type = 'flashcard'
+          ORDER BY c.chunk_order, a.id LIMIT 3",
+    )
+    .bind(material)
+    .fetch_all(&app.db.pool)
+    .await
+    .expect("items");
+    assert_eq!(items.len(), 3, "the article has items");
+    let (first, sibling, draft) = (items[0].0, items[1].0, items[2].0);
+    sqlx::query(
+        "UPDATE generated_assets SET generation_params = generation_params || '{\"fact\": \"one fact\"}'
+          WHERE id = ANY($1)",
+    )
+    .bind(vec![first, sibling])
+    .execute(&app.db.pool)
+    .await
+    .expect("siblings");
+    sqlx::query("UPDATE generated_assets SET status = 'draft' WHERE id = $1")
+        .bind(draft)
+        .execute(&app.db.pool)
+        .await
+        .expect("a draft");
+
+    let config = json!({"asset_types": ["flashcard"], "max_items": 200});
+    let session = id(&start(&app, &ada, material, "study", config).await);
+    let mut served: Vec<Uuid> = Vec::new();
+    while let Some(item) = next(&app, &ada, &session).await {
+        let asset = Uuid::parse_str(&id(&item["asset"])).expect("a uuid");
+        answer(&app, &ada, &session, &asset.to_string(), json!({"rating": 3})).await;
+        served.push(asset);
+    }
+    let at = |asset: Uuid| served.iter().position(|s| *s == asset);
+    let (a, b) = (at(first).expect("served"), at(sibling).expect("served"));
+    assert!(a.abs_diff(b) > 1, "siblings apart: served at {a} and {b} of {}", served.len());
+    assert_eq!(at(draft), None, "a draft is never served");
+    let (_, listed) =
+        app.call(Method::GET, &format!("/api/v1/materials/{material}/assets"), Some(&ada.token), None).await;
+    let listed: Vec<&str> =
+        listed["items"].as_array().expect("items").iter().filter_map(|a| a["id"].as_str()).collect();
+    assert!(!listed.contains(&draft.to_string().as_str()), "drafts are not listed unless asked for");
+    let path = format!("/api/v1/materials/{material}/assets?status=draft");
+    let (_, drafts) = app.call(Method::GET, &path, Some(&ada.token), None).await;
+    assert_eq!(drafts["items"][0]["id"], draft.to_string());
 }

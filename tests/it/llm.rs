@@ -91,8 +91,10 @@ async fn completions(
     .into_response()
 }
 
-/// What a diligent model makes of the passage in `prompt`: items built from its own
-/// sentences, plus one invented card that the checks must refuse.
+/// What a diligent but fallible model makes of the passage in `prompt`: items built
+/// from its own sentences, one invented card that the checks must refuse, and three
+/// items with writing flaws (the answer in the question, choices whose length gives the
+/// answer away, a cloze made from a heading) that must be stored as drafts.
 fn answer(prompt: &str) -> Value {
     let passage =
         prompt.split_once("<passage>\n").and_then(|(_, rest)| rest.split_once("\n</passage>")).expect("a passage").0;
@@ -110,30 +112,46 @@ fn answer(prompt: &str) -> Value {
     let words = |s: &str| -> Vec<String> {
         s.split(|c: char| !c.is_alphabetic()).filter(|w| w.chars().count() >= 5).map(str::to_owned).collect()
     };
-    let term = words(&second).into_iter().max_by_key(|w| (w.len(), w.clone())).expect("a long word");
-    let mut distractors: Vec<String> = words(passage);
-    distractors.sort_by_key(|w| w.to_lowercase());
-    distractors.dedup_by_key(|w| w.to_lowercase());
-    distractors.retain(|w| !w.eq_ignore_ascii_case(&term));
+    let longest = |s: &str| words(s).into_iter().max_by_key(|w| (w.len(), w.clone())).expect("a long word");
+    let term = longest(&second);
     let blanked = second.replacen(&term, "_____", 1);
+    let mut quizzes = vec![
+        json!({"kind": "true_false", "question": first, "choices": ["True", "False"], "answer_index": 0,
+               "explanation": "The passage says so.", "evidence": first}),
+        json!({"kind": "multiple_choice", "question": format!("Which word completes the sentence? {blanked}"),
+               "choices": [term, "the whole of the passage above", "none of the words given here",
+                           "every other part of the cell"],
+               "answer_index": 0, "explanation": second, "evidence": second}),
+    ];
+    // A fair multiple-choice item, from a third sentence when there is one.
+    if let Some(third) = sentences.get(2) {
+        let answer = longest(third);
+        let mut distractors: Vec<String> = words(passage);
+        distractors.sort_by_key(|w| (w.len().abs_diff(answer.len()), w.to_lowercase()));
+        distractors.dedup_by_key(|w| w.to_lowercase());
+        distractors.retain(|w| !w.eq_ignore_ascii_case(&answer) && !third.contains(w.as_str()));
+        quizzes.push(json!({"kind": "multiple_choice",
+            "question": format!("Which word completes the sentence? {}", third.replacen(&answer, "_____", 1)),
+            "choices": [distractors[0], answer, distractors[1], distractors[2]], "answer_index": 1,
+            "explanation": third, "evidence": third}));
+    }
     let opening: Vec<&str> = first.split_whitespace().take(4).collect();
-    json!({
-        "flashcards": [
-            {"front": format!("What does the passage say about {}?", opening.join(" ")), "back": first,
-             "cloze": false, "evidence": first},
-            {"front": blanked, "back": term, "cloze": true, "evidence": second},
-            {"front": "What is the capital of Mars?", "back": "Olympus City, on the red plains",
-             "cloze": false, "evidence": "Olympus City is the capital of Mars."},
-        ],
-        "quizzes": [
-            {"kind": "multiple_choice", "question": format!("Which word completes the sentence? {blanked}"),
-             "choices": [distractors[0], term, distractors[1], distractors[2]], "answer_index": 1,
-             "explanation": second, "evidence": second},
-            {"kind": "true_false", "question": first, "choices": ["True", "False"], "answer_index": 0,
-             "explanation": "The passage says so.", "evidence": first},
-        ],
-        "summary": summary,
-    })
+    let mut flashcards = vec![
+        json!({"front": format!("What does the passage say about {}?", opening.join(" ")), "back": first,
+               "cloze": false, "evidence": first}),
+        json!({"front": blanked, "back": term, "cloze": true, "evidence": second}),
+        json!({"front": "What is the capital of Mars?", "back": "Olympus City, on the red plains",
+               "cloze": false, "evidence": "Olympus City is the capital of Mars."}),
+        json!({"front": format!("The passage mentions {term}: what is it?"), "back": term, "cloze": false,
+               "evidence": second}),
+    ];
+    // A section's heading opens its first chunk's passage.
+    if let Some(heading) = passage.lines().next().filter(|l| !l.ends_with('.') && l.split_whitespace().count() >= 4) {
+        let word = longest(heading);
+        flashcards.push(json!({"front": heading.replacen(&word, "_____", 1), "back": word, "cloze": true,
+                               "evidence": heading}));
+    }
+    json!({"flashcards": flashcards, "quizzes": quizzes, "summary": summary})
 }
 
 /// A server whose `openai` generator is the fake, on the article, ingested and ready.
@@ -150,7 +168,7 @@ async fn app_with(fake: &Fake, tune: impl FnOnce(&mut studyhall::config::Setting
     (app, ada, material)
 }
 
-const OPENAI: fn() -> Value = || json!({"provider": "openai"});
+const OPENAI: fn() -> Value = || json!({"provider": "openai", "max_per_chunk": 5});
 
 /// No trace of the API key in anything a user or operator can read.
 async fn key_appears_nowhere(app: &TestApp) {
@@ -173,7 +191,8 @@ async fn a_model_writes_grounded_assets_and_its_junk_is_refused() {
     let job = generate(&app, &ada, material, OPENAI()).await;
     assert_eq!(job["status"], "done", "{job}");
     let all = assets(&app, &ada, material, "").await;
-    assert_eq!(job["result"]["added"].as_u64(), Some(all.len() as u64), "{job}");
+    let drafts = assets(&app, &ada, material, "&status=draft").await;
+    assert_eq!(job["result"]["added"].as_u64(), Some((all.len() + drafts.len()) as u64), "{job}");
 
     let (_, page) =
         app.call(Method::GET, &format!("/api/v1/materials/{material}/chunks?limit=200"), Some(&ada.token), None).await;
@@ -183,16 +202,20 @@ async fn a_model_writes_grounded_assets_and_its_junk_is_refused() {
     assert!(substantive.len() >= 3, "the article has several substantive chunks");
     for chunk in &substantive {
         let of = |t: &str| all.iter().filter(|a| a["content_chunk_id"] == chunk["id"] && a["asset_type"] == t).count();
-        assert!(of("flashcard") >= 1 && of("quiz") >= 1, "chunk {} has cards and quiz items", chunk["chunk_order"]);
+        assert!(of("flashcard") + of("quiz") >= 1, "chunk {} has items", chunk["chunk_order"]);
         assert_eq!(of("summary"), 1, "chunk {} has one summary", chunk["chunk_order"]);
     }
     assert_eq!(all.iter().filter(|a| a["content_chunk_id"].is_null()).count(), 1, "one material summary");
+    for kind in ["flashcard", "quiz"] {
+        assert!(all.iter().filter(|a| a["asset_type"] == kind).count() >= substantive.len(), "{kind}s");
+    }
     for asset in &all {
         let kind = asset["asset_type"].as_str().expect("a type");
         check_shape(kind, &asset["content"]).unwrap_or_else(|e| panic!("{e}: {asset}"));
         assert!(!asset["content"].to_string().contains("Mars"), "an invented card was stored: {asset}");
         assert_eq!(asset["generation_model"], MODEL, "the model that answered");
-        assert_eq!(asset["metadata"]["prompt_version"], "openai-v1");
+        assert_eq!(asset["metadata"]["prompt_version"], "openai-v2");
+        assert_eq!(asset["status"], "ready");
         assert!(asset["metadata"]["usage"]["total_tokens"].as_u64().is_some_and(|t| t > 120), "{asset}");
         assert_eq!(asset["generation_params"]["response_format"], "json_schema");
         assert!(asset["quality_score"].as_f64().is_some_and(|q| (0.0..=1.0).contains(&q)));
@@ -205,8 +228,20 @@ async fn a_model_writes_grounded_assets_and_its_junk_is_refused() {
         }
     }
 
+    // Items with writing flaws are stored as drafts, their flaws named.
+    let flaws: Vec<&str> = drafts
+        .iter()
+        .flat_map(|d| d["metadata"]["flaws"].as_array().expect("flaws").iter().filter_map(Value::as_str))
+        .collect();
+    for flaw in ["answer_in_stem", "grammatical_cue", "non_prose"] {
+        assert!(flaws.contains(&flaw), "{flaw} in {flaws:?}");
+    }
+    assert!(drafts.iter().all(|d| d["quality_score"].as_f64().is_some_and(|q| q < 0.5)), "{drafts:?}");
+    assert!(all.iter().all(|a| a["metadata"]["flaws"].as_array().is_none_or(Vec::is_empty)), "ready items are clean");
+
     let requests = fake.seen.requests();
     assert_eq!(requests.len(), substantive.len() + 1, "one request per substantive chunk, one for the material");
+    assert!(requests[0].1["messages"][1]["content"].as_str().is_some_and(|p| p.contains("in English")));
     for (authorization, body) in &requests {
         assert_eq!(authorization.as_deref(), Some(format!("Bearer {API_KEY}").as_str()));
         assert_eq!(body["model"], "fake-model");

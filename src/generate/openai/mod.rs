@@ -15,15 +15,17 @@ use serde_json::{Value, json};
 
 use self::chat::{Answer, Ask, Chat, Usage};
 use super::assess::{Fronts, difficulty, length_score};
+use super::flaws::{self, Checks, Content, Flaw, NON_PROSE_KINDS};
+use super::language::Lang;
 use super::{
-    ChunkInput, Draft, Flashcard, MaterialInput, Options, Quiz, QuizKind, SUBSTANTIVE_WORDS, Summary, check_shape,
-    grounded, normalise,
+    ChunkInput, Draft, Flashcard, MaterialInput, Options, Quiz, QuizKind, SUBSTANTIVE_WORDS, Summary, builtin,
+    check_shape, grounded, normalise,
 };
 use crate::error::Result;
 use crate::materials::pipeline::text;
 
 /// The prompts' version, recorded with every asset; change it when the prompts change.
-pub const PROMPT_VERSION: &str = "openai-v1";
+pub const PROMPT_VERSION: &str = "openai-v2";
 /// `generation_model` holds at most this many characters.
 const MODEL_NAME_CHARS: usize = 100;
 /// Chunk summaries given to the material summary, at most (characters).
@@ -37,14 +39,20 @@ sentence copied word for word from the passage that supports it. Write in the pa
 
 /// The assets of a material, chunk by chunk in order, then its summary.
 pub async fn generate(chat: &Chat, material: &MaterialInput<'_>, options: &Options) -> Result<Vec<Draft>> {
-    let substantive: Vec<&ChunkInput> =
-        material.chunks.iter().filter(|c| text::word_count(c.text) >= SUBSTANTIVE_WORDS).collect();
+    // Prose only: code, output and tables make no sentence-based items.
+    let substantive: Vec<&ChunkInput> = material
+        .chunks
+        .iter()
+        .filter(|c| text::word_count(c.text) >= SUBSTANTIVE_WORDS && !NON_PROSE_KINDS.contains(&c.kind))
+        .collect();
     let words = WordSet::of(&material.chunks.iter().map(|c| c.text).collect::<Vec<_>>().join("\n"));
     // Collected first: a lazy map here trips the compiler's Send checks of the job's future.
-    let asks: Vec<_> = substantive.iter().map(|chunk| ask_chunk(chat, chunk, options)).collect();
+    let asks: Vec<_> =
+        substantive.iter().map(|chunk| ask_chunk(chat, chunk, chunk.language.or(material.language), options)).collect();
     let answers: Vec<Answer<Checked>> = stream::iter(asks).buffered(chat.concurrency()).try_collect().await?;
 
-    let mut out = Output { fronts: Fronts::default(), drafts: Vec::new() };
+    let checks = Checks::new(substantive.iter().map(|c| c.text), material.language);
+    let mut out = Output { fronts: Fronts::default(), drafts: Vec::new(), checks };
     for (chunk, answer) in substantive.iter().zip(&answers) {
         let made = Made::new(chat, answer, chunk);
         for item in &answer.value.items {
@@ -109,10 +117,12 @@ impl<'a> Made<'a> {
 struct Output {
     fronts: Fronts,
     drafts: Vec<Draft>,
+    checks: Checks,
 }
 
 impl Output {
-    /// Adds the item unless it nearly repeats one already made.
+    /// Adds the item unless it nearly repeats one of its type already made, with the
+    /// flaws the checker finds in it (see [`flaws`]) lowering its score.
     fn push(&mut self, made: &Made, material: &MaterialInput, item: &Item) {
         let (asset_type, content, front, kind, evidence, quality) = match item {
             Item::Card { card, evidence, support } => (
@@ -148,7 +158,23 @@ impl Output {
                 0.5 + 0.5 * summary.support,
             ),
         };
-        let Some(fingerprint) = self.fronts.admit(asset_type, &front) else { return };
+        let Some(admitted) = self.fronts.admit(asset_type, &front) else { return };
+        let language = made.chunk.language.or(material.language);
+        let checked = |content| flaws::Item {
+            content,
+            source: evidence.map(String::as_str),
+            chunk_kind: made.chunk.kind,
+            headings: made.chunk.heading_path,
+            language,
+        };
+        let mut found = match item {
+            Item::Card { card, .. } => self.checks.check(&checked(Content::Card(card))),
+            Item::Quiz { quiz, .. } => self.checks.check(&checked(Content::Quiz(quiz))),
+            Item::Summary(_) => Vec::new(),
+        };
+        if admitted.repeats_other_type {
+            found.push(Flaw::NearDuplicate);
+        }
         let term = match item {
             Item::Card { card, .. } if card.cloze == Some(true) => Some(card.back.as_str()),
             Item::Quiz { quiz, .. } if quiz.kind == QuizKind::MultipleChoice => {
@@ -161,7 +187,7 @@ impl Output {
             asset_type,
             content,
             content_chunk_id: (!made.material_summary).then_some(made.chunk.id),
-            quality_score: quality.clamp(0.0, 1.0),
+            quality_score: flaws::quality(quality, &found),
             difficulty_level: difficulty(
                 material.difficulty,
                 evidence.map(String::as_str),
@@ -176,10 +202,16 @@ impl Output {
                 "kind": kind,
                 "chunk_order": made.chunk.order,
                 "evidence": evidence,
-                "fingerprint": fingerprint,
+                "fact": evidence.map(|e| builtin::fact_key(e)),
+                "fingerprint": admitted.fingerprint,
             }),
             generation_model: made.model.clone(),
-            metadata: json!({"model": made.model, "prompt_version": PROMPT_VERSION, "usage": made.usage}),
+            metadata: json!({
+                "model": made.model,
+                "prompt_version": PROMPT_VERSION,
+                "usage": made.usage,
+                "flaws": found.iter().map(|f| f.name()).collect::<Vec<_>>(),
+            }),
         });
     }
 }
@@ -222,8 +254,14 @@ impl WordSet {
     }
 }
 
-async fn ask_chunk(chat: &Chat, chunk: &ChunkInput<'_>, options: &Options) -> Result<Answer<Checked>> {
+async fn ask_chunk(
+    chat: &Chat,
+    chunk: &ChunkInput<'_>,
+    language: Option<&str>,
+    options: &Options,
+) -> Result<Answer<Checked>> {
     let n = options.max_per_chunk;
+    let [yes, no] = Lang::of(language).unwrap_or(Lang::En).true_false();
     let mut wanted = Vec::new();
     let mut properties = serde_json::Map::new();
     if options.flashcards {
@@ -241,8 +279,8 @@ async fn ask_chunk(chat: &Chat, chunk: &ChunkInput<'_>, options: &Options) -> Re
              the passage states it, and three plausible wrong answers of the same kind (other terms, names or \
              numbers of the passage or its subject), none of them also correct; \"answer_index\" is the position of \
              the correct one. A \"true_false\" item states one claim as its \"question\", with \"choices\": \
-             [\"True\", \"False\"] and \"answer_index\" 0 when it is true, 1 when false. \"explanation\" says why, \
-             from the passage."
+             [\"{yes}\", \"{no}\"] and \"answer_index\" 0 when it is true, 1 when false; make a false claim \
+             only when the passage itself shows it false. \"explanation\" says why, from the passage."
         ));
         properties.insert("quizzes".to_owned(), array_of(quiz_schema()));
     }
@@ -255,8 +293,14 @@ async fn ask_chunk(chat: &Chat, chunk: &ChunkInput<'_>, options: &Options) -> Re
         properties.insert("summary".to_owned(), summary_schema());
     }
     let schema = object_schema(properties);
+    let written_in = language
+        .map(|code| format!("Write every question, answer, choice and explanation in {}. ", Lang::name(code)))
+        .unwrap_or_default();
     let user = format!(
-        "Make, from the passage below:\n{}\nAnswer with a JSON object of this schema:\n{schema}\n\n<passage>\n{}\n</passage>",
+        "Make, from the passage below:\n{}\n{written_in}Ask about the passage's important ideas, each question \
+         complete on its own (no \"it\" or \"this\" without saying what), never about code, program output or \
+         tables, and never with the answer's words in the question.\nAnswer with a JSON object of this schema:\n\
+         {schema}\n\n<passage>\n{}\n</passage>",
         wanted.join("\n"),
         chunk.text
     );
@@ -491,7 +535,16 @@ mod tests {
         1665, looking at cork through a microscope. Mitochondria make most of the energy a cell uses.";
 
     fn chunk() -> ChunkInput<'static> {
-        ChunkInput { id: Uuid::nil(), order: 0, text: PASSAGE, summary: "", relevance: 1.0 }
+        ChunkInput {
+            id: Uuid::nil(),
+            order: 0,
+            kind: "paragraph",
+            text: PASSAGE,
+            summary: "",
+            relevance: 1.0,
+            language: Some("en"),
+            heading_path: &[],
+        }
     }
 
     fn quiz(choices: [&str; 4], answer_index: usize, evidence: &str) -> Value {

@@ -1,0 +1,884 @@
+//! The words items are written with, in the languages the builtin generator has
+//! templates for (English, French, German, Spanish): question templates, the true/false
+//! labels, and the words that tell a definition, a dangling reference or narration.
+//! In any other language only cloze cards are made: they need no template.
+
+/// A language with templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Fr,
+    De,
+    Es,
+}
+
+/// How a definition sentence names its subject ("X is a ...", "X is called Y", "X means ...").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// "X is/are a Y": the predicate defines X.
+    Is { plural: bool },
+    /// "X is called Y": Y is X's name.
+    Called { plural: bool },
+    /// "X refers to Y".
+    Refers,
+    /// "X means Y".
+    Means,
+}
+
+/// The true/false labels of every language with templates, in order: a true/false item's
+/// choices are one of these pairs.
+pub const TRUE_FALSE: [[&str; 2]; 4] =
+    [["True", "False"], ["Vrai", "Faux"], ["Wahr", "Falsch"], ["Verdadero", "Falso"]];
+
+impl Lang {
+    /// The language of ISO 639-1 `code`, when it has templates.
+    pub fn of(code: Option<&str>) -> Option<Lang> {
+        match code? {
+            "en" => Some(Lang::En),
+            "fr" => Some(Lang::Fr),
+            "de" => Some(Lang::De),
+            "es" => Some(Lang::Es),
+            _ => None,
+        }
+    }
+
+    /// The name of the language in English, for prompts.
+    pub fn name(code: &str) -> String {
+        isolang::Language::from_639_1(code).map_or_else(|| code.to_owned(), |l| l.to_name().to_owned())
+    }
+
+    /// The stem of a multiple-choice item that completes a sentence.
+    pub fn complete_the_sentence(self) -> &'static str {
+        match self {
+            Lang::En => "Which term completes the sentence?",
+            Lang::Fr => "Quel terme complète la phrase ?",
+            Lang::De => "Welcher Begriff vervollständigt den Satz?",
+            Lang::Es => "¿Qué término completa la oración?",
+        }
+    }
+
+    /// "True" and "False".
+    pub fn true_false(self) -> [&'static str; 2] {
+        TRUE_FALSE[self as usize]
+    }
+
+    /// Opens the explanation of a true/false item, before the sentence it comes from.
+    pub fn material_says(self) -> &'static str {
+        match self {
+            Lang::En => "The material says:",
+            Lang::Fr => "Le document dit :",
+            Lang::De => "Im Material steht:",
+            Lang::Es => "El material dice:",
+        }
+    }
+
+    /// The verbs of definition sentences, longest first, with a space either side.
+    pub fn definition_verbs(self) -> &'static [(&'static str, Verb)] {
+        const SINGULAR: Verb = Verb::Is { plural: false };
+        const PLURAL: Verb = Verb::Is { plural: true };
+        match self {
+            Lang::En => &[
+                (" is called ", Verb::Called { plural: false }),
+                (" are called ", Verb::Called { plural: true }),
+                (" refers to ", Verb::Refers),
+                (" means ", Verb::Means),
+                (" is ", SINGULAR),
+                (" are ", PLURAL),
+            ],
+            Lang::Fr => &[
+                (" s'appelle ", Verb::Called { plural: false }),
+                (" s'appellent ", Verb::Called { plural: true }),
+                (" désigne ", Verb::Refers),
+                (" signifie ", Verb::Means),
+                (" est ", SINGULAR),
+                (" sont ", PLURAL),
+            ],
+            Lang::De => &[
+                (" heißt ", Verb::Called { plural: false }),
+                (" heißen ", Verb::Called { plural: true }),
+                (" bezeichnet ", Verb::Refers),
+                (" bedeutet ", Verb::Means),
+                (" ist ", SINGULAR),
+                (" sind ", PLURAL),
+            ],
+            Lang::Es => &[
+                (" se llama ", Verb::Called { plural: false }),
+                (" se llaman ", Verb::Called { plural: true }),
+                (" se refiere a ", Verb::Refers),
+                (" significa ", Verb::Means),
+                (" es ", SINGULAR),
+                (" son ", PLURAL),
+            ],
+        }
+    }
+
+    /// The question a definition card asks about `subject`.
+    pub fn definition_question(self, subject: &str, verb: Verb) -> String {
+        match (self, verb) {
+            (Lang::En, Verb::Is { plural }) => format!("What {} {subject}?", if plural { "are" } else { "is" }),
+            (Lang::En, Verb::Called { plural }) => {
+                format!("What {} {subject} called?", if plural { "are" } else { "is" })
+            }
+            (Lang::En, Verb::Refers) => format!("What does {subject} refer to?"),
+            (Lang::En, Verb::Means) => format!("What does {subject} mean?"),
+            (Lang::Fr, Verb::Is { plural: false }) => {
+                let elided = subject.starts_with(|c: char| "aeéèêiîouyh".contains(c.to_ascii_lowercase()));
+                format!("Qu'est-ce {} {subject} ?", if elided { "qu'" } else { "que" }).replace("qu' ", "qu'")
+            }
+            (Lang::Fr, Verb::Is { plural: true }) => format!("Que sont {subject} ?"),
+            (Lang::Fr, Verb::Called { plural }) => {
+                format!("Comment {} {subject} ?", if plural { "s'appellent" } else { "s'appelle" })
+            }
+            (Lang::Fr, Verb::Refers) => format!("Que désigne {subject} ?"),
+            (Lang::Fr, Verb::Means) => format!("Que signifie {subject} ?"),
+            (Lang::De, Verb::Is { plural }) => format!("Was {} {subject}?", if plural { "sind" } else { "ist" }),
+            (Lang::De, Verb::Called { plural }) => {
+                format!("Wie {} {subject}?", if plural { "heißen" } else { "heißt" })
+            }
+            (Lang::De, Verb::Refers) => format!("Was bezeichnet {subject}?"),
+            (Lang::De, Verb::Means) => format!("Was bedeutet {subject}?"),
+            (Lang::Es, Verb::Is { plural }) => format!("¿Qué {} {subject}?", if plural { "son" } else { "es" }),
+            (Lang::Es, Verb::Called { plural }) => {
+                format!("¿Cómo {} {subject}?", if plural { "se llaman" } else { "se llama" })
+            }
+            (Lang::Es, Verb::Refers) => format!("¿A qué se refiere {subject}?"),
+            (Lang::Es, Verb::Means) => format!("¿Qué significa {subject}?"),
+        }
+    }
+
+    /// Articles (lower case) that may open a noun phrase.
+    pub fn articles(self) -> &'static [&'static str] {
+        match self {
+            Lang::En => &["the", "a", "an"],
+            Lang::Fr => &["le", "la", "les", "l'", "un", "une", "des", "du"],
+            Lang::De => &["der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "eines", "einem", "einen"],
+            Lang::Es => &["el", "la", "los", "las", "un", "una", "unos", "unas", "lo"],
+        }
+    }
+
+    /// Words (lower case) that open a noun phrase's predicate in a definition: an article
+    /// or a word such as "one", "any".
+    pub fn opens_definition(self, word: &str) -> bool {
+        let word = word.to_lowercase();
+        let extra: &[&str] = match self {
+            Lang::En => &["one", "any"],
+            Lang::Fr => &["l"],
+            Lang::De => &[],
+            Lang::Es => &["uno"],
+        };
+        self.articles().contains(&word.as_str())
+            || extra.contains(&word.as_str())
+            || (self == Lang::Fr && (word.starts_with("l'") || word.starts_with("l’")))
+    }
+
+    /// Words (lower case) that make a sentence lean on what comes before it when they open
+    /// it or a definition's subject: pronouns, demonstratives, connectives.
+    pub fn leans_on_context(self, word: &str) -> bool {
+        let word = word.to_lowercase();
+        let word = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’');
+        let list: &[&str] = match self {
+            Lang::En => &[
+                "it",
+                "its",
+                "this",
+                "that",
+                "these",
+                "those",
+                "they",
+                "them",
+                "their",
+                "he",
+                "she",
+                "his",
+                "her",
+                "we",
+                "our",
+                "us",
+                "i",
+                "my",
+                "here",
+                "there",
+                "such",
+                "but",
+                "and",
+                "or",
+                "so",
+                "also",
+                "then",
+                "thus",
+                "hence",
+                "however",
+                "instead",
+                "otherwise",
+                "therefore",
+                "moreover",
+                "furthermore",
+                "likewise",
+                "similarly",
+                "meanwhile",
+                "now",
+                "next",
+                "finally",
+                "first",
+                "second",
+                "third",
+                "last",
+                "again",
+                "still",
+                "yet",
+                "because",
+                "since",
+                "although",
+                "though",
+                "while",
+                "whereas",
+                "if",
+                "unless",
+                "when",
+                "note",
+                "notice",
+                "remember",
+                "recall",
+                "consider",
+                "let's",
+                "let",
+                "see",
+                "as",
+                "which",
+                "what",
+                "who",
+                "whose",
+                "where",
+                "why",
+                "how",
+                "same",
+                "former",
+                "latter",
+                "above",
+                "below",
+                "following",
+                "previous",
+                "you",
+                "your",
+                "yes",
+                "try",
+                "think",
+                "imagine",
+                "look",
+                "suppose",
+                "say",
+                "go",
+                "check",
+                "make",
+                "run",
+                "keep",
+                "don't",
+                "do",
+                "be",
+                "unfortunately",
+                "fortunately",
+                "luckily",
+                "actually",
+                "rather",
+            ],
+            Lang::Fr => &[
+                "il",
+                "elle",
+                "ils",
+                "elles",
+                "on",
+                "ce",
+                "cet",
+                "cette",
+                "ces",
+                "cela",
+                "ceci",
+                "ça",
+                "celui",
+                "celle",
+                "ceux",
+                "celles",
+                "son",
+                "sa",
+                "ses",
+                "leur",
+                "leurs",
+                "nous",
+                "vous",
+                "je",
+                "mais",
+                "et",
+                "ou",
+                "donc",
+                "ainsi",
+                "alors",
+                "puis",
+                "ensuite",
+                "enfin",
+                "cependant",
+                "pourtant",
+                "toutefois",
+                "aussi",
+                "car",
+                "parce",
+                "puisque",
+                "si",
+                "quand",
+                "lorsque",
+                "comme",
+                "voici",
+                "voilà",
+                "ici",
+                "tel",
+                "telle",
+                "tels",
+                "telles",
+                "notez",
+                "remarquez",
+                "qui",
+                "que",
+                "quoi",
+                "où",
+                "dont",
+            ],
+            Lang::De => &[
+                "er",
+                "sie",
+                "es",
+                "ihr",
+                "ihre",
+                "sein",
+                "seine",
+                "wir",
+                "uns",
+                "unser",
+                "ich",
+                "du",
+                "dies",
+                "diese",
+                "dieser",
+                "dieses",
+                "diesem",
+                "diesen",
+                "jene",
+                "jener",
+                "jenes",
+                "solche",
+                "solcher",
+                "aber",
+                "und",
+                "oder",
+                "also",
+                "dann",
+                "daher",
+                "deshalb",
+                "jedoch",
+                "außerdem",
+                "hier",
+                "dort",
+                "da",
+                "weil",
+                "wenn",
+                "obwohl",
+                "während",
+                "falls",
+                "dabei",
+                "damit",
+                "dazu",
+                "davon",
+                "darin",
+                "wer",
+                "was",
+                "wie",
+                "wo",
+                "warum",
+                "welche",
+                "welcher",
+                "man",
+            ],
+            Lang::Es => &[
+                "él", "ella", "ellos", "ellas", "esto", "este", "esta", "estos", "estas", "eso", "ese", "esa", "esos",
+                "esas", "aquí", "allí", "su", "sus", "nosotros", "nuestro", "nuestra", "yo", "tú", "pero", "y", "o",
+                "así", "entonces", "luego", "después", "además", "sin", "embargo", "también", "porque", "pues", "si",
+                "cuando", "aunque", "mientras", "como", "tal", "tales", "que", "qué", "quien", "donde", "cuyo",
+            ],
+        };
+        list.contains(&word)
+    }
+
+    /// Whether `word` (lower case) is a quantifier or a word of comparison ("every",
+    /// "most", "other"): a subject it opens names no one concept.
+    pub fn quantifies(self, word: &str) -> bool {
+        let list: &[&str] = match self {
+            Lang::En => &[
+                "every", "each", "some", "many", "most", "all", "no", "none", "one", "both", "either", "neither",
+                "another", "other", "others", "any", "few", "several", "same", "first", "second", "last", "next",
+            ],
+            Lang::Fr => &["chaque", "tous", "tout", "toute", "toutes", "certains", "plusieurs", "autre", "autres"],
+            Lang::De => &["jede", "jeder", "jedes", "alle", "viele", "manche", "einige", "andere", "anderen", "beide"],
+            Lang::Es => &["cada", "todos", "todas", "algunos", "varios", "otro", "otra", "otros", "otras", "ambos"],
+        };
+        list.contains(&word)
+    }
+
+    /// Whether a demonstrative stands inside the sentence ("In water these molecules
+    /// ..."): it points at something said before.
+    pub fn refers_back(self, sentence: &str) -> bool {
+        let demonstratives: &[&str] = match self {
+            Lang::En => &["this", "these", "those", "such", "thus", "therefore", "hence", "however", "instead"],
+            Lang::Fr => &["ce", "cet", "cette", "ces", "ceci", "cela"],
+            Lang::De => &["diese", "dieser", "dieses", "diesem", "diesen", "solche", "solchen"],
+            Lang::Es => &["este", "esta", "estos", "estas", "esto", "ese", "esa", "esos", "esas"],
+        };
+        sentence.split_whitespace().skip(1).any(|w| {
+            let word = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+            demonstratives.contains(&word.as_str())
+        })
+    }
+
+    /// Whether `word` (lower case) is a generic noun that names no concept of its own
+    /// ("case", "way", "data"): never a key term, a blank or a distractor.
+    pub fn is_generic(self, word: &str) -> bool {
+        let list: &[&str] = match self {
+            Lang::En => &[
+                "case",
+                "cases",
+                "way",
+                "ways",
+                "thing",
+                "things",
+                "part",
+                "parts",
+                "time",
+                "times",
+                "example",
+                "examples",
+                "kind",
+                "kinds",
+                "type",
+                "types",
+                "sort",
+                "number",
+                "numbers",
+                "amount",
+                "lot",
+                "lots",
+                "data",
+                "information",
+                "situation",
+                "situations",
+                "point",
+                "points",
+                "problem",
+                "problems",
+                "reason",
+                "reasons",
+                "result",
+                "results",
+                "place",
+                "side",
+                "end",
+                "form",
+                "idea",
+                "ideas",
+                "piece",
+                "bit",
+                "set",
+                "order",
+                "rest",
+                "course",
+                "fact",
+                "facts",
+                "question",
+                "answer",
+                "work",
+                "use",
+                "need",
+                "deal",
+                "detail",
+                "details",
+                "aspect",
+                "aspects",
+                "approach",
+                "method",
+                "methods",
+                "option",
+                "options",
+                "feature",
+                "features",
+                "issue",
+                "issues",
+                "matter",
+                "stuff",
+                "step",
+                "steps",
+                "level",
+                "large",
+                "small",
+                "big",
+                "good",
+                "new",
+                "old",
+                "same",
+                "different",
+                "other",
+                "certain",
+                "common",
+                "whole",
+                "main",
+                "important",
+                "specific",
+                "general",
+                "particular",
+                "chapter",
+                "section",
+                "book",
+                "code",
+                "program",
+                "programs",
+                "text",
+                "word",
+                "words",
+                "line",
+                "lines",
+                "name",
+                "names",
+            ],
+            Lang::Fr => &[
+                "cas",
+                "façon",
+                "manière",
+                "chose",
+                "choses",
+                "partie",
+                "parties",
+                "temps",
+                "exemple",
+                "exemples",
+                "type",
+                "types",
+                "sorte",
+                "nombre",
+                "quantité",
+                "données",
+                "information",
+                "situation",
+                "point",
+                "problème",
+                "raison",
+                "résultat",
+                "place",
+                "côté",
+                "fin",
+                "forme",
+                "idée",
+                "morceau",
+                "ensemble",
+                "ordre",
+                "reste",
+                "fait",
+                "question",
+                "réponse",
+                "travail",
+                "usage",
+                "besoin",
+                "détail",
+                "aspect",
+                "chapitre",
+                "section",
+                "livre",
+            ],
+            Lang::De => &[
+                "fall",
+                "fälle",
+                "weise",
+                "art",
+                "ding",
+                "dinge",
+                "teil",
+                "teile",
+                "zeit",
+                "beispiel",
+                "beispiele",
+                "typ",
+                "typen",
+                "anzahl",
+                "menge",
+                "daten",
+                "information",
+                "situation",
+                "punkt",
+                "problem",
+                "grund",
+                "ergebnis",
+                "platz",
+                "seite",
+                "ende",
+                "form",
+                "idee",
+                "stück",
+                "reihe",
+                "rest",
+                "tatsache",
+                "frage",
+                "antwort",
+                "arbeit",
+                "bedarf",
+                "detail",
+                "aspekt",
+                "kapitel",
+                "abschnitt",
+                "buch",
+            ],
+            Lang::Es => &[
+                "caso",
+                "casos",
+                "manera",
+                "forma",
+                "cosa",
+                "cosas",
+                "parte",
+                "partes",
+                "tiempo",
+                "ejemplo",
+                "ejemplos",
+                "tipo",
+                "tipos",
+                "número",
+                "cantidad",
+                "datos",
+                "información",
+                "situación",
+                "punto",
+                "problema",
+                "razón",
+                "resultado",
+                "lugar",
+                "lado",
+                "fin",
+                "idea",
+                "pieza",
+                "conjunto",
+                "orden",
+                "resto",
+                "hecho",
+                "pregunta",
+                "respuesta",
+                "trabajo",
+                "uso",
+                "necesidad",
+                "detalle",
+                "aspecto",
+                "capítulo",
+                "sección",
+                "libro",
+            ],
+        };
+        list.contains(&word)
+    }
+
+    /// Phrases (lower case) that tie a sentence to the page around it or narrate the text
+    /// rather than teach: "in this chapter", "as shown", "the following".
+    pub fn points_elsewhere(self, sentence: &str) -> bool {
+        let lower = sentence.to_lowercase();
+        let phrases: &[&str] = match self {
+            Lang::En => &[
+                "this chapter",
+                "this section",
+                "this book",
+                "this example",
+                "this listing",
+                "this code",
+                "this program",
+                "this function",
+                "this error",
+                "this output",
+                "this case",
+                "this point",
+                "next chapter",
+                "next section",
+                "previous chapter",
+                "previous section",
+                "later chapter",
+                "the following",
+                "as follows",
+                "shown above",
+                "shown below",
+                "see above",
+                "see below",
+                "as shown",
+                "we'll",
+                "we will",
+                "we’ll",
+                "we've",
+                "we’ve",
+                "we're",
+                "we’re",
+                "let's",
+                "let’s",
+                "let us",
+                "you'll see",
+                "you’ll see",
+                "you'll get",
+                "you’ll get",
+                "i'll",
+                "i’ll",
+                "earlier",
+                "for now",
+                "right now",
+                "in a moment",
+                "here's",
+                "here’s",
+                "here is",
+                "at this point",
+                "the above",
+                "the below",
+                "above,",
+                "below,",
+                "this time",
+                "in that case",
+                "in the first case",
+                "in the second case",
+                "in both cases",
+                "in either case",
+                "the previous",
+                "the preceding",
+                "shown on the",
+                "shown in",
+                "the next",
+                "as we saw",
+                "as you saw",
+            ],
+            Lang::Fr => &[
+                "ce chapitre",
+                "cette section",
+                "ce livre",
+                "cet exemple",
+                "ci-dessous",
+                "ci-dessus",
+                "suivant :",
+                "suivante :",
+                "chapitre suivant",
+                "section suivante",
+                "nous allons",
+                "voyons",
+                "voici",
+            ],
+            Lang::De => &[
+                "dieses kapitel",
+                "diesem kapitel",
+                "dieser abschnitt",
+                "diesem abschnitt",
+                "dieses buch",
+                "dieses beispiel",
+                "diesem beispiel",
+                "folgende",
+                "folgenden",
+                "unten",
+                "oben",
+                "nächsten kapitel",
+                "wir werden",
+                "sehen wir",
+            ],
+            Lang::Es => &[
+                "este capítulo",
+                "esta sección",
+                "este libro",
+                "este ejemplo",
+                "a continuación",
+                "siguiente:",
+                "siguientes:",
+                "más adelante",
+                "vamos a",
+                "veamos",
+            ],
+        };
+        phrases.iter().any(|p| lower.contains(p))
+    }
+}
+
+/// Words that, followed by a number, name a part of a document: "Listing 8-1",
+/// "Figure 3", "Chapter IV", in the languages with templates.
+const LABELS: &[&str] = &[
+    "listing",
+    "figure",
+    "fig",
+    "table",
+    "chapter",
+    "section",
+    "example",
+    "appendix",
+    "page",
+    "step",
+    "part",
+    "équation",
+    "tableau",
+    "chapitre",
+    "exemple",
+    "annexe",
+    "abbildung",
+    "abb",
+    "tabelle",
+    "kapitel",
+    "abschnitt",
+    "beispiel",
+    "anhang",
+    "seite",
+    "figura",
+    "tabla",
+    "capítulo",
+    "sección",
+    "ejemplo",
+    "apéndice",
+    "página",
+];
+
+/// Whether `word` (lower case) is one of the words that name parts of a document.
+pub fn is_label(word: &str) -> bool {
+    LABELS.contains(&word.trim_end_matches('.'))
+}
+
+/// Whether `text` names a part of its document ("Listing 8-1", "see Figure 3").
+pub fn has_reference_label(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.windows(2).any(|pair| {
+        let label = pair[0].trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+        let number = pair[1].trim_end_matches(|c: char| !c.is_alphanumeric());
+        LABELS.contains(&label.as_str())
+            && (number.starts_with(|c: char| c.is_ascii_digit())
+                || (!number.is_empty() && number.chars().all(|c| "IVXLC".contains(c))))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_read_in_their_language() {
+        let is = Verb::Is { plural: false };
+        assert_eq!(Lang::En.definition_question("the cell", is), "What is the cell?");
+        assert_eq!(Lang::Fr.definition_question("la cellule", is), "Qu'est-ce que la cellule ?");
+        assert_eq!(Lang::Fr.definition_question("un atome", is), "Qu'est-ce qu'un atome ?");
+        assert_eq!(Lang::De.definition_question("die Zelle", is), "Was ist die Zelle?");
+        assert_eq!(Lang::Es.definition_question("la célula", is), "¿Qué es la célula?");
+        assert_eq!(Lang::Es.true_false(), ["Verdadero", "Falso"]);
+        assert_eq!(Lang::of(Some("de")), Some(Lang::De));
+        assert_eq!(Lang::of(Some("ja")), None);
+        assert_eq!(Lang::name("fr"), "French");
+    }
+
+    #[test]
+    fn context_and_narration_are_told() {
+        assert!(Lang::En.leans_on_context("It"));
+        assert!(Lang::Fr.leans_on_context("Cette"));
+        assert!(!Lang::En.leans_on_context("Cells"));
+        assert!(Lang::En.points_elsewhere("In this chapter we create a vector."));
+        assert!(Lang::En.refers_back("In water these molecules form a bilayer."));
+        assert!(Lang::De.points_elsewhere("In diesem Kapitel lernen Sie Zellen kennen."));
+        assert!(!Lang::En.points_elsewhere("A vector stores values next to each other in memory."));
+        assert!(has_reference_label("In Listing 8-1 we create a vector."));
+        assert!(has_reference_label("Chapter IV"));
+        assert!(!has_reference_label("A hash table stores keys."));
+    }
+}
