@@ -738,8 +738,14 @@ fn find_words(text: &str, term: &str) -> Option<(usize, usize)> {
     while let Some(offset) = lower[from..].find(&needle) {
         let start = from + offset;
         let end = start + needle.len();
-        let before = lower[..start].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
-        let after = lower[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+        // Whole words of prose, not pieces of a code token ("File::open", "read_to_string").
+        let before = lower[..start].chars().next_back().is_none_or(|c| c.is_whitespace() || "(\"'“‘[«".contains(c));
+        let mut rest = lower[end..].chars();
+        let after = rest.next().is_none_or(|c| {
+            c.is_whitespace()
+                || ",;!?)\"'”’]»".contains(c)
+                || (matches!(c, '.' | ':') && rest.next().is_none_or(|d| !d.is_alphanumeric() && d != ':'))
+        });
         if before && after {
             return Some((start, end));
         }
@@ -785,6 +791,8 @@ fn kind_of(term: &str, stats: &TermStats) -> Kind {
 #[derive(Default)]
 struct TermStats {
     by_term: HashMap<String, Usage>,
+    /// The material's words, lower case.
+    words: HashSet<String>,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -836,7 +844,7 @@ impl TermStats {
                 usage.after_article |= within(start) && matches!(lower[start - 1].as_str(), "the" | "a" | "an");
             }
         }
-        TermStats { by_term }
+        TermStats { by_term, words: lower.into_iter().collect() }
     }
 
     fn usage(&self, term: &str) -> Usage {
@@ -856,8 +864,23 @@ impl TermStats {
     /// calls" (a name and a verb) and headings' "Data Types" are not concepts.
     fn is_concept(&self, term: &str) -> bool {
         let usage = self.usage(term);
-        let used = if word_count(term) > 1 { usage.lower } else { usage.after_article };
+        let used = if word_count(term) > 1 { usage.lower && !self.ends_in_a_verb(term) } else { usage.after_article };
         self.is_name(term) || (usage.count >= 2 && used)
+    }
+
+    /// Whether a phrase ends in what the material also uses as a verb: "function
+    /// returns" (it says "returned"), "code prints" ("printing"), "open failed". English
+    /// inflections; other languages' phrases pass.
+    fn ends_in_a_verb(&self, term: &str) -> bool {
+        let last = term.rsplit(' ').next().unwrap_or(term).to_lowercase();
+        if last.ends_with("ed") && !last.ends_with("eed") {
+            return true;
+        }
+        let Some(stem) = last.strip_suffix('s').filter(|s| s.len() >= 3 && !s.ends_with('s')) else { return false };
+        let base = stem.strip_suffix('e').unwrap_or(stem);
+        [format!("{stem}ed"), format!("{base}ed"), format!("{stem}ing"), format!("{base}ing")]
+            .iter()
+            .any(|form| self.words.contains(form))
     }
 }
 
@@ -1218,6 +1241,22 @@ mod tests {
         let words: usize = prose.map(|c| text::word_count(&c.chunk.text)).sum();
         let made = items(&drafts).count();
         assert!(made <= (words * ITEMS_PER_1000_WORDS).div_ceil(1000), "{made} items for {words} words");
+    }
+
+    #[test]
+    fn terms_are_whole_words_of_prose_and_phrases_end_in_a_noun() {
+        assert_eq!(find_words("When File::open succeeds, we read.", "open succeeds"), None, "inside a code token");
+        assert_eq!(find_words("It calls read_to_string here.", "string"), None);
+        assert!(find_words("The file handle (a struct) is open.", "file handle").is_some());
+        assert!(find_words("We read the file handle.", "file handle").is_some());
+        let text = "A function returns a value. The value is returned. The code prints. Printing is slow. \
+                    The trait bounds hold. The open failed twice.";
+        let terms = ["function returns", "code prints", "trait bounds", "open failed"].map(str::to_owned);
+        let stats = TermStats::gather(text, terms.iter());
+        assert!(stats.ends_in_a_verb("function returns"));
+        assert!(stats.ends_in_a_verb("code prints"));
+        assert!(stats.ends_in_a_verb("open failed"));
+        assert!(!stats.ends_in_a_verb("trait bounds"));
     }
 
     #[test]
