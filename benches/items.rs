@@ -4,7 +4,9 @@
 //! the share of proposals with no flaw, the main sections covered, and assets per
 //! second. The corpus is the test documents (English, French, German) and, where the
 //! Rust toolchain's book is installed, some of its chapters as HTML.
-//! `ITEMS_DUMP=dir` also writes each document's assets there as JSON, for reading.
+//! `ITEMS_EXTRA=dir` adds the documents of `dir` (`.html`, `.md`, `.txt`: for example
+//! French and German manual pages, `man -l -Tutf8 page.gz | col -bx > page.txt`), and
+//! `ITEMS_DUMP=dir` writes each document's assets there as JSON, for reading.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -45,6 +47,21 @@ fn corpus() -> Vec<(String, &'static str, Vec<u8>)> {
             }
         }
         None => eprintln!("the Rust book is not installed: its chapters are left out"),
+    }
+    if let Some(extra) = std::env::var_os("ITEMS_EXTRA") {
+        let mut paths: Vec<PathBuf> =
+            std::fs::read_dir(extra).expect("ITEMS_EXTRA is a directory").flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths {
+            let media_type = match path.extension().and_then(|e| e.to_str()) {
+                Some("html" | "htm") => "text/html",
+                Some("md") => "text/markdown",
+                Some("txt") => "text/plain",
+                _ => continue,
+            };
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            documents.push((name, media_type, std::fs::read(&path).expect("readable")));
+        }
     }
     documents
 }

@@ -246,7 +246,8 @@ impl Checks {
 /// words or more.
 pub fn is_prose(text: &str) -> bool {
     let trimmed = text.trim();
-    let symbols = trimmed.chars().filter(|c| "{}();=|\\&$#`".contains(*c)).count();
+    // Parentheses are prose's too ("apt-get(8)", "(a struct)"); empty ones are a call's.
+    let symbols = trimmed.chars().filter(|c| "{};=|\\&$#`".contains(*c)).count() + 2 * trimmed.matches("()").count();
     let code = trimmed.starts_with("//") || trimmed.starts_with("#") || trimmed.contains("::") && symbols > 1;
     !code && symbols <= 3 && text::word_count(trimmed) >= 4
 }
