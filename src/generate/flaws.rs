@@ -95,8 +95,9 @@ pub fn status(quality: f64) -> &'static str {
 /// What the checks need to know of the material.
 pub struct Checks {
     stop: StopWords,
-    /// The material's dominant terms (normalised), each with its plural or singular: the
-    /// most frequent, and up to two more at least half as frequent.
+    /// The material's dominant terms (normalised): the most frequent, and up to two more
+    /// at least half as frequent (each with its plural or singular), and those standing
+    /// in more than half of its texts.
     dominant: Vec<String>,
 }
 
@@ -123,11 +124,23 @@ impl Checks {
     pub fn new<'a>(texts: impl Iterator<Item = &'a str>, language: Option<&str>) -> Checks {
         let stop = analyse::stop_words(language);
         let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        // In how many texts each term stands.
+        let mut spread: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut texts_seen = 0;
         for text in texts {
+            texts_seen += 1;
             for (term, n) in analyse::terms(text, &stop) {
-                *counts.entry(term).or_default() += n as usize;
+                *counts.entry(term.clone()).or_default() += n as usize;
+                *spread.entry(term).or_default() += 1;
             }
         }
+        // The subject of the whole material stands in most of its parts ("Rust" in a
+        // chapter of the Rust book): as trivial a blank as the most frequent term.
+        let everywhere: Vec<String> = if texts_seen >= 4 {
+            spread.into_iter().filter(|(_, n)| n * 2 > texts_seen).map(|(term, _)| term).collect()
+        } else {
+            Vec::new()
+        };
         // The most frequent term, and those at least half as frequent, three at most.
         let mut ranked: Vec<(String, usize)> = counts.into_iter().collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -143,6 +156,7 @@ impl Checks {
                 };
                 [term, other]
             })
+            .chain(everywhere)
             .collect();
         Checks { stop, dominant }
     }
