@@ -113,8 +113,8 @@ async fn a_learner_reviews_takes_a_quiz_and_sees_their_progress() {
     assert_eq!((status, ended["status"].as_str()), (StatusCode::OK, Some("completed")), "{ended}");
     assert_eq!(ended["completion_percentage"], 100.0);
 
-    // Quiz: three items, none repeated; a client's own is_correct is ignored.
-    let quiz = start(&app, &ada, material, "quiz", json!({"max_items": 3})).await;
+    // Quiz: two items, none repeated; a client's own is_correct is ignored.
+    let quiz = start(&app, &ada, material, "quiz", json!({"max_items": 2})).await;
     let quiz_id = id(&quiz);
     let mut seen = HashSet::new();
     while let Some(item) = next(&app, &ada, &quiz_id).await {
@@ -130,7 +130,7 @@ async fn a_learner_reviews_takes_a_quiz_and_sees_their_progress() {
         graded += 1;
         correct += i32::from(truth == 0);
     }
-    assert_eq!(seen.len(), 3);
+    assert_eq!(seen.len(), 2);
     let (status, _) = app.call(Method::POST, &format!("/api/v1/sessions/{quiz_id}/end"), Some(&ada.token), None).await;
     assert_eq!(status, StatusCode::OK);
 
@@ -140,7 +140,7 @@ async fn a_learner_reviews_takes_a_quiz_and_sees_their_progress() {
     let accuracy = summary["accuracy"].as_f64().expect("an accuracy");
     assert!((accuracy - f64::from(correct) / f64::from(graded)).abs() < 1e-9, "{summary}");
     assert_eq!(summary["streak_days"], 1);
-    assert_eq!(summary["items_learned"], 7, "4 cards and 3 quiz items have a memory state");
+    assert_eq!(summary["items_learned"], 6, "4 cards and 2 quiz items have a memory state");
     assert!(summary["retention"].as_f64().is_some_and(|r| r > 0.99), "just reviewed: {summary}");
     assert_eq!(summary["subjects"][0]["subject_area"], "biology");
     assert_eq!(summary["subjects"][0]["answers"], graded);
