@@ -66,8 +66,8 @@ async fn an_article_becomes_ordered_typed_summarised_chunks() {
         let words = chunk["word_count"].as_i64().expect("words");
         assert!((1..=400).contains(&words), "chunk {n}: {words} words");
         assert_eq!(chunk["language"], "en");
-        // Code and tables are not prose: they get no summary (docs/analysis.md).
-        if ["code", "table"].contains(&chunk["chunk_type"].as_str().unwrap_or_default()) {
+        // Code, output and tables are not prose: they get no summary (docs/analysis.md).
+        if ["code", "output", "table"].contains(&chunk["chunk_type"].as_str().unwrap_or_default()) {
             assert!(chunk["summary"].is_null(), "chunk {n} is {} and has no summary", chunk["chunk_type"]);
         } else {
             let summary = chunk["summary"].as_str().expect("a summary");
@@ -83,7 +83,8 @@ async fn an_article_becomes_ordered_typed_summarised_chunks() {
         let relevance = chunk["relevance_score"].as_f64().expect("relevance");
         assert!((0.0..=1.0).contains(&relevance));
         assert!(
-            ["section", "paragraph", "list", "code", "table"].contains(&chunk["chunk_type"].as_str().expect("a type"))
+            ["section", "paragraph", "list", "code", "output", "table"]
+                .contains(&chunk["chunk_type"].as_str().expect("a type"))
         );
         assert_eq!(chunk["metadata"]["heading_path"][0], "The Cell", "chunk {n}: {}", chunk["metadata"]);
     }

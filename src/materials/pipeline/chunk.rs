@@ -1,5 +1,5 @@
 //! Chunking by structure: headings open sections, paragraphs and lists gather until a
-//! chunk holds about [`TARGET_WORDS`], code and tables stand alone, and nothing exceeds
+//! chunk holds about [`TARGET_WORDS`], code, output and tables stand alone, and nothing exceeds
 //! [`MAX_WORDS`] (a long paragraph is split between sentences).
 
 use super::extract::{Block, BlockKind};
@@ -8,7 +8,7 @@ use super::text;
 pub const MIN_WORDS: usize = 150;
 pub const TARGET_WORDS: usize = 250;
 pub const MAX_WORDS: usize = 400;
-/// Code and tables shorter than this go with the prose around them.
+/// Code, output and tables shorter than this go with the prose around them.
 const STANDALONE_WORDS: usize = 12;
 /// A paragraph ending in ':' of at most this many words introduces the block after it
 /// ("You'll get an error like this:") and goes with that block.
@@ -16,7 +16,7 @@ const LEAD_IN_WORDS: usize = 40;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chunk {
-    /// `chunk_type`: section, paragraph, list, code or table.
+    /// `chunk_type`: section, paragraph, list, code, output or table.
     pub kind: &'static str,
     pub text: String,
     pub words: usize,
@@ -76,7 +76,7 @@ impl Builder {
         let parts = std::mem::take(&mut self.parts);
         let content: Vec<&(BlockKind, String)> =
             parts.iter().filter(|(kind, _)| !matches!(kind, BlockKind::Heading(_))).collect();
-        // A lead-in does not make the code, table or list it introduces prose.
+        // A lead-in does not make the code, output, table or list it introduces prose.
         let introduced = match content.as_slice() {
             [(kind, first), rest @ ..] if !rest.is_empty() && is_lead_in(*kind, first) => rest,
             all => all,
@@ -84,6 +84,7 @@ impl Builder {
         let kinds: Vec<BlockKind> = introduced.iter().map(|(kind, _)| *kind).collect();
         let kind = match kinds.as_slice() {
             [BlockKind::Code] => "code",
+            [BlockKind::Output] => "output",
             [BlockKind::Table] => "table",
             _ if content.len() < parts.len() => "section",
             all if all.iter().all(|k| *k == BlockKind::List) => "list",
@@ -126,7 +127,7 @@ pub fn chunk(blocks: &[Block]) -> Vec<Chunk> {
                 path.push((level, block.text.clone()));
                 current.push(block.kind, block.text.clone(), 0, block.page, &names(&path));
             }
-            BlockKind::Code | BlockKind::Table if words >= STANDALONE_WORDS => {
+            BlockKind::Code | BlockKind::Output | BlockKind::Table if words >= STANDALONE_WORDS => {
                 current.finish_before(&mut out, &names(&path));
                 current.push(block.kind, block.text.clone(), words, block.page, &names(&path));
                 current.finish(&mut out);
@@ -161,8 +162,8 @@ fn merge_short_tail(chunks: &mut Vec<Chunk>) {
     if last.words < MIN_WORDS / 2
         && before.words + last.words <= MAX_WORDS
         && before.heading_path == last.heading_path
-        && !matches!(before.kind, "code" | "table")
-        && !matches!(last.kind, "code" | "table")
+        && !matches!(before.kind, "code" | "output" | "table")
+        && !matches!(last.kind, "code" | "output" | "table")
     {
         let last = chunks.pop().expect("a last chunk");
         let before = chunks.last_mut().expect("a chunk before");
