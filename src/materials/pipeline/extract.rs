@@ -78,6 +78,30 @@ pub fn detect(bytes: &[u8], file_name: Option<&str>) -> Option<&'static str> {
     Some(if markdown_name { MARKDOWN } else { TEXT })
 }
 
+/// Whether text (pasted, without a file name) is Markdown: it shows Markdown's structure
+/// clearly, by an ATX heading (`# Title`), a fenced code block, an inline link
+/// (`[text](target)`), a table's delimiter row (`|---|---|`), or list lines (`- `, `* `)
+/// together with bold text. Anything else is plain text, read as written.
+pub fn looks_like_markdown(text: &str) -> bool {
+    let (mut fences, mut list_lines, mut bold) = (0, 0, false);
+    for line in text.lines() {
+        let hashes = line.len() - line.trim_start_matches('#').len();
+        let heading = (1..=6).contains(&hashes) && line[hashes..].starts_with(' ') && !line[hashes..].trim().is_empty();
+        let link = line.find("](").is_some_and(|at| line[..at].contains('[') && line[at..].contains(')'));
+        let trimmed = line.trim();
+        let table_rule = trimmed.contains('|')
+            && trimmed.contains("---")
+            && trimmed.chars().all(|c| matches!(c, '|' | '-' | ':' | ' '));
+        fences += usize::from(trimmed.starts_with("```") || trimmed.starts_with("~~~"));
+        if heading || link || table_rule || fences >= 2 {
+            return true;
+        }
+        list_lines += usize::from(trimmed.starts_with("- ") || trimmed.starts_with("* "));
+        bold |= line.matches("**").nth(1).is_some() || line.matches("__").nth(1).is_some();
+    }
+    list_lines >= 2 && bold
+}
+
 /// A DOCX or EPUB whose entries expand to more than this (in all) is refused before any
 /// is read: a zip bomb is caught by its declared sizes or, if those lie, while inflating.
 pub const MAX_DOCX_EXPANDED_BYTES: u64 = 128 * 1024 * 1024;
@@ -672,6 +696,27 @@ mod tests {
             assert_eq!(code_kind(None, code), BlockKind::Code, "{code}");
         }
         assert_eq!(code_kind(Some("python"), "Traceback (most recent call last):"), BlockKind::Code, "tagged as code");
+    }
+
+    #[test]
+    fn pasted_text_is_markdown_only_when_it_clearly_is() {
+        for markdown in [
+            "# Ownership\n\nEach value has an owner.",
+            "Notes\n\n```\nlet x = 5;\n```",
+            "See [the book](https://doc.rust-lang.org/book/) first.",
+            "a | b\n---|---\n1 | 2",
+            "Key points:\n\n- **ownership** moves values\n- borrowing lends them",
+        ] {
+            assert!(looks_like_markdown(markdown), "{markdown}");
+        }
+        for plain in [
+            "SAMPLE PUBLIC LICENSE\n\nCopyright (C) <year> <name of author>\n\n0. Definitions.\n\n\
+             \"The Program\" means the work; run `make install`, *not* _that_.\n\nYou may not:\n- copy it\n- sell it",
+            "#1 priority: sleep.\nSee [1] and (2).",
+            "Shopping:\n* eggs\n* milk",
+        ] {
+            assert!(!looks_like_markdown(plain), "{plain}");
+        }
     }
 
     #[test]
