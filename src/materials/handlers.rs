@@ -30,7 +30,7 @@ const MAX_TAGS: usize = 20;
 #[serde(deny_unknown_fields)]
 pub struct CreateMaterial {
     title: String,
-    /// `text` (the `text` field holds the material; Markdown is understood).
+    /// `text` (the `text` field holds the material: plain text, or Markdown when it clearly is).
     source_type: String,
     text: Option<String>,
     source_url: Option<String>,
@@ -185,7 +185,9 @@ async fn origin_of(v: &mut Validator, draft: &mut Draft, state: &AppState) -> Re
             let text = draft.text.take().unwrap_or_default();
             v.check(!text.trim().is_empty(), "text", "must not be empty");
             v.check(draft.source_url.is_none(), "source_url", "is only for source_type url");
-            Ok(Some(Origin::Sent { media_type: extract::MARKDOWN, file_name: None, bytes: text.into_bytes() }))
+            // Read as written unless it is clearly Markdown (docs/ingestion.md).
+            let media_type = if extract::looks_like_markdown(&text) { extract::MARKDOWN } else { extract::TEXT };
+            Ok(Some(Origin::Sent { media_type, file_name: None, bytes: text.into_bytes() }))
         }
         "upload" => {
             let Some((bytes, name)) = draft.file.take() else {

@@ -66,8 +66,8 @@ async fn an_article_becomes_ordered_typed_summarised_chunks() {
         let words = chunk["word_count"].as_i64().expect("words");
         assert!((1..=400).contains(&words), "chunk {n}: {words} words");
         assert_eq!(chunk["language"], "en");
-        // Code and tables are not prose: they get no summary (docs/analysis.md).
-        if ["code", "table"].contains(&chunk["chunk_type"].as_str().unwrap_or_default()) {
+        // Code, output and tables are not prose: they get no summary (docs/analysis.md).
+        if ["code", "output", "table"].contains(&chunk["chunk_type"].as_str().unwrap_or_default()) {
             assert!(chunk["summary"].is_null(), "chunk {n} is {} and has no summary", chunk["chunk_type"]);
         } else {
             let summary = chunk["summary"].as_str().expect("a summary");
@@ -83,7 +83,8 @@ async fn an_article_becomes_ordered_typed_summarised_chunks() {
         let relevance = chunk["relevance_score"].as_f64().expect("relevance");
         assert!((0.0..=1.0).contains(&relevance));
         assert!(
-            ["section", "paragraph", "list", "code", "table"].contains(&chunk["chunk_type"].as_str().expect("a type"))
+            ["section", "paragraph", "list", "code", "output", "table"]
+                .contains(&chunk["chunk_type"].as_str().expect("a type"))
         );
         assert_eq!(chunk["metadata"]["heading_path"][0], "The Cell", "chunk {n}: {}", chunk["metadata"]);
     }
@@ -96,6 +97,46 @@ async fn an_article_becomes_ordered_typed_summarised_chunks() {
     assert_eq!(organelles["metadata"]["heading_path"], json!(["The Cell", "Organelles and their functions"]));
     let total: i64 = chunks.iter().filter_map(|c| c["word_count"].as_i64()).sum();
     assert!(total >= 1000, "nothing is lost: {total} words");
+}
+
+#[tokio::test]
+async fn pasted_text_is_read_as_written_unless_it_is_clearly_markdown() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let id = create(&app, &ada, "Licence", &crate::uploads::licence(), json!({})).await;
+    let material = settled(&app, &ada, id).await;
+    assert_eq!(
+        (material["status"].as_str(), material["metadata"]["extractor"].as_str()),
+        (Some("ready"), Some("text"))
+    );
+    let written = chunks(&app, &ada, id).await;
+    let text: Vec<&str> = written.iter().filter_map(|c| c["content"].as_str()).collect();
+    let text = text.join("\n");
+    assert!(text.contains("Copyright (C) <year> <name of author>"), "placeholders kept: {text}");
+    assert!(text.lines().any(|line| line == "0. Definitions."), "numbers kept: {text}");
+    assert!(text.contains("run `make install` to build it."), "backticks kept: {text}");
+    assert!(
+        written.iter().any(|c| c["metadata"]["heading_path"] == json!(["SAMPLE PUBLIC LICENSE", "1. Source Code."]))
+    );
+
+    let note = "# Ownership\n\nEach value in Rust has an **owner**, and there can only be one owner at a time. \
+                When the owner goes out of scope, the value is dropped and its memory is returned.\n\n\
+                ## Moves\n\nAssigning a `String` to another variable moves it, so the first one is no longer valid:\n\n\
+                ```console\n$ cargo run\n   Compiling ownership v0.1.0 (file:///projects/ownership)\n\
+                error[E0382]: borrow of moved value: `s1`\n --> src/main.rs:5:15\n```\n";
+    let id = create(&app, &ada, "Ownership notes", note, json!({})).await;
+    let material = settled(&app, &ada, id).await;
+    assert_eq!(
+        (material["status"].as_str(), material["metadata"]["extractor"].as_str()),
+        (Some("ready"), Some("markdown"))
+    );
+    let chunks = chunks(&app, &ada, id).await;
+    assert!(chunks.iter().all(|c| c["metadata"]["heading_path"][0] == "Ownership"), "{chunks:?}");
+    let prose = chunks[0]["content"].as_str().expect("content");
+    assert!(prose.starts_with("Ownership\n\nEach value in Rust has an owner,"), "Markdown is read: {prose}");
+    let output = chunks.iter().find(|c| c["chunk_type"] == "output").expect("the compiler's output");
+    assert!(output["content"].as_str().is_some_and(|t| t.contains("error[E0382]: borrow of moved value")));
+    assert!(output["summary"].is_null(), "output is no prose: {output}");
 }
 
 #[tokio::test]

@@ -393,21 +393,25 @@ async fn figures_stay_out_of_the_prose_and_code_keeps_its_shape() {
     assert_eq!(chunks[0]["metadata"]["heading_path"][0], "Understanding Ownership");
 }
 
-#[tokio::test]
-async fn plain_text_keeps_its_numbering_placeholders_and_backticks() {
-    let app = TestApp::spawn().await;
-    let ada = app.register("ada").await;
+/// A software licence in plain text: numbered sections, `<placeholders>`, backticks.
+pub fn licence() -> String {
     let clause = "The licensee may copy and distribute the program in any medium, provided that each copy \
                   carries this notice and the name of the author. ";
-    let licence = format!(
+    format!(
         "SAMPLE PUBLIC LICENSE\n\nCopyright (C) <year> <name of author>\n\n\
          0. Definitions.\n\n\"The Program\" refers to any work licensed under this License; run `make install` to build it.\n{}\n\n\
          1. Source Code.\n\n{}\n\n7. Termination\n\n{}\n",
         clause.repeat(10),
         clause.repeat(10),
         clause.repeat(10)
-    );
-    let (material, chunks) = ingested(&app, &ada, "LICENSE", licence.into_bytes()).await;
+    )
+}
+
+#[tokio::test]
+async fn plain_text_keeps_its_numbering_placeholders_and_backticks() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let (material, chunks) = ingested(&app, &ada, "LICENSE", licence().into_bytes()).await;
     assert_eq!(material["status"], "ready", "{material}");
     assert_eq!(material["metadata"]["extractor"], "text");
     assert_eq!(material["metadata"]["kept_words_ratio"], 1.0);

@@ -1,6 +1,6 @@
 //! Extraction: a source's bytes to a sequence of structural blocks.
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use unicode_normalization::UnicodeNormalization;
 
 use super::PipelineError;
@@ -12,6 +12,8 @@ pub enum BlockKind {
     Paragraph,
     List,
     Code,
+    /// What a program, a compiler or a shell printed (see [`code_kind`]).
+    Output,
     Table,
     Quote,
 }
@@ -74,6 +76,30 @@ pub fn detect(bytes: &[u8], file_name: Option<&str>) -> Option<&'static str> {
         name.ends_with(".md") || name.ends_with(".markdown")
     });
     Some(if markdown_name { MARKDOWN } else { TEXT })
+}
+
+/// Whether text (pasted, without a file name) is Markdown: it shows Markdown's structure
+/// clearly, by an ATX heading (`# Title`), a fenced code block, an inline link
+/// (`[text](target)`), a table's delimiter row (`|---|---|`), or list lines (`- `, `* `)
+/// together with bold text. Anything else is plain text, read as written.
+pub fn looks_like_markdown(text: &str) -> bool {
+    let (mut fences, mut list_lines, mut bold) = (0, 0, false);
+    for line in text.lines() {
+        let hashes = line.len() - line.trim_start_matches('#').len();
+        let heading = (1..=6).contains(&hashes) && line[hashes..].starts_with(' ') && !line[hashes..].trim().is_empty();
+        let link = line.find("](").is_some_and(|at| line[..at].contains('[') && line[at..].contains(')'));
+        let trimmed = line.trim();
+        let table_rule = trimmed.contains('|')
+            && trimmed.contains("---")
+            && trimmed.chars().all(|c| matches!(c, '|' | '-' | ':' | ' '));
+        fences += usize::from(trimmed.starts_with("```") || trimmed.starts_with("~~~"));
+        if heading || link || table_rule || fences >= 2 {
+            return true;
+        }
+        list_lines += usize::from(trimmed.starts_with("- ") || trimmed.starts_with("* "));
+        bold |= line.matches("**").nth(1).is_some() || line.matches("__").nth(1).is_some();
+    }
+    list_lines >= 2 && bold
 }
 
 /// A DOCX or EPUB whose entries expand to more than this (in all) is refused before any
@@ -314,6 +340,7 @@ pub fn markdown_blocks(source: &str) -> Vec<Block> {
     let mut list_depth = 0usize;
     let mut first_cell = false;
     let mut in_image = 0usize;
+    let mut fence_language: Option<String> = None;
 
     for event in Parser::new_ext(source, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
         match event {
@@ -325,7 +352,14 @@ pub fn markdown_blocks(source: &str) -> Vec<Block> {
                         list_depth += 1;
                         Some(BlockKind::List)
                     }
-                    Tag::CodeBlock(_) => Some(BlockKind::Code),
+                    Tag::CodeBlock(kind) => {
+                        // "rust,ignore", "console", "python {.numberLines}": the first word.
+                        fence_language = match kind {
+                            CodeBlockKind::Fenced(info) => info.split([',', ' ', '{']).next().map(str::to_owned),
+                            CodeBlockKind::Indented => None,
+                        };
+                        Some(BlockKind::Code)
+                    }
                     Tag::Table(_) => Some(BlockKind::Table),
                     Tag::BlockQuote(_) => Some(BlockKind::Quote),
                     Tag::Item => {
@@ -378,6 +412,10 @@ pub fn markdown_blocks(source: &str) -> Vec<Block> {
                     && open.is_empty()
                 {
                     let text = tidy(kind, &std::mem::take(&mut buffer));
+                    let kind = match kind {
+                        BlockKind::Code => code_kind(fence_language.take().as_deref(), &text),
+                        other => other,
+                    };
                     if !text.is_empty() {
                         blocks.push(Block { kind, text, page: None });
                     }
@@ -418,6 +456,63 @@ pub fn code_text(code: &str) -> String {
     let first = lines.iter().position(|line| !line.is_empty()).unwrap_or(lines.len());
     let last = lines.iter().rposition(|line| !line.is_empty()).map_or(first, |at| at + 1);
     lines[first..last].join("\n")
+}
+
+/// Languages a code block can be tagged with (a Markdown fence's, an HTML class
+/// `language-X`) that mark it as output: mdBook tags program and compiler output
+/// `console` or `text`.
+const OUTPUT_LANGUAGES: &[&str] = &["console", "output", "shell-session", "shellsession", "terminal", "text"];
+
+/// Whether a code block (`code`, as [`code_text`] gives it) is code or what a program, a
+/// compiler or a shell printed: by the language its source tags it with, or, untagged,
+/// by its lines. Every format's code blocks are told apart here.
+pub fn code_kind(language: Option<&str>, code: &str) -> BlockKind {
+    let output = match language.map(str::trim).filter(|language| !language.is_empty()) {
+        Some(language) => OUTPUT_LANGUAGES.iter().any(|output| output.eq_ignore_ascii_case(language)),
+        None => looks_like_output(code),
+    };
+    if output { BlockKind::Output } else { BlockKind::Code }
+}
+
+/// Whether untagged code reads as output: a shell prompt (`$ `) followed by what the
+/// command printed, rustc's diagnostics (`error[E0382]:`, `--> src/main.rs:4:5`, an
+/// `error:` or `warning:` with its `|` gutter), cargo's status lines (`   Compiling`,
+/// `    Finished`, `     Running`), or a Python traceback.
+fn looks_like_output(code: &str) -> bool {
+    let location = |at: &str| {
+        let mut parts = at.rsplitn(3, ':');
+        parts.next().is_some_and(|n| n.parse::<u32>().is_ok()) && parts.next().is_some_and(|n| n.parse::<u32>().is_ok())
+    };
+    // "   Compiling app v0.1.0 (...)", "    Finished `dev` profile", "     Running `app`".
+    let cargo = |line: &str| {
+        let trimmed = line.trim_start();
+        let Some((verb, rest)) = trimmed.split_once(' ') else { return false };
+        line.len() - trimmed.len() >= 3
+            && match verb {
+                "Compiling" | "Checking" => rest.split(' ').nth(1).is_some_and(|version| version.starts_with('v')),
+                "Finished" | "Running" => rest.starts_with('`'),
+                _ => false,
+            }
+    };
+    let (mut after_prompt, mut diagnostic) = (false, false);
+    for line in code.lines() {
+        let trimmed = line.trim_start();
+        if line.starts_with("$ ") {
+            after_prompt = true;
+            continue;
+        }
+        let printed = after_prompt && !trimmed.is_empty()
+            || trimmed.starts_with("error[E")
+            || cargo(line)
+            || trimmed.strip_prefix("--> ").is_some_and(location)
+            || diagnostic && (trimmed == "|" || trimmed.starts_with("| "))
+            || line.starts_with("Traceback (most recent call last):");
+        if printed {
+            return true;
+        }
+        diagnostic |= line.starts_with("error: ") || line.starts_with("warning: ");
+    }
+    false
 }
 
 /// Plain text as written: paragraphs between blank lines, only white space and Unicode
@@ -569,6 +664,59 @@ mod tests {
                 (BlockKind::Code, "fn main() {\n    if x {\n\t\ty();\n    }\n}".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn program_and_compiler_output_is_told_from_code() {
+        let source = "```console\n$ cargo run\n   Compiling guess v0.1.0\n```\n\n```text\nHello, world!\n```\n\n\
+                      ```rust,ignore\nlet x = 5;\n```\n\n```\n$ python3 main.py\nTraceback (most recent call last):\n  \
+                      File \"main.py\", line 1\n```\n\n    error[E0382]: borrow of moved value: `s`\n";
+        let kinds: Vec<BlockKind> = markdown_blocks(source).into_iter().map(|b| b.kind).collect();
+        assert_eq!(
+            kinds,
+            [BlockKind::Output, BlockKind::Output, BlockKind::Code, BlockKind::Output, BlockKind::Output]
+        );
+        // Untagged blocks, by their lines.
+        for output in [
+            "$ ls\nCargo.toml  src",
+            "error: expected identifier, found keyword `match`\n --> src/main.rs:4:4\n  |",
+            "warning: unused variable: `x`\n  |\n2 |     let x = 5;",
+            "    Finished `dev` profile [unoptimized + debuginfo] target(s) in 0.73s\n     Running `target/debug/app`",
+            "Traceback (most recent call last):\n  File \"app.py\", line 3, in <module>\nZeroDivisionError: division by zero",
+        ] {
+            assert_eq!(code_kind(None, output), BlockKind::Output, "{output}");
+        }
+        for code in [
+            "fn main() {\n    println!(\"error: {}\", 1);\n}",
+            "$ cargo build\n$ cargo test",
+            "error: true\nwarning: false",
+            "<!-- a comment\n-->",
+            "def run():\n    Running = True",
+        ] {
+            assert_eq!(code_kind(None, code), BlockKind::Code, "{code}");
+        }
+        assert_eq!(code_kind(Some("python"), "Traceback (most recent call last):"), BlockKind::Code, "tagged as code");
+    }
+
+    #[test]
+    fn pasted_text_is_markdown_only_when_it_clearly_is() {
+        for markdown in [
+            "# Ownership\n\nEach value has an owner.",
+            "Notes\n\n```\nlet x = 5;\n```",
+            "See [the book](https://doc.rust-lang.org/book/) first.",
+            "a | b\n---|---\n1 | 2",
+            "Key points:\n\n- **ownership** moves values\n- borrowing lends them",
+        ] {
+            assert!(looks_like_markdown(markdown), "{markdown}");
+        }
+        for plain in [
+            "SAMPLE PUBLIC LICENSE\n\nCopyright (C) <year> <name of author>\n\n0. Definitions.\n\n\
+             \"The Program\" means the work; run `make install`, *not* _that_.\n\nYou may not:\n- copy it\n- sell it",
+            "#1 priority: sleep.\nSee [1] and (2).",
+            "Shopping:\n* eggs\n* milk",
+        ] {
+            assert!(!looks_like_markdown(plain), "{plain}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@
 use dom_query::NodeRef;
 
 use super::PipelineError;
-use super::extract::{Block, BlockKind, Document, MAX_HTML_DEPTH, code_text};
+use super::extract::{Block, BlockKind, Document, MAX_HTML_DEPTH, code_kind, code_text};
 use super::text;
 
 /// Readability's main content is used only if it keeps this share of the body's words.
@@ -137,7 +137,10 @@ impl Walker {
                     let level = name.as_bytes()[1] - b'0';
                     self.push(BlockKind::Heading(level), one_line(&visible_text(&child)));
                 }
-                "pre" => self.push(BlockKind::Code, code_text(&visible_text(&child))),
+                "pre" => {
+                    let code = code_text(&visible_text(&child));
+                    self.push(code_kind(tagged_language(&child).as_deref(), &code), code);
+                }
                 "ul" | "ol" => {
                     let mut list = String::new();
                     list_items(&child, 0, &mut list);
@@ -218,6 +221,17 @@ fn visible_text(node: &NodeRef) -> String {
     let mut out = String::new();
     collect(node, 0, &mut out);
     out
+}
+
+/// The language a `pre` block is tagged with: a class `language-X` (or `lang-X`) on it
+/// or on the `code` inside it, as mdBook and highlighters write them.
+fn tagged_language(pre: &NodeRef) -> Option<String> {
+    let code = pre.children_it(false).filter(|child| element_name(child).as_deref() == Some("code"));
+    std::iter::once(*pre).chain(code).filter_map(|node| node.class()).find_map(|classes| {
+        classes.split_whitespace().find_map(|class| {
+            class.strip_prefix("language-").or_else(|| class.strip_prefix("lang-")).map(str::to_owned)
+        })
+    })
 }
 
 /// White space folded to single spaces, trimmed.

@@ -1,5 +1,5 @@
 //! The ingestion pipeline, without I/O: a source's bytes in, chunks and their analysis
-//! out. Extract blocks (headings, paragraphs, lists, code, tables) -> normalise ->
+//! out. Extract blocks (headings, paragraphs, lists, code, output, tables) -> normalise ->
 //! chunk by structure -> analyse (language, words, summaries, relevance, difficulty,
 //! key terms). Pure, so that it is tested and benchmarked on its own.
 
@@ -98,4 +98,50 @@ pub fn ingest(media_type: &str, bytes: &[u8]) -> Result<Ingested, PipelineError>
         chunks,
         metadata,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A page modelled on the Rust book's (mdBook's markup): prose, a listing, the
+    /// compiler's error (tagged `console`), a note on it (tagged `text`), and an untagged
+    /// traceback.
+    #[test]
+    fn program_and_compiler_output_are_output_chunks_without_summaries() {
+        let prose = "A box lets you store data on the heap rather than the stack, so a recursive type \
+                     such as a cons list gets a known size. The pointer to the heap data stays on the stack. ";
+        let page = format!(
+            "<!DOCTYPE html><html><body><nav class='sidebar'><a href='/'>Book</a></nav><main>\
+             <h1>Using Box to Point to Data on the Heap</h1><p>{}</p>\
+             <pre class='playground'><code class='language-rust ignore does_not_compile'>enum List {{\n    \
+             Cons(i32, List),\n    Nil,\n}}\n\nfn main() {{\n    let list = Cons(1, Cons(2, Cons(3, Nil)));\n}}</code></pre>\
+             <p>If we try to compile the code in Listing 15-3, we get the error shown here:</p>\
+             <pre><code class='language-console'>$ cargo run\n   Compiling cons-list v0.1.0 (file:///projects/cons-list)\n\
+             error[E0072]: recursive type `List` has infinite size\n --&gt; src/main.rs:1:1\n  |\n1 | enum List {{\n  \
+             | ^^^^^^^^^\n2 |     Cons(i32, List),\n  |               ---- recursive without indirection</code></pre>\
+             <p>{}</p><pre><code class='language-text'>help: insert some indirection (e.g., a `Box`, `Rc`, or `&amp;`) \
+             to break the cycle\n  |\n2 |     Cons(i32, Box&lt;List&gt;),</code></pre><p>{}</p>\
+             <pre>Traceback (most recent call last):\n  File \"cons.py\", line 3, in &lt;module&gt;\n    \
+             print(head(empty))\nIndexError: list index out of range</pre><p>{}</p></main></body></html>",
+            prose.repeat(3),
+            prose.repeat(2),
+            prose.repeat(2),
+            prose.repeat(2)
+        );
+        let ingested = ingest(extract::HTML, page.as_bytes()).expect("ingested");
+        let kinds: Vec<&str> = ingested.chunks.iter().map(|c| c.chunk.kind).collect();
+        assert_eq!(kinds.iter().filter(|kind| **kind == "code").count(), 1, "{kinds:?}");
+        let outputs: Vec<&AnalysedChunk> = ingested.chunks.iter().filter(|c| c.chunk.kind == "output").collect();
+        assert_eq!(outputs.len(), 3, "{kinds:?}");
+        assert!(outputs[0].chunk.text.starts_with("If we try to compile the code in Listing 15-3"), "with its lead-in");
+        assert!(outputs[0].chunk.text.contains("error[E0072]: recursive type `List` has infinite size"));
+        assert!(outputs[2].chunk.text.starts_with("Traceback (most recent call last):"));
+        let top_prose = ingested.chunks.iter().filter(|c| c.chunk.kind != "output").map(|c| c.relevance);
+        let top_prose = top_prose.fold(0.0, f64::max);
+        for output in &outputs {
+            assert_eq!(output.summary, "", "output is no prose to summarise");
+            assert!(output.relevance < top_prose, "{} ranks below the prose", output.chunk.text);
+        }
+    }
 }
