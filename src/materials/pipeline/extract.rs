@@ -36,6 +36,16 @@ pub struct Document {
     pub kept_ratio: Option<f64>,
 }
 
+/// The words of `blocks`.
+pub fn block_words(blocks: &[Block]) -> usize {
+    blocks.iter().map(|block| text::word_count(&block.text)).sum()
+}
+
+/// `kept` words as a share of `visible` ones, at most 1; None when nothing was visible.
+pub fn kept_share(kept: usize, visible: usize) -> Option<f64> {
+    (visible > 0).then(|| (kept as f64 / visible as f64).min(1.0))
+}
+
 pub const PDF: &str = "application/pdf";
 pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 pub const HTML: &str = "text/html";
