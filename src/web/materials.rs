@@ -68,6 +68,9 @@ struct ChunkLine {
     content: String,
 }
 
+/// Below this share of its words kept, a material's page says that text was lost.
+const KEPT_WORDS_NOTICE_BELOW: f64 = 0.98;
+
 #[derive(askama::Template)]
 #[template(path = "material.html")]
 struct MaterialPage {
@@ -75,25 +78,39 @@ struct MaterialPage {
     id: Uuid,
     title: String,
     status: String,
+    /// The percentage of its words kept, when ingestion lost a noticeable part.
+    kept_percent: Option<u32>,
     assets: Vec<AssetLine>,
     chunks: Vec<ChunkLine>,
 }
 
 pub async fn page(State(state): State<AppState>, user: WebUser, Path(id): Path<Uuid>) -> Response {
     match load(&state, user.auth.user_id, id).await {
-        Ok((title, status, assets, chunks)) => {
-            render(StatusCode::OK, &MaterialPage { csrf: user.csrf, id, title, status, assets, chunks })
+        Ok(Loaded { title, status, kept_ratio, assets, chunks }) => {
+            // Rounded down, so that a page that lost text never says it kept 100%.
+            let kept_percent = kept_ratio
+                .filter(|ratio| *ratio < KEPT_WORDS_NOTICE_BELOW)
+                .map(|ratio| (ratio.clamp(0.0, 1.0) * 100.0).floor() as u32);
+            render(StatusCode::OK, &MaterialPage { csrf: user.csrf, id, title, status, kept_percent, assets, chunks })
         }
         Err(error) => html_error(&error),
     }
 }
 
-type Loaded = (String, String, Vec<AssetLine>, Vec<ChunkLine>);
+struct Loaded {
+    title: String,
+    status: String,
+    /// `metadata.kept_words_ratio`, set by ingestion.
+    kept_ratio: Option<f64>,
+    assets: Vec<AssetLine>,
+    chunks: Vec<ChunkLine>,
+}
 
 async fn load(state: &AppState, user: Uuid, id: Uuid) -> Result<Loaded> {
     let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
-    let (title, status): (String, String) = sqlx::query_as(
-        "SELECT title, status FROM study_materials WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL",
+    let (title, status, kept_ratio): (String, String, Option<f64>) = sqlx::query_as(
+        "SELECT title, status, (metadata->>'kept_words_ratio')::float8 FROM study_materials
+          WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL",
     )
     .bind(id)
     .bind(user)
@@ -126,5 +143,5 @@ async fn load(state: &AppState, user: Uuid, id: Uuid) -> Result<Loaded> {
             AssetLine { id, asset_type, front, status }
         })
         .collect();
-    Ok((title, status, assets, chunks))
+    Ok(Loaded { title, status, kept_ratio, assets, chunks })
 }

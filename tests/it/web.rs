@@ -7,6 +7,7 @@ use reqwest::header::{COOKIE, LOCATION, ORIGIN, REFERER, SET_COOKIE};
 
 use crate::fixtures::learner;
 use crate::harness::{PASSWORD, TestApp, http_config, settings};
+use crate::materials::{ARTICLE, settled};
 
 fn browser() -> reqwest::Client {
     studyhall::materials::fetch::install_tls_provider();
@@ -194,6 +195,35 @@ async fn pages_of_another_learner_are_not_found_and_the_api_takes_the_cookie_wit
         .await
         .expect("a response");
     assert_eq!(made.status(), StatusCode::ACCEPTED);
+}
+
+#[tokio::test]
+async fn a_material_that_lost_text_says_so_on_its_page() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let cookie = format!("studyhall_session={}", ada.token);
+    // Notes pasted with a raw HTML table, which reading Markdown leaves out: 12 rows of 8 words.
+    let rows: String =
+        (1..=12).map(|n| format!("<tr><td>Organelle {n} makes proteins for the cell membrane</td></tr>\n")).collect();
+    let lossy = format!("{ARTICLE}\n\n<table>\n{rows}</table>\n");
+    let lost = crate::materials::create(&app, &ada, "Lossy notes", &lossy, serde_json::json!({})).await;
+    let whole = crate::materials::create(&app, &ada, "Whole notes", ARTICLE, serde_json::json!({})).await;
+    let material = settled(&app, &ada, lost).await;
+    assert_eq!(material["status"], "ready", "{material}");
+    let ratio = material["metadata"]["kept_words_ratio"].as_f64().expect("a ratio");
+    assert!((0.85..0.95).contains(&ratio), "{ratio}: the table holds 96 of about 1,150 words");
+    assert_eq!(settled(&app, &ada, whole).await["metadata"]["kept_words_ratio"], 1.0);
+
+    let web = browser();
+    let page = |id: uuid::Uuid| {
+        let request = web.get(app.url(&format!("/materials/{id}"))).header(COOKIE, &cookie);
+        async move { request.send().await.expect("a page").text().await.expect("html") }
+    };
+    let html = page(lost).await;
+    let percent = (ratio * 100.0).floor();
+    let notice = format!("Part of this document could not be read: studyhall kept about {percent}% of its words.");
+    assert!(html.contains(&notice), "{notice} in {html}");
+    assert!(!page(whole).await.contains("could not be read"), "nothing lost, nothing said");
 }
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

@@ -3,15 +3,11 @@
 //! readability guess: a chapter is all content). The navigation document is skipped.
 //! The archive is held to the same expansion limit as a DOCX.
 
-use std::io::Read;
-
 use quick_xml::events::{BytesStart, Event};
 
 use super::PipelineError;
-use super::extract::{self, Document};
+use super::extract::{self, Archive, Document};
 use super::html;
-
-type Archive<'a> = zip::ZipArchive<std::io::Cursor<&'a [u8]>>;
 
 fn unreadable(why: impl std::fmt::Display) -> PipelineError {
     PipelineError::Unreadable(format!("the EPUB cannot be read ({why})"))
@@ -21,12 +17,12 @@ fn unreadable(why: impl std::fmt::Display) -> PipelineError {
 /// any chapter it lists is missing, or if it lists none.
 pub fn chapters(bytes: &[u8]) -> Result<(Archive<'_>, Vec<String>), PipelineError> {
     let mut archive = extract::zip_within(bytes, "EPUB")?;
-    let container = entry(&mut archive, "META-INF/container.xml")?;
+    let container = extract::zip_entry(&mut archive, "META-INF/container.xml", "EPUB")?;
     let package_path = elements(&container, b"rootfile")?
         .into_iter()
         .find_map(|mut attributes| attributes.remove("full-path"))
         .ok_or_else(|| unreadable("its container names no package"))?;
-    let package = entry(&mut archive, &package_path)?;
+    let package = extract::zip_entry(&mut archive, &package_path, "EPUB")?;
     let base = package_path.rsplit_once('/').map_or("", |(dir, _)| dir);
     let mut items = std::collections::HashMap::new();
     for mut item in elements(&package, b"item")? {
@@ -57,7 +53,7 @@ pub fn read(bytes: &[u8]) -> Result<Document, PipelineError> {
     let (mut archive, spine) = chapters(bytes)?;
     let mut blocks = Vec::new();
     for path in &spine {
-        let page = String::from_utf8_lossy(entry(&mut archive, path)?.as_bytes()).into_owned();
+        let page = extract::zip_entry(&mut archive, path, "EPUB")?;
         extract::check_html_depth(&page)?;
         let dom = dom_query::Document::from(page);
         if let Some(body) = dom.body() {
@@ -66,14 +62,6 @@ pub fn read(bytes: &[u8]) -> Result<Document, PipelineError> {
     }
     // Each chapter is read whole (less only what html::blocks_of leaves out by design).
     Ok(Document { blocks, extractor: "epub", pages: None, kept_ratio: Some(1.0) })
-}
-
-/// An entry's text (the archive's sizes are already checked).
-fn entry(archive: &mut Archive<'_>, path: &str) -> Result<String, PipelineError> {
-    let mut file = archive.by_name(path).map_err(|_| unreadable(format!("{path} is missing")))?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(unreadable)?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The attributes (by local name) of every element named `name` (any namespace).

@@ -4,7 +4,7 @@ use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use unicode_normalization::UnicodeNormalization;
 
 use super::PipelineError;
-use super::{epub, html, pdf, text};
+use super::{docx, epub, html, pdf, text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockKind {
@@ -33,9 +33,19 @@ pub struct Document {
     /// Which extractor read it: recorded in the material's metadata.
     pub extractor: &'static str,
     pub pages: Option<u32>,
-    /// The share of the source's visible words that the blocks keep, where measured
-    /// (HTML, EPUB, plain text): recorded in the material's metadata.
+    /// The share of the source's visible words that the blocks keep (what each format
+    /// counts as visible: docs/ingestion.md): recorded in the material's metadata.
     pub kept_ratio: Option<f64>,
+}
+
+/// The words of `blocks`.
+pub fn block_words(blocks: &[Block]) -> usize {
+    blocks.iter().map(|block| text::word_count(&block.text)).sum()
+}
+
+/// `kept` words as a share of `visible` ones, at most 1; None when nothing was visible.
+pub fn kept_share(kept: usize, visible: usize) -> Option<f64> {
+    (visible > 0).then(|| (kept as f64 / visible as f64).min(1.0))
 }
 
 pub const PDF: &str = "application/pdf";
@@ -111,7 +121,7 @@ pub const MAX_DOCX_EXPANDED_BYTES: u64 = 128 * 1024 * 1024;
 pub fn check(media_type: &str, bytes: &[u8]) -> Result<(), PipelineError> {
     match media_type {
         PDF => pdf::document(bytes).map(drop),
-        DOCX => docx_document(bytes).map(drop),
+        DOCX => docx::document(bytes).map(drop),
         EPUB => epub::chapters(bytes).map(drop),
         _ => Ok(()),
     }
@@ -122,18 +132,27 @@ pub fn extract(media_type: &str, bytes: &[u8]) -> Result<Document, PipelineError
         TEXT => {
             let source = utf8(bytes)?;
             let blocks = plain_blocks(source);
-            let source_words = text::word_count(source);
-            let kept: usize = blocks.iter().map(|block| text::word_count(&block.text)).sum();
-            let kept_ratio = (source_words > 0).then(|| (kept as f64 / source_words as f64).min(1.0));
+            // Page markers are removed by design: they are not the text's words.
+            let visible = text::word_count(&text::strip_page_markers(source));
+            let kept_ratio = kept_share(block_words(&blocks), visible);
             Document { blocks, extractor: "text", pages: None, kept_ratio }
         }
         MARKDOWN => {
-            Document { blocks: markdown_blocks(utf8(bytes)?), extractor: "markdown", pages: None, kept_ratio: None }
+            let (blocks, raw_html_words) = markdown(utf8(bytes)?);
+            // The blocks keep all the rendered text but raw HTML's (alt text is not
+            // rendered): with no raw HTML, nothing was lost and nothing needs counting.
+            let kept_ratio = if raw_html_words == 0 {
+                Some(1.0)
+            } else {
+                let kept = block_words(&blocks);
+                kept_share(kept, kept + raw_html_words)
+            };
+            Document { blocks, extractor: "markdown", pages: None, kept_ratio }
         }
         HTML => html(bytes)?,
         EPUB => epub::read(bytes)?,
         PDF => pdf::read(bytes)?,
-        DOCX => docx(bytes)?,
+        DOCX => docx::read(bytes)?,
         other => return Err(PipelineError::Unreadable(format!("{other} is not a supported format"))),
     };
     if document.blocks.is_empty() {
@@ -162,22 +181,13 @@ pub fn check_html_depth(page: &str) -> Result<(), PipelineError> {
     Ok(())
 }
 
-/// A DOCX's document, read only after its archive is known to expand to at most
-/// [`MAX_DOCX_EXPANDED_BYTES`] (docx-rs trusts the declared sizes and allocates them).
-fn docx_document(bytes: &[u8]) -> Result<docx_rs::Docx, PipelineError> {
-    zip_within(bytes, "DOCX")?;
-    std::panic::catch_unwind(|| docx_rs::read_docx(bytes))
-        .map_err(|_| PipelineError::Unreadable("the DOCX is malformed".to_owned()))?
-        .map_err(|err| PipelineError::Unreadable(format!("the DOCX cannot be read ({err})")))
-}
+/// A zip archive read from memory (a DOCX, an EPUB).
+pub type Archive<'a> = zip::ZipArchive<std::io::Cursor<&'a [u8]>>;
 
 /// A zip archive (a DOCX or an EPUB, named `format` in errors) whose entries expand to
 /// at most [`MAX_DOCX_EXPANDED_BYTES`] in all: a zip bomb is caught by its declared
 /// sizes or, if those lie, while inflating, before any entry is read for its content.
-pub fn zip_within<'a>(
-    bytes: &'a [u8],
-    format: &str,
-) -> Result<zip::ZipArchive<std::io::Cursor<&'a [u8]>>, PipelineError> {
+pub fn zip_within<'a>(bytes: &'a [u8], format: &str) -> Result<Archive<'a>, PipelineError> {
     let unreadable =
         |err: &dyn std::fmt::Display| PipelineError::Unreadable(format!("the {format} cannot be read ({err})"));
     let too_big = || {
@@ -203,6 +213,16 @@ pub fn zip_within<'a>(
         left = left.checked_sub(inflated).ok_or_else(too_big)?;
     }
     Ok(archive)
+}
+
+/// An archive's entry as text (its size checked by [`zip_within`]); errors name the
+/// archive's `format`.
+pub fn zip_entry(archive: &mut Archive<'_>, path: &str, format: &str) -> Result<String, PipelineError> {
+    let unreadable = |why: String| PipelineError::Unreadable(format!("the {format} cannot be read ({why})"));
+    let mut file = archive.by_name(path).map_err(|_| unreadable(format!("{path} is missing")))?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(|err| unreadable(err.to_string()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Pages nesting elements deeper than this are refused (browsers flatten the DOM at 512).
@@ -264,77 +284,14 @@ fn html_depth(page: &str) -> usize {
     deepest
 }
 
-/// Paragraphs (headings by their Heading/Title style, list items by their numbering)
-/// and tables, in document order.
-fn docx(bytes: &[u8]) -> Result<Document, PipelineError> {
-    let document = docx_document(bytes)?;
-    let mut blocks: Vec<Block> = Vec::new();
-    for child in &document.document.children {
-        match child {
-            docx_rs::DocumentChild::Paragraph(paragraph) => {
-                let text = text::normalise(&paragraph.raw_text());
-                if text.is_empty() {
-                    continue;
-                }
-                let style = paragraph.property.style.as_ref().map(|s| s.val.to_ascii_lowercase()).unwrap_or_default();
-                // Word's Title stands above its Heading 1: the title is level 1, and
-                // Heading N is level N + 1.
-                let kind = if style == "title" {
-                    BlockKind::Heading(1)
-                } else if let Some(level) = style.strip_prefix("heading").and_then(|l| l.trim().parse::<u8>().ok()) {
-                    BlockKind::Heading(level.saturating_add(1).clamp(2, 6))
-                } else if paragraph.property.numbering_property.is_some() {
-                    BlockKind::List
-                } else {
-                    BlockKind::Paragraph
-                };
-                match blocks.last_mut() {
-                    // Consecutive list items make one list.
-                    Some(last) if kind == BlockKind::List && last.kind == BlockKind::List => {
-                        last.text.push_str(&format!("\n- {text}"));
-                    }
-                    _ if kind == BlockKind::List => blocks.push(Block { kind, text: format!("- {text}"), page: None }),
-                    _ => blocks.push(Block { kind, text, page: None }),
-                }
-            }
-            docx_rs::DocumentChild::Table(table) => {
-                let rows: Vec<String> = table
-                    .rows
-                    .iter()
-                    .map(|docx_rs::TableChild::TableRow(row)| {
-                        row.cells
-                            .iter()
-                            .map(|docx_rs::TableRowChild::TableCell(cell)| {
-                                cell.children
-                                    .iter()
-                                    .filter_map(|content| match content {
-                                        docx_rs::TableCellContent::Paragraph(p) => Some(text::normalise(&p.raw_text())),
-                                        _ => None,
-                                    })
-                                    .collect::<Vec<_>>()
-                                    .join(" ")
-                            })
-                            .collect::<Vec<_>>()
-                            .join(" | ")
-                    })
-                    .collect();
-                let text = rows.join("\n");
-                if !text.trim().is_empty() {
-                    blocks.push(Block { kind: BlockKind::Table, text, page: None });
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(Document { blocks, extractor: "docx", pages: None, kept_ratio: None })
-}
-
-/// Blocks of CommonMark (with tables). Plain prose reads as paragraphs. Nested
-/// structure (a list in a quote, paragraphs in a list item) stays inside its outermost
-/// block; raw HTML and images' alt text are dropped. Each block is normalised on its
-/// own, code without folding its spaces.
-pub fn markdown_blocks(source: &str) -> Vec<Block> {
+/// Blocks of CommonMark (with tables), and the words a reader would see in its raw
+/// HTML blocks. Plain prose reads as paragraphs. Nested structure (a list in a quote,
+/// paragraphs in a list item) stays inside its outermost block; raw HTML and images'
+/// alt text are dropped. Each block is normalised on its own, code without folding its
+/// spaces.
+pub fn markdown(source: &str) -> (Vec<Block>, usize) {
     let mut blocks = Vec::new();
+    let (mut raw_html, mut raw_html_words) = (String::new(), 0);
     let mut open: Vec<BlockKind> = Vec::new(); // the containers around the current position
     let mut buffer = String::new();
     let mut list_depth = 0usize;
@@ -405,6 +362,7 @@ pub fn markdown_blocks(source: &str) -> Vec<Block> {
                 match end {
                     TagEnd::List(_) => list_depth -= 1,
                     TagEnd::Image => in_image -= 1,
+                    TagEnd::HtmlBlock => raw_html_words += html::visible_words(&std::mem::take(&mut raw_html)),
                     _ => {}
                 }
                 if closes
@@ -422,12 +380,13 @@ pub fn markdown_blocks(source: &str) -> Vec<Block> {
                 }
             }
             Event::Text(text) | Event::Code(text) if in_image == 0 => buffer.push_str(&text),
+            Event::Html(html) => raw_html.push_str(&html),
             Event::SoftBreak => buffer.push(' '),
             Event::HardBreak => buffer.push('\n'),
             _ => {}
         }
     }
-    blocks
+    (blocks, raw_html_words)
 }
 
 /// A block's text normalised for its kind: code keeps its spaces, a list its indentation.
@@ -634,6 +593,10 @@ fn new_line(buffer: &mut String) {
 mod tests {
     use super::*;
 
+    fn markdown_blocks(source: &str) -> Vec<Block> {
+        markdown(source).0
+    }
+
     #[test]
     fn markdown_becomes_typed_blocks() {
         let source = "# Cells\n\nCells are *small*.\nVery small.\n\n- one\n- two\n  - nested\n\n\
@@ -717,6 +680,18 @@ mod tests {
         ] {
             assert!(!looks_like_markdown(plain), "{plain}");
         }
+    }
+
+    #[test]
+    fn raw_html_that_markdown_leaves_out_counts_as_lost() {
+        let source = "# Notes\n\nCells are small.\n\n<table>\n<tr><td>Mitochondria make energy</td></tr>\n</table>\n\n\
+                      <div><script>var hidden = 1;</script></div>\n";
+        let document = extract(MARKDOWN, source.as_bytes()).expect("read");
+        let texts: Vec<&str> = document.blocks.iter().map(|block| block.text.as_str()).collect();
+        assert_eq!(texts, ["Notes", "Cells are small."]);
+        assert_eq!(document.kept_ratio, Some(4.0 / 7.0), "the table's three words lost; a script is no text");
+        let pictured = extract(MARKDOWN, b"# Notes\n\nCells are *small* ![a cell](c.png).\n").expect("read");
+        assert_eq!(pictured.kept_ratio, Some(1.0), "alt text is not shown, so not lost");
     }
 
     #[test]

@@ -1,22 +1,29 @@
 //! HTML to blocks, by walking the DOM: headings (DocBook's title divs included, as
 //! they hold `<hN>`), paragraphs, lists with their numbers, code with its indentation,
 //! tables, quotes, in document order. Navigation, page headers and footers, asides,
-//! figure captions, images (and so their alt text) and hidden elements (mdBook's
-//! "boring" code lines among them) are left out.
+//! menu and tool bars, pop-ups and dialogs, figure captions, images (and so their alt
+//! text) and hidden elements (mdBook's "boring" code lines among them) are left out.
 //!
-//! A page is read twice from one parse: all of its body (the measure of what it says)
-//! and readability's main content. The main content is used when it keeps at least
-//! [`MIN_READABLE_SHARE`] of the body's words, with the page's title heading put back
-//! in front; otherwise the whole body is used. The share kept is returned with the
-//! blocks.
+//! The body is walked once: all of it is the measure of what the page says. When the
+//! page marks its main content (`main`, `article`, role `main`) and that holds at least
+//! [`MIN_READABLE_SHARE`] of the body's words, it is the document. Otherwise
+//! readability guesses the main content, used if it keeps that share, with the page's
+//! title heading put back in front; failing that, the whole body is used. The share of
+//! the body's words kept is returned with the blocks.
 
-use dom_query::NodeRef;
+use std::collections::HashMap;
+use std::ops::Range;
+
+use dom_query::{NodeId, NodeRef};
 
 use super::PipelineError;
-use super::extract::{Block, BlockKind, Document, MAX_HTML_DEPTH, code_kind, code_text};
+use super::extract::{
+    Block, BlockKind, Document, MAX_HTML_DEPTH, block_words, check_html_depth, code_kind, code_text, kept_share,
+};
 use super::text;
 
-/// Readability's main content is used only if it keeps this share of the body's words.
+/// The page's marked main content, or readability's guess, is used only if it keeps
+/// this share of the body's words.
 pub const MIN_READABLE_SHARE: f64 = 0.9;
 
 /// Elements never read: furniture, media, scripts and form controls.
@@ -60,43 +67,76 @@ const INLINE: &[&str] = &[
 /// permalinks, text for screen readers only.
 const HIDDEN_CLASSES: &[&str] = &["boring", "headerlink", "sr-only", "visually-hidden"];
 
+/// Roles of page chrome: landmarks and widgets around the text, not part of it.
+const CHROME_ROLES: &[&str] = &["navigation", "banner", "menubar", "toolbar", "dialog", "alertdialog", "tooltip"];
+
+/// Words in a class or id that name page chrome: menu and tool bars, pop-ups (mdBook's
+/// menu bar, whose `h1` is the book's name, and its keyboard help among them). Read
+/// from the token's words split at `-` and `_`, a pair of them joined too ("menu-bar").
+const CHROME_WORDS: &[&str] = &["menubar", "navbar", "toolbar", "topbar", "popup", "modal", "tooltip"];
+
 /// The page as blocks (see the module's comment) and the share of its body's words kept.
 pub fn read(page: &str) -> Result<Document, PipelineError> {
     let dom = dom_query::Document::from(page);
-    let whole = dom.body().map(|body| blocks_of(&body)).unwrap_or_default();
-    let body_words = words(&whole);
-    let title = whole.iter().find(|block| block.kind == BlockKind::Heading(1)).cloned();
-    let levels: std::collections::HashMap<&str, u8> = whole
+    let marked = dom.select_single("main, article, [role=main]").nodes().first().map(|node| node.id);
+    let mut walker = Walker { marked, ..Walker::default() };
+    if let Some(body) = dom.body() {
+        walker.walk(&body, 0);
+        walker.flush();
+    }
+    let Walker { blocks: mut whole, marked_blocks, .. } = walker;
+    let counts: Vec<usize> = whole.iter().map(|block| text::word_count(&block.text)).collect();
+    let body_words: usize = counts.iter().sum();
+    let enough = |words: usize| words as f64 >= MIN_READABLE_SHARE * body_words as f64;
+    let marked_words = marked_blocks.clone().map(|range| counts[range].iter().sum::<usize>());
+    let (blocks, kept) = match (marked_blocks, marked_words) {
+        (Some(range), Some(words)) if enough(words) => (whole.drain(range).collect(), words),
+        (range, _) => {
+            // The title: the first heading of the marked content, else the page's first `h1`.
+            let title = range
+                .and_then(|range| whole[range].iter().find(|block| matches!(block.kind, BlockKind::Heading(_))))
+                .or_else(|| whole.iter().find(|block| block.kind == BlockKind::Heading(1)))
+                .cloned();
+            match readable(dom, &whole, title) {
+                Some((blocks, words)) if enough(words) => (blocks, words),
+                _ => (whole, body_words),
+            }
+        }
+    };
+    Ok(Document { blocks, extractor: "html", pages: None, kept_ratio: kept_share(kept, body_words) })
+}
+
+/// Readability's main content as blocks and their words, with the headings' levels in
+/// the page's `whole` blocks and the page's title heading; None if it finds none.
+fn readable(dom: dom_query::Document, whole: &[Block], title: Option<Block>) -> Option<(Vec<Block>, usize)> {
+    let config = dom_smoothie::Config { keep_classes: true, ..Default::default() };
+    let mut readability = dom_smoothie::Readability::with_document(dom, None, Some(config)).ok()?;
+    readability.parse().ok()?;
+    // The content is left in the document, in readability.js's page element: walked
+    // there, it need not be parsed again from the article's HTML.
+    let content = readability.doc.select_single("#readability-page-1");
+    let mut blocks = blocks_of(content.nodes().first()?);
+    // Readability turns `<h1>`s into `<h2>`s: headings get their page's levels back.
+    let levels: HashMap<&str, u8> = whole
         .iter()
         .filter_map(|block| match block.kind {
             BlockKind::Heading(level) => Some((block.text.as_str(), level)),
             _ => None,
         })
         .collect();
-    let config = dom_smoothie::Config { keep_classes: true, ..Default::default() };
-    let readable = dom_smoothie::Readability::with_document(dom, None, Some(config))
-        .and_then(|mut readability| readability.parse())
-        .ok()
-        .map(|article| {
-            let mut blocks = blocks_of(&dom_query::Document::fragment(article.content).root());
-            // Readability turns `<h1>`s into `<h2>`s: headings get their page's levels back.
-            for block in &mut blocks {
-                if let BlockKind::Heading(_) = block.kind
-                    && let Some(level) = levels.get(block.text.as_str())
-                {
-                    block.kind = BlockKind::Heading(*level);
-                }
-            }
-            // It also drops the heading that repeats the page's title.
-            if let Some(title) = title.filter(|title| !blocks.iter().any(|block| block.text == title.text)) {
-                blocks.insert(0, title);
-            }
-            blocks
-        })
-        .filter(|blocks| words(blocks) as f64 >= MIN_READABLE_SHARE * body_words as f64);
-    let blocks = readable.unwrap_or(whole);
-    let kept_ratio = (body_words > 0).then(|| (words(&blocks) as f64 / body_words as f64).min(1.0));
-    Ok(Document { blocks, extractor: "html", pages: None, kept_ratio })
+    for block in &mut blocks {
+        if let BlockKind::Heading(_) = block.kind
+            && let Some(level) = levels.get(block.text.as_str())
+        {
+            block.kind = BlockKind::Heading(*level);
+        }
+    }
+    // It also drops the heading that repeats the page's title.
+    if let Some(title) = title.filter(|title| !blocks.iter().any(|block| block.text == title.text)) {
+        blocks.insert(0, title);
+    }
+    let words = block_words(&blocks);
+    Some((blocks, words))
 }
 
 /// The blocks under `root`, in document order.
@@ -107,8 +147,13 @@ pub fn blocks_of(root: &NodeRef) -> Vec<Block> {
     walker.blocks
 }
 
-fn words(blocks: &[Block]) -> usize {
-    blocks.iter().map(|block| text::word_count(&block.text)).sum()
+/// The words a reader sees in a piece of HTML (a Markdown file's raw HTML block): none
+/// if it nests too deep to parse safely.
+pub fn visible_words(fragment: &str) -> usize {
+    if check_html_depth(fragment).is_err() {
+        return 0;
+    }
+    block_words(&blocks_of(&dom_query::Document::fragment(fragment).root()))
 }
 
 #[derive(Default)]
@@ -116,6 +161,9 @@ struct Walker {
     blocks: Vec<Block>,
     /// The text of the paragraph being read.
     inline: String,
+    /// The element the page marks as its main content, if any, and the blocks read from it.
+    marked: Option<NodeId>,
+    marked_blocks: Option<Range<usize>>,
 }
 
 impl Walker {
@@ -151,8 +199,12 @@ impl Walker {
                 inline if INLINE.contains(&inline) => self.walk(&child, depth + 1),
                 _ => {
                     self.flush();
+                    let first = self.blocks.len();
                     self.walk(&child, depth + 1);
                     self.flush();
+                    if self.marked == Some(child.id) {
+                        self.marked_blocks = Some(first..self.blocks.len());
+                    }
                 }
             }
         }
@@ -160,9 +212,8 @@ impl Walker {
 
     /// Ends the paragraph being read.
     fn flush(&mut self) {
-        let paragraph = std::mem::take(&mut self.inline);
-        let folded: Vec<String> = paragraph.split('\n').map(one_line).collect();
-        let text = text::normalise(&folded.join("\n"));
+        // White space is already spaces, `<br>`s line breaks: normalising folds them.
+        let text = text::normalise(&std::mem::take(&mut self.inline));
         if !text.is_empty() {
             self.blocks.push(Block { kind: BlockKind::Paragraph, text, page: None });
         }
@@ -186,14 +237,33 @@ fn element_name(node: &NodeRef) -> Option<String> {
     let hidden = SKIPPED.contains(&name.as_str())
         || node.has_attr("hidden")
         || node.attr("aria-hidden").is_some_and(|value| value.eq_ignore_ascii_case("true"))
-        || node.attr("role").is_some_and(|role| role.eq_ignore_ascii_case("navigation"))
+        || node.attr("role").is_some_and(|role| CHROME_ROLES.iter().any(|chrome| role.eq_ignore_ascii_case(chrome)))
         || node.attr("style").is_some_and(|style| style.replace(' ', "").to_ascii_lowercase().contains("display:none"))
-        || node.class().is_some_and(|classes| classes.split_whitespace().any(|class| HIDDEN_CLASSES.contains(&class)))
+        || node.class().is_some_and(|classes| {
+            classes.split_whitespace().any(|class| HIDDEN_CLASSES.contains(&class)) || names_chrome(&classes)
+        })
+        || node.id_attr().is_some_and(|id| names_chrome(&id))
         || name == "header"
             && !node.ancestors_it(Some(MAX_HTML_DEPTH)).any(|ancestor| {
                 ancestor.node_name().is_some_and(|n| matches!(&*n.to_ascii_lowercase(), "article" | "main" | "section"))
             });
     (!hidden).then_some(name)
+}
+
+/// Whether a class or id attribute's tokens name page chrome (see [`CHROME_WORDS`]).
+fn names_chrome(value: &str) -> bool {
+    let chrome = |word: &str| CHROME_WORDS.iter().any(|chrome| chrome.eq_ignore_ascii_case(word));
+    value.split_whitespace().any(|token| {
+        let words: Vec<&str> = token.split(['-', '_']).collect();
+        words.iter().any(|word| chrome(word))
+            || words.windows(2).any(|pair| {
+                CHROME_WORDS.iter().any(|chrome| {
+                    chrome.len() == pair[0].len() + pair[1].len()
+                        && chrome[..pair[0].len()].eq_ignore_ascii_case(pair[0])
+                        && chrome[pair[0].len()..].eq_ignore_ascii_case(pair[1])
+                })
+            })
+    })
 }
 
 /// The text a reader sees in `node`, as written (code keeps its spaces), with a line
@@ -258,12 +328,17 @@ fn list_items(list: &NodeRef, indent: usize, out: &mut String) {
                 None => {}
             }
         }
+        let own = text::normalise(&one_line(&own));
+        let marker = if ordered { format!("{number}. ") } else { "- ".to_owned() };
+        number += 1;
+        // An item with nothing to read (a list of icon buttons) is no item.
+        if own.is_empty() && nested.is_empty() {
+            continue;
+        }
         if !out.is_empty() {
             out.push('\n');
         }
-        let marker = if ordered { format!("{number}. ") } else { "- ".to_owned() };
-        out.push_str(&format!("{}{marker}{}", "  ".repeat(indent), text::normalise(&one_line(&own))));
-        number += 1;
+        out.push_str(&format!("{}{marker}{own}", "  ".repeat(indent)));
         for list in nested {
             list_items(&list, indent + 1, out);
         }
@@ -322,6 +397,61 @@ mod tests {
                 (BlockKind::Table, "a | b\n1 | 2".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn a_book_page_is_its_main_content_under_its_own_title() {
+        // mdBook's page: a keyboard help pop-up, the table of contents, a menu bar whose
+        // `h1` is the book's name (with a list of theme buttons), then the chapter in
+        // `main` under an `h2` that repeats the page's title and has negative words
+        // ("related", "extra") in its id.
+        let prose = "A box stores its data on the heap, and the stack keeps only the pointer to it. ".repeat(6);
+        let page = format!(
+            "<html><head><title>Related Data in Boxes - The Book</title></head><body>\
+             <div id='mdbook-help-container'><div id='mdbook-help-popup'><h2>Keyboard shortcuts</h2>\
+             <p>Press S to search in the book</p></div></div>\
+             <nav id='mdbook-sidebar' class='sidebar'><ol><li><a href='ch1.html'>Getting started</a></li></ol></nav>\
+             <div id='mdbook-menu-bar' class='menu-bar sticky'><ul class='theme-popup' role='menu'>\
+             <li role='none'><button>Light</button></li><li role='none'><button>Dark</button></li></ul>\
+             <h1 class='menu-title'>The Book</h1></div>\
+             <div class='content'><main><h2 id='related-data'><a class='header' href='#related-data'>Related Data in Boxes</a></h2>\
+             <p>{prose}</p><h3 id='extra-storage'>Extra storage</h3><p>{prose}</p><ul><li>one box</li></ul></main></div>\
+             <nav class='nav-wrapper'><a href='ch2.html'>Next</a></nav></body></html>"
+        );
+        let document = read(&page).expect("read");
+        let kinds: Vec<(BlockKind, &str)> =
+            document.blocks.iter().map(|block| (block.kind, block.text.as_str())).collect();
+        assert_eq!(kinds[0], (BlockKind::Heading(2), "Related Data in Boxes"), "the chapter's title first");
+        assert!(kinds.contains(&(BlockKind::Heading(3), "Extra storage")), "{kinds:?}");
+        for chrome in ["The Book", "Keyboard", "Press S", "Light", "Getting started", "Next"] {
+            assert!(kinds.iter().all(|(_, text)| !text.contains(chrome)), "{chrome} left out: {kinds:?}");
+        }
+        assert!(kinds.iter().all(|(_, text)| text.trim() != "-"), "no list of empty items");
+        assert_eq!(document.kept_ratio, Some(1.0));
+        let chunks = crate::materials::pipeline::chunk::chunk(&document.blocks);
+        assert_eq!(chunks[0].heading_path, ["Related Data in Boxes"]);
+    }
+
+    #[test]
+    fn without_marked_content_the_title_is_the_first_h1_outside_the_chrome() {
+        let prose = |topic: &str| {
+            format!("<p>{}</p>", format!("The {topic} of a cell is studied under the microscope. ").repeat(8))
+        };
+        let page = format!(
+            "<html><head><title>Cell parts | Site</title></head><body>\
+             <div class='top-navbar'><h1>Site</h1><a href='/'>Home</a></div>\
+             <div id='content'><h1>Cell parts</h1>{}{}{}</div></body></html>",
+            prose("membrane"),
+            prose("nucleus"),
+            prose("cytoplasm"),
+        );
+        let document = read(&page).expect("read");
+        assert_eq!(
+            document.blocks[0],
+            Block { kind: BlockKind::Heading(1), text: "Cell parts".to_owned(), page: None }
+        );
+        assert!(document.blocks.iter().all(|block| block.text != "Site" && block.text != "Home"));
+        assert_eq!(document.kept_ratio, Some(1.0));
     }
 
     #[test]

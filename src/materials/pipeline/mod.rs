@@ -5,6 +5,7 @@
 
 pub mod analyse;
 pub mod chunk;
+pub mod docx;
 pub mod epub;
 pub mod extract;
 pub mod html;

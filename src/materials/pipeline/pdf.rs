@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use pdf_extract::{Dictionary, MediaBox, Object, ObjectId, OutputDev, OutputError, Transform};
 
 use super::PipelineError;
-use super::extract::{Block, BlockKind, Document};
+use super::extract::{Block, BlockKind, Document, kept_share};
 use super::text;
 
 /// PDFs with more pages than this are refused: no study material is that long, and
@@ -63,13 +63,17 @@ pub fn read(bytes: &[u8]) -> Result<Document, PipelineError> {
             pages.push(Page { number, lines: output.finish() });
         }
     }
+    // Furniture is dropped by design and every other line is kept: what a PDF can lose
+    // is a page whose text cannot be read. Taking such a page to hold as many words as
+    // the average page read, the share of words kept is the share of pages read.
+    let kept_ratio = kept_share(pages.len(), numbers.len());
     remove_furniture(&mut pages);
     let roles = roles(&pages, &outline(&document));
     Ok(Document {
         blocks: blocks(&pages, &roles),
         extractor: "pdf",
         pages: Some(u32::try_from(numbers.len()).unwrap_or(u32::MAX)),
-        kept_ratio: None,
+        kept_ratio,
     })
 }
 
@@ -760,6 +764,7 @@ mod tests {
             }
         }
         assert!(all_words.contains("information"), "the hyphenated word joined");
+        assert_eq!(ingested.metadata["kept_words_ratio"], 1.0, "furniture is not counted as lost");
         let pages_of = |seed: &str| chunks.iter().find(|c| words(&c.text).contains(seed)).map(|c| c.pages.clone());
         assert_eq!(pages_of("introaa"), Some(vec![1, 2]), "a section across a page break");
         assert!(chunks.iter().all(|c| !c.pages.is_empty()));
@@ -773,6 +778,21 @@ mod tests {
         let heading = |text: &str| document.blocks.iter().find(|b| b.text == text).map(|b| b.kind);
         assert_eq!(heading("Widget Protocol Specification"), Some(BlockKind::Heading(1)), "the largest line");
         assert_eq!(heading("2.1 Records"), Some(BlockKind::Heading(3)));
+    }
+
+    #[test]
+    fn a_page_that_cannot_be_read_counts_as_lost() {
+        let page = |seed: &str| vec![(72.0, 700.0, 12.0, prose(seed, 10).join(" "))];
+        let mut bytes = pdf(&[page("one"), page("two"), page("three"), page("four")], &[], false);
+        // The second page draws its text in a font its resources do not name (same length,
+        // so the file's offsets hold).
+        let at = bytes.windows(5).position(|w| w == b"(twoa").expect("the second page");
+        let font = bytes[..at].windows(3).rposition(|w| w == b"/F1").expect("its font");
+        bytes[font + 2] = b'9';
+        let document = read(&bytes).expect("read");
+        let text: String = document.blocks.iter().map(|b| b.text.as_str()).collect();
+        assert!(text.contains("oneaa") && text.contains("fouraa") && !text.contains("twoaa"), "{text}");
+        assert_eq!(document.kept_ratio, Some(0.75), "three pages of four read");
     }
 
     #[test]

@@ -2,31 +2,42 @@
 
 use std::borrow::Cow;
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 use unicode_segmentation::UnicodeSegmentation;
 
 /// NFC, Unix line ends, no control characters, runs of spaces folded, no trailing
-/// spaces, at most one blank line in a row.
+/// spaces, at most one blank line in a row. One pass over the text, which is composed
+/// first only if it is not already NFC (it nearly always is, and composing is costly).
 pub fn normalise(text: &str) -> String {
-    let text: String = strip_page_markers(text)
-        .nfc()
-        .map(|c| if c == '\u{a0}' || c == '\t' { ' ' } else { c })
-        .filter(|c| *c == '\n' || !c.is_control())
-        .collect::<String>()
-        .replace("\r\n", "\n");
-    let mut out = String::with_capacity(text.len());
-    let mut blank_lines = 0;
-    for line in text.lines() {
-        let line = line.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
-        if line.is_empty() {
-            blank_lines += 1;
-            continue;
+    let text = strip_page_markers(text);
+    let composed = match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => text,
+        _ => Cow::Owned(text.nfc().collect()),
+    };
+    let mut out = String::with_capacity(composed.len());
+    // Whether the current line has text yet, whether a space waits to be written before
+    // its next word, and the line break that waits before the next line with text: none,
+    // a line's end, or a blank line.
+    let (mut in_line, mut space, mut break_before) = (false, false, "");
+    for c in composed.chars() {
+        match c {
+            '\n' if in_line => (in_line, space, break_before) = (false, false, "\n"),
+            '\n' => break_before = "\n\n",
+            ' ' | '\t' | '\u{a0}' => space = in_line,
+            c if c.is_control() => {}
+            c => {
+                if !in_line {
+                    if !out.is_empty() {
+                        out.push_str(break_before);
+                    }
+                    in_line = true;
+                } else if space {
+                    out.push(' ');
+                }
+                space = false;
+                out.push(c);
+            }
         }
-        if !out.is_empty() {
-            out.push_str(if blank_lines > 0 { "\n\n" } else { "\n" });
-        }
-        blank_lines = 0;
-        out.push_str(&line);
     }
     out
 }
@@ -213,6 +224,8 @@ mod tests {
     fn normalising_folds_space_and_composes_characters() {
         let messy = "Cafe\u{301}  au\tlait \r\n\r\n\r\n\r\nnext\u{0007} line   \n";
         assert_eq!(normalise(messy), "Café au lait\n\nnext line");
+        assert_eq!(normalise("\n  a \u{a0} b \n \n\n c\nd  \n\n"), "a b\n\nc\nd", "blank lines folded too");
+        assert_eq!(normalise("sym[Pg 72]phony\u{2003}x"), "symphony\u{2003}x", "other spaces stay");
         assert_eq!(word_count("Café au lait, s'il vous plaît."), 6);
         assert_eq!(sentences("One. Two? Three!"), ["One.", "Two?", "Three!"]);
     }
