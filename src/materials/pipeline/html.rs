@@ -70,10 +70,11 @@ const HIDDEN_CLASSES: &[&str] = &["boring", "headerlink", "sr-only", "visually-h
 /// Roles of page chrome: landmarks and widgets around the text, not part of it.
 const CHROME_ROLES: &[&str] = &["navigation", "banner", "menubar", "toolbar", "dialog", "alertdialog", "tooltip"];
 
-/// Words in a class or id that name page chrome: menu and tool bars, pop-ups (mdBook's
-/// menu bar, whose `h1` is the book's name, and its keyboard help among them). Read
-/// from the token's words split at `-` and `_`, a pair of them joined too ("menu-bar").
-const CHROME_WORDS: &[&str] = &["menubar", "navbar", "toolbar", "topbar", "popup", "modal", "tooltip"];
+/// Words in a block element's class or id that name page chrome: menu and tool bars,
+/// pop-ups (mdBook's menu bar, whose `h1` is the book's name, and its keyboard help
+/// among them). Read from the token's words split at `-` and `_`, a pair of them joined
+/// too ("menu-bar").
+const CHROME_WORDS: &[&str] = &["menubar", "navbar", "toolbar", "topbar", "popup", "modal"];
 
 /// The page as blocks (see the module's comment) and the share of its body's words kept.
 pub fn read(page: &str) -> Result<Document, PipelineError> {
@@ -239,10 +240,8 @@ fn element_name(node: &NodeRef) -> Option<String> {
         || node.attr("aria-hidden").is_some_and(|value| value.eq_ignore_ascii_case("true"))
         || node.attr("role").is_some_and(|role| CHROME_ROLES.iter().any(|chrome| role.eq_ignore_ascii_case(chrome)))
         || node.attr("style").is_some_and(|style| style.replace(' ', "").to_ascii_lowercase().contains("display:none"))
-        || node.class().is_some_and(|classes| {
-            classes.split_whitespace().any(|class| HIDDEN_CLASSES.contains(&class)) || names_chrome(&classes)
-        })
-        || node.id_attr().is_some_and(|id| names_chrome(&id))
+        || node.class().is_some_and(|classes| classes.split_whitespace().any(|class| HIDDEN_CLASSES.contains(&class)))
+        || !INLINE.contains(&name.as_str()) && is_chrome(node)
         || name == "header"
             && !node.ancestors_it(Some(MAX_HTML_DEPTH)).any(|ancestor| {
                 ancestor.node_name().is_some_and(|n| matches!(&*n.to_ascii_lowercase(), "article" | "main" | "section"))
@@ -250,19 +249,30 @@ fn element_name(node: &NodeRef) -> Option<String> {
     (!hidden).then_some(name)
 }
 
-/// Whether a class or id attribute's tokens name page chrome (see [`CHROME_WORDS`]).
-fn names_chrome(value: &str) -> bool {
-    let chrome = |word: &str| CHROME_WORDS.iter().any(|chrome| chrome.eq_ignore_ascii_case(word));
-    value.split_whitespace().any(|token| {
+/// Whether an element is page chrome by its class or id (see [`CHROME_WORDS`]), unless
+/// its own text uses the word: an id made from a heading ("customising-the-toolbar")
+/// names the content, not chrome.
+fn is_chrome(node: &NodeRef) -> bool {
+    let word = [node.class(), node.id_attr()].into_iter().flatten().find_map(|value| chrome_word(&value));
+    word.is_some_and(|word| {
+        let squashed: String =
+            node.text().chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+        !squashed.contains(word)
+    })
+}
+
+/// The chrome word that a class or id attribute's tokens name, if any.
+fn chrome_word(value: &str) -> Option<&'static str> {
+    value.split_whitespace().find_map(|token| {
         let words: Vec<&str> = token.split(['-', '_']).collect();
-        words.iter().any(|word| chrome(word))
-            || words.windows(2).any(|pair| {
-                CHROME_WORDS.iter().any(|chrome| {
+        CHROME_WORDS.iter().copied().find(|chrome| {
+            words.iter().any(|word| word.eq_ignore_ascii_case(chrome))
+                || words.windows(2).any(|pair| {
                     chrome.len() == pair[0].len() + pair[1].len()
                         && chrome[..pair[0].len()].eq_ignore_ascii_case(pair[0])
                         && chrome[pair[0].len()..].eq_ignore_ascii_case(pair[1])
                 })
-            })
+        })
     })
 }
 
@@ -430,6 +440,22 @@ mod tests {
         assert_eq!(document.kept_ratio, Some(1.0));
         let chunks = crate::materials::pipeline::chunk::chunk(&document.blocks);
         assert_eq!(chunks[0].heading_path, ["Related Data in Boxes"]);
+    }
+
+    #[test]
+    fn content_named_like_chrome_is_read() {
+        let page = "<html><body><main><div class='editor-toolbar'><p>Bold Italic</p></div>\
+            <section id='customising-the-toolbar'><h2 id='customising-the-toolbar-1'>Customising the toolbar</h2>\
+            <p>Drag a <span class='tooltip'>button</span> onto the tool bar.</p></section>\
+            <div id='modal-verbs'><p>Modal verbs such as can and must.</p></div></main></body></html>";
+        assert_eq!(
+            blocks(page),
+            [
+                (BlockKind::Heading(2), "Customising the toolbar".to_owned()),
+                (BlockKind::Paragraph, "Drag a button onto the tool bar.".to_owned()),
+                (BlockKind::Paragraph, "Modal verbs such as can and must.".to_owned()),
+            ]
+        );
     }
 
     #[test]
