@@ -151,6 +151,11 @@ pub struct MaterialsConfig {
     #[arg(long, env = "STUDYHALL_EXTRACT_WALL_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub extract_wall_secs: u64,
 
+    /// Seconds the structure check of an upload (does the PDF, DOCX or EPUB open?) may
+    /// take, at most: the uploader waits for it.
+    #[arg(long, env = "STUDYHALL_EXTRACT_CHECK_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub extract_check_secs: u64,
+
     /// The program that reads documents: a studyhall binary, run as `studyhall extract`.
     /// Unset, this very binary.
     #[arg(long, env = "STUDYHALL_EXTRACTOR", global = true)]
@@ -164,6 +169,11 @@ impl MaterialsConfig {
 
     pub fn extract_wall(&self) -> Duration {
         Duration::from_secs(self.extract_wall_secs)
+    }
+
+    /// The upload check's wall time: its own limit, or the reader's if less.
+    pub fn extract_check_wall(&self) -> Duration {
+        Duration::from_secs(self.extract_check_secs.min(self.extract_wall_secs))
     }
 }
 

@@ -29,8 +29,6 @@ pub const MAX_OUTPUT_BYTES: usize = 64 * 1024 * 1024;
 /// The reader's stack: deep enough for any real document's nesting; deeper input
 /// overflows it and fails that document only.
 const STACK_BYTES: usize = 64 * 1024 * 1024;
-/// Structure checks at upload answer within this (or the configured wall time, if less).
-const CHECK_WALL: Duration = Duration::from_secs(15);
 /// The most of a reader's stderr kept, to tell why it stopped.
 const MAX_STDERR_BYTES: u64 = 16 * 1024;
 
@@ -68,7 +66,7 @@ pub async fn check(config: &MaterialsConfig, media_type: &str, bytes: &[u8]) -> 
     if !matches!(media_type, extract::PDF | extract::DOCX | extract::EPUB) {
         return Ok(Ok(()));
     }
-    Ok(match run(config, media_type, bytes, true, config.extract_wall().min(CHECK_WALL)).await? {
+    Ok(match run(config, media_type, bytes, true, config.extract_check_wall()).await? {
         Ok(Outcome::Opens) => Ok(()),
         Ok(Outcome::Refused(reason)) | Err(reason) => Err(reason),
         Ok(Outcome::Read(_)) => return Err(Error::Internal("the reader read a document it was to check".to_owned())),

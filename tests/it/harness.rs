@@ -222,6 +222,8 @@ pub fn settings() -> Settings {
             extract_memory_mib: 512,
             extract_cpu_secs: 30,
             extract_wall_secs: 60,
+            // A loaded test machine reads a 20,000-page PDF's structure slowly.
+            extract_check_secs: 60,
             // The tests' binary is not studyhall: documents are read by the real one.
             extractor: Some(studyhall_bin()),
         },
