@@ -166,6 +166,8 @@ fn facts_of(chunk: &ChunkInput, material_language: Option<&str>, stop: &StopWord
         analyse::prose_sentences(chunk.text).into_iter().filter(|s| stands_alone(s, lang)).collect();
     let ranked = analyse::rank_sentences(&sentences, stop);
     let n = ranked.len().max(1) as f64;
+    // The chunk's own stop words tell a definition's subject, read once per chunk.
+    let own_stop = analyse::stop_words(language);
     let mut facts: Vec<Fact> = ranked
         .into_iter()
         .enumerate()
@@ -173,7 +175,7 @@ fn facts_of(chunk: &ChunkInput, material_language: Option<&str>, stop: &StopWord
             position: index,
             sentence: sentences[index].to_owned(),
             centrality: 1.0 - rank as f64 / n,
-            definition: lang.and_then(|l| definition(sentences[index], l, language)),
+            definition: lang.and_then(|l| definition(sentences[index], l, language, &own_stop)),
             language: language.map(str::to_owned),
         })
         .collect();
@@ -647,7 +649,7 @@ fn is_proposition(sentence: &str) -> bool {
 /// nothing outside the sentence ("Note that it is ..." and "Because the pointer is ..."
 /// are no definitions), and an "is" definition's predicate opens with an article ("is
 /// a", "is the"): "Rust is fast" says something of Rust, it does not define it.
-fn definition(sentence: &str, lang: Lang, language: Option<&str>) -> Option<Definition> {
+fn definition(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &StopWords) -> Option<Definition> {
     let body = sentence.trim_end_matches(['.', '!', '。']);
     for &(verb_text, verb) in lang.definition_verbs() {
         let Some((subject, predicate)) = body.split_once(verb_text) else { continue };
@@ -677,7 +679,6 @@ fn definition(sentence: &str, lang: Lang, language: Option<&str>) -> Option<Defi
             Verb::Refers | Verb::Means => (3..=35).contains(&predicate_words.len()),
         };
         let first_lower = first.to_lowercase();
-        let stop_words = analyse::stop_words(language);
         // A subject given a name may be long ("Implementations of a trait on any type ...").
         let subject_limit = if matches!(verb, Verb::Called { .. }) { 12 } else { 6 };
         if !(1..=subject_limit).contains(&subject_words.len())
@@ -1201,10 +1202,12 @@ mod tests {
 
     #[test]
     fn definitions_are_found_and_vague_sentences_are_not() {
-        let en = |s: &str| definition(s, Lang::En, Some("en")).map(|d| (d.subject, d.term, d.predicate));
+        let stop = |language| analyse::stop_words(Some(language));
+        let en = |s: &str| definition(s, Lang::En, Some("en"), &stop("en")).map(|d| (d.subject, d.term, d.predicate));
         let (subject, term, _) = en("The cell is the basic unit of all known forms of life.").expect("a definition");
         assert_eq!((subject.as_str(), term.as_str()), ("the cell", "cell"));
-        let called = definition("The study of cells is called cell biology.", Lang::En, None).expect("a definition");
+        let called = definition("The study of cells is called cell biology.", Lang::En, None, &stop("en"))
+            .expect("a definition");
         assert_eq!(called.verb, Verb::Called { plural: false });
         assert_eq!(called.predicate, "cell biology");
         for vague in [
@@ -1217,9 +1220,14 @@ mod tests {
         ] {
             assert_eq!(en(vague), None, "{vague}");
         }
-        let fr = definition("La cellule est une unité de base de tous les êtres vivants.", Lang::Fr, Some("fr"));
+        let fr = definition(
+            "La cellule est une unité de base de tous les êtres vivants.",
+            Lang::Fr,
+            Some("fr"),
+            &stop("fr"),
+        );
         assert_eq!(fr.map(|d| d.subject), Some("la cellule".to_owned()));
-        let de = definition("Die Zelle ist die kleinste Einheit aller Lebewesen.", Lang::De, Some("de"));
+        let de = definition("Die Zelle ist die kleinste Einheit aller Lebewesen.", Lang::De, Some("de"), &stop("de"));
         assert_eq!(de.map(|d| d.subject), Some("die Zelle".to_owned()));
     }
 
