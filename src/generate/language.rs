@@ -171,6 +171,41 @@ impl Lang {
             || (self == Lang::Fr && (word.starts_with("l'") || word.starts_with("l’")))
     }
 
+    /// Whether `sentence` sets one thing against another ("rather than", "instead of").
+    pub fn contrasts(self, sentence: &str) -> bool {
+        let lower = sentence.to_lowercase();
+        let markers: &[&str] = match self {
+            Lang::En => &["rather than", "instead of", "as opposed to", "unlike", "versus", " vs", "whereas"],
+            Lang::Fr => &["plutôt que", "au lieu de", "contrairement", "à la différence", "tandis que"],
+            Lang::De => &["statt", "im gegensatz", "anders als", "während"],
+            Lang::Es => &["en lugar de", "en vez de", "a diferencia de", "mientras que"],
+        };
+        markers.iter().any(|m| lower.contains(m))
+    }
+
+    /// Whether `word` (as written) opens a reason: "because", "parce que", "weil".
+    pub fn gives_a_reason(self, word: &str) -> bool {
+        let list: &[&str] = match self {
+            Lang::En => &["because", "since"],
+            Lang::Fr => &["parce", "puisque"],
+            Lang::De => &["weil", "da"],
+            Lang::Es => &["porque", "puesto"],
+        };
+        list.contains(&word.to_lowercase().as_str())
+    }
+
+    /// Whether `word` negates what follows or precedes it ("not", "ne ... pas", "nicht").
+    pub fn negates(self, word: &str) -> bool {
+        let word = word.to_lowercase();
+        let list: &[&str] = match self {
+            Lang::En => &["not", "never", "no"],
+            Lang::Fr => &["ne", "n'", "n’", "pas", "jamais"],
+            Lang::De => &["nicht", "kein", "keine", "keinen", "nie"],
+            Lang::Es => &["no", "nunca"],
+        };
+        list.contains(&word.as_str())
+    }
+
     /// Words (lower case) that make a sentence lean on what comes before it when they open
     /// it or a definition's subject: pronouns, demonstratives, connectives.
     pub fn leans_on_context(self, word: &str) -> bool {
@@ -280,8 +315,14 @@ impl Lang {
                 "luckily",
                 "actually",
                 "rather",
+                "currently",
+                "today",
+                "nowadays",
             ],
             Lang::Fr => &[
+                "actuellement",
+                "aujourd'hui",
+                "désormais",
                 "il",
                 "elle",
                 "ils",
@@ -342,6 +383,12 @@ impl Lang {
                 "dont",
             ],
             Lang::De => &[
+                "derzeit",
+                "zurzeit",
+                "aktuell",
+                "heute",
+                "heutzutage",
+                "hier",
                 "er",
                 "sie",
                 "es",
@@ -397,10 +444,56 @@ impl Lang {
                 "man",
             ],
             Lang::Es => &[
-                "él", "ella", "ellos", "ellas", "esto", "este", "esta", "estos", "estas", "eso", "ese", "esa", "esos",
-                "esas", "aquí", "allí", "su", "sus", "nosotros", "nuestro", "nuestra", "yo", "tú", "pero", "y", "o",
-                "así", "entonces", "luego", "después", "además", "sin", "embargo", "también", "porque", "pues", "si",
-                "cuando", "aunque", "mientras", "como", "tal", "tales", "que", "qué", "quien", "donde", "cuyo",
+                "actualmente",
+                "hoy",
+                "él",
+                "ella",
+                "ellos",
+                "ellas",
+                "esto",
+                "este",
+                "esta",
+                "estos",
+                "estas",
+                "eso",
+                "ese",
+                "esa",
+                "esos",
+                "esas",
+                "aquí",
+                "allí",
+                "su",
+                "sus",
+                "nosotros",
+                "nuestro",
+                "nuestra",
+                "yo",
+                "tú",
+                "pero",
+                "y",
+                "o",
+                "así",
+                "entonces",
+                "luego",
+                "después",
+                "además",
+                "sin",
+                "embargo",
+                "también",
+                "porque",
+                "pues",
+                "si",
+                "cuando",
+                "aunque",
+                "mientras",
+                "como",
+                "tal",
+                "tales",
+                "que",
+                "qué",
+                "quien",
+                "donde",
+                "cuyo",
             ],
         };
         list.contains(&word)
@@ -469,6 +562,11 @@ impl Lang {
                 "situations",
                 "point",
                 "points",
+                "instance",
+                "instances",
+                "size",
+                "language",
+                "languages",
                 "problem",
                 "problems",
                 "reason",
@@ -748,6 +846,21 @@ impl Lang {
                 "the next",
                 "as we saw",
                 "as you saw",
+                // Sentences that point at an example or a picture, or talk to the reader.
+                "for example",
+                "for instance",
+                "e.g.",
+                "on the right",
+                "on the left",
+                "the variable ",
+                "the good news",
+                "the bad news",
+                "note that",
+                "notice that",
+                "recall that",
+                "remember that",
+                "you can see",
+                "as you can",
             ],
             Lang::Fr => &[
                 "ce chapitre",
@@ -763,6 +876,11 @@ impl Lang {
                 "nous allons",
                 "voyons",
                 "voici",
+                "par exemple",
+                "à droite",
+                "à gauche",
+                "notez que",
+                "veuillez noter",
             ],
             Lang::De => &[
                 "dieses kapitel",
@@ -779,6 +897,10 @@ impl Lang {
                 "nächsten kapitel",
                 "wir werden",
                 "sehen wir",
+                "zum beispiel",
+                "z. b.",
+                "z.b.",
+                "beachten sie",
             ],
             Lang::Es => &[
                 "este capítulo",
@@ -791,6 +913,10 @@ impl Lang {
                 "más adelante",
                 "vamos a",
                 "veamos",
+                "por ejemplo",
+                "a la derecha",
+                "a la izquierda",
+                "tenga en cuenta",
             ],
         };
         phrases.iter().any(|p| lower.contains(p))
@@ -877,6 +1003,9 @@ mod tests {
         assert!(Lang::En.refers_back("In water these molecules form a bilayer."));
         assert!(Lang::De.points_elsewhere("In diesem Kapitel lernen Sie Zellen kennen."));
         assert!(!Lang::En.points_elsewhere("A vector stores values next to each other in memory."));
+        assert!(Lang::En.points_elsewhere("On the right is the memory on the heap that holds the contents."));
+        assert!(Lang::En.points_elsewhere("For example, the standard library implements the trait."));
+        assert!(Lang::Fr.points_elsewhere("Par exemple, la cellule se divise."));
         assert!(has_reference_label("In Listing 8-1 we create a vector."));
         assert!(has_reference_label("Chapter IV"));
         assert!(!has_reference_label("A hash table stores keys."));
