@@ -73,14 +73,36 @@ pub fn generate_reporting(material: &MaterialInput, options: &Options) -> (Vec<D
     let definitions: Vec<&Definition> = facts.iter().flatten().filter_map(|f| f.definition.as_ref()).collect();
     let stats =
         TermStats::gather(&whole, candidates.iter().flatten().chain(definitions.iter().map(|d| &d.term)), &stop);
+    let examples = example_names(material.chunks.iter().filter(|c| NON_PROSE_KINDS.contains(&c.kind)));
+    // A name in more than a third of the prose is the material's background ("Rust" in a
+    // chapter of the Rust book, as "the compiler" is): no concept to ask about.
+    let background = |term: &str| {
+        prose.len() >= 4
+            && stats.is_name(term)
+            && prose.iter().filter(|c| find_words(c.text, term).is_some()).count() * 3 > prose.len()
+    };
     let chunk_terms: Vec<Vec<String>> = candidates
         .into_iter()
-        .map(|terms| terms.into_iter().filter(|t| stats.is_concept(t) && !stop.contains(&t.to_lowercase())).collect())
+        .map(|terms| {
+            terms
+                .into_iter()
+                .filter(|t| {
+                    let key = t.to_lowercase();
+                    stats.is_concept(t) && !stop.contains(&key) && !examples.contains(&key) && !background(t)
+                })
+                .collect()
+        })
         .collect();
     let definitions: Vec<&Definition> =
         definitions.into_iter().filter(|d| stats.is_concept(&d.term) || stats.usage(&d.term).count >= 2).collect();
     let pool = Pool::gather(&prose, &chunk_terms, &definitions, &stats, material.language);
-    let context = Context { material, stats: &stats, pool: &pool, definitions: &definitions, checks: &checks };
+    let headings = {
+        let all: HashSet<&str> = material.chunks.iter().flat_map(headings_of).collect();
+        let keys: Vec<String> = all.into_iter().map(singular_key).collect();
+        format!(" {} ", keys.join(" | "))
+    };
+    let context =
+        Context { material, stats: &stats, pool: &pool, definitions: &definitions, checks: &checks, headings };
 
     let mut proposals: Vec<Proposal> = Vec::new();
     for ((chunk, terms), facts) in prose.iter().zip(&chunk_terms).zip(&facts) {
@@ -113,6 +135,9 @@ struct Context<'a> {
     pool: &'a Pool,
     /// The definitions it gives, for false true/false statements.
     definitions: &'a [&'a Definition],
+    /// Its headings' words, each singular (see [`singular_key`]), between spaces: what
+    /// it names as its topics.
+    headings: String,
     checks: &'a Checks,
 }
 
@@ -128,6 +153,17 @@ enum ConceptRank {
 }
 
 impl Context<'_> {
+    /// Whether the material makes `term` one of its topics: it defines it, it is a name
+    /// ("Robert Hooke"; an example's names are no terms, see [`example_names`]), or a
+    /// heading names it ("Unit-Like Structs Without Any Fields"). Graded blind, blanks of other
+    /// terms were mostly an example's details ("favorite color") or words that are not
+    /// the point ("pieces", "body").
+    fn is_topic(&self, term: &str) -> bool {
+        self.concept_rank(term) == ConceptRank::Defined
+            || self.stats.is_name(term)
+            || self.headings.contains(&format!(" {} ", singular_key(term)))
+    }
+
     fn concept_rank(&self, term: &str) -> ConceptRank {
         let key = normalise(term);
         if self.definitions.iter().any(|d| normalise(&d.term) == key) {
@@ -207,6 +243,9 @@ struct Proposal {
     section: String,
     /// In [0, 1): how good a source and answer it has (before the checks).
     base: f64,
+    /// Whether it asks about one of the material's topics (see [`Context::is_topic`]);
+    /// other items only cover a section that has none.
+    topic: bool,
     language: Option<String>,
 }
 
@@ -240,13 +279,16 @@ fn facts_of(chunk: &ChunkInput, material_language: Option<&str>, stop: &StopWord
 /// first, a period last) or a list item, of [`SENTENCE_WORDS`], prose, that does not
 /// lean on the text around it.
 fn stands_alone(sentence: &str, lang: Option<Lang>) -> bool {
+    // Exclamations are narration ("Phew—we finally have some working code!").
     let complete =
-        sentence.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit()) && sentence.ends_with(['.', '!', '。']);
+        sentence.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit()) && sentence.ends_with(['.', '。']);
     complete
         && SENTENCE_WORDS.contains(&text::word_count(sentence))
         && flaws::is_prose(sentence)
         && !sentence.contains(['"', '“', '”', '«', '@'])
         && !sentence.contains("://")
+        // A line break inside is a quotation's or a verse's layout.
+        && !sentence.contains('\n')
         && lang.is_none_or(|l| !flaws::leans_on_context(l, sentence))
 }
 
@@ -283,6 +325,7 @@ fn propose(
         term,
         section: String::new(),
         base: base(kind, strength),
+        topic: true,
         language: fact.language.clone(),
     };
     if let (Some(definition), Some(lang)) = (&fact.definition, lang) {
@@ -303,21 +346,24 @@ fn propose(
             return Some(proposal(Item::Card(card), "definition", None, 1.0));
         }
     }
-    let (term, blanked) = blank_term(context, chunk, fact, terms)?;
+    let (term, blanked, topic) = blank_term(context, chunk, fact, terms, true)
+        .map(|(term, blanked)| (term, blanked, true))
+        .or_else(|| blank_term(context, chunk, fact, terms, false).map(|(term, blanked)| (term, blanked, false)))?;
     let rank = context.concept_rank(&term);
     let strength = match rank {
         ConceptRank::Defined => 1.0,
         ConceptRank::Named => 0.7,
         ConceptRank::Word => 0.4,
-    };
+    } - if topic { 0.0 } else { 1.0 };
     // Multiple choice in English only: in French, German and Spanish a distractor must
     // also agree in gender and case, which nothing here can tell (graded blind, nearly
-    // every one failed); those languages get cloze cards instead. And only where any
-    // noun phrase fits the blank: after a determiner, before a function word or a stop
-    // ("the _____ is", "returns a _____,"). Graded blind, distractors after a preposition
-    // ("at _____": only "compile time" fits) or before a noun ("the _____ crate") gave
-    // the answer away or were absurd.
-    let multiple_choice = lang.filter(|l| options.quizzes && *l == Lang::En && noun_slot(&blanked)).and_then(|lang| {
+    // every one failed); those languages get cloze cards instead. And, for a common term,
+    // only where any noun phrase fits the blank: after a determiner, before a function
+    // word or a stop ("the _____ is", "returns a _____,"). Graded blind, distractors after
+    // a preposition ("at _____": only "compile time" fits) or before a noun ("the _____
+    // crate") gave the answer away or were absurd. A name fits where another name does.
+    let fits = kind_of(&term, context.stats) != Kind::Term || noun_slot(&blanked);
+    let multiple_choice = lang.filter(|l| options.quizzes && *l == Lang::En && fits).and_then(|lang| {
         let distractors = context.pool.distractors(&term, sentence, &blanked, chunk, fact.language.as_deref());
         (distractors.len() >= 3).then(|| {
             let mut choices: Vec<String> = distractors[..3].to_vec();
@@ -332,13 +378,15 @@ fn propose(
             }
         })
     });
+    // Where three distractors fit (rarely), a multiple-choice item: quiz sessions need
+    // them more than card decks need another cloze.
     match multiple_choice {
-        Some(quiz) if !options.flashcards || (pick >> 8).is_multiple_of(2) => {
-            Some(proposal(Item::Quiz(quiz), "multiple_choice", Some(term), strength))
+        Some(quiz) => {
+            Some(Proposal { topic, ..proposal(Item::Quiz(quiz), "multiple_choice", Some(term), strength) })
         }
         _ if options.flashcards => {
             let card = Flashcard { front: blanked, back: term.clone(), cloze: Some(true) };
-            Some(proposal(Item::Card(card), "cloze", Some(term), strength))
+            Some(Proposal { topic, ..proposal(Item::Card(card), "cloze", Some(term), strength) })
         }
         _ => None,
     }
@@ -383,8 +431,8 @@ fn true_false(context: &Context, definition: &Definition, lang: Lang, pick: u64)
     })
 }
 
-/// Keeps the best proposals: each main section's best first (coverage), then the best
-/// overall, up to [`ITEMS_PER_1000_WORDS`] and `max_per_chunk` of each type per chunk;
+/// Keeps the best proposals: each main section's best first (coverage: there an item
+/// on a term that is no topic may do), then the best overall on topics, up to [`ITEMS_PER_1000_WORDS`] and `max_per_chunk` of each type per chunk;
 /// each judged by the checker, and dropped when flawed or a near duplicate.
 fn select(context: &Context, mut proposals: Vec<Proposal>, options: &Options, out: &mut Output) {
     let chunks = &context.material.chunks;
@@ -412,7 +460,8 @@ fn select(context: &Context, mut proposals: Vec<Proposal>, options: &Options, ou
     for coverage in [true, false] {
         for &i in &order {
             let proposal = &proposals[i];
-            if made >= budget || taken[i] || (coverage && covered.contains(proposal.section.as_str())) {
+            let covering = coverage && !covered.contains(proposal.section.as_str());
+            if made >= budget || taken[i] || (coverage && !covering) || (!proposal.topic && !covering) {
                 continue;
             }
             let count = per_chunk.entry((proposal.chunk, proposal.item.asset_type())).or_default();
@@ -572,7 +621,7 @@ impl Output {
             content: proposal.item.content(),
             source: Some(&proposal.sentence),
             chunk_kind: chunk.kind,
-            headings: chunk.heading_path,
+            headings: &headings_of(chunk).map(str::to_owned).collect::<Vec<_>>(),
             language: proposal.language.as_deref(),
         };
         let found = context.checks.check(&item);
@@ -761,6 +810,11 @@ fn definition(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &S
             // "X means here ...", "X ne signifie pas ...": no definition of X.
             || predicate_words.first().is_some_and(|w| lang.leans_on_context(w) || lang.negates(w))
             || lang.negates(last)
+            // German and French nouns (and, in German, the adverb before a verb in second
+            // place: "Manchmal ist ...") stand with an article when they are defined.
+            || (matches!(lang, Lang::De | Lang::Fr)
+                && !matches!(verb, Verb::Called { .. })
+                && !lang.opens_definition(first))
         {
             continue;
         }
@@ -790,8 +844,15 @@ fn definition(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &S
 /// single words) and how often the material uses it, then the longest; never one the
 /// checker would call trivial, one whose words stand elsewhere in the sentence (the
 /// answer would be in the question), nor one the sentence contrasts with another concept
-/// ("on the heap rather than the _____": the answer can be read from the other).
-fn blank_term(context: &Context, chunk: &ChunkInput, fact: &Fact, terms: &[String]) -> Option<(String, String)> {
+/// ("on the heap rather than the _____": the answer can be read from the other). With
+/// `topics_only`, only one of the material's topics.
+fn blank_term(
+    context: &Context,
+    chunk: &ChunkInput,
+    fact: &Fact,
+    terms: &[String],
+    topics_only: bool,
+) -> Option<(String, String)> {
     let (sentence, definition) = (fact.sentence.as_str(), fact.definition.as_ref());
     let heading = format!(" {} ", normalise(&chunk.heading_path.join(" ")));
     let mut candidates: Vec<&str> =
@@ -807,8 +868,10 @@ fn blank_term(context: &Context, chunk: &ChunkInput, fact: &Fact, terms: &[Strin
     });
     candidates.dedup();
     let contrasts = Lang::of(fact.language.as_deref()).is_some_and(|l| l.contrasts(sentence));
+    let headings: Vec<String> = headings_of(chunk).map(str::to_owned).collect();
     for term in candidates {
         if let Some((start, end)) = find_words(sentence, term)
+            && (!topics_only || context.is_topic(term))
             && word_count(term) * 3 <= word_count(sentence)
             && !(contrasts && context.pool.has_counterpart(term, sentence))
         {
@@ -819,7 +882,7 @@ fn blank_term(context: &Context, chunk: &ChunkInput, fact: &Fact, terms: &[Strin
                 content: Content::Card(&card),
                 source: None,
                 chunk_kind: "paragraph",
-                headings: &[],
+                headings: &headings,
                 language: fact.language.as_deref(),
             };
             let flaws = context.checks.check(&item);
@@ -829,6 +892,29 @@ fn blank_term(context: &Context, chunk: &ChunkInput, fact: &Fact, terms: &[Strin
         }
     }
     None
+}
+
+/// The headings above a chunk and those inside it: a chunk may hold several short
+/// sections, their headings lines of their own (up to 12 words, a capital first, no
+/// sentence's punctuation last).
+fn headings_of<'a>(chunk: &'a ChunkInput) -> impl Iterator<Item = &'a str> {
+    let inside = chunk.text.lines().map(str::trim).filter(|line| {
+        line.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit())
+            && (1..=12).contains(&word_count(line))
+            && !line.ends_with(['.', '!', '?', ':', ';', ','])
+    });
+    chunk.heading_path.iter().map(String::as_str).chain(inside)
+}
+
+/// `text` normalised with each word's plural "s" dropped, to match a term with a heading
+/// ("Tuple Structs" names "tuple struct").
+fn singular_key(text: &str) -> String {
+    let key = normalise(text);
+    let singular = |w: &str| {
+        let plural = w.len() > 3 && w.ends_with('s') && !["ss", "us", "is"].iter().any(|end| w.ends_with(end));
+        if plural { w[..w.len() - 1].to_owned() } else { w.to_owned() }
+    };
+    key.split(' ').map(singular).collect::<Vec<_>>().join(" ")
 }
 
 /// Whether the blank of `blanked` (an English sentence) is a slot any noun phrase fits:
@@ -1015,6 +1101,37 @@ impl TermStats {
             .iter()
             .any(|form| self.words.contains(form))
     }
+}
+
+/// The names the material's code declares ("struct Inventory", "fn giveaway"), lower
+/// case: an example's names, not concepts to learn, to blank or to offer as distractors.
+fn example_names<'a, 'c: 'a>(code: impl Iterator<Item = &'a ChunkInput<'c>>) -> HashSet<String> {
+    const DECLARE: [&str; 13] = [
+        "struct",
+        "enum",
+        "fn",
+        "trait",
+        "type",
+        "class",
+        "def",
+        "function",
+        "interface",
+        "let",
+        "const",
+        "static",
+        "mod",
+    ];
+    let mut names = HashSet::new();
+    for chunk in code {
+        let mut words = chunk.text.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty());
+        while let Some(word) = words.next() {
+            if DECLARE.contains(&word) {
+                let name = words.next().filter(|n| *n != "mut").or_else(|| words.next());
+                names.extend(name.map(str::to_lowercase));
+            }
+        }
+    }
+    names
 }
 
 /// YAKE's key terms of a chunk that stand in it verbatim, as written there, shaped like
@@ -1260,37 +1377,20 @@ mod tests {
         }
     }
 
-    /// Parts of a cell, each used as a noun several times: what distractors are made of.
+    /// Parts of a cell its headings name, each used as a noun several times: what
+    /// distractors are made of.
     const ORGANELLES: &str = "# Organelles\n\n\
-        The nucleus holds the genetic material of the cell and directs its growth. \
-        The mitochondrion turns sugar and oxygen into the energy that the cell uses. \
-        The ribosome builds proteins from amino acids, following a copy of a gene. \
-        The membrane controls what enters and leaves, and it keeps the cytoplasm in. \
-        The cytoplasm fills the space between the membrane and the nucleus.\n\n\
-        ## Working together\n\n\
+        ## The nucleus, the ribosome and the mitochondrion\n\n\
         Proteins made by the ribosome are folded in the reticulum before they leave the cell. \
         The energy of the mitochondrion powers the pumps that sit in the membrane. \
         Signals that reach the membrane are passed to the nucleus through the cytoplasm. \
-        The reticulum of a gland cell is larger than the reticulum of a muscle cell. \
-        Without the nucleus a cell cannot divide, and without the ribosome it cannot grow.\n";
-
-    #[test]
-    fn a_contrast_or_an_example_gives_no_blank() {
-        let text = "# Memory\n\n\
-            The stack stores values in the order it gets them and removes them in the opposite order. \
-            The heap is less organised, and the allocator finds a place in the heap for new data. \
-            A string literal is kept on the stack rather than the heap because its size is known. \
-            For example, the stack holds the arguments of a function while the function runs. \
-            On the right is the memory on the heap that holds the contents of the string. \
-            The translation was made by Jane Doe <jane@example.org> in 2009 for the heap project.\n";
-        let (_, drafts) = generate_from("text/markdown", text, &ALL);
-        for draft in items(&drafts) {
-            let sentence = draft.generation_params["sentence"].as_str().expect("a sentence");
-            for bad in ["rather than", "For example", "On the right", "@"] {
-                assert!(!sentence.contains(bad), "{bad}: {}", draft.content);
-            }
-        }
-    }
+        Without the nucleus a cell cannot divide, and without the ribosome it cannot grow.\n\n\
+        ## The membrane, the cytoplasm and the reticulum\n\n\
+        A stain that binds to acids makes the nucleus the darkest part of most cells. \
+        The ribosome is too small to be seen without an electron microscope. \
+        The cytoplasm looks clear, although it is crowded with proteins and salts. \
+        A healthy membrane keeps a dye out, while a damaged membrane lets it in. \
+        The reticulum of a gland cell is larger than the reticulum of a muscle cell.\n";
 
     #[test]
     fn distractors_fit_the_blank() {

@@ -97,7 +97,7 @@ pub struct Checks {
     stop: StopWords,
     /// The material's dominant terms (normalised): the most frequent, and up to two more
     /// at least half as frequent (each with its plural or singular), and those standing
-    /// in more than a third of its texts.
+    /// in more than half of its texts.
     dominant: Vec<String>,
 }
 
@@ -134,11 +134,10 @@ impl Checks {
                 *spread.entry(term).or_default() += 1;
             }
         }
-        // The subject of the whole material stands in many of its parts (more than a
-        // third: "Rust" in a chapter of the Rust book): as trivial a blank as the most
-        // frequent term.
+        // The subject of the whole material stands in most of its parts ("Rust" in a
+        // chapter of the Rust book): as trivial a blank as the most frequent term.
         let everywhere: Vec<String> = if texts_seen >= 4 {
-            spread.into_iter().filter(|(_, n)| n * 3 > texts_seen).map(|(term, _)| term).collect()
+            spread.into_iter().filter(|(_, n)| n * 2 > texts_seen).map(|(term, _)| term).collect()
         } else {
             Vec::new()
         };

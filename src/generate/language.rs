@@ -315,6 +315,7 @@ impl Lang {
                 "luckily",
                 "actually",
                 "rather",
+                "phew",
                 "currently",
                 "today",
                 "nowadays",
@@ -518,7 +519,8 @@ impl Lang {
     /// ..."): it points at something said before.
     pub fn refers_back(self, sentence: &str) -> bool {
         let demonstratives: &[&str] = match self {
-            Lang::En => &["this", "these", "those", "such", "thus", "therefore", "hence", "however", "instead"],
+            // (and a narrator's "I": a quotation, or an aside)
+            Lang::En => &["this", "these", "those", "such", "thus", "therefore", "hence", "however", "instead", "i"],
             Lang::Fr => &["ce", "cet", "cette", "ces", "ceci", "cela"],
             Lang::De => &["diese", "dieser", "dieses", "diesem", "diesen", "solche", "solchen"],
             Lang::Es => &["este", "esta", "estos", "estas", "esto", "ese", "esa", "esos", "esas"],

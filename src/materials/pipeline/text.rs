@@ -6,8 +6,10 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 use unicode_segmentation::UnicodeSegmentation;
 
 /// NFC, Unix line ends, no control characters, runs of spaces folded, no trailing
-/// spaces, at most one blank line in a row. One pass over the text, which is composed
-/// first only if it is not already NFC (it nearly always is, and composing is costly).
+/// spaces, at most one blank line in a row, and words a typesetter hyphenated at a line's
+/// end (U+2010 HYPHEN, as `man` writes them: "plu‐\nsieurs") joined again. One pass
+/// over the text, which is composed first only if it is not already NFC (it nearly always
+/// is, and composing is costly).
 pub fn normalise(text: &str) -> String {
     let text = strip_page_markers(text);
     let composed = match is_nfc_quick(text.chars()) {
@@ -19,13 +21,36 @@ pub fn normalise(text: &str) -> String {
     // its next word, and the line break that waits before the next line with text: none,
     // a line's end, or a blank line.
     let (mut in_line, mut space, mut break_before) = (false, false, "");
+    // A line ended in a hyphen after a letter: the word may go on at the next line.
+    let mut hyphenated = false;
     for c in composed.chars() {
         match c {
-            '\n' if in_line => (in_line, space, break_before) = (false, false, "\n"),
-            '\n' => break_before = "\n\n",
+            '\n' if in_line => {
+                let mut end = out.chars().rev();
+                hyphenated = end.next() == Some('\u{2010}') && end.next().is_some_and(char::is_alphabetic);
+                if hyphenated {
+                    out.pop();
+                }
+                (in_line, space, break_before) = (false, false, "\n");
+            }
+            '\n' => {
+                if hyphenated {
+                    out.push('\u{2010}'); // a blank line: no word goes on
+                    hyphenated = false;
+                }
+                break_before = "\n\n";
+            }
             ' ' | '\t' | '\u{a0}' => space = in_line,
             c if c.is_control() => {}
+            c if hyphenated && !in_line && c.is_lowercase() => {
+                (in_line, hyphenated) = (true, false);
+                out.push(c);
+            }
             c => {
+                if hyphenated {
+                    out.push('\u{2010}'); // no word goes on: the hyphen was the text's
+                    hyphenated = false;
+                }
                 if !in_line {
                     if !out.is_empty() {
                         out.push_str(break_before);
@@ -38,6 +63,9 @@ pub fn normalise(text: &str) -> String {
                 out.push(c);
             }
         }
+    }
+    if hyphenated {
+        out.push('\u{2010}');
     }
     out
 }
@@ -226,6 +254,12 @@ mod tests {
         assert_eq!(normalise(messy), "Café au lait\n\nnext line");
         assert_eq!(normalise("\n  a \u{a0} b \n \n\n c\nd  \n\n"), "a b\n\nc\nd", "blank lines folded too");
         assert_eq!(normalise("sym[Pg 72]phony\u{2003}x"), "symphony\u{2003}x", "other spaces stay");
+        assert_eq!(
+            normalise("plu\u{2010}\n   sieurs pages\nA\u{2010}\nB"),
+            "plusieurs pages\nA\u{2010}\nB",
+            "hyphenation"
+        );
+        assert_eq!(normalise("a\u{2010}\n\nb c\u{2010}"), "a\u{2010}\n\nb c\u{2010}", "no word goes on");
         assert_eq!(word_count("Café au lait, s'il vous plaît."), 6);
         assert_eq!(sentences("One. Two? Three!"), ["One.", "Two?", "Three!"]);
     }
