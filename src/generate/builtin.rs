@@ -7,8 +7,10 @@
 //!    this chapter", "we'll").
 //! 2. **Concepts.** Key terms come from YAKE, kept when the material uses them as
 //!    concepts (a name, a noun after an article, a phrase used more than once), plus the
-//!    subjects the material defines ("X is a ..."). Stop words, reference labels and the
-//!    material's dominant term (outside its definition) are never blanked.
+//!    subjects the material defines ("X is a ..."); an example's declared names and the
+//!    material's background are none. Stop words, reference labels and the material's
+//!    dominant term (outside its definition) are never blanked, and only its *topics*
+//!    (defined terms, names, what its headings name) are, but to cover a section.
 //! 3. **One item per fact**, of the best type the fact allows: a definition card or a
 //!    true/false item for a definition (false only by giving it the definition of
 //!    another concept the material defines, so that it is false by the material's own
@@ -361,10 +363,19 @@ fn propose(
     // only where any noun phrase fits the blank: after a determiner, before a function
     // word or a stop ("the _____ is", "returns a _____,"). Graded blind, distractors after
     // a preposition ("at _____": only "compile time" fits) or before a noun ("the _____
-    // crate") gave the answer away or were absurd. A name fits where another name does.
-    let fits = kind_of(&term, context.stats) != Kind::Term || noun_slot(&blanked);
+    // crate") gave the answer away or were absurd. A name of several words (a person's,
+    // a place's) fits where another such name does; single-word names ("GitHub", "MIT",
+    // "HTML") are of too many kinds to offer one for another anywhere else.
+    let fits = (kind_of(&term, context.stats) != Kind::Term && word_count(&term) > 1) || noun_slot(&blanked);
     let multiple_choice = lang.filter(|l| options.quizzes && *l == Lang::En && fits).and_then(|lang| {
-        let distractors = context.pool.distractors(&term, sentence, &blanked, chunk, fact.language.as_deref());
+        // Distractors are topics too: graded blind, the material's other terms were of
+        // another kind ("your crate's public GitHub / MIT / Rust").
+        let distractors: Vec<String> = context
+            .pool
+            .distractors(&term, sentence, &blanked, chunk, fact.language.as_deref())
+            .into_iter()
+            .filter(|d| context.is_topic(d))
+            .collect();
         (distractors.len() >= 3).then(|| {
             let mut choices: Vec<String> = distractors[..3].to_vec();
             let answer_index = (pick % 4) as usize;
@@ -381,9 +392,7 @@ fn propose(
     // Where three distractors fit (rarely), a multiple-choice item: quiz sessions need
     // them more than card decks need another cloze.
     match multiple_choice {
-        Some(quiz) => {
-            Some(Proposal { topic, ..proposal(Item::Quiz(quiz), "multiple_choice", Some(term), strength) })
-        }
+        Some(quiz) => Some(Proposal { topic, ..proposal(Item::Quiz(quiz), "multiple_choice", Some(term), strength) }),
         _ if options.flashcards => {
             let card = Flashcard { front: blanked, back: term.clone(), cloze: Some(true) };
             Some(Proposal { topic, ..proposal(Item::Card(card), "cloze", Some(term), strength) })
@@ -1373,6 +1382,40 @@ mod tests {
             // "vector" is the dominant term: blanked only where a sentence defines it.
             if let Some(term) = draft.generation_params["term"].as_str() {
                 assert!(!normalise(term).starts_with("vector") || sentence.starts_with(term), "{}", draft.content);
+            }
+        }
+    }
+
+    #[test]
+    fn names_an_example_s_code_declares_are_no_concepts() {
+        let text = "# Shirts\n\n\
+            The Inventory struct holds the shirts that the company has in stock for the giveaway. \
+            The giveaway method of the Inventory struct returns the colour a winner will get. \
+            A closure is an anonymous function that can capture values from the scope in which it is defined. \
+            The Inventory keeps a closure that the giveaway calls when a winner has no preference.\n\n\
+            ```rust\nstruct Inventory {\n    shirts: Vec<ShirtColor>,\n}\nfn giveaway() {}\n```\n";
+        let (_, drafts) = generate_from("text/markdown", text, &ALL);
+        assert!(items(&drafts).count() > 0, "items are made: {drafts:#?}");
+        let terms: Vec<&str> = items(&drafts).filter_map(|d| d.generation_params["term"].as_str()).collect();
+        assert!(terms.iter().all(|t| !["inventory", "giveaway"].contains(&t.to_lowercase().as_str())), "{terms:?}");
+    }
+
+    #[test]
+    fn a_contrast_or_an_example_gives_no_blank() {
+        let text = "# Memory\n\n\
+            The stack stores values in the order it gets them and removes them in the opposite order. \
+            The heap is less organised, and the allocator finds a place in the heap for new data. \
+            An allocator is the part of a program that finds free space for new data on the heap. \
+            A string literal is kept on the stack rather than the heap because its size is known. \
+            For example, the stack holds the arguments of a function while the function runs. \
+            On the right is the memory on the heap that holds the contents of the string. \
+            The translation was made by Jane Doe <jane@example.org> in 2009 for the heap project.\n";
+        let (_, drafts) = generate_from("text/markdown", text, &ALL);
+        assert!(items(&drafts).count() > 0, "items are made: {drafts:#?}");
+        for draft in items(&drafts) {
+            let sentence = draft.generation_params["sentence"].as_str().expect("a sentence");
+            for bad in ["rather than", "For example", "On the right", "@"] {
+                assert!(!sentence.contains(bad), "{bad}: {}", draft.content);
             }
         }
     }
