@@ -20,6 +20,7 @@ pub mod maintain;
 pub mod materials;
 pub mod metrics;
 pub mod progress;
+pub mod root;
 pub mod search;
 pub mod telemetry;
 pub mod validate;

@@ -12,7 +12,7 @@ use nix::sys::signal::kill;
 use nix::unistd::Pid;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, PgPool};
-use studyhall::app::{self, AppState};
+use studyhall::app::AppState;
 use studyhall::config::{
     AuthConfig, DatabaseConfig, HttpConfig, LearningConfig, LlmConfig, MaintainConfig, MaterialsConfig, PoolConfig,
     Settings, WorkerConfig,
@@ -271,9 +271,9 @@ impl TestApp {
         let address = listener.local_addr().expect("the bound address");
         let state = AppState::new(db.requests().await, db.pool.clone(), &settings).expect("valid settings");
         let workers = studyhall::jobs::worker::Workers::start(state.clone(), &settings.workers);
-        let router = studyhall::http::router(state, &config);
+        let router = studyhall::root::router(state, &config);
         let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app::run(listener, router, async {
+        tokio::spawn(studyhall::root::run(listener, router, async {
             let _ = stopped.await;
         }));
         TestApp { address, db, client: client(), _shutdown: shutdown, _workers: workers }
