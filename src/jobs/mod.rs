@@ -7,7 +7,6 @@
 //! retried after an exponential backoff; after the last attempt the job is `failed`
 //! and its kind's failure handler records why (see [`worker`]).
 
-pub mod housekeeping;
 pub mod http;
 pub mod worker;
 

@@ -16,42 +16,21 @@ use crate::app::AppState;
 use crate::config::WorkerConfig;
 use crate::error::{Error, Result};
 
-/// Running workers; [`Workers::stop`] ends them.
-pub struct Workers {
-    shutdown: watch::Sender<bool>,
-    tasks: JoinSet<()>,
-}
-
-impl Workers {
-    /// Starts `config.workers` workers, the housekeeping task and scheduled maintenance
-    /// (none of them when it is 0).
-    pub fn start(state: AppState, config: &WorkerConfig) -> Workers {
-        let (shutdown, stopping) = watch::channel(false);
-        let mut tasks = JoinSet::new();
-        if config.workers > 0 {
-            tasks.spawn(release_dead(state.clone()));
-            let wake = Arc::new(Notify::new());
-            tasks.spawn(listen(state.clone(), wake.clone(), stopping.clone()));
-            tasks.spawn(super::housekeeping::run(state.clone(), stopping.clone()));
-            tasks.spawn(super::housekeeping::maintain(state.clone(), stopping.clone()));
-            for n in 0..config.workers {
-                let name = format!("{}-{}-{n}", hostname(), std::process::id());
-                tasks.spawn(work(state.clone(), config.clone(), name, wake.clone(), stopping.clone()));
-            }
-            tracing::info!(workers = config.workers, "job workers started");
-        }
-        Workers { shutdown, tasks }
+/// Spawns onto `tasks` `config.workers` workers, the task that wakes them and the one
+/// that frees the jobs of this host's dead processes (none of them when it is 0); they
+/// stop, each after its current job, once `stopping` turns true.
+pub fn spawn(tasks: &mut JoinSet<()>, state: &AppState, config: &WorkerConfig, stopping: &watch::Receiver<bool>) {
+    if config.workers == 0 {
+        return;
     }
-
-    /// Asks every worker to stop after its current job and waits up to `grace` for them;
-    /// a job still running then is claimed again once its lease runs out.
-    pub async fn stop(mut self, grace: Duration) {
-        let _ = self.shutdown.send(true);
-        if tokio::time::timeout(grace, async { while self.tasks.join_next().await.is_some() {} }).await.is_err() {
-            tracing::warn!("job workers did not stop in time; their jobs will be retried after their lease");
-            self.tasks.abort_all();
-        }
+    tasks.spawn(release_dead(state.clone()));
+    let wake = Arc::new(Notify::new());
+    tasks.spawn(listen(state.clone(), wake.clone(), stopping.clone()));
+    for n in 0..config.workers {
+        let name = format!("{}-{}-{n}", hostname(), std::process::id());
+        tasks.spawn(work(state.clone(), config.clone(), name, wake.clone(), stopping.clone()));
     }
+    tracing::info!(workers = config.workers, "job workers started");
 }
 
 /// Frees the jobs an earlier process on this host held when it died (kill -9, a crash),

@@ -1,21 +1,23 @@
 //! The composition root: the one place that knows every area. It wires the router
-//! (router.rs) and the job workers, and runs serve's and the worker's life cycle: open
-//! the database, migrate, serve until a signal, drain, stop the database. No area
-//! imports it.
+//! (router.rs) and the background work (background.rs: the job workers and the upkeep,
+//! upkeep.rs), and runs serve's and the worker's life cycle: open the database,
+//! migrate, serve until a signal, drain, stop the database. No area imports it.
 
+mod background;
 mod router;
+mod upkeep;
 
 use std::future::Future;
 
 use tokio::net::TcpListener;
 
+pub use background::Background;
 pub use router::router;
 
 use crate::app::AppState;
 use crate::config::{ServeConfig, Settings};
 use crate::db::Database;
 use crate::error::{Error, Result};
-use crate::jobs::worker::Workers;
 
 /// Opens the database (migrating the embedded cluster, or any with `auto_migrate`), the
 /// request pool, and the state handlers and jobs share.
@@ -44,7 +46,7 @@ pub async fn serve(settings: &Settings, config: &ServeConfig) -> Result<()> {
     let result = async {
         let listener =
             TcpListener::bind(config.http.bind).await.map_err(Error::io(format!("binding {}", config.http.bind)))?;
-        let workers = Workers::start(state.clone(), &settings.workers);
+        let workers = Background::start(state.clone(), &settings.workers);
         let served = run(listener, router(state.clone(), &config.http), shutdown_signal()).await;
         workers.stop(settings.workers.shutdown_grace()).await;
         served
@@ -58,7 +60,7 @@ pub async fn serve(settings: &Settings, config: &ServeConfig) -> Result<()> {
 /// `studyhall worker`: runs job workers, without HTTP, until SIGINT or SIGTERM.
 pub async fn work(settings: &Settings) -> Result<()> {
     let (db, state) = open(settings, false).await?;
-    let workers = Workers::start(state.clone(), &settings.workers);
+    let workers = Background::start(state.clone(), &settings.workers);
     shutdown_signal().await;
     workers.stop(settings.workers.shutdown_grace()).await;
     state.db.close().await;
