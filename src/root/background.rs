@@ -1,12 +1,13 @@
 //! The background work of `serve` and `worker`: the job workers and the upkeep, started
 //! together and stopped together.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::upkeep;
+use super::{jobs, upkeep};
 use crate::app::AppState;
 use crate::config::WorkerConfig;
 use crate::jobs::worker;
@@ -24,7 +25,7 @@ impl Background {
         let (shutdown, stopping) = watch::channel(false);
         let mut tasks = JoinSet::new();
         if config.workers > 0 {
-            worker::spawn(&mut tasks, &state, config, &stopping);
+            worker::spawn(&mut tasks, &state, config, Arc::new(jobs::kinds()), &stopping);
             tasks.spawn(upkeep::housekeeping(state.clone(), stopping.clone()));
             tasks.spawn(upkeep::maintain(state, stopping));
         }

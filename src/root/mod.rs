@@ -1,9 +1,10 @@
 //! The composition root: the one place that knows every area. It wires the router
-//! (router.rs) and the background work (background.rs: the job workers and the upkeep,
-//! upkeep.rs), and runs serve's and the worker's life cycle: open the database,
+//! (router.rs), the job kinds (jobs.rs) and the background work (background.rs: the job
+//! workers and the upkeep, upkeep.rs), and runs serve's and the worker's life cycle: open the database,
 //! migrate, serve until a signal, drain, stop the database. No area imports it.
 
 mod background;
+mod jobs;
 mod router;
 mod upkeep;
 
