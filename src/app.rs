@@ -36,7 +36,7 @@ pub struct App {
     /// Whether the web app's cookies are marked Secure.
     pub web_secure_cookies: bool,
     /// The key signing the web app's sign-in and sign-up form tokens.
-    pub form_key: crate::web::FormKey,
+    pub form_key: crate::http::csrf::FormKey,
 }
 
 impl AppState {

@@ -1,7 +1,12 @@
-//! What the HTTP interface shares: extractors, pagination, health, the OpenAPI
-//! document's finishing, and the middleware every response passes (security headers,
-//! problem+json). The router that puts them together is in [`crate::root`].
+//! What the HTTP interface shares: who the caller is (auth.rs: bearer tokens and the
+//! web app's session cookie, with their CSRF tokens in csrf.rs and cookies in
+//! cookie.rs), extractors, pagination, health, the OpenAPI document's finishing, and
+//! the middleware every response passes (security headers, problem+json). The router
+//! that puts them together is in [`crate::root`].
 
+pub mod auth;
+pub mod cookie;
+pub mod csrf;
 pub mod extract;
 pub mod health;
 pub mod openapi;

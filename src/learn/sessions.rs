@@ -14,11 +14,11 @@ use uuid::Uuid;
 
 use super::next::candidates;
 use super::{Configuration, SESSION_TYPES, Session};
-use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::audit::Audit;
 use crate::db::tenant;
 use crate::error::{Error, FieldError, Problem, Result};
+use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input};
 use crate::http::page::{self, Newest, Page};
 use crate::materials::live_status;

@@ -7,11 +7,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::csrf::{FORM_TOKEN_SECS, form_token_valid, new_form_token};
-use super::{FORM_CSRF, SESSION, WebUser, cookie, forbidden, html_error, render, set_cookie};
+use super::{WebUser, forbidden, html_error, render};
 use crate::accounts::session::{LoginRequest, RegisterRequest, sign_in, sign_out, sign_up};
 use crate::app::AppState;
 use crate::error::{Error, FieldError};
+use crate::http::cookie::{FORM_CSRF, SESSION, cookie, set_cookie};
+use crate::http::csrf::FORM_TOKEN_SECS;
 use crate::http::extract::Client;
 
 #[derive(askama::Template)]
@@ -41,7 +42,7 @@ impl SignUpPage {
 /// A fresh double-submit token, signed by the server, set as a cookie and put in the
 /// form; an error page when the key cannot be read.
 async fn form_token(state: &AppState) -> Result<(String, HeaderValue), Response> {
-    let token = new_form_token(state).await.map_err(|error| html_error(&error))?;
+    let token = state.form_key.new_token(&state.privileged).await.map_err(|error| html_error(&error))?;
     let cookie = set_cookie(state, FORM_CSRF, &token, Some(FORM_TOKEN_SECS));
     Ok((token, cookie))
 }
@@ -50,7 +51,7 @@ async fn form_token(state: &AppState) -> Result<(String, HeaderValue), Response>
 /// cookie and the form, and one the server signed. 403 otherwise.
 async fn form_checks(state: &AppState, headers: &HeaderMap, posted: &str) -> Result<(), Response> {
     let matches = cookie(headers, FORM_CSRF).is_some_and(|expected| !posted.is_empty() && expected == posted);
-    if matches && form_token_valid(state, posted).await.map_err(|error| html_error(&error))? {
+    if matches && state.form_key.accepts(&state.privileged, posted).await.map_err(|error| html_error(&error))? {
         Ok(())
     } else {
         Err(forbidden())
