@@ -166,7 +166,7 @@ impl Cli {
 }
 
 async fn run_backup(db: &Database, settings: &Settings, action: BackupAction) -> Result<()> {
-    let server = db.backup_server(&settings.database)?;
+    let server = crate::backup::Server::of(db, &settings.database)?;
     let dir = crate::backup::dir(settings.backup_dir.as_deref(), &settings.database.data_dir);
     let checked = |name: &str, differences: Vec<String>| {
         if differences.is_empty() {

@@ -10,6 +10,7 @@ pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod digest;
 pub mod error;
 pub mod feedback;
 pub mod generate;
