@@ -6,6 +6,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use sqlx::PgPool;
+use tokio::sync::OnceCell;
 
 use crate::config::{AuthConfig, LearningConfig, MaintainConfig, MaterialsConfig, Settings, WorkerConfig};
 use crate::error::Result;
@@ -35,8 +36,9 @@ pub struct App {
     pub maintain: MaintainConfig,
     /// Whether the web app's cookies are marked Secure.
     pub web_secure_cookies: bool,
-    /// The key signing the web app's sign-in and sign-up form tokens.
-    pub form_key: crate::http::csrf::FormKey,
+    /// The key signing the web app's sign-in and sign-up form tokens, read on first use
+    /// (`http::csrf`).
+    pub form_key: OnceCell<Vec<u8>>,
 }
 
 impl AppState {

@@ -6,7 +6,6 @@ mod me;
 pub mod password;
 pub mod session;
 pub mod throttle;
-pub mod token;
 mod validate;
 
 use chrono::{DateTime, Utc};

@@ -10,13 +10,14 @@ use sqlx::{Postgres, Transaction};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{User, conflict, password, throttle, token, user_columns, validate};
+use super::{User, conflict, password, throttle, user_columns, validate};
 use crate::app::AppState;
 use crate::audit::Audit;
 use crate::db::tenant;
 use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input};
+use crate::http::token;
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::cookie::session_cookie;
 use super::csrf::session_csrf;
-use crate::accounts::token;
+use super::token;
 use crate::app::AppState;
 use crate::error::{Error, Result};
 

@@ -2,14 +2,12 @@
 //! [`AuthUser`](super::auth::AuthUser) and for the web app's forms), and the
 //! server-signed double-submit tokens of the sign-in and sign-up forms.
 
+use crate::app::AppState;
+use crate::error::{Error, Result};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
-use tokio::sync::OnceCell;
-
-use crate::error::{Error, Result};
 
 /// How long a sign-in or sign-up form's token is good for: its cookie's lifetime too.
 pub const FORM_TOKEN_SECS: i64 = 3600;
@@ -20,36 +18,31 @@ pub fn session_csrf(token: &str) -> String {
     Sha256::digest(format!("studyhall-csrf|{token}").as_bytes())[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The key that signs the sign-in and sign-up forms' tokens (`web_secret`, made by the
-/// migrations and shared by every node), read on first use and kept.
-#[derive(Default)]
-pub struct FormKey(OnceCell<Vec<u8>>);
+/// A new token for a sign-in or sign-up form, signed by the server: a token a client
+/// made up is refused.
+pub async fn new_form_token(state: &AppState) -> Result<String> {
+    let mut nonce = [0u8; 16];
+    getrandom::fill(&mut nonce).expect("the OS has randomness");
+    Ok(sign(form_key(state).await?, chrono::Utc::now().timestamp(), &nonce))
+}
 
-impl FormKey {
-    /// A new token for a sign-in or sign-up form, signed by the server: a token a client
-    /// made up is refused.
-    pub async fn new_token(&self, privileged: &PgPool) -> Result<String> {
-        let mut nonce = [0u8; 16];
-        getrandom::fill(&mut nonce).expect("the OS has randomness");
-        Ok(sign(self.key(privileged).await?, chrono::Utc::now().timestamp(), &nonce))
-    }
+/// Whether `token` is one this server issued less than [`FORM_TOKEN_SECS`] ago.
+pub async fn form_token_valid(state: &AppState, token: &str) -> Result<bool> {
+    Ok(verify(form_key(state).await?, token, chrono::Utc::now().timestamp()))
+}
 
-    /// Whether `token` is one this server issued less than [`FORM_TOKEN_SECS`] ago.
-    pub async fn accepts(&self, privileged: &PgPool, token: &str) -> Result<bool> {
-        Ok(verify(self.key(privileged).await?, token, chrono::Utc::now().timestamp()))
-    }
-
-    async fn key(&self, privileged: &PgPool) -> Result<&[u8]> {
-        let key = self
-            .0
-            .get_or_try_init(|| async {
-                let key: Option<Vec<u8>> =
-                    sqlx::query_scalar("SELECT form_key FROM web_secret").fetch_optional(privileged).await?;
-                key.ok_or_else(|| Error::Internal("web_secret holds no key: the migrations did not run".to_owned()))
-            })
-            .await?;
-        Ok(key)
-    }
+/// The key that signs form tokens (`web_secret`, made by the migrations and shared by
+/// every node), read on first use and kept in the state.
+async fn form_key(state: &AppState) -> Result<&[u8]> {
+    let key = state
+        .form_key
+        .get_or_try_init(|| async {
+            let key: Option<Vec<u8>> =
+                sqlx::query_scalar("SELECT form_key FROM web_secret").fetch_optional(&state.privileged).await?;
+            key.ok_or_else(|| Error::Internal("web_secret holds no key: the migrations did not run".to_owned()))
+        })
+        .await?;
+    Ok(key)
 }
 
 fn signature(key: &[u8], body: &str) -> Hmac<Sha256> {

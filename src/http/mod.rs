@@ -1,6 +1,6 @@
-//! What the HTTP interface shares: who the caller is (auth.rs: bearer tokens and the
-//! web app's session cookie, with their CSRF tokens in csrf.rs and cookies in
-//! cookie.rs), extractors, pagination, health, the OpenAPI document's finishing, and
+//! What the HTTP interface shares: who the caller is (auth.rs: bearer tokens, made in
+//! token.rs, and the web app's session cookie, with its CSRF token in csrf.rs and its
+//! cookies in cookie.rs), extractors, pagination, health, the OpenAPI document's finishing, and
 //! the middleware every response passes (security headers, problem+json). The router
 //! that puts them together is in [`crate::root`].
 
@@ -11,6 +11,7 @@ pub mod extract;
 pub mod health;
 pub mod openapi;
 pub mod page;
+pub mod token;
 
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, header};

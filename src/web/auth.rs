@@ -12,7 +12,7 @@ use crate::accounts::session::{LoginRequest, RegisterRequest, sign_in, sign_out,
 use crate::app::AppState;
 use crate::error::{Error, FieldError};
 use crate::http::cookie::{FORM_CSRF, SESSION, cookie, set_cookie};
-use crate::http::csrf::FORM_TOKEN_SECS;
+use crate::http::csrf::{FORM_TOKEN_SECS, form_token_valid, new_form_token};
 use crate::http::extract::Client;
 
 #[derive(askama::Template)]
@@ -42,7 +42,7 @@ impl SignUpPage {
 /// A fresh double-submit token, signed by the server, set as a cookie and put in the
 /// form; an error page when the key cannot be read.
 async fn form_token(state: &AppState) -> Result<(String, HeaderValue), Response> {
-    let token = state.form_key.new_token(&state.privileged).await.map_err(|error| html_error(&error))?;
+    let token = new_form_token(state).await.map_err(|error| html_error(&error))?;
     let cookie = set_cookie(state, FORM_CSRF, &token, Some(FORM_TOKEN_SECS));
     Ok((token, cookie))
 }
@@ -51,7 +51,7 @@ async fn form_token(state: &AppState) -> Result<(String, HeaderValue), Response>
 /// cookie and the form, and one the server signed. 403 otherwise.
 async fn form_checks(state: &AppState, headers: &HeaderMap, posted: &str) -> Result<(), Response> {
     let matches = cookie(headers, FORM_CSRF).is_some_and(|expected| !posted.is_empty() && expected == posted);
-    if matches && state.form_key.accepts(&state.privileged, posted).await.map_err(|error| html_error(&error))? {
+    if matches && form_token_valid(state, posted).await.map_err(|error| html_error(&error))? {
         Ok(())
     } else {
         Err(forbidden())
