@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, Postgres, Transaction};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -234,9 +234,4 @@ pub async fn abandon_idle(conn: &mut PgConnection, user: Option<Uuid>, idle: Dur
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
-}
-
-/// Every user's idle sessions, abandoned (the housekeeping task).
-pub async fn abandon_all_idle(privileged: &PgPool, idle: Duration) -> Result<u64> {
-    abandon_idle(&mut *privileged.acquire().await?, None, idle).await
 }
