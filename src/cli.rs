@@ -3,11 +3,11 @@
 use clap::{Parser, Subcommand};
 
 use crate::accounts::cli::UserAction;
-use crate::app;
 use crate::config::{LogConfig, ServeConfig, Settings};
 use crate::db::Database;
 use crate::db::migrate::{self, Down, MigrationState};
 use crate::error::Result;
+use crate::root;
 
 #[derive(Parser)]
 #[command(name = "studyhall", version, about = "A self-hostable learning platform on PostgreSQL")]
@@ -100,8 +100,8 @@ pub enum MigrateAction {
 impl Cli {
     pub async fn run(self) -> Result<()> {
         match self.command {
-            Command::Serve(config) => app::serve(&self.settings, &config).await,
-            Command::Worker => app::work(&self.settings).await,
+            Command::Serve(config) => root::serve(&self.settings, &config).await,
+            Command::Worker => root::work(&self.settings).await,
             Command::Migrate { action } => {
                 let db = Database::open(&self.settings.database).await?;
                 let result = run_migrate(&db, action).await;
@@ -166,7 +166,7 @@ impl Cli {
 }
 
 async fn run_backup(db: &Database, settings: &Settings, action: BackupAction) -> Result<()> {
-    let server = db.backup_server(&settings.database)?;
+    let server = crate::backup::Server::of(db, &settings.database)?;
     let dir = crate::backup::dir(settings.backup_dir.as_deref(), &settings.database.data_dir);
     let checked = |name: &str, differences: Vec<String>| {
         if differences.is_empty() {

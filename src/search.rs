@@ -9,10 +9,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, FieldError, Problem, Result};
+use crate::http::auth::AuthUser;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(search))

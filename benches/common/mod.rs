@@ -22,7 +22,7 @@ impl Server {
             .env_remove("DATABASE_URL")
             .env("STUDYHALL_BIND", "127.0.0.1:0")
             .env("STUDYHALL_LOG_FORMAT", "json")
-            .env("STUDYHALL_LOG", "warn,studyhall::app=info")
+            .env("STUDYHALL_LOG", "warn,studyhall::root=info")
             .env("STUDYHALL_BCRYPT_COST", "4")
             .stderr(Stdio::piped());
         for (name, value) in env {

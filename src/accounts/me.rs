@@ -7,11 +7,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::{AuthUser, User, fetch_user, password, user_columns, validate};
+use super::{User, fetch_user, password, user_columns, validate};
 use crate::app::AppState;
 use crate::audit::{Audit, REDACTED, changed_fields};
 use crate::db::tenant;
 use crate::error::{Error, FieldError, Problem, Result};
+use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input, present};
 
 /// The caller's account.

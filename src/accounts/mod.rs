@@ -6,7 +6,6 @@ mod me;
 pub mod password;
 pub mod session;
 pub mod throttle;
-pub mod token;
 mod validate;
 
 use chrono::{DateTime, Utc};
@@ -21,7 +20,8 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::error::{Error, FieldError, Result};
 
-pub use session::AuthUser;
+// generate/http.rs still names AuthUser here; the rest of the crate uses http::auth.
+pub use crate::http::auth::AuthUser;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

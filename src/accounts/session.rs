@@ -1,9 +1,8 @@
-//! Registration, sign-in, sign-out, and the bearer-token extractor.
+//! Registration, sign-in and sign-out.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -11,65 +10,14 @@ use sqlx::{Postgres, Transaction};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{User, conflict, password, throttle, token, user_columns, validate};
+use super::{User, conflict, password, throttle, user_columns, validate};
 use crate::app::AppState;
 use crate::audit::Audit;
 use crate::db::tenant;
 use crate::error::{Error, Problem, Result};
+use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input};
-
-/// The signed-in caller, from `Authorization: Bearer <token>`; 401 without a live token
-/// of an active account.
-#[derive(Debug, Clone, Copy)]
-pub struct AuthUser {
-    pub user_id: Uuid,
-    /// The token's id: the `session_id` of audit rows.
-    pub token_id: Uuid,
-    pub is_admin: bool,
-}
-
-impl FromRequestParts<AppState> for AuthUser {
-    type Rejection = Error;
-
-    /// The bearer token; or, from the web app's pages, its session cookie, which for
-    /// anything but GET and HEAD must come with the session's CSRF token in
-    /// `X-CSRF-Token` (another site's page can make a browser send the cookie, not read
-    /// the token).
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        const MISSING: &str = "Sign in and send the token as Authorization: Bearer <token>.";
-        if let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) {
-            let secret = header
-                .to_str()
-                .ok()
-                .and_then(|value| value.strip_prefix("Bearer "))
-                .ok_or(Error::Unauthorized(MISSING))?;
-            return AuthUser::resolve(state, secret.trim()).await;
-        }
-        let secret = crate::web::session_cookie(&parts.headers).ok_or(Error::Unauthorized(MISSING))?;
-        let safe = matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD);
-        let csrf = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        if !safe && csrf != crate::web::session_csrf(secret) {
-            return Err(Error::Unauthorized("A request signed in by cookie needs the page's X-CSRF-Token."));
-        }
-        AuthUser::resolve(state, secret).await
-    }
-}
-
-impl AuthUser {
-    /// The signed-in caller behind a token (from the Authorization header or the web
-    /// app's cookie); 401 unless it is live and its account active.
-    pub async fn resolve(state: &AppState, secret: &str) -> Result<AuthUser> {
-        let found: Option<(Uuid, Uuid, bool)> =
-            sqlx::query_as("SELECT token_id, user_id, is_admin FROM studyhall_token_user($1)")
-                .bind(token::hash(secret))
-                .fetch_optional(&state.db)
-                .await?;
-        let (token_id, user_id, is_admin) =
-            found.ok_or(Error::Unauthorized("The token is invalid, expired or revoked; sign in again."))?;
-        tracing::Span::current().record("user_id", tracing::field::display(user_id));
-        Ok(AuthUser { user_id, token_id, is_admin })
-    }
-}
+use crate::http::token;
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {

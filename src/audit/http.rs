@@ -11,10 +11,10 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::Audit;
-use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, Problem, Result};
+use crate::http::auth::AuthUser;
 use crate::http::extract::Client;
 use crate::http::page::{self, Newest, Page};
 use crate::validate::Validator;

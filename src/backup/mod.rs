@@ -21,9 +21,11 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::process::Command;
 
+use crate::config::DatabaseConfig;
+use crate::db::Database;
 use crate::db::embedded::PgBinaries;
+use crate::digest::digest;
 use crate::error::{Error, Result};
-use crate::maintain::archive::digest;
 
 /// A database server and how its tools reach it.
 pub struct Server {
@@ -36,6 +38,18 @@ pub struct Server {
     /// backup also takes a base backup, for point-in-time recovery, and rotation prunes
     /// the WAL no kept base backup needs.
     pub wal_archive: Option<PathBuf>,
+}
+
+impl Server {
+    /// `db`, and PostgreSQL's tools from `config`.
+    pub fn of(db: &Database, config: &DatabaseConfig) -> Result<Server> {
+        Ok(Server {
+            pool: db.pool.clone(),
+            url: db.url().to_owned(),
+            binaries: PgBinaries::locate(config.pg_bin.as_deref())?,
+            wal_archive: db.wal_archive(),
+        })
+    }
 }
 
 /// Every table's fingerprint: (rows, sum of the rows' MD5s), by qualified name.

@@ -5,6 +5,7 @@ pub mod embedded;
 pub mod migrate;
 pub mod tenant;
 
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -95,14 +96,14 @@ impl Database {
         Ok(())
     }
 
-    /// This database for `studyhall backup`: its pool, URL and PostgreSQL's tools.
-    pub fn backup_server(&self, config: &DatabaseConfig) -> Result<crate::backup::Server> {
-        Ok(crate::backup::Server {
-            pool: self.pool.clone(),
-            url: self.url.clone(),
-            binaries: PgBinaries::locate(config.pg_bin.as_deref())?,
-            wal_archive: self.cluster.as_ref().map(|cluster| embedded::wal_archive(cluster.data_dir())),
-        })
+    /// The database's URL, for PostgreSQL's own tools.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Where the embedded cluster archives its WAL; None for a DATABASE_URL server.
+    pub fn wal_archive(&self) -> Option<PathBuf> {
+        self.cluster.as_ref().map(|cluster| embedded::wal_archive(cluster.data_dir()))
     }
 
     /// Closes every connection, then stops the embedded cluster if there is one.

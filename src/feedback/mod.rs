@@ -15,11 +15,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::audit::Audit;
 use crate::db::tenant;
 use crate::error::{Error, Problem, Result};
+use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input};
 use crate::validate::Validator;
 

@@ -5,10 +5,10 @@
 //! claim jobs with `FOR UPDATE SKIP LOCKED` under a lease: a job whose worker died
 //! (even by `kill -9`) is claimed again once its lease runs out. A failed attempt is
 //! retried after an exponential backoff; after the last attempt the job is `failed`
-//! and its kind's failure handler records why (see [`worker`]).
+//! and its kind's failure handler records why (see [`kind`] and [`worker`]).
 
-pub mod housekeeping;
 pub mod http;
+pub mod kind;
 pub mod worker;
 
 use std::time::Duration;

@@ -11,47 +11,35 @@ use sqlx::postgres::PgListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
+use super::kind::Registry;
 use super::{CHANNEL, Job};
 use crate::app::AppState;
 use crate::config::WorkerConfig;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
-/// Running workers; [`Workers::stop`] ends them.
-pub struct Workers {
-    shutdown: watch::Sender<bool>,
-    tasks: JoinSet<()>,
-}
-
-impl Workers {
-    /// Starts `config.workers` workers, the housekeeping task and scheduled maintenance
-    /// (none of them when it is 0).
-    pub fn start(state: AppState, config: &WorkerConfig) -> Workers {
-        let (shutdown, stopping) = watch::channel(false);
-        let mut tasks = JoinSet::new();
-        if config.workers > 0 {
-            tasks.spawn(release_dead(state.clone()));
-            let wake = Arc::new(Notify::new());
-            tasks.spawn(listen(state.clone(), wake.clone(), stopping.clone()));
-            tasks.spawn(super::housekeeping::run(state.clone(), stopping.clone()));
-            tasks.spawn(super::housekeeping::maintain(state.clone(), stopping.clone()));
-            for n in 0..config.workers {
-                let name = format!("{}-{}-{n}", hostname(), std::process::id());
-                tasks.spawn(work(state.clone(), config.clone(), name, wake.clone(), stopping.clone()));
-            }
-            tracing::info!(workers = config.workers, "job workers started");
-        }
-        Workers { shutdown, tasks }
+/// Spawns onto `tasks` `config.workers` workers running the job kinds of `kinds`, the
+/// task that wakes them and the one that frees the jobs of this host's dead processes
+/// (none of them when it is 0); they stop, each after its current job, once `stopping`
+/// turns true.
+pub fn spawn(
+    tasks: &mut JoinSet<()>,
+    state: &AppState,
+    config: &WorkerConfig,
+    kinds: Arc<Registry>,
+    stopping: &watch::Receiver<bool>,
+) {
+    if config.workers == 0 {
+        return;
     }
-
-    /// Asks every worker to stop after its current job and waits up to `grace` for them;
-    /// a job still running then is claimed again once its lease runs out.
-    pub async fn stop(mut self, grace: Duration) {
-        let _ = self.shutdown.send(true);
-        if tokio::time::timeout(grace, async { while self.tasks.join_next().await.is_some() {} }).await.is_err() {
-            tracing::warn!("job workers did not stop in time; their jobs will be retried after their lease");
-            self.tasks.abort_all();
-        }
+    tasks.spawn(release_dead(state.clone()));
+    let wake = Arc::new(Notify::new());
+    tasks.spawn(listen(state.clone(), wake.clone(), stopping.clone()));
+    for n in 0..config.workers {
+        let name = format!("{}-{}-{n}", hostname(), std::process::id());
+        let worker = Worker { state: state.clone(), config: config.clone(), kinds: kinds.clone(), name };
+        tasks.spawn(worker.work(wake.clone(), stopping.clone()));
     }
+    tracing::info!(workers = config.workers, "job workers started");
 }
 
 /// Frees the jobs an earlier process on this host held when it died (kill -9, a crash),
@@ -97,65 +85,93 @@ async fn listen(state: AppState, wake: Arc<Notify>, mut stopping: watch::Receive
     }
 }
 
-async fn work(
+/// One worker: it claims jobs as `name` and runs them through `kinds`.
+struct Worker {
     state: AppState,
     config: WorkerConfig,
+    kinds: Arc<Registry>,
     name: String,
-    wake: Arc<Notify>,
-    mut stopping: watch::Receiver<bool>,
-) {
-    while !*stopping.borrow() {
-        // Registered before looking for work, so a notification in between is not lost.
-        let woken = wake.notified();
-        match next(&state, &config, &name).await {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(error) => tracing::warn!(%error, "looking for jobs failed"),
-        }
-        tokio::select! {
-            () = woken => {}
-            () = tokio::time::sleep(config.poll_interval()) => {}
-            _ = stopping.changed() => {}
-        }
-    }
 }
 
-/// Runs one job if there is one due; false when there was none.
-async fn next(state: &AppState, config: &WorkerConfig, name: &str) -> Result<bool> {
-    for job in super::abandon_exhausted(&state.privileged).await? {
-        give_up(state, &job, "the worker stopped during the last attempt").await;
-    }
-    let Some(job) = super::claim(&state.privileged, name, config.lease(), config.jobs_per_user).await? else {
-        return Ok(false);
-    };
-    let span =
-        tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts, user_id = %job.user_id);
-    let _entered = span.enter();
-    let heartbeat = AbortOnDrop(tokio::spawn(keep_leased(state.clone(), job.id, name.to_owned(), config.lease())));
-    // Run on a task of its own, so that a panic is one failed attempt, not a dead worker;
-    // aborted with this worker (a document reader it started is killed with it).
-    let limit = time_limit(config, &job.kind);
-    let task = AbortOnDrop(tokio::spawn(run(state.clone(), job.clone())));
-    let outcome = tokio::time::timeout(limit, task).await;
-    drop(heartbeat);
-    let Ok(outcome) = outcome else {
-        let why = format!("the job took longer than {} s", limit.as_secs());
-        failed(state, config, &job, &why, &why).await?;
-        return Ok(true);
-    };
-    match outcome {
-        Ok(Ok(result)) => {
-            super::complete(&state.privileged, job.id, result).await?;
-            metrics::counter!("studyhall_jobs_completed_total", "kind" => job.kind.clone()).increment(1);
-            tracing::info!("job done");
+impl Worker {
+    async fn work(self, wake: Arc<Notify>, mut stopping: watch::Receiver<bool>) {
+        while !*stopping.borrow() {
+            // Registered before looking for work, so a notification in between is not lost.
+            let woken = wake.notified();
+            match self.next().await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(error) => tracing::warn!(%error, "looking for jobs failed"),
+            }
+            tokio::select! {
+                () = woken => {}
+                () = tokio::time::sleep(self.config.poll_interval()) => {}
+                _ = stopping.changed() => {}
+            }
         }
-        Ok(Err(error)) => {
-            let shown = error.client_message().unwrap_or_else(|| "an internal error (see the server log)".to_owned());
-            failed(state, config, &job, &error.to_string(), &shown).await?
-        }
-        Err(panic) => failed(state, config, &job, &format!("the job panicked: {panic}"), "an internal error").await?,
     }
-    Ok(true)
+
+    /// Runs one job if there is one due; false when there was none.
+    async fn next(&self) -> Result<bool> {
+        let (state, config) = (&self.state, &self.config);
+        for job in super::abandon_exhausted(&state.privileged).await? {
+            self.give_up(&job, "the worker stopped during the last attempt").await;
+        }
+        let Some(job) = super::claim(&state.privileged, &self.name, config.lease(), config.jobs_per_user).await? else {
+            return Ok(false);
+        };
+        let span =
+            tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts, user_id = %job.user_id);
+        let _entered = span.enter();
+        let heartbeat =
+            AbortOnDrop(tokio::spawn(keep_leased(state.clone(), job.id, self.name.clone(), config.lease())));
+        // Run on a task of its own, so that a panic is one failed attempt, not a dead worker;
+        // aborted with this worker (a document reader it started is killed with it).
+        let limit = self.kinds.time_limit(&job, config);
+        let task = AbortOnDrop(tokio::spawn(self.kinds.run(state.clone(), job.clone())));
+        let outcome = tokio::time::timeout(limit, task).await;
+        drop(heartbeat);
+        let Ok(outcome) = outcome else {
+            let why = format!("the job took longer than {} s", limit.as_secs());
+            self.failed(&job, &why, &why).await?;
+            return Ok(true);
+        };
+        match outcome {
+            Ok(Ok(result)) => {
+                super::complete(&state.privileged, job.id, result).await?;
+                metrics::counter!("studyhall_jobs_completed_total", "kind" => job.kind.clone()).increment(1);
+                tracing::info!("job done");
+            }
+            Ok(Err(error)) => {
+                let shown =
+                    error.client_message().unwrap_or_else(|| "an internal error (see the server log)".to_owned());
+                self.failed(&job, &error.to_string(), &shown).await?
+            }
+            Err(panic) => self.failed(&job, &format!("the job panicked: {panic}"), "an internal error").await?,
+        }
+        Ok(true)
+    }
+
+    /// Records a failed attempt: `error` in full for operators, `shown` (safe for users)
+    /// for the job's owner and, after the last attempt, its kind's failure handler.
+    async fn failed(&self, job: &Job, error: &str, shown: &str) -> Result<()> {
+        tracing::warn!(error, last = job.is_last_attempt(), "job attempt failed");
+        let last = if job.is_last_attempt() { "true" } else { "false" };
+        metrics::counter!("studyhall_jobs_failed_attempts_total", "kind" => job.kind.clone(), "last" => last)
+            .increment(1);
+        super::record_failure(&self.state.privileged, job, error, shown, self.config.backoff()).await?;
+        if job.is_last_attempt() {
+            self.give_up(job, shown).await;
+        }
+        Ok(())
+    }
+
+    /// What the job's failure means for the rows it works on, as its kind says.
+    async fn give_up(&self, job: &Job, reason: &str) {
+        if let Err(error) = self.kinds.give_up(&self.state, job, reason).await {
+            tracing::error!(%error, job = %job.id, "recording a job's failure failed");
+        }
+    }
 }
 
 /// A task that ends when its handle is dropped.
@@ -175,14 +191,6 @@ impl<T> std::future::Future for AbortOnDrop<T> {
     }
 }
 
-/// How long an attempt of `kind` may run.
-fn time_limit(config: &WorkerConfig, kind: &str) -> Duration {
-    Duration::from_secs(match kind {
-        crate::generate::job::JOB => config.generate_timeout_secs,
-        _ => config.ingest_timeout_secs,
-    })
-}
-
 async fn keep_leased(state: AppState, job: uuid::Uuid, worker: String, lease: Duration) {
     let mut ticks = tokio::time::interval(lease / 3);
     ticks.tick().await;
@@ -191,38 +199,5 @@ async fn keep_leased(state: AppState, job: uuid::Uuid, worker: String, lease: Du
         if let Err(error) = super::extend_lease(&state.privileged, job, &worker, lease).await {
             tracing::warn!(%error, "extending a job's lease failed");
         }
-    }
-}
-
-/// Records a failed attempt: `error` in full for operators, `shown` (safe for users) for
-/// the job's owner and, after the last attempt, its kind's failure handler.
-async fn failed(state: &AppState, config: &WorkerConfig, job: &Job, error: &str, shown: &str) -> Result<()> {
-    tracing::warn!(error, last = job.is_last_attempt(), "job attempt failed");
-    let last = if job.is_last_attempt() { "true" } else { "false" };
-    metrics::counter!("studyhall_jobs_failed_attempts_total", "kind" => job.kind.clone(), "last" => last).increment(1);
-    super::record_failure(&state.privileged, job, error, shown, config.backoff()).await?;
-    if job.is_last_attempt() {
-        give_up(state, job, shown).await;
-    }
-    Ok(())
-}
-
-/// The job's kind: what it does (and reports to its owner), and what its failure means
-/// for the rows it works on.
-async fn run(state: AppState, job: Job) -> Result<Option<serde_json::Value>> {
-    match job.kind.as_str() {
-        crate::materials::ingest::JOB => crate::materials::ingest::run(&state, &job).await.map(|()| None),
-        crate::generate::job::JOB => crate::generate::job::run(&state, &job).await,
-        other => Err(Error::Internal(format!("no such job kind: {other}"))),
-    }
-}
-
-async fn give_up(state: &AppState, job: &Job, reason: &str) {
-    let result = match job.kind.as_str() {
-        crate::materials::ingest::JOB => crate::materials::ingest::give_up(state, job, reason).await,
-        _ => Ok(()),
-    };
-    if let Err(error) = result {
-        tracing::error!(%error, job = %job.id, "recording a job's failure failed");
     }
 }

@@ -18,11 +18,11 @@ use uuid::Uuid;
 
 use super::schedule::{self, Memory, Scheduled};
 use super::{Configuration, Session, sessions};
-use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::generate::{Flashcard, Quiz};
+use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input};
 use crate::validate::Validator;
 

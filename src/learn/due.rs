@@ -9,10 +9,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{Item, withhold};
-use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, FieldError, Problem, Result};
+use crate::http::auth::AuthUser;
 
 #[derive(Deserialize, IntoParams)]
 pub struct DueQuery {

@@ -19,7 +19,7 @@ pub mod sessions;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -169,13 +169,10 @@ pub struct Item {
     pub passage: Option<String>,
 }
 
-/// What a session's state starts as.
-pub fn initial_state(planned: i64, now: DateTime<Utc>) -> Value {
-    json!({"planned": planned, "done": 0, "graded": 0, "correct": 0, "last_activity_at": now})
-}
-
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

@@ -22,10 +22,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Configuration, Item, sessions};
-use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Problem, Result};
+use crate::http::auth::AuthUser;
 
 /// The candidates of the session in CTE `s` (columns `id`, `user_id`,
 /// `study_material_id`, `session_type`, `configuration`), each with its place `pos` and

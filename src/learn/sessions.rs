@@ -8,17 +8,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, Postgres, Transaction};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::next::candidates;
 use super::{Configuration, SESSION_TYPES, Session};
-use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::audit::Audit;
 use crate::db::tenant;
 use crate::error::{Error, FieldError, Problem, Result};
+use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input};
 use crate::http::page::{self, Newest, Page};
 use crate::materials::live_status;
@@ -234,9 +234,4 @@ pub async fn abandon_idle(conn: &mut PgConnection, user: Option<Uuid>, idle: Dur
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
-}
-
-/// Every user's idle sessions, abandoned (the housekeeping task).
-pub async fn abandon_all_idle(privileged: &PgPool, idle: Duration) -> Result<u64> {
-    abandon_idle(&mut *privileged.acquire().await?, None, idle).await
 }

@@ -3,14 +3,14 @@
 //! bytes and SHA-256, so that a copy can be checked without the database.
 
 use std::collections::HashSet;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 use futures_util::TryStreamExt;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 
+use crate::digest::digest;
 use crate::error::{Error, Result};
 
 pub const MANIFEST: &str = "MANIFEST.jsonl";
@@ -65,21 +65,4 @@ pub async fn export(conn: &mut PgConnection, table: &str, dir: &Path) -> Result<
         .and_then(|()| out.sync_all())
         .map_err(Error::io(format!("writing {}", manifest.display())))?;
     Ok(rows as u64)
-}
-
-/// A file's size and SHA-256 (hex), read in chunks.
-pub fn digest(path: &Path) -> Result<(u64, String)> {
-    let mut file = std::fs::File::open(path).map_err(Error::io(format!("opening {}", path.display())))?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0; 1 << 16];
-    let mut bytes = 0;
-    loop {
-        let read = file.read(&mut buffer).map_err(Error::io(format!("reading {}", path.display())))?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-        bytes += read as u64;
-    }
-    Ok((bytes, hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()))
 }

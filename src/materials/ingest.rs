@@ -1,5 +1,7 @@
 //! The ingestion job: read a material's source, run the pipeline, and replace its chunks.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::PgConnection;
@@ -9,23 +11,42 @@ use super::fetch::{self, FetchError};
 use super::pipeline::{Ingested, extract};
 use super::sandbox;
 use crate::app::AppState;
+use crate::config::WorkerConfig;
 use crate::db::tenant;
 use crate::error::{Error, Result};
+use crate::jobs::kind::JobKind;
 use crate::jobs::{self, Job};
 
-pub const JOB: &str = "ingest_material";
+/// The ingestion job: its payload.
+#[derive(Serialize, Deserialize)]
+pub struct IngestMaterial {
+    pub material_id: Uuid,
+}
+
+impl JobKind for IngestMaterial {
+    const NAME: &'static str = "ingest_material";
+
+    fn time_limit(config: &WorkerConfig) -> Duration {
+        Duration::from_secs(config.ingest_timeout_secs)
+    }
+
+    async fn run(self, state: &AppState, job: &Job) -> Result<Option<Value>> {
+        run(state, job, self.material_id).await.map(|()| None)
+    }
+
+    /// The material is `failed`, with the reason (safe to show: internals stay in
+    /// `jobs.last_error` and the log).
+    async fn give_up(self, state: &AppState, job: &Job, reason: &str) -> Result<()> {
+        let reason = format!("processing failed after {} attempt(s): {reason}", job.attempts);
+        mark_failed(state, job.user_id, self.material_id, &reason).await
+    }
+}
 
 /// Queues ingestion of `material` in the caller's transaction.
 pub async fn enqueue(conn: &mut PgConnection, state: &AppState, user: Uuid, material: Uuid) -> Result<()> {
-    jobs::enqueue(conn, JOB, user, json!({ "material_id": material }), state.jobs.max_attempts).await?;
+    let payload = json!(IngestMaterial { material_id: material });
+    jobs::enqueue(conn, IngestMaterial::NAME, user, payload, state.jobs.max_attempts).await?;
     Ok(())
-}
-
-fn material_of(job: &Job) -> Result<Uuid> {
-    job.payload["material_id"]
-        .as_str()
-        .and_then(|id| id.parse().ok())
-        .ok_or_else(|| Error::Internal(format!("job {} has no material_id", job.id)))
 }
 
 /// Stores (or replaces) a material's source.
@@ -61,8 +82,7 @@ struct Origin {
     content: Option<Vec<u8>>,
 }
 
-pub async fn run(state: &AppState, job: &Job) -> Result<()> {
-    let material = material_of(job)?;
+async fn run(state: &AppState, job: &Job, material: Uuid) -> Result<()> {
     let mut tx = tenant::begin_as(&state.db, Some(job.user_id)).await?;
     let found: Option<Origin> = sqlx::query_as(
         "SELECT m.source_url, s.media_type, s.content
@@ -113,13 +133,6 @@ async fn fetch_source(
     store_source(&mut tx, user, material, media_type, Some(fetched.final_url.as_str()), &fetched.bytes).await?;
     tx.commit().await?;
     Ok(Ok((media_type.to_owned(), fetched.bytes)))
-}
-
-/// After the last attempt failed: the material is `failed`, with the reason (safe to
-/// show: internals stay in `jobs.last_error` and the log).
-pub async fn give_up(state: &AppState, job: &Job, reason: &str) -> Result<()> {
-    let reason = format!("processing failed after {} attempt(s): {reason}", job.attempts);
-    mark_failed(state, job.user_id, material_of(job)?, &reason).await
 }
 
 async fn mark_failed(state: &AppState, user: Uuid, material: Uuid, reason: &str) -> Result<()> {

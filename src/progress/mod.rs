@@ -14,10 +14,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Problem, Result};
+use crate::http::auth::AuthUser;
 use crate::http::page::{self, Page};
 use crate::learn::schedule::{DECAY, curve_factor};
 use crate::predicted_recall_sql;

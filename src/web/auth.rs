@@ -7,11 +7,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::csrf::{FORM_TOKEN_SECS, form_token_valid, new_form_token};
-use super::{FORM_CSRF, SESSION, WebUser, cookie, forbidden, html_error, render, set_cookie};
+use super::{WebUser, forbidden, html_error, render};
 use crate::accounts::session::{LoginRequest, RegisterRequest, sign_in, sign_out, sign_up};
 use crate::app::AppState;
 use crate::error::{Error, FieldError};
+use crate::http::cookie::{FORM_CSRF, SESSION, cookie, set_cookie};
+use crate::http::csrf::{FORM_TOKEN_SECS, form_token_valid, new_form_token};
 use crate::http::extract::Client;
 
 #[derive(askama::Template)]

@@ -2,29 +2,30 @@
 //! little CSS of its own, no outside services. It signs in with the same tokens as the
 //! API, kept in an HttpOnly, SameSite=Lax cookie (Secure with STUDYHALL_SECURE_COOKIES),
 //! and every form post carries a CSRF token: derived from the session token when signed
-//! in, a server-signed double-submit cookie before; posts from other sites' pages are
-//! refused by their Origin. The same tenancy and audit rules apply: pages call the same
-//! functions as the API.
+//! in, a server-signed double-submit cookie before (both in `http/`); posts from other
+//! sites' pages are refused by their Origin (origin.rs). The same tenancy and audit
+//! rules apply: pages call the same functions as the API.
 
 mod account;
 mod auth;
-mod csrf;
 mod dashboard;
 mod materials;
+mod origin;
 mod progress;
 mod study;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-pub use csrf::{FormKey, same_origin, session_csrf};
+pub use origin::same_origin;
 
-use crate::accounts::AuthUser;
 use crate::app::AppState;
+use crate::http::auth::AuthUser;
+use crate::http::cookie::{SESSION, cookie};
+use crate::http::csrf::session_csrf;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -41,11 +42,6 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.js", get(script))
 }
 
-/// The cookie holding the session token.
-const SESSION: &str = "studyhall_session";
-/// The double-submit CSRF cookie of the sign-in and sign-up forms.
-const FORM_CSRF: &str = "studyhall_csrf";
-
 async fn stylesheet() -> Response {
     let headers = [(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")];
     (headers, include_str!("app.css")).into_response()
@@ -59,31 +55,6 @@ async fn script() -> Response {
 /// A share as a whole percentage, or a dash when there is none.
 fn percent(share: Option<f64>) -> String {
     share.map_or_else(|| "–".to_owned(), |s| format!("{:.0}%", s * 100.0))
-}
-
-/// The value of cookie `name`.
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find_map(|(key, value)| (key == name).then_some(value))
-}
-
-/// A Set-Cookie value: HttpOnly, SameSite=Lax, path /, Secure when configured;
-/// `max_age` None ends the cookie.
-fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
-    let secure = if state.web_secure_cookies { "; Secure" } else { "" };
-    let age = max_age.unwrap_or(0);
-    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={age}{secure}"))
-        .expect("cookie values are ASCII")
-}
-
-/// The session token in the web app's cookie, if any.
-pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
-    cookie(headers, SESSION)
 }
 
 /// A signed-in learner of the web app, with the CSRF token their forms carry. Pages

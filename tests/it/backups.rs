@@ -79,7 +79,7 @@ async fn point_in_time_recovery_restores_to_a_moment_between_two_writes() {
     let config = embedded(&dir);
     let db = studyhall::db::Database::open(&config).await.expect("the embedded cluster");
     sqlx::query("CREATE TABLE notes (n integer)").execute(&db.pool).await.expect("a table");
-    let server = db.backup_server(&config).expect("a server");
+    let server = Server::of(&db, &config).expect("a server");
     let archive = studyhall::db::embedded::wal_archive(&dir);
     let segments = || -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(&archive)

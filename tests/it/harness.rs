@@ -12,7 +12,7 @@ use nix::sys::signal::kill;
 use nix::unistd::Pid;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, PgPool};
-use studyhall::app::{self, AppState};
+use studyhall::app::AppState;
 use studyhall::config::{
     AuthConfig, DatabaseConfig, HttpConfig, LearningConfig, LlmConfig, MaintainConfig, MaterialsConfig, PoolConfig,
     Settings, WorkerConfig,
@@ -253,8 +253,8 @@ pub struct TestApp {
     pub db: TestDb,
     pub client: reqwest::Client,
     _shutdown: oneshot::Sender<()>,
-    /// Job workers, as `serve` runs them; aborted when the app is dropped.
-    _workers: studyhall::jobs::worker::Workers,
+    /// Job workers and upkeep, as `serve` runs them; aborted when the app is dropped.
+    _workers: studyhall::root::Background,
 }
 
 impl TestApp {
@@ -270,10 +270,10 @@ impl TestApp {
         let listener = TcpListener::bind(config.bind).await.expect("bind a port");
         let address = listener.local_addr().expect("the bound address");
         let state = AppState::new(db.requests().await, db.pool.clone(), &settings).expect("valid settings");
-        let workers = studyhall::jobs::worker::Workers::start(state.clone(), &settings.workers);
-        let router = studyhall::http::router(state, &config);
+        let workers = studyhall::root::Background::start(state.clone(), &settings.workers);
+        let router = studyhall::root::router(state, &config);
         let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app::run(listener, router, async {
+        tokio::spawn(studyhall::root::run(listener, router, async {
             let _ = stopped.await;
         }));
         TestApp { address, db, client: client(), _shutdown: shutdown, _workers: workers }

@@ -196,7 +196,7 @@ async fn retention_keeps_archives_aggregates_and_drops_exactly_what_the_policy_s
     let manifest = std::fs::read_to_string(archive_dir.path().join(archive::MANIFEST)).expect("a manifest");
     let entry: serde_json::Value = serde_json::from_str(manifest.lines().next().expect("an entry")).expect("JSON");
     let file = archive_dir.path().join(entry["file"].as_str().expect("a file"));
-    assert_eq!(archive::digest(&file).expect("a digest").1, entry["sha256"].as_str().expect("a checksum"));
+    assert_eq!(studyhall::digest::digest(&file).expect("a digest").1, entry["sha256"].as_str().expect("a checksum"));
     let mut csv = String::new();
     zstd::Decoder::new(std::fs::File::open(&file).expect("the file"))
         .expect("zstd")

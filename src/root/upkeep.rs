@@ -1,7 +1,8 @@
-//! Housekeeping every `STUDYHALL_HOUSEKEEPING_SECS`, run by the nodes that run workers,
-//! one node at a time (a session-level advisory lock; the others skip the round):
-//! idle sessions are abandoned, and the progress rollups of the last two days are
-//! recomputed for every learner who answered anything in them.
+//! Upkeep run by the nodes that run workers. Housekeeping every
+//! `STUDYHALL_HOUSEKEEPING_SECS`, one node at a time (a session-level advisory lock; the
+//! others skip the round): idle sessions are abandoned, and the progress rollups of the
+//! last two days are recomputed for every learner who answered anything in them. And
+//! `studyhall maintain` every `STUDYHALL_MAINTAIN_HOURS`.
 
 use chrono::{Duration, Utc};
 use tokio::sync::watch;
@@ -19,14 +20,14 @@ const LOCK: &str = "studyhall.housekeeping";
 
 /// What one round did.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Report {
-    pub abandoned: u64,
-    pub learners_rolled_up: usize,
-    pub rollup_rows: u64,
+struct Report {
+    abandoned: u64,
+    learners_rolled_up: usize,
+    rollup_rows: u64,
 }
 
 /// Runs a housekeeping round now and then every interval, until `stopping` turns true.
-pub async fn run(state: AppState, stopping: watch::Receiver<bool>) {
+pub async fn housekeeping(state: AppState, stopping: watch::Receiver<bool>) {
     periodically(state.learning.housekeeping_interval(), stopping, || async {
         match once(&state).await {
             Ok(Some(report)) => tracing::info!(?report, "housekeeping done"),
@@ -70,7 +71,7 @@ async fn periodically<F: Future<Output = ()>>(
 }
 
 /// One round, unless another node holds the lock (then None).
-pub async fn once(state: &AppState) -> Result<Option<Report>> {
+async fn once(state: &AppState) -> Result<Option<Report>> {
     let mut conn = state.privileged.acquire().await?;
     if !db::try_advisory_lock(&mut conn, LOCK).await? {
         return Ok(None);
