@@ -237,10 +237,11 @@ if (study) {
   }
 
   const wordsIn = (text) => text.split(/\s+/).filter(Boolean).length;
+  const sentencesOf = (text) => text.match(/[^.!?]+[.!?]*\s*/g) ?? [text];
 
   // The first sentences of a long text, the rest folded away.
   function brief(text, words = 45) {
-    const sentences = text.match(/[^.!?]+[.!?]*\s*/g) ?? [text];
+    const sentences = sentencesOf(text);
     let count = 0;
     let cut = 0;
     while (cut < sentences.length && (cut === 0 || count + wordsIn(sentences[cut]) <= words)) {
@@ -388,10 +389,10 @@ if (study) {
         nodes.push(more);
       }
     }
-    // A text the key points hold already (the summary of a material strings them
-    // together) is not shown twice.
-    const text = content.text?.trim();
-    if (text && !points.join(" ").includes(text)) nodes.push(...brief(text));
+    // Sentences the key points hold already are not shown twice (a material's summary
+    // is its key points strung together).
+    const text = sentencesOf(content.text ?? "").filter((sentence) => !points.includes(sentence.trim()));
+    if (text.join("").trim()) nodes.push(...brief(text.join("").trim()));
     const buttons = [button("Continue", carryOn, item.passage ? "secondary" : undefined)];
     if (item.passage) buttons.unshift(button("Read the passage", passage));
     show(nodes, buttons, item.passage ? passage : carryOn);
