@@ -63,11 +63,8 @@ struct Context {
     asset_status: Option<String>,
     content_chunk_id: Option<Uuid>,
     excerpt: Option<String>,
-    stability: Option<f64>,
-    difficulty: Option<f64>,
-    reps: Option<i32>,
-    lapses: Option<i32>,
-    last_review: Option<DateTime<Utc>>,
+    #[sqlx(flatten)]
+    stored: schedule::Stored,
     retention: Option<f64>,
     done: bool,
     key_hash: Option<Vec<u8>>,
@@ -175,15 +172,8 @@ pub async fn record(
     }
 
     let graded = grade(asset_type, content, &body.interaction_type, &data)?;
-    let memory = context.last_review.map(|last_review| Memory {
-        stability: context.stability.unwrap_or_default(),
-        difficulty: context.difficulty.unwrap_or_default(),
-        last_review,
-        reps: context.reps.unwrap_or_default(),
-        lapses: context.lapses.unwrap_or_default(),
-    });
-    let retention =
-        context.retention.filter(|r| schedule::RETENTION_RANGE.contains(r)).unwrap_or(schedule::DEFAULT_RETENTION);
+    let memory = context.stored.memory();
+    let retention = schedule::retention(context.retention);
     let scheduled = match graded.rating {
         Some(rating) => Some(schedule::review(memory.as_ref(), rating, context.now, retention)?),
         None => None,

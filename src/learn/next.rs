@@ -21,7 +21,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Configuration, Item, sessions};
+use super::{Configuration, Item, schedule, sessions};
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Problem, Result};
@@ -89,16 +89,22 @@ macro_rules! candidates {
 pub(crate) use candidates;
 
 /// What `next` answers: the item, its place in the session, and how many are left
-/// (this one included).
+/// (this one included: the session has `position + remaining - 1` items in all).
 #[derive(Serialize, ToSchema)]
 pub struct Next {
     asset: Item,
     position: i64,
     remaining: i64,
+    /// For a flashcard: the interval in days that each rating (`again`, `hard`, `good`,
+    /// `easy`) would schedule if the card were answered now, computed as the answer will
+    /// be. Under a day for a card due again within the day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    intervals: Option<schedule::Intervals>,
 }
 
 #[derive(sqlx::FromRow)]
 struct Row {
+    now: DateTime<Utc>,
     status: String,
     started_at: DateTime<Utc>,
     configuration: Option<Value>,
@@ -112,6 +118,10 @@ struct Row {
     difficulty_level: Option<i32>,
     remaining: Option<i64>,
     passage: Option<String>,
+    /// The learner's memory of a flashcard, and their desired retention.
+    #[sqlx(flatten)]
+    stored: schedule::Stored,
+    retention: Option<Value>,
 }
 
 /// The next item to present, its answer withheld; 204 when the session has served all it
@@ -136,11 +146,14 @@ pub async fn next(State(state): State<AppState>, auth: AuthUser, Path(id): Path<
                      WHERE i.learning_session_id = $1 ORDER BY i.created_at DESC LIMIT 1),
            pick AS (SELECT c.*, count(*) OVER () AS remaining FROM c
                      ORDER BY c.fact IS NOT NULL AND c.fact = (SELECT fact FROM last), pos LIMIT 1)
-         SELECT s.status, s.started_at, s.configuration, s.session_data, s.idle, pick.id, pick.study_material_id,
+         SELECT now() AS now, s.status, s.started_at, s.configuration, s.session_data, s.idle, pick.id, pick.study_material_id,
                 pick.content_chunk_id, pick.asset_type, pick.content, pick.difficulty_level, pick.remaining,
-                passage.content AS passage
+                passage.content AS passage, r.stability, r.difficulty, r.reps, r.lapses, r.last_review,
+                (SELECT preferences->'desired_retention' FROM users WHERE id = $2) AS retention
            FROM s LEFT JOIN pick ON true
-           LEFT JOIN content_chunks passage ON passage.id = pick.content_chunk_id AND pick.asset_type = 'summary'"
+           LEFT JOIN content_chunks passage ON passage.id = pick.content_chunk_id AND pick.asset_type = 'summary'
+           LEFT JOIN review_states r ON r.user_id = $2 AND r.generated_asset_id = pick.id
+                                    AND pick.asset_type = 'flashcard'"
     ))
     .bind(id)
     .bind(auth.user_id)
@@ -162,6 +175,12 @@ pub async fn next(State(state): State<AppState>, auth: AuthUser, Path(id): Path<
     if timed_out || done >= config.max_items() {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
+    let intervals = if asset_type == "flashcard" {
+        let retention = schedule::retention(row.retention.as_ref().and_then(Value::as_f64));
+        Some(schedule::intervals(row.stored.memory().as_ref(), row.now, retention)?)
+    } else {
+        None
+    };
     let asset = Item {
         id: asset_id,
         study_material_id: material,
@@ -172,5 +191,5 @@ pub async fn next(State(state): State<AppState>, auth: AuthUser, Path(id): Path<
         passage: row.passage,
     };
     let remaining = row.remaining.unwrap_or(1).min(config.max_items() - done);
-    Ok(Json(Next { asset, position: done + 1, remaining }).into_response())
+    Ok(Json(Next { asset, position: done + 1, remaining, intervals }).into_response())
 }

@@ -5,6 +5,8 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, Utc};
 use fsrs::{FSRS, FSRS6_DEFAULT_DECAY, MemoryState};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 
@@ -28,6 +30,35 @@ pub struct Memory {
     pub last_review: DateTime<Utc>,
     pub reps: i32,
     pub lapses: i32,
+}
+
+/// A `review_states` row read beside other columns: all null for an item never answered.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Stored {
+    stability: Option<f64>,
+    difficulty: Option<f64>,
+    reps: Option<i32>,
+    lapses: Option<i32>,
+    last_review: Option<DateTime<Utc>>,
+}
+
+impl Stored {
+    /// The memory it holds; None for an item never answered.
+    pub fn memory(&self) -> Option<Memory> {
+        self.last_review.map(|last_review| Memory {
+            stability: self.stability.unwrap_or_default(),
+            difficulty: self.difficulty.unwrap_or_default(),
+            last_review,
+            reps: self.reps.unwrap_or_default(),
+            lapses: self.lapses.unwrap_or_default(),
+        })
+    }
+}
+
+/// The desired retention to schedule with: the learner's preference when it is in
+/// [`RETENTION_RANGE`], the default otherwise.
+pub fn retention(preferred: Option<f64>) -> f64 {
+    preferred.filter(|r| RETENTION_RANGE.contains(r)).unwrap_or(DEFAULT_RETENTION)
 }
 
 /// The memory after an answer, and when to review next.
@@ -69,6 +100,21 @@ pub fn review(memory: Option<&Memory>, rating: u8, now: DateTime<Utc>, retention
         due: now + Duration::milliseconds((interval_days * 86_400_000.0) as i64),
         interval_days,
     })
+}
+
+/// The interval in days each rating would give an item answered at `now`: what the
+/// rating buttons show, computed by [`review`] as the answer itself will be.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+pub struct Intervals {
+    pub again: f64,
+    pub hard: f64,
+    pub good: f64,
+    pub easy: f64,
+}
+
+pub fn intervals(memory: Option<&Memory>, now: DateTime<Utc>, retention: f64) -> Result<Intervals> {
+    let days = |rating| review(memory, rating, now, retention).map(|s| s.interval_days);
+    Ok(Intervals { again: days(1)?, hard: days(2)?, good: days(3)?, easy: days(4)? })
 }
 
 /// The forgetting curve's factor under [`DECAY`]: recall after t days at stability S is
@@ -127,6 +173,19 @@ mod tests {
         let forgot = review(Some(&memory), 1, good.due, DEFAULT_RETENTION).expect("scheduled");
         assert_eq!((forgot.reps, forgot.lapses), (2, 1));
         assert!(forgot.due < later.due);
+    }
+
+    #[test]
+    fn intervals_are_what_each_answer_gives() {
+        let memory = Memory { stability: 4.0, difficulty: 5.0, last_review: now(), reps: 2, lapses: 0 };
+        let at = now() + Duration::days(4);
+        for memory in [None, Some(&memory)] {
+            let shown = intervals(memory, at, 0.85).expect("intervals");
+            let given = |rating| review(memory, rating, at, 0.85).expect("scheduled").interval_days;
+            assert_eq!(shown, Intervals { again: given(1), hard: given(2), good: given(3), easy: given(4) });
+            assert!(shown.again < shown.good && shown.good < shown.easy, "{shown:?}");
+        }
+        assert_eq!((retention(Some(0.8)), retention(Some(1.5)), retention(None)), (0.8, 0.9, 0.9));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 // studyhall's few lines of JavaScript: adding materials with live status, generating,
-// starting sessions, reporting items, and the study loop (keys: Space, 1-4, Enter).
+// starting sessions, reporting items, and the study loop (buttons, taps, keys).
 // Everything goes through the JSON API, signed in by the page's cookie and CSRF token.
 "use strict";
 
@@ -17,7 +17,7 @@ async function api(method, path, body) {
   const data = text ? JSON.parse(text) : null;
   if (!response.ok) {
     const reason = data?.errors?.map((e) => `${e.field} ${e.message}`).join("; ") || data?.detail || response.statusText;
-    throw new Error(reason);
+    throw Object.assign(new Error(reason), { status: response.status, field: data?.errors?.[0]?.field });
   }
   return { status: response.status, data };
 }
@@ -148,16 +148,26 @@ document.querySelectorAll("form[data-api]").forEach((form) =>
   }),
 );
 
-// The study loop.
+// The study loop: one item at a time, the same by touch, mouse or keys. Every step has
+// its buttons (Show answer; Again, Hard, Good, Easy with the interval each gives; Next;
+// Continue), a tap on a card's front turns it over, and the keys do the same: Space or
+// Enter goes on, 1-4 rate a card or choose an answer. Another tab may answer the item
+// shown or end the session: the item moves on with a notice, and an ended session says
+// so with links to its results and its material.
 const study = document.querySelector("[data-session]");
 if (study) {
   const session = study.dataset.session;
   const card = study.querySelector("[data-card]");
+  const actions = study.querySelector("[data-actions]");
   const position = study.querySelector("[data-position]");
-  let item = null; // the item shown
+  const notice = study.querySelector("[data-notice]");
+  const BLANK = "_____";
+  const RATINGS = ["Again", "Hard", "Good", "Easy"];
+  let item = null; // the item shown, as `next` gave it
   let shownAt = 0;
-  let stage = "loading"; // front | back | choosing | feedback | summary | done
-  let back = null;
+  let stage = "loading"; // front | back | choosing | feedback | summary | passage | loading | ended
+  let primary = null; // what Space and Enter do now
+  let checking = false;
 
   const el = (tag, text, className) => {
     const node = document.createElement(tag);
@@ -165,55 +175,131 @@ if (study) {
     if (className) node.className = className;
     return node;
   };
-  const show = (...nodes) => {
+  const button = (label, action, className) => {
+    const node = el("button", undefined, className);
+    node.type = "button";
+    node.append(...[label].flat());
+    node.addEventListener("click", () => run(action));
+    return node;
+  };
+  const key = (n) => el("kbd", String(n), "key");
+  const show = (nodes, buttons = [], onward = null) => {
     card.replaceChildren(...nodes);
-    card.focus();
+    actions.replaceChildren(...buttons);
+    primary = onward;
+    card.focus({ preventScroll: true });
+  };
+  const tell = (message) => {
+    notice.textContent = message;
+    notice.hidden = !message;
   };
 
+  // Runs a step of the loop; whatever fails ends in words on the page, never an
+  // uncaught error.
+  function run(step) {
+    return Promise.resolve()
+      .then(step)
+      .catch((error) => {
+        if (error.status === 409 && error.field === "generated_asset_id") {
+          tell("That item was answered in another tab, so here is the next one.");
+          return run(next);
+        }
+        if (error.status === 409) return ended();
+        stage = "loading";
+        show([el("p", "Something went wrong: " + error.message, "bad")], [button("Try again", () => location.reload())]);
+      });
+  }
+
+  // An interval in days, short ("10m", "3d") and in words ("10 minutes", "3 days").
+  function span(days) {
+    const units = [
+      [1 / 1440, "m", "minute"],
+      [1 / 24, "h", "hour"],
+      [1, "d", "day"],
+      [30.44, "mo", "month"],
+      [365.25, "y", "year"],
+    ];
+    const limits = [60, 24, 30.5, 12, Infinity];
+    const at = units.findIndex(([size], index) => days / size < limits[index]);
+    const [size, short, word] = units[at];
+    const amount = at < 3 ? Math.max(1, Math.round(days / size)) : Math.round((days / size) * 10) / 10;
+    return { short: amount + short, long: `${amount} ${word}${amount === 1 ? "" : "s"}` };
+  }
+
+  // A cloze sentence with its blank filled in and marked, or as it is (blank shown).
+  function sentence(text, answer, className) {
+    const line = el("p", undefined, className);
+    text.split(BLANK).forEach((part, index) => {
+      if (index > 0) line.append(answer === undefined ? el("span", BLANK, "blank") : el("mark", answer));
+      line.append(part);
+    });
+    return line;
+  }
+
+  const wordsIn = (text) => text.split(/\s+/).filter(Boolean).length;
+  const sentencesOf = (text) => text.match(/[^.!?]+[.!?]*\s*/g) ?? [text];
+
+  // The first sentences of a long text, the rest folded away.
+  function brief(text, words = 45) {
+    const sentences = sentencesOf(text);
+    let count = 0;
+    let cut = 0;
+    while (cut < sentences.length && (cut === 0 || count + wordsIn(sentences[cut]) <= words)) {
+      count += wordsIn(sentences[cut]);
+      cut += 1;
+    }
+    const rest = sentences.slice(cut).join("").trim();
+    if (!rest) return [el("p", text)];
+    const more = el("details", undefined, "more");
+    more.append(el("summary", `Read more (${wordsIn(rest)} words)`), el("p", rest));
+    return [el("p", sentences.slice(0, cut).join("").trim()), more];
+  }
+
   async function next() {
+    stage = "loading";
     const { status, data } = await api("GET", `/sessions/${session}/next`);
     if (status === 204) return finish();
+    present(data);
+  }
+
+  function present(data) {
     item = data.asset;
+    item.intervals = data.intervals;
     shownAt = performance.now();
-    position.textContent = `Item ${data.position}, ${data.remaining} left`;
-    const content = item.content;
-    if (item.asset_type === "flashcard") {
-      stage = "front";
-      back = null;
-      show(el("p", content.front, "front"), el("p", "Press Space to show the answer.", "hint"));
-    } else if (item.asset_type === "quiz") {
-      stage = "choosing";
-      const list = el("ol", undefined, "choices");
-      content.choices.forEach((choice, index) => {
-        const button = el("button", `${index + 1}. ${choice}`);
-        button.type = "button";
-        button.addEventListener("click", () => choose(index));
-        list.append(el("li"));
-        list.lastChild.append(button);
-      });
-      show(el("p", content.question, "front"), list);
-    } else {
-      // A summary first, then (Space) the passage it sums up, then (Space) on.
-      stage = item.passage ? "summary-first" : "summary";
-      const points = el("ul");
-      (content.key_points ?? []).forEach((point) => points.append(el("li", point)));
-      const hint = item.passage ? "Press Space to read the passage." : "Press Space to continue.";
-      show(el("h2", "Summary"), el("p", content.text), points, el("p", hint, "hint"));
-    }
+    position.textContent = `Item ${data.position} of ${data.position + data.remaining - 1}`;
+    if (item.asset_type === "flashcard") front();
+    else if (item.asset_type === "quiz") question();
+    else summary();
+  }
+
+  function front() {
+    stage = "front";
+    const { content } = item;
+    const text = content.cloze ? sentence(content.front, undefined, "front") : el("p", content.front, "front");
+    show([text, el("p", "Tap the card to see the answer.", "hint touch-only")], [button("Show answer", reveal)], reveal);
   }
 
   async function reveal() {
+    if (stage !== "front") return;
+    stage = "loading";
     const { data } = await api("GET", `/assets/${item.id}`);
-    back = data.content.back;
+    const { front: text, back, cloze } = data.content;
     stage = "back";
-    const rate = el("div", undefined, "rate");
-    ["Again", "Hard", "Good", "Easy"].forEach((label, index) => {
-      const button = el("button", `${index + 1}. ${label}`);
-      button.type = "button";
-      button.addEventListener("click", () => rateCard(index + 1));
-      rate.append(button);
+    const shown = cloze ? [sentence(text, back, "front back")] : [el("p", text, "front"), el("p", back, "back")];
+    const rate = RATINGS.map((label, index) => {
+      const days = item.intervals?.[label.toLowerCase()];
+      const when = days === undefined ? null : span(days);
+      const parts = [key(index + 1), el("span", label, "label")];
+      if (when) parts.push(el("span", when.short, "when"));
+      const node = button(parts, () => rateCard(index + 1));
+      if (when) node.setAttribute("aria-label", `${label}: next review in ${when.long}`);
+      return node;
     });
-    show(el("p", item.content.front, "front"), el("p", back, "back"), rate);
+    const group = el("div", undefined, "rate");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "How well did you remember it?");
+    group.append(...rate);
+    show(shown, [group]);
   }
 
   async function answer(interaction_data, interaction_type = "answer") {
@@ -230,64 +316,176 @@ if (study) {
   async function rateCard(rating) {
     if (stage !== "back") return;
     stage = "loading";
+    tell("");
     const recorded = await answer({ rating });
-    const due = recorded.feedback_data?.schedule?.interval_days;
-    const when = due === undefined ? "" : due < 1 ? "later today" : `in ${Math.round(due)} day(s)`;
-    show(el("p", `Next review ${when}.`, "feedback"));
-    await sleep(400);
-    next();
+    const days = recorded.feedback_data?.schedule?.interval_days;
+    if (days !== undefined) tell(`Last card rated ${RATINGS[rating - 1]}: next review in ${span(days).long}.`);
+    await next();
   }
 
+  function question() {
+    stage = "choosing";
+    const list = el("ol", undefined, "choices");
+    item.content.choices.forEach((choice, index) => {
+      const li = el("li");
+      li.append(button([key(index + 1), el("span", choice, "label")], () => choose(index)));
+      list.append(li);
+    });
+    show([el("p", item.content.question, "front"), list]);
+  }
+
+  // The question stays, with the learner's choice and the right answer marked, the
+  // explanation and the sentence of the material it comes from.
   async function choose(index) {
     if (stage !== "choosing") return;
     stage = "loading";
+    tell("");
     const recorded = await answer({ choice_index: index });
     const feedback = recorded.feedback_data ?? {};
+    const asset = await api("GET", `/assets/${item.id}`).then(({ data }) => data, () => ({}));
     stage = "feedback";
-    show(
-      el("p", recorded.is_correct ? "Correct." : `Not quite: the answer is ${feedback.correct_answer}.`, recorded.is_correct ? "good" : "bad"),
-      el("p", feedback.explanation ?? ""),
-      el("p", "Press Space or Enter for the next one.", "hint"),
-    );
+    const choices = card.querySelectorAll(".choices button");
+    choices.forEach((node, at) => {
+      node.disabled = true;
+      if (at === index) node.classList.add("chosen");
+      if (at === feedback.answer_index) node.classList.add("right");
+      const tags = [at === index && "Your answer", at === feedback.answer_index && "Right answer"].filter(Boolean);
+      if (tags.length) node.append(el("span", tags.join(" · "), "tag"));
+    });
+    const verdict = recorded.is_correct
+      ? el("p", "Correct.", "good")
+      : el("p", `Not quite: the answer is ${feedback.correct_answer}.`, "bad");
+    const nodes = [card.querySelector(".front"), card.querySelector(".choices"), verdict];
+    const params = asset.generation_params ?? {};
+    const source = params.sentence ?? params.evidence ?? feedback.source_chunk?.excerpt;
+    // An explanation that is the material's own sentence is shown once, as the source.
+    if (feedback.explanation && feedback.explanation.trim() !== source?.trim()) {
+      nodes.push(el("p", feedback.explanation, "explanation"));
+    }
+    if (source) {
+      const quote = el("figure", undefined, "source");
+      quote.append(el("figcaption", "From the material"), el("blockquote", source));
+      nodes.push(quote);
+    }
+    const onward = () => stage === "feedback" && next();
+    show(nodes, [button("Next", onward)], onward);
   }
 
-  async function finish() {
-    stage = "done";
-    const { data } = await api("POST", `/sessions/${session}/end`);
-    const counts = data.session_data ?? {};
-    const accuracy = counts.graded ? Math.round((100 * counts.correct) / counts.graded) + "%" : "–";
-    position.textContent = "Session complete";
-    const home = el("a", "Back to the dashboard");
-    home.href = "/";
-    show(el("h2", "Well done"), el("p", `${counts.done ?? 0} item(s), accuracy ${accuracy}.`, "summary"), home);
+  function summary() {
+    stage = "summary";
+    const { content } = item;
+    const nodes = [el("h2", item.content_chunk_id ? "Summary" : "Summary of the material")];
+    const points = content.key_points ?? [];
+    if (points.length) {
+      const list = el("ul", undefined, "points");
+      points.slice(0, 4).forEach((point) => list.append(el("li", point)));
+      nodes.push(list);
+      if (points.length > 4) {
+        const more = el("details", undefined, "more");
+        const rest = el("ul", undefined, "points");
+        points.slice(4).forEach((point) => rest.append(el("li", point)));
+        const morePoints = points.length - 4;
+        more.append(el("summary", `${morePoints} more point${morePoints === 1 ? "" : "s"}`), rest);
+        nodes.push(more);
+      }
+    }
+    // Sentences the key points hold already are not shown twice (a material's summary
+    // is its key points strung together).
+    const text = sentencesOf(content.text ?? "").filter((sentence) => !points.includes(sentence.trim()));
+    if (text.join("").trim()) nodes.push(...brief(text.join("").trim()));
+    const buttons = [button("Continue", carryOn, item.passage ? "secondary" : undefined)];
+    if (item.passage) buttons.unshift(button("Read the passage", passage));
+    show(nodes, buttons, item.passage ? passage : carryOn);
   }
+
+  function passage() {
+    if (stage !== "summary") return;
+    stage = "passage";
+    show([el("h2", "The passage"), el("p", item.passage, "passage")], [button("Continue", carryOn)], carryOn);
+  }
+
+  async function carryOn() {
+    if (stage !== "summary" && stage !== "passage") return;
+    stage = "loading";
+    tell("");
+    await answer({}, "view");
+    await next();
+  }
+
+  // The session's end: its results, shown by the page itself once it has ended (here
+  // or in another tab).
+  async function finish() {
+    stage = "ended";
+    show([el("p", "Ending the session…")]);
+    await api("POST", `/sessions/${session}/end`).catch((error) => {
+      if (error.status !== 409) throw error;
+    });
+    location.reload();
+  }
+
+  function ended() {
+    stage = "ended";
+    item = null;
+    tell("");
+    study.querySelector(".keys").hidden = true;
+    position.textContent = "Session ended";
+    const results = el("a", "See the results", "button");
+    results.href = location.pathname;
+    const material = el("a", "Back to the material", "button secondary");
+    material.href = "/materials/" + study.dataset.material;
+    const links = el("p", undefined, "links");
+    links.append(results, material);
+    study.querySelector("[data-end]").hidden = true;
+    show([el("h2", "This session has ended"), el("p", "It was ended in another tab, or left idle for too long. Every answer you gave is kept."), links]);
+  }
+
+  // Back in this tab: if another one moved the session on, follow it.
+  async function recheck() {
+    if (checking || !item || !["front", "back", "choosing", "summary", "passage"].includes(stage)) return;
+    checking = true;
+    const [shown, was] = [item.id, stage];
+    try {
+      const { status, data } = await api("GET", `/sessions/${session}/next`);
+      if (stage !== was || item?.id !== shown) return; // the learner went on meanwhile
+      if (status === 204) return finish();
+      if (data.asset.id !== shown) {
+        tell("That item was answered in another tab, so here is the next one.");
+        present(data);
+      }
+    } finally {
+      checking = false;
+    }
+  }
+
+  card.addEventListener("click", (event) => {
+    if (stage === "front" && !event.target.closest("button, a, summary")) run(reveal);
+  });
 
   document.addEventListener("keydown", (event) => {
-    if (event.target.closest("input, textarea, select") || event.repeat) return;
-    const key = event.key;
-    if (key === " " || key === "Enter") {
-      if (stage === "front") reveal();
-      else if (stage === "feedback") next();
-      else if (stage === "summary-first") {
-        stage = "summary";
-        show(el("h2", "The passage"), el("p", item.passage, "passage"), el("p", "Press Space to continue.", "hint"));
-      }
-      else if (stage === "summary") {
-        stage = "loading";
-        answer({}, "view").then(next);
-      } else return;
-      event.preventDefault();
-    } else if (["1", "2", "3", "4"].includes(key)) {
-      if (stage === "back") rateCard(Number(key));
-      else if (stage === "choosing" && Number(key) <= item.content.choices.length) choose(Number(key) - 1);
-      else return;
-      event.preventDefault();
+    if (event.target.closest("input, textarea, select") || event.repeat || event.ctrlKey || event.metaKey || event.altKey) {
+      return;
     }
+    if (event.key === " " || event.key === "Enter") {
+      // A focused button or link acts by itself.
+      if (event.target.closest("button, a, summary") || !primary || stage === "loading" || stage === "ended") return;
+      run(primary);
+    } else if (["1", "2", "3", "4"].includes(event.key)) {
+      const n = Number(event.key);
+      if (stage === "back") run(() => rateCard(n));
+      else if (stage === "choosing" && n <= item.content.choices.length) run(() => choose(n - 1));
+      else return;
+    } else return;
+    event.preventDefault();
   });
 
-  study.querySelector("[data-end]")?.addEventListener("click", () => {
-    if (stage !== "done") finish();
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") run(recheck);
+  });
+  window.addEventListener("focus", () => run(recheck));
+
+  study.querySelector("[data-end]").addEventListener("click", () => {
+    if (stage !== "ended") run(finish);
   });
 
-  next().catch((error) => show(el("p", "Something went wrong: " + error.message, "bad")));
+  run(next);
 }

@@ -1,13 +1,17 @@
-//! The study page: one session, driven by the study loop in app.js through the API.
+//! The study page: one session. While it is active, the study loop in app.js drives it
+//! through the API; once it has ended (completed, or abandoned when idle) the page shows
+//! its results: items, accuracy and the items missed.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::{WebUser, html_error, render};
 use crate::app::AppState;
 use crate::db::tenant;
+use crate::error::Result;
 use crate::learn::sessions;
 
 #[derive(askama::Template)]
@@ -15,25 +19,123 @@ use crate::learn::sessions;
 struct StudyPage {
     csrf: String,
     id: Uuid,
-    kind: String,
+    kind: &'static str,
+    material: Uuid,
+}
+
+#[derive(askama::Template)]
+#[template(path = "results.html")]
+struct ResultsPage {
+    csrf: String,
+    kind: &'static str,
+    material: Uuid,
+    title: String,
+    /// Abandoned (idle) rather than ended by the learner or run to its end.
+    abandoned: bool,
+    idle_minutes: u64,
+    done: i64,
+    graded: i64,
+    correct: i64,
+    accuracy: String,
+    /// What to say when the session served nothing.
+    empty: Option<&'static str>,
+    missed: Vec<Missed>,
+}
+
+/// An item answered wrongly (or a card rated Again) in the session.
+struct Missed {
+    question: String,
+    /// The learner's pick, for a quiz item.
+    chosen: Option<String>,
+    answer: String,
+    explanation: Option<String>,
 }
 
 pub async fn page(State(state): State<AppState>, user: WebUser, Path(id): Path<Uuid>) -> Response {
-    let loaded = async {
-        let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
-        let session = sessions::fetch(&mut tx, user.auth.user_id, id).await?;
-        tx.commit().await?;
-        Ok::<_, crate::error::Error>(session)
-    };
-    match loaded.await {
-        Ok(session) => {
-            let kind = match session.session_type.as_str() {
-                "study" => "Study",
-                "review" => "Review",
-                _ => "Quiz",
-            };
-            render(StatusCode::OK, &StudyPage { csrf: user.csrf, id, kind: kind.to_owned() })
-        }
+    match load(&state, &user, id).await {
+        Ok(page) => page,
         Err(error) => html_error(&error),
+    }
+}
+
+async fn load(state: &AppState, user: &WebUser, id: Uuid) -> Result<Response> {
+    let learner = user.auth.user_id;
+    let idle = state.learning.session_idle();
+    let mut tx = tenant::begin_as(&state.db, Some(learner)).await?;
+    sessions::abandon_idle(&mut tx, Some(learner), idle).await?;
+    let session = sessions::fetch(&mut tx, learner, id).await?;
+    let kind = match session.session_type.as_str() {
+        "study" => "Study",
+        "review" => "Review",
+        _ => "Quiz",
+    };
+    if session.status == "active" {
+        tx.commit().await?;
+        let page = StudyPage { csrf: user.csrf.clone(), id, kind, material: session.study_material_id };
+        return Ok(render(StatusCode::OK, &page));
+    }
+    let title: String = sqlx::query_scalar("SELECT title FROM study_materials WHERE id = $1")
+        .bind(session.study_material_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let missed: Vec<(String, Value, Value)> = sqlx::query_as(
+        "SELECT a.asset_type, a.content, i.interaction_data
+           FROM interactions i JOIN generated_assets a ON a.id = i.generated_asset_id
+          WHERE i.learning_session_id = $1 AND i.is_correct = false
+          ORDER BY i.created_at",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let count = |key: &str| session.session_data.as_ref().and_then(|d| d[key].as_i64()).unwrap_or(0);
+    let (done, graded, correct) = (count("done"), count("graded"), count("correct"));
+    let page = ResultsPage {
+        csrf: user.csrf.clone(),
+        kind,
+        material: session.study_material_id,
+        title,
+        abandoned: session.status == "abandoned",
+        idle_minutes: idle.as_secs() / 60,
+        done,
+        graded,
+        correct,
+        accuracy: super::percent((graded > 0).then(|| correct as f64 / graded as f64)),
+        empty: (done == 0).then(|| empty(&session.session_type, count("planned"))),
+        missed: missed.iter().map(|(asset_type, content, data)| self::missed(asset_type, content, data)).collect(),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// Why a session of `session_type` served nothing, and what to do instead.
+fn empty(session_type: &str, planned: i64) -> &'static str {
+    if planned > 0 {
+        return "The session ended before any item was answered.";
+    }
+    match session_type {
+        "review" => "Nothing was due for review and no card was new: come back when cards are due.",
+        "study" => "There was nothing to study in this material yet: generate its flashcards and summaries first.",
+        _ => "This material has no quiz items yet: generate them first.",
+    }
+}
+
+fn missed(asset_type: &str, content: &Value, data: &Value) -> Missed {
+    let text = |key: &str| content[key].as_str().map(str::to_owned);
+    if asset_type == "quiz" {
+        let choice =
+            |index: Option<u64>| index.and_then(|i| content["choices"][i as usize].as_str()).map(str::to_owned);
+        Missed {
+            question: text("question").unwrap_or_default(),
+            chosen: choice(data["choice_index"].as_u64()),
+            answer: choice(content["answer_index"].as_u64()).unwrap_or_default(),
+            explanation: text("explanation"),
+        }
+    } else {
+        Missed {
+            question: text("front").unwrap_or_default(),
+            chosen: None,
+            answer: text("back").unwrap_or_default(),
+            explanation: None,
+        }
     }
 }

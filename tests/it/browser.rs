@@ -1,9 +1,11 @@
 //! The web app in a real browser: headless Chromium driven by ChromeDriver (the W3C
-//! WebDriver protocol, spoken over HTTP here) against a real server. A learner signs up,
-//! adds a text material, waits for it, generates, reviews three cards with the keyboard
-//! and answers quiz items. On failure a screenshot is saved to
-//! `target/browser-screenshots/`.
+//! WebDriver protocol, spoken over HTTP here) against a real server. This module is the
+//! driver and the keyboard journey: a learner signs up, adds a text material, waits for
+//! it, generates, goes through a review, a quiz and a study session by keys, sees their
+//! progress and exports. The touch, mouse and second-tab journeys are in
+//! `study_screens.rs`. On failure a screenshot is saved to `target/browser-screenshots/`.
 
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -11,12 +13,36 @@ use serde_json::{Value, json};
 
 use crate::harness::{PASSWORD, TestApp};
 use crate::materials::ARTICLE;
+use crate::study_screens::{self, How};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// The W3C name of an element reference in WebDriver's JSON.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// Whether the browser tests can run: without Chromium they say so and stop, unless
+/// STUDYHALL_BROWSER_TESTS=required (as .ci/run sets, having installed it).
+pub fn available() -> bool {
+    if std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists() {
+        return true;
+    }
+    let required = std::env::var("STUDYHALL_BROWSER_TESTS").is_ok_and(|v| v == "required");
+    assert!(!required, "{CHROMEDRIVER} or {CHROMIUM} is missing: apt-get install chromium chromium-driver");
+    eprintln!("skipped: no Chromium/ChromeDriver (apt-get install chromium chromium-driver)");
+    false
+}
+
+/// The screen a browser emulates.
+#[derive(Clone, Copy)]
+pub enum Screen {
+    /// A desktop window, mouse and keyboard.
+    Desktop,
+    /// A 390 x 844 phone with a touch screen (mobile layout, no mouse hover).
+    Phone,
+}
 
 /// A ChromeDriver process (and the browser profile), ended when dropped.
-struct Driver {
+pub struct Driver {
     process: Child,
     _profile: tempfile::TempDir,
 }
@@ -30,14 +56,17 @@ impl Drop for Driver {
 
 /// A browser session: WebDriver commands over HTTP.
 #[derive(Clone)]
-struct Session {
+pub struct Session {
     http: reqwest::Client,
     base: String,
+    /// Where [`Session::shot`] saves screenshots, when asked for (the `screenshots` test).
+    shots: Option<PathBuf>,
+    phone: bool,
 }
 
 impl Session {
-    /// Starts ChromeDriver and a headless Chromium of `width` x `height`.
-    async fn start(width: u32, height: u32) -> (Driver, Session) {
+    /// Starts ChromeDriver and a headless Chromium on `screen`.
+    pub async fn start(screen: Screen) -> (Driver, Session) {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("an address").port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -63,13 +92,18 @@ impl Session {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            "--window-size=1280,900",
         ]
         .iter()
         .map(|a| (*a).to_owned())
-        .chain([format!("--window-size={width},{height}"), format!("--user-data-dir={}", profile.path().display())])
+        .chain([format!("--user-data-dir={}", profile.path().display())])
         .collect::<Vec<_>>();
+        let mut options = json!({"binary": CHROMIUM, "args": args});
+        if let Screen::Phone = screen {
+            options["mobileEmulation"] = json!({"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0, "touch": true, "mobile": true}});
+        }
         let capabilities = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome",
-            "goog:chromeOptions": {"binary": CHROMIUM, "args": args}, "goog:loggingPrefs": {"browser": "ALL"}}}});
+            "goog:chromeOptions": options, "goog:loggingPrefs": {"browser": "ALL"}}}});
         let session: Value = http
             .post(format!("{root}/session"))
             .json(&capabilities)
@@ -80,10 +114,13 @@ impl Session {
             .await
             .expect("JSON");
         let id = session["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("a session: {session}")).to_owned();
-        (Driver { process: driver, _profile: profile }, Session { http, base: format!("{root}/session/{id}") })
+        (
+            Driver { process: driver, _profile: profile },
+            Session { http, base: format!("{root}/session/{id}"), shots: None, phone: matches!(screen, Screen::Phone) },
+        )
     }
 
-    async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(body) = body {
             request = request.json(&body);
@@ -92,74 +129,175 @@ impl Session {
         reply["value"].clone()
     }
 
-    async fn go(&self, url: &str) {
+    pub async fn go(&self, url: &str) {
         self.command(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
     }
 
-    /// The first element matching `css`, waiting for it.
-    async fn find(&self, css: &str) -> String {
+    /// Runs `script` in the page with `args` (element ids are passed as elements).
+    pub async fn script(&self, script: &str, args: Value) -> Value {
+        self.command(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": args}))).await
+    }
+
+    /// The first element `using` (`css selector` or `xpath`) finds, waiting for it.
+    async fn locate(&self, using: &str, value: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let found = self
-                .command(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
-                .await;
-            if let Some(id) = found.as_object().and_then(|o| o.values().next()).and_then(Value::as_str) {
+            let found =
+                self.command(reqwest::Method::POST, "/element", Some(json!({"using": using, "value": value}))).await;
+            if let Some(id) = found.get(ELEMENT).and_then(Value::as_str) {
                 return id.to_owned();
             }
-            assert!(Instant::now() < deadline, "{css} appears");
+            assert!(Instant::now() < deadline, "{value} appears: {}", self.text().await);
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    /// The first element matching `css`, waiting for it.
+    pub async fn find(&self, css: &str) -> String {
+        self.locate("css selector", css).await
+    }
+
+    /// The first visible button or link whose text contains `text`, waiting for it.
+    pub async fn find_text(&self, text: &str) -> String {
+        let xpath = format!("//*[self::button or self::a][contains(normalize-space(.), '{text}')][not(@hidden)]");
+        self.locate("xpath", &xpath).await
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
         let element = self.find(css).await;
         self.command(reqwest::Method::POST, &format!("/element/{element}/value"), Some(json!({"text": text}))).await;
     }
 
-    async fn click(&self, css: &str) {
+    /// Clicks `element` with the mouse (WebDriver's element click: scrolled into view,
+    /// then a mouse press in its middle).
+    pub async fn click_element(&self, element: &str) {
+        let clicked = self.command(reqwest::Method::POST, &format!("/element/{element}/click"), Some(json!({}))).await;
+        assert!(clicked.is_null(), "the click lands: {clicked}");
+    }
+
+    pub async fn click(&self, css: &str) {
         let element = self.find(css).await;
-        self.command(reqwest::Method::POST, &format!("/element/{element}/click"), Some(json!({}))).await;
+        self.click_element(&element).await;
     }
 
-    /// The page's text (document.body.innerText).
-    async fn text(&self) -> String {
-        let script = json!({"script": "return document.body.innerText", "args": []});
-        self.command(reqwest::Method::POST, "/execute/sync", Some(script)).await.as_str().unwrap_or_default().to_owned()
+    /// An attribute of `element`.
+    pub async fn attribute(&self, element: &str, name: &str) -> Value {
+        self.script("return arguments[0].getAttribute(arguments[1])", json!([reference(element), name])).await
     }
 
-    async fn url(&self) -> String {
-        self.command(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_owned()
+    /// Moves the keyboard focus to `element`.
+    pub async fn focus(&self, element: &str) {
+        self.script("arguments[0].focus()", json!([reference(element)])).await;
+    }
+
+    /// Taps `element` with a finger: scrolled to the middle of the screen (a swipe),
+    /// then a touch pointer down and up on it. No mouse or key event is sent.
+    pub async fn tap_element(&self, element: &str) {
+        let reference = reference(element);
+        self.script("arguments[0].scrollIntoView({block: 'center'})", json!([reference])).await;
+        let actions = json!({"actions": [{"type": "pointer", "id": "finger", "parameters": {"pointerType": "touch"},
+            "actions": [{"type": "pointerMove", "duration": 0, "origin": reference, "x": 0, "y": 0},
+                        {"type": "pointerDown", "button": 0}, {"type": "pause", "duration": 50},
+                        {"type": "pointerUp", "button": 0}]}]});
+        let tapped = self.command(reqwest::Method::POST, "/actions", Some(actions)).await;
+        assert!(tapped.is_null(), "the tap lands: {tapped}");
+        self.command(reqwest::Method::DELETE, "/actions", None).await;
+    }
+
+    /// The page's visible text (document.body.innerText).
+    pub async fn text(&self) -> String {
+        self.script("return document.body.innerText", json!([])).await.as_str().unwrap_or_default().to_owned()
     }
 
     /// Waits until the page's text contains `expected`.
-    async fn wait_for_text(&self, expected: &str) {
+    pub async fn wait_for_text(&self, expected: &str) {
+        self.wait_for_any(&[expected]).await;
+    }
+
+    /// Waits until the page's text contains one of `expected`; returns which.
+    pub async fn wait_for_any(&self, expected: &[&str]) -> usize {
         let deadline = Instant::now() + Duration::from_secs(60);
-        while !self.text().await.contains(expected) {
-            assert!(Instant::now() < deadline, "the page shows {expected:?}: {}", self.text().await);
+        loop {
+            let text = self.text().await;
+            if let Some(found) = expected.iter().position(|e| text.contains(e)) {
+                return found;
+            }
+            assert!(Instant::now() < deadline, "the page shows one of {expected:?}: {text}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
-    /// Presses a key (as the WebDriver key string: " ", "1", "\u{E007}" for Enter).
-    async fn press(&self, key: &str) {
+    /// Presses a key (as the WebDriver key string: " ", "1", "\u{E007}" for Enter,
+    /// "\u{E004}" for Tab).
+    pub async fn press(&self, key: &str) {
         let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
             {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]});
         self.command(reqwest::Method::POST, "/actions", Some(actions)).await;
     }
 
-    /// What the browser reported blocking by the Content-Security-Policy since the last call.
-    async fn csp_violations(&self) -> Vec<String> {
+    /// What the browser logged since the last call: (level, message).
+    pub async fn log(&self) -> Vec<(String, String)> {
         let log = self.command(reqwest::Method::POST, "/se/log", Some(json!({"type": "browser"}))).await;
         let entries = log.as_array().unwrap_or_else(|| panic!("the browser's console log: {log}"));
         entries
             .iter()
-            .filter_map(|entry| entry["message"].as_str())
-            .filter(|message| message.contains("Content Security Policy"))
-            .map(str::to_owned)
+            .map(|e| {
+                (
+                    e["level"].as_str().unwrap_or_default().to_owned(),
+                    e["message"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
             .collect()
     }
 
-    async fn resize(&self, width: u32, height: u32) {
+    /// Asserts the page fits its screen, as a learner on a phone needs: no horizontal
+    /// scrolling (on a phone, content too wide also widens the layout past the screen),
+    /// and every button and link of the controls at least 44 px each way. A phone's
+    /// page is measured on a 360 px wide screen too.
+    pub async fn fits(&self, what: &str) {
+        if self.phone {
+            self.measure(what, Some(390)).await;
+            self.phone_width(360, 740).await;
+            self.measure(&format!("{what}, 360 px wide"), Some(360)).await;
+            self.phone_width(390, 844).await;
+        } else {
+            self.measure(what, None).await;
+        }
+    }
+
+    /// Emulates a phone screen `width` x `height` (as the session's mobile emulation).
+    async fn phone_width(&self, width: u32, height: u32) {
+        let params = json!({"width": width, "height": height, "deviceScaleFactor": 3, "mobile": true});
+        let command = json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": params});
+        self.command(reqwest::Method::POST, "/goog/cdp/execute", Some(command)).await;
+    }
+
+    /// Measures the page on a screen `screen` px wide (None: the window's width).
+    async fn measure(&self, what: &str, screen: Option<u32>) {
+        let measured = self
+            .script(
+                "const width = arguments[0] ?? innerWidth;
+                 const small = [...document.querySelectorAll('button, a.button, header a, .links a, summary')]
+                   .filter((e) => e.getClientRects().length && !e.closest('[hidden]'))
+                   .map((e) => [e.textContent.trim(), e.getBoundingClientRect()])
+                   .filter(([, r]) => r.height < 43.5 || r.width < 43.5)
+                   .map(([t, r]) => `${t} (${Math.round(r.width)} x ${Math.round(r.height)})`);
+                 const wide = [...document.body.querySelectorAll('*')]
+                   .filter((e) => e.getBoundingClientRect().right > width + 0.5 || e.scrollWidth > e.clientWidth + 1)
+                   .map((e) => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right} ${e.scrollWidth}/${e.clientWidth} ${e.textContent.trim().slice(0, 30)}`);
+                 return {scroll: document.scrollingElement.scrollWidth, layout: innerWidth, width, small, wide};",
+                json!([screen]),
+            )
+            .await;
+        let width = measured["width"].as_i64();
+        assert!(
+            measured["scroll"].as_i64() <= width && measured["layout"].as_i64() == width,
+            "{what}: no horizontal scrolling ({measured})"
+        );
+        assert_eq!(measured["small"], json!([]), "{what}: touch targets of 44 px at least");
+    }
+
+    pub async fn resize(&self, width: u32, height: u32) {
         self.command(reqwest::Method::POST, "/window/rect", Some(json!({"width": width, "height": height}))).await;
     }
 
@@ -170,37 +308,58 @@ impl Session {
         base64::engine::general_purpose::STANDARD.decode(png.as_str()?).ok()
     }
 
-    /// Saves the viewport for a failing test, as best it can.
-    async fn screenshot(&self, name: &str) {
+    /// Saves the viewport as `dir/name.png`, as best it can.
+    async fn save(&self, dir: &std::path::Path, name: &str) {
         if let Some(bytes) = self.png().await {
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-screenshots");
-            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::create_dir_all(dir);
             let _ = std::fs::write(dir.join(format!("{name}.png")), bytes);
+        }
+    }
+
+    /// A screenshot for people to look at, when this session takes them.
+    pub async fn shot(&self, name: &str) {
+        if let Some(dir) = &self.shots {
+            self.save(dir, name).await;
         }
     }
 }
 
+/// An element as a script argument or an action's origin.
+fn reference(element: &str) -> Value {
+    json!({ELEMENT: element})
+}
+
+fn target(dir: &str) -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join(dir)
+}
+
+/// Runs `journey` in a browser on `screen`; if it fails, saves what the browser showed
+/// to `target/browser-screenshots/<name>.png` (a directory CI can keep) and fails.
+pub async fn run<F, Fut>(name: &str, screen: Screen, journey: F)
+where
+    F: FnOnce(Session) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (_driver, browser) = Session::start(screen).await;
+    let outcome = tokio::spawn(journey(browser.clone())).await;
+    if outcome.is_err() {
+        browser.save(&target("browser-screenshots"), name).await;
+    }
+    outcome.unwrap_or_else(|_| panic!("{name} succeeds (see target/browser-screenshots/{name}.png)"));
+}
+
 #[tokio::test]
-async fn a_learner_studies_in_a_real_browser() {
-    // The browser is an extra: without it this test says so and stops, unless
-    // STUDYHALL_BROWSER_TESTS=required (as .ci/run sets, having installed it).
-    if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
-        let required = std::env::var("STUDYHALL_BROWSER_TESTS").is_ok_and(|v| v == "required");
-        assert!(!required, "{CHROMEDRIVER} or {CHROMIUM} is missing: apt-get install chromium chromium-driver");
-        eprintln!("skipped: no Chromium/ChromeDriver (apt-get install chromium chromium-driver)");
+async fn a_learner_studies_by_keyboard() {
+    if !available() {
         return;
     }
     let app = TestApp::spawn().await;
-    let (_driver, browser) = Session::start(1280, 900).await;
-    let outcome = tokio::spawn(journey(app.url(""), browser.clone())).await;
-    if outcome.is_err() {
-        browser.screenshot("a_learner_studies_in_a_real_browser").await;
-    }
-    outcome.expect("the journey succeeds (see target/browser-screenshots/ on failure)");
+    let site = app.url("");
+    run("a_learner_studies_by_keyboard", Screen::Desktop, |b| journey(site, b)).await;
 }
 
-/// Sign up, add the article, generate, review three cards and answer two quiz items, all
-/// by what a learner sees, types and presses.
+/// Sign up, add the article, generate; a review, a quiz and a study session by keys;
+/// the progress chart and the export; all by what a learner sees, types and presses.
 async fn journey(site: String, b: Session) {
     b.go(&format!("{site}/signup")).await;
     b.type_into("#email", "ada@example.org").await;
@@ -218,62 +377,31 @@ async fn journey(site: String, b: Session) {
 
     b.click("[data-generate]").await;
     b.wait_for_text("FLASHCARD").await;
-
-    b.click("[data-start='review']").await;
-    for (n, rating) in [(1, "1"), (2, "3"), (3, "4")] {
-        b.wait_for_text(&format!("Item {n},")).await;
-        b.wait_for_text("Press Space to show the answer").await;
-        b.press(" ").await;
-        b.wait_for_text("4. Easy").await;
-        b.press(rating).await;
-        b.wait_for_text("Next review").await;
-    }
-    assert!(b.url().await.contains("/study/"));
-    b.click("[data-end]").await;
-    b.wait_for_text("Session complete").await;
-    b.wait_for_text("accuracy 67%").await; // again, good, easy: two of three right
-
-    b.go(&format!("{site}/materials")).await;
-    b.click("[data-materials] a").await;
-    b.click("[data-start='quiz']").await;
-    for n in 1..=2 {
-        b.wait_for_text(&format!("Item {n},")).await;
-        b.wait_for_text("1. ").await;
-        b.press("1").await;
-        b.wait_for_text("Press Space or Enter").await;
-        let text = b.text().await;
-        assert!(text.contains("Correct.") || text.contains("Not quite"), "immediate feedback: {text}");
-        b.press(" ").await;
-    }
-    b.click("[data-end]").await;
-    b.wait_for_text("Session complete").await;
+    study_screens::sessions(&b, How::Keys).await;
 
     b.go(&format!("{site}/progress")).await;
     b.wait_for_text("The last 30 days").await;
-    let points = b
-        .command(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": "return document.querySelector('polyline.accuracy').getAttribute('points')", "args": []})),
-        )
-        .await;
+    let points = b.script("return document.querySelector('polyline.accuracy').getAttribute('points')", json!([])).await;
     assert!(points.as_str().is_some_and(|p| !p.is_empty()), "today's accuracy is drawn: {points}");
 
     b.go(&format!("{site}/api/v1/me/export")).await;
     b.wait_for_text("ada@example.org").await;
     // Every page above worked under the policy, and the browser blocked nothing on any.
-    assert_eq!(b.csp_violations().await, Vec::<String>::new());
+    let log = b.log().await;
+    let blocked: Vec<_> = log.iter().filter(|(_, m)| m.contains("Content Security Policy")).collect();
+    assert_eq!(blocked, Vec::<&(String, String)>::new());
 }
 
-/// Screenshots of every page at 1280 and 390 px wide, for people to look at:
-/// `cargo test --test it -- --ignored screenshots` writes `target/screenshots/<page>-<width>.png`.
+/// Screenshots of every page at 1280 and 390 px wide, and of every session screen on a
+/// phone and a desktop, for people to look at:
+/// `cargo test --test it -- --ignored screenshots` writes `target/screenshots/*.png`.
 #[tokio::test]
 #[ignore = "writes screenshots: cargo test --test it -- --ignored screenshots"]
 async fn screenshots() {
     let app = TestApp::spawn().await;
-    let (_driver, b) = Session::start(1280, 900).await;
+    let (_driver, b) = Session::start(Screen::Desktop).await;
     let site = app.url("");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let dir = target("screenshots");
     std::fs::create_dir_all(&dir).expect("a directory");
     let shoot = |name: &'static str| {
         let (b, dir) = (b.clone(), dir.clone());
@@ -281,9 +409,9 @@ async fn screenshots() {
             for width in [1280, 390] {
                 b.resize(width, if width == 390 { 844 } else { 900 }).await;
                 tokio::time::sleep(Duration::from_millis(300)).await;
-                let bytes = b.png().await.expect("a PNG");
-                std::fs::write(dir.join(format!("{name}-{width}.png")), bytes).expect("saved");
+                b.save(&dir, &format!("{name}-{width}")).await;
             }
+            b.resize(1280, 900).await;
         }
     };
     for page in ["signin", "signup"] {
@@ -291,7 +419,9 @@ async fn screenshots() {
         b.find("form").await;
         shoot(page).await;
     }
-    journey(site.clone(), b.clone()).await;
+    let mut keys = b.clone();
+    keys.shots = Some(dir.join("desktop"));
+    journey(site.clone(), keys).await;
     for (name, path, ready) in [
         ("dashboard", "/", "Hello, ada"),
         ("materials", "/materials", "Add a material"),
@@ -306,14 +436,8 @@ async fn screenshots() {
     b.click("[data-materials] a").await;
     b.wait_for_text("Chunks").await;
     shoot("material").await;
-    b.click("[data-start='review']").await;
-    b.wait_for_text("Press Space").await;
-    shoot("study-front").await;
-    b.press(" ").await;
-    b.wait_for_text("4. Easy").await;
-    shoot("study-back").await;
-    b.press("3").await;
-    b.click("[data-end]").await;
-    b.wait_for_text("Session complete").await;
-    shoot("session-end").await;
+
+    let (_phone_driver, mut phone) = Session::start(Screen::Phone).await;
+    phone.shots = Some(dir.join("phone"));
+    study_screens::on_a_phone(&TestApp::spawn().await, phone).await;
 }

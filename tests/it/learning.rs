@@ -97,6 +97,8 @@ async fn a_learner_reviews_takes_a_quiz_and_sees_their_progress() {
         let now = recorded["interaction"]["created_at"].as_str().expect("a time").parse().expect("a time");
         let expected = schedule::review(None, rating, now, DEFAULT_RETENTION).expect("scheduled");
         assert_eq!(schedule["interval_days"].as_f64(), Some(expected.interval_days), "the fsrs crate's schedule");
+        let shown = &item["intervals"][["again", "hard", "good", "easy"][rating as usize - 1]];
+        assert_eq!(shown.as_f64(), Some(expected.interval_days), "the rating button said so: {item}");
         assert_eq!(schedule["first_review"], true);
         intervals[rating as usize] = expected.interval_days;
         graded += 1;
@@ -394,4 +396,46 @@ async fn siblings_are_never_served_back_to_back_and_drafts_never() {
     let path = format!("/api/v1/materials/{material}/assets?status=draft");
     let (_, drafts) = app.call(Method::GET, &path, Some(&ada.token), None).await;
     assert_eq!(drafts["items"][0]["id"], draft.to_string());
+}
+
+#[tokio::test]
+async fn rating_buttons_show_the_intervals_a_reviewed_card_gets() {
+    let app = TestApp::spawn().await;
+    let (ada, material) = learner_with_assets(&app, "ada").await;
+    let first = id(&start(&app, &ada, material, "review", json!({"max_items": 1})).await);
+    let card = next(&app, &ada, &first).await.expect("a card");
+    answer(&app, &ada, &first, &id(&card["asset"]), json!({"rating": 3})).await;
+
+    // Six days later (the review moved back in time), the card is due; its buttons show
+    // what FSRS gives each rating from the stored memory, at the learner's retention.
+    sqlx::query(
+        "UPDATE review_states SET last_review = last_review - interval '6 days', due = due - interval '6 days'
+          WHERE user_id = $1",
+    )
+    .bind(ada.user_id)
+    .execute(&app.db.pool)
+    .await
+    .expect("time travel");
+    let patch = json!({"preferences": {"desired_retention": 0.8}});
+    assert_eq!(app.call(Method::PATCH, "/api/v1/me", Some(&ada.token), Some(patch)).await.0, StatusCode::OK);
+    let second = id(&start(&app, &ada, material, "review", json!({"max_items": 1})).await);
+    let due = next(&app, &ada, &second).await.expect("the due card");
+    assert_eq!(due["asset"]["id"], card["asset"]["id"], "the due card comes first");
+    let (stability, difficulty, last_review): (f64, f64, chrono::DateTime<chrono::Utc>) =
+        sqlx::query_as("SELECT stability, difficulty, last_review FROM review_states WHERE user_id = $1")
+            .bind(ada.user_id)
+            .fetch_one(&app.db.pool)
+            .await
+            .expect("the memory");
+    let memory = schedule::Memory { stability, difficulty, last_review, reps: 1, lapses: 0 };
+    let expected = schedule::intervals(Some(&memory), chrono::Utc::now(), 0.8).expect("intervals");
+    assert_eq!(due["intervals"], json!(expected), "{due}");
+    assert!(expected.again < expected.hard && expected.good > 6.0, "{expected:?}");
+
+    let recorded = answer(&app, &ada, &second, &id(&due["asset"]), json!({"rating": 4})).await;
+    assert_eq!(recorded["feedback_data"]["schedule"]["interval_days"].as_f64(), Some(expected.easy));
+
+    let quiz = id(&start(&app, &ada, material, "quiz", json!({})).await);
+    let item = next(&app, &ada, &quiz).await.expect("a quiz item");
+    assert!(item.get("intervals").is_none(), "quiz items have no rating buttons: {item}");
 }

@@ -26,6 +26,7 @@ mod quality;
 mod resilience;
 mod schema;
 mod search;
+mod study_screens;
 mod tenancy;
 mod uploads;
 mod urls;

@@ -433,3 +433,52 @@ async fn posts_from_another_site_are_refused() {
     let still = web.get(app.url("/")).header(COOKIE, &cookie).send().await.expect("a page");
     assert_eq!(still.status(), StatusCode::OK, "still signed in");
 }
+
+/// The fixture learner ada's page of session `id`.
+async fn session_page(app: &TestApp, id: &str) -> String {
+    let page = browser().get(app.url(&format!("/study/{id}"))).header(COOKIE, "studyhall_session=ada").send().await;
+    let page = page.expect("a page");
+    assert_eq!(page.status(), StatusCode::OK);
+    page.text().await.expect("html")
+}
+
+/// ada's call to the API (the fixture's token is its name).
+async fn as_ada(app: &TestApp, path: &str, body: Option<serde_json::Value>) -> serde_json::Value {
+    let (status, answer) = app.call(reqwest::Method::POST, path, Some("ada"), body).await;
+    assert!(status.is_success(), "{path}: {status} {answer}");
+    answer
+}
+
+#[tokio::test]
+async fn an_ended_session_shows_its_results_in_plain_words() {
+    let app = TestApp::spawn().await;
+    let ada = learner(&app.db.pool, "ada").await;
+    let start = |kind: &str| serde_json::json!({"study_material_id": ada.material_id, "session_type": kind});
+
+    // A quiz of a material without quiz items: what to do, not "well done".
+    let quiz = as_ada(&app, "/api/v1/sessions", Some(start("quiz"))).await["id"].as_str().expect("an id").to_owned();
+    assert!(session_page(&app, &quiz).await.contains("data-session"), "an active session is the study loop");
+    as_ada(&app, &format!("/api/v1/sessions/{quiz}/end"), None).await;
+    let page = session_page(&app, &quiz).await;
+    assert!(page.contains("Session complete") && page.contains("This material has no quiz items yet"), "{page}");
+    assert!(!page.to_lowercase().contains("well done"));
+
+    // A card rated Again: one item, 0%, and the card among the missed with its answer.
+    let review =
+        as_ada(&app, "/api/v1/sessions", Some(start("review"))).await["id"].as_str().expect("an id").to_owned();
+    let again = serde_json::json!({"generated_asset_id": ada.asset_id, "interaction_type": "answer",
+                                   "interaction_data": {"rating": 1}});
+    as_ada(&app, &format!("/api/v1/sessions/{review}/interactions"), Some(again)).await;
+    as_ada(&app, &format!("/api/v1/sessions/{review}/end"), None).await;
+    let page = session_page(&app, &review).await;
+    let material = format!("href=\"/materials/{}\"", ada.material_id);
+    for shown in [
+        "<span class=\"value\">1</span>",
+        "<span class=\"value\">0%</span>",
+        "Missed (1)",
+        "Answer: <strong>cells</strong>",
+        &material,
+    ] {
+        assert!(page.contains(shown), "{shown} in {page}");
+    }
+}
