@@ -80,6 +80,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// 422 naming one invalid field and why: `Error::invalid("title", "must not be empty")`.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::Validation(vec![FieldError::new(field, reason)])
+    }
+
+    /// 409 naming the field that conflicts with existing data, and how.
+    pub fn conflict(field: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::Conflict(FieldError::new(field, reason))
+    }
+
     /// Wraps an I/O error with what was being done, for a message an operator can act on.
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let context = context.into();
@@ -143,6 +153,34 @@ pub struct FieldError {
     pub field: String,
     /// Why it was refused.
     pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), message: message.into() }
+    }
+}
+
+/// Field errors for the database's constraints, named at the call site (as
+/// realworld-axum-sqlx's `on_constraint`): the statement that can violate a constraint
+/// says what the violation means to the client.
+pub trait OnConstraint<T> {
+    /// A violation of any of the constraints (or unique indexes) `names` becomes
+    /// `error()`; any other result passes.
+    fn on_constraint(self, names: &[&str], error: impl FnOnce() -> Error) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> OnConstraint<T> for std::result::Result<T, E> {
+    fn on_constraint(self, names: &[&str], error: impl FnOnce() -> Error) -> Result<T> {
+        self.map_err(|e| match e.into() {
+            Error::Database(db)
+                if db.as_database_error().and_then(|d| d.constraint()).is_some_and(|name| names.contains(&name)) =>
+            {
+                error()
+            }
+            other => other,
+        })
+    }
 }
 
 /// An RFC 9457 problem details body (`application/problem+json`).

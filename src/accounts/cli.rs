@@ -10,7 +10,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{conflict, password, validate};
+use super::{password, taken, validate};
 use crate::audit::Audit;
 use crate::config::AuthConfig;
 use crate::error::{Error, Result};
@@ -62,16 +62,17 @@ pub async fn run(pool: &PgPool, auth: &AuthConfig, action: UserAction) -> Result
             let audit = Audit::new(pool, &client, "user.create", "user");
             let created = async {
                 let mut tx = pool.begin().await?;
-                let id: Uuid = sqlx::query_scalar(
-                    "INSERT INTO users (email, username, password_hash, is_admin) VALUES ($1, $2, $3, $4) RETURNING id",
-                )
-                .bind(&email)
-                .bind(&username)
-                .bind(&hash)
-                .bind(admin)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(conflict)?;
+                let id: Uuid = taken(
+                    sqlx::query_scalar(
+                        "INSERT INTO users (email, username, password_hash, is_admin) VALUES ($1, $2, $3, $4) RETURNING id",
+                    )
+                    .bind(&email)
+                    .bind(&username)
+                    .bind(&hash)
+                    .bind(admin)
+                    .fetch_one(&mut *tx)
+                    .await,
+                )?;
                 audit.user(id).entity(id);
                 let new = json!({"email": email, "username": username, "is_admin": admin, "via": "cli"});
                 audit.commit(tx, None, Some(new)).await?;

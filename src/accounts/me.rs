@@ -11,7 +11,7 @@ use super::{User, fetch_user, password, user_columns, validate};
 use crate::app::AppState;
 use crate::audit::{Audit, REDACTED, changed_fields};
 use crate::db::tenant;
-use crate::error::{Error, FieldError, Problem, Result};
+use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input, present};
 
@@ -88,10 +88,7 @@ pub async fn update_me(
                 validate::new_password(&mut v, "new_password", new, &[&before.email, &before.username]);
                 v.finish()?;
                 if !password::verify(current.clone(), Some(hash), state.auth.bcrypt_cost).await? {
-                    return Err(Error::Validation(vec![FieldError {
-                        field: "current_password".to_owned(),
-                        message: "is wrong".to_owned(),
-                    }]));
+                    return Err(Error::invalid("current_password", "is wrong"));
                 }
                 Some(password::hash(new.clone(), state.auth.bcrypt_cost).await?)
             }

@@ -10,7 +10,7 @@ use sqlx::{Postgres, Transaction};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{User, conflict, password, throttle, user_columns, validate};
+use super::{User, password, taken, throttle, user_columns, validate};
 use crate::app::AppState;
 use crate::audit::Audit;
 use crate::db::tenant;
@@ -79,20 +79,21 @@ pub async fn sign_up(state: &AppState, client: &Client, body: Result<RegisterReq
 
         let user_id = Uuid::new_v4();
         let mut tx = tenant::begin_as(&state.db, Some(user_id)).await?;
-        let user: User = sqlx::query_as(concat!(
-            "INSERT INTO users (id, email, username, password_hash, first_name, last_name)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
-            user_columns!()
-        ))
-        .bind(user_id)
-        .bind(&email)
-        .bind(&username)
-        .bind(&hash)
-        .bind(&body.first_name)
-        .bind(&body.last_name)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(conflict)?;
+        let user: User = taken(
+            sqlx::query_as(concat!(
+                "INSERT INTO users (id, email, username, password_hash, first_name, last_name)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+                user_columns!()
+            ))
+            .bind(user_id)
+            .bind(&email)
+            .bind(&username)
+            .bind(&hash)
+            .bind(&body.first_name)
+            .bind(&body.last_name)
+            .fetch_one(&mut *tx)
+            .await,
+        )?;
         audit.user(user_id).entity(user_id);
         let (token, expires_at) = issue_token(&mut tx, state, user_id).await?;
         audit.session(token.0);

@@ -17,7 +17,7 @@ use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::audit::{Audit, changed_fields};
 use crate::db::tenant;
-use crate::error::{Error, FieldError, Problem, Result};
+use crate::error::{Error, Problem, Result};
 use crate::http::extract::{Client, Input};
 use crate::http::page::{self, Newest, Page};
 use crate::materials::live_status;
@@ -97,10 +97,7 @@ pub async fn generate(
         let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
         let status = live_status(&mut tx, auth.user_id, id).await?;
         if status != "ready" {
-            return Err(Error::Conflict(FieldError {
-                field: "status".to_owned(),
-                message: format!("is {status}: assets are made from a ready material"),
-            }));
+            return Err(Error::conflict("status", format!("is {status}: assets are made from a ready material")));
         }
         let request = Request { material_id: id, asset_types, max_per_chunk, provider };
         let job_id = job::enqueue(&mut tx, &state, auth.user_id, &request).await?;

@@ -20,7 +20,7 @@ use super::schedule::{self, Memory, Scheduled};
 use super::{Configuration, Session, sessions};
 use crate::app::AppState;
 use crate::db::tenant;
-use crate::error::{Error, FieldError, Problem, Result};
+use crate::error::{Error, Problem, Result};
 use crate::generate::{Flashcard, Quiz};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input};
@@ -142,7 +142,7 @@ pub async fn record(
         (&context.key_hash, context.key_interaction, context.key_created_at)
     {
         if *hash != request_hash {
-            return Err(invalid("Idempotency-Key", "was used already for another request"));
+            return Err(Error::invalid("Idempotency-Key", "was used already for another request"));
         }
         let replayed = replay(&mut tx, auth.user_id, interaction, created_at).await?;
         tx.commit().await?;
@@ -156,22 +156,25 @@ pub async fn record(
         context.content.as_ref(),
         context.asset_status.as_deref(),
     ) else {
-        return Err(invalid("generated_asset_id", "is not an item of this session"));
+        return Err(Error::invalid("generated_asset_id", "is not an item of this session"));
     };
     if asset_material != context.session_material && config.all_materials != Some(true) {
-        return Err(invalid("generated_asset_id", "belongs to another material than the session's"));
+        return Err(Error::invalid("generated_asset_id", "belongs to another material than the session's"));
     }
     if !config.asset_types().iter().any(|t| t == asset_type) {
-        return Err(invalid("generated_asset_id", format!("is a {asset_type}, which this session does not serve")));
+        return Err(Error::invalid(
+            "generated_asset_id",
+            format!("is a {asset_type}, which this session does not serve"),
+        ));
     }
     if asset_status != "ready" {
-        return Err(invalid("generated_asset_id", format!("is {asset_status}: it is out of study until reviewed")));
+        return Err(Error::invalid(
+            "generated_asset_id",
+            format!("is {asset_status}: it is out of study until reviewed"),
+        ));
     }
     if context.done && body.interaction_type != "view" {
-        return Err(Error::Conflict(FieldError {
-            field: "generated_asset_id".to_owned(),
-            message: "was answered or skipped in this session already".to_owned(),
-        }));
+        return Err(Error::conflict("generated_asset_id", "was answered or skipped in this session already"));
     }
 
     let graded = grade(asset_type, content, &body.interaction_type, &data)?;
@@ -241,10 +244,6 @@ pub async fn record(
     ))
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> Error {
-    Error::Validation(vec![FieldError { field: field.to_owned(), message: message.into() }])
-}
-
 /// The `Idempotency-Key` header: 1 to 200 visible ASCII characters.
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
@@ -252,7 +251,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
         Ok(key) if (1..=200).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
             Ok(Some(key.to_owned()))
         }
-        _ => Err(invalid("Idempotency-Key", "must be 1 to 200 visible ASCII characters")),
+        _ => Err(Error::invalid("Idempotency-Key", "must be 1 to 200 visible ASCII characters")),
     }
 }
 
@@ -407,7 +406,7 @@ fn grade(asset_type: &str, content: &Value, interaction_type: &str, data: &Value
         "flashcard" => {
             let rating = data.get("rating").and_then(Value::as_u64).filter(|r| (1..=4).contains(r));
             let rating = rating.ok_or_else(|| {
-                invalid("interaction_data.rating", "must be 1 (again), 2 (hard), 3 (good) or 4 (easy)")
+                Error::invalid("interaction_data.rating", "must be 1 (again), 2 (hard), 3 (good) or 4 (easy)")
             })? as u8;
             Ok(Graded { is_correct: Some(rating >= 2), rating: Some(rating), counts: true, answer: reveal(asset_type) })
         }
@@ -417,7 +416,7 @@ fn grade(asset_type: &str, content: &Value, interaction_type: &str, data: &Value
             let choice =
                 data.get("choice_index").and_then(Value::as_u64).filter(|c| (*c as usize) < quiz.choices.len());
             let choice = choice.ok_or_else(|| {
-                invalid("interaction_data.choice_index", format!("must be 0 to {}", quiz.choices.len() - 1))
+                Error::invalid("interaction_data.choice_index", format!("must be 0 to {}", quiz.choices.len() - 1))
             })? as usize;
             let correct = choice == quiz.answer_index;
             Ok(Graded {
@@ -427,7 +426,7 @@ fn grade(asset_type: &str, content: &Value, interaction_type: &str, data: &Value
                 answer: reveal(asset_type),
             })
         }
-        _ => Err(invalid("interaction_type", "a summary is viewed, not answered")),
+        _ => Err(Error::invalid("interaction_type", "a summary is viewed, not answered")),
     }
 }
 

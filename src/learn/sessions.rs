@@ -17,7 +17,7 @@ use super::{Configuration, SESSION_TYPES, Session};
 use crate::app::AppState;
 use crate::audit::Audit;
 use crate::db::tenant;
-use crate::error::{Error, FieldError, Problem, Result};
+use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input};
 use crate::http::page::{self, Newest, Page};
@@ -205,7 +205,7 @@ pub async fn ensure_active(
 }
 
 fn ended(status: &str) -> Error {
-    Error::Conflict(FieldError { field: "status".to_owned(), message: format!("is {status}: the session has ended") })
+    Error::conflict("status", format!("is {status}: the session has ended"))
 }
 
 async fn abandon(conn: &mut PgConnection, id: Uuid) -> Result<()> {

@@ -15,7 +15,7 @@ use super::{fetch, sandbox};
 use crate::app::AppState;
 use crate::audit::{Audit, changed_fields};
 use crate::db::tenant;
-use crate::error::{Error, FieldError, Problem, Result};
+use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input, present};
 use crate::http::page::{self, Newest, Page};
@@ -125,10 +125,7 @@ async fn read_upload(mut multipart: Multipart) -> Result<Draft> {
             "difficulty_level" => draft.difficulty_level = Some(value),
             "tags" => draft.tags.get_or_insert_with(Vec::new).extend(value.split(',').map(str::to_owned)),
             other => {
-                return Err(Error::Validation(vec![FieldError {
-                    field: other.to_owned(),
-                    message: "is not a field of a material".to_owned(),
-                }]));
+                return Err(Error::invalid(other, "is not a field of a material"));
             }
         }
     }
