@@ -71,6 +71,15 @@ pub enum Error {
     #[error("{0}")]
     Internal(String),
 
+    /// Something failed that should not have: what was being done, and the error that
+    /// made it fail, kept as the source. Logged, answered 500.
+    #[error("{context}: {source}")]
+    Failed {
+        context: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -94,6 +103,15 @@ impl Error {
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let context = context.into();
         move |source| Error::Io { context, source }
+    }
+
+    /// Wraps any error with what was being done (a 500 that keeps its source):
+    /// `.map_err(Error::failed("reading a job's payload"))`.
+    pub fn failed<E: Into<Box<dyn std::error::Error + Send + Sync>>>(
+        context: impl Into<String>,
+    ) -> impl FnOnce(E) -> Error {
+        let context = context.into();
+        move |source| Error::Failed { context, source: source.into() }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -124,6 +142,7 @@ impl Error {
             | Error::Config(_)
             | Error::Embedded(_)
             | Error::Internal(_)
+            | Error::Failed { .. }
             | Error::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

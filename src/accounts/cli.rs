@@ -49,7 +49,7 @@ pub async fn run(pool: &PgPool, auth: &AuthConfig, action: UserAction) -> Result
                 (line.trim_end_matches(['\r', '\n']).to_owned(), false)
             } else {
                 let mut bytes = [0u8; 18];
-                getrandom::fill(&mut bytes).map_err(|err| Error::Internal(format!("no randomness: {err}")))?;
+                getrandom::fill(&mut bytes).map_err(Error::failed("no randomness"))?;
                 (URL_SAFE_NO_PAD.encode(bytes), true)
             };
             let mut v = validate::Validator::default();

@@ -58,7 +58,7 @@ struct ChunkRow {
 /// Reports how many assets were made and how many of them were new.
 pub async fn run(state: &AppState, job: &Job) -> Result<Option<Value>> {
     let request: Request = serde_json::from_value(job.payload.clone())
-        .map_err(|err| Error::Internal(format!("job {} has a bad payload: {err}", job.id)))?;
+        .map_err(Error::failed(format!("job {} has a bad payload", job.id)))?;
     let mut tx = tenant::begin_as(&state.db, Some(job.user_id)).await?;
     let material: Option<(Option<String>, Option<Value>)> = sqlx::query_as(
         "SELECT difficulty_level, metadata FROM study_materials
@@ -95,7 +95,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<Option<Value>> {
             builtin::generate(&input(&chunks, language.as_deref(), difficulty.as_deref()), &options)
         })
         .await
-        .map_err(|panic| Error::Internal(format!("the generator panicked: {panic}")))?,
+        .map_err(Error::failed("the generator panicked"))?,
         Provider::Openai => {
             let chat = state.llm.as_ref().ok_or_else(|| {
                 Error::Upstream("The openai generator is no longer configured on this server.".to_owned())

@@ -412,7 +412,7 @@ fn grade(asset_type: &str, content: &Value, interaction_type: &str, data: &Value
         }
         "quiz" => {
             let quiz: Quiz = serde_json::from_value(content.clone())
-                .map_err(|err| Error::Internal(format!("a stored quiz does not fit its shape: {err}")))?;
+                .map_err(Error::failed("a stored quiz does not fit its shape"))?;
             let choice =
                 data.get("choice_index").and_then(Value::as_u64).filter(|c| (*c as usize) < quiz.choices.len());
             let choice = choice.ok_or_else(|| {

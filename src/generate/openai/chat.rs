@@ -134,7 +134,7 @@ impl Chat {
             .timeout(config.timeout())
             .connect_timeout(config.timeout().min(Duration::from_secs(10)))
             .build()
-            .map_err(|err| Error::Config(format!("cannot make an HTTP client for the LLM endpoint: {err}")))?;
+            .map_err(Error::failed("cannot make an HTTP client for the LLM endpoint"))?;
         Ok(Some(Chat {
             http,
             endpoint,
