@@ -21,6 +21,8 @@ pub enum Error {
     Validation(Vec<FieldError>),
 
     /// No such object, or it belongs to someone else: the two are indistinguishable.
+    /// Only a handler says so (`fetch_optional(..)?.ok_or(Error::NotFound)`): a
+    /// `fetch_one` that finds no row is a bug, answered 500.
     #[error("not found")]
     NotFound,
 
@@ -118,7 +120,7 @@ impl Error {
         match self {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::NotFound | Error::Database(sqlx::Error::RowNotFound) => StatusCode::NOT_FOUND,
+            Error::NotFound => StatusCode::NOT_FOUND,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
