@@ -148,7 +148,10 @@ pub async fn record(
         tx.commit().await?;
         return Ok((StatusCode::CREATED, Json(replayed)));
     }
-    let mut tx = sessions::ensure_active(tx, id, &context.status, context.idle).await?;
+    if let Err(ended) = sessions::ensure_active(&mut tx, id, &context.status, context.idle).await {
+        tx.commit().await?; // an idle session stays abandoned, though the request fails
+        return Err(ended);
+    }
     let config = Configuration::stored(context.configuration.as_ref());
     let (Some(asset_material), Some(asset_type), Some(content), Some(asset_status)) = (
         context.asset_material,

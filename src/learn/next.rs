@@ -148,7 +148,9 @@ pub async fn next(State(state): State<AppState>, auth: AuthUser, Path(id): Path<
     .fetch_optional(&mut *tx)
     .await?;
     let row = row.ok_or(crate::error::Error::NotFound)?;
-    sessions::ensure_active(tx, id, &row.status, row.idle).await?.commit().await?;
+    let active = sessions::ensure_active(&mut tx, id, &row.status, row.idle).await;
+    tx.commit().await?; // an idle session stays abandoned, though the request fails
+    active?;
 
     let config = Configuration::stored(row.configuration.as_ref());
     let done = row.session_data.as_ref().and_then(|d| d["done"].as_i64()).unwrap_or(0);

@@ -8,14 +8,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::PgConnection;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::next::candidates;
 use super::{Configuration, SESSION_TYPES, Session};
 use crate::app::AppState;
-use crate::audit::Audit;
+use crate::audit::{Change, Work};
 use crate::db::tenant;
 use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
@@ -45,16 +45,16 @@ pub async fn create(
     auth: AuthUser,
     Input(body): Input<NewSession>,
 ) -> Result<(StatusCode, Json<Session>)> {
-    let audit = Audit::new(&state.db, &client, "session.create", "learning_session");
-    audit.user(auth.user_id).session(auth.token_id);
-    let result = async {
-        let body = body?;
+    let work = Work::new(&state.db, &client, "session.create", "learning_session").by(&auth);
+    let checked = body.and_then(|body| {
         let mut v = Validator::default();
         v.check(SESSION_TYPES.contains(&body.session_type.as_str()), "session_type", "must be study, review or quiz");
         let config = body.configuration.unwrap_or_default().complete(&body.session_type, &mut v);
         v.finish()?;
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-        live_status(&mut tx, auth.user_id, body.study_material_id).await?;
+        Ok((body.study_material_id, body.session_type, config))
+    });
+    work.run(checked, async |tx, (material, session_type, config)| {
+        live_status(tx, auth.user_id, material).await?;
         // The items it plans to serve: its candidates now, up to max_items.
         let session: Session = sqlx::query_as(concat!(
             "WITH s AS (SELECT NULL::uuid AS id, $1::uuid AS user_id, $2::uuid AS study_material_id,
@@ -68,19 +68,18 @@ pub async fn create(
             session_columns!()
         ))
         .bind(auth.user_id)
-        .bind(body.study_material_id)
-        .bind(&body.session_type)
+        .bind(material)
+        .bind(&session_type)
         .bind(json!(config))
         .bind(config.max_items())
-        .fetch_one(&mut *tx)
+        .fetch_one(tx)
         .await?;
-        audit.entity(session.id);
+        work.entity(session.id);
         let details = json!({"study_material_id": session.study_material_id, "session_type": session.session_type,
                              "configuration": session.configuration});
-        audit.commit(tx, None, Some(details)).await?;
-        Ok((StatusCode::CREATED, Json(session)))
-    };
-    audit.finish(result.await).await
+        Ok(((StatusCode::CREATED, Json(session)), Change::created(details)))
+    })
+    .await
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -153,10 +152,9 @@ pub async fn end(
     auth: AuthUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Session>> {
-    let audit = Audit::new(&state.db, &client, "session.end", "learning_session");
-    audit.user(auth.user_id).entity(id).session(auth.token_id);
-    let result = async {
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let work = Work::new(&state.db, &client, "session.end", "learning_session").by(&auth);
+    work.entity(id);
+    work.change(async |tx| {
         let (status, idle): (String, bool) = sqlx::query_as(
             "SELECT status, coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
                             < now() - make_interval(secs => $3)
@@ -168,8 +166,8 @@ pub async fn end(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound)?;
-        let mut tx = ensure_active(tx, id, &status, idle).await?;
-        let session = crate::progress::session::record(&mut tx, auth.user_id, id).await?;
+        work.keeping(ensure_active(tx, id, &status, idle).await)?;
+        let session = crate::progress::session::record(tx, auth.user_id, id).await?;
         let answered: Vec<Uuid> = sqlx::query_scalar(
             "SELECT DISTINCT generated_asset_id FROM interactions
               WHERE learning_session_id = $1 AND is_correct IS NOT NULL",
@@ -177,31 +175,25 @@ pub async fn end(
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
-        crate::feedback::quality::recalibrate(&mut tx, &answered).await?;
-        crate::progress::rollup::recent(&mut tx, auth.user_id).await?;
-        audit.commit(tx, Some(json!({"status": "active"})), Some(json!({"status": session.status}))).await?;
-        Ok(Json(session))
-    };
-    audit.finish(result.await).await
+        crate::feedback::quality::recalibrate(tx, &answered).await?;
+        crate::progress::rollup::recent(tx, auth.user_id).await?;
+        let change = Change::new(Some(json!({"status": "active"})), Some(json!({"status": session.status})));
+        Ok((Json(session), change))
+    })
+    .await
 }
 
-/// Passes the transaction on if the session is active; otherwise 409, an idle session
-/// being abandoned first (that change is committed, the request fails).
-pub async fn ensure_active(
-    mut tx: Transaction<'static, Postgres>,
-    id: Uuid,
-    status: &str,
-    idle: bool,
-) -> Result<Transaction<'static, Postgres>> {
+/// Ok if the session is active; otherwise 409, an idle session being abandoned first:
+/// the caller commits that, though the request fails.
+pub async fn ensure_active(conn: &mut PgConnection, id: Uuid, status: &str, idle: bool) -> Result<()> {
     if status == "active" && idle {
-        abandon(&mut tx, id).await?;
-        tx.commit().await?;
+        abandon(conn, id).await?;
         return Err(ended("abandoned"));
     }
     if status != "active" {
         return Err(ended(status));
     }
-    Ok(tx)
+    Ok(())
 }
 
 fn ended(status: &str) -> Error {
