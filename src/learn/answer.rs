@@ -4,7 +4,9 @@
 //! The hot path of the product, so it costs one statement to read (the session, locked;
 //! the asset; the learner's memory of it; a replayed Idempotency-Key) and one to write
 //! (the interaction, the memory, the session's counters, the key and the audit row, in
-//! data-modifying CTEs), between BEGIN and COMMIT.
+//! data-modifying CTEs), between BEGIN and COMMIT. It runs as an audited unit of work
+//! ([`Work`]) whose success row the write statement takes; a refused answer (404, 409,
+//! 422) is recorded by the Work in a transaction of its own.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,13 +15,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::schedule::{self, Memory, Scheduled};
 use super::{Configuration, Session, sessions};
 use crate::app::AppState;
-use crate::db::tenant;
+use crate::audit::{Change, Row, Work};
 use crate::error::{Error, Problem, Result};
 use crate::generate::{Flashcard, Quiz};
 use crate::http::auth::AuthUser;
@@ -95,16 +98,33 @@ pub async fn record(
     headers: HeaderMap,
     Input(body): Input<NewInteraction>,
 ) -> Result<(StatusCode, Json<Recorded>)> {
-    let body = match body {
-        Ok(body) => body,
-        Err(error) => {
-            // Another user's session is missing, whatever the body.
-            let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-            sessions::fetch(&mut tx, auth.user_id, id).await?;
-            return Err(error);
-        }
-    };
-    let key = idempotency_key(&headers)?;
+    let work = Work::new(&state.db, &client, "interaction.create", "interaction").by(&auth);
+    work.change(async |tx| {
+        let body = match body {
+            Ok(body) => body,
+            Err(error) => {
+                // Another user's session is missing, whatever the body.
+                sessions::fetch(tx, auth.user_id, id).await?;
+                return Err(error);
+            }
+        };
+        let (recorded, change) = answer(tx, &work, &state, auth.user_id, id, &headers, body).await?;
+        Ok(((StatusCode::CREATED, Json(recorded)), change))
+    })
+    .await
+}
+
+/// Checks, grades and records an interaction with `session`'s item, in `tx`.
+async fn answer(
+    tx: &mut PgConnection,
+    work: &Work<'_>,
+    state: &AppState,
+    user: Uuid,
+    session: Uuid,
+    headers: &HeaderMap,
+    body: NewInteraction,
+) -> Result<(Recorded, Change)> {
+    let key = idempotency_key(headers)?;
     let data = body.interaction_data.clone().unwrap_or_else(|| json!({}));
     let mut v = Validator::default();
     v.check(
@@ -124,12 +144,11 @@ pub async fn record(
         "must be between 0 and 1",
     );
     v.finish()?;
-    let request_hash = Sha256::digest(format!("{id}|{}", json!(body)).as_bytes()).to_vec();
+    let request_hash = Sha256::digest(format!("{session}|{}", json!(body)).as_bytes()).to_vec();
 
-    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
     let context: Context = sqlx::query_as(READ)
-        .bind(id)
-        .bind(auth.user_id)
+        .bind(session)
+        .bind(user)
         .bind(body.generated_asset_id)
         .bind(key.as_deref())
         .bind(state.learning.session_idle().as_secs_f64())
@@ -144,14 +163,10 @@ pub async fn record(
         if *hash != request_hash {
             return Err(Error::invalid("Idempotency-Key", "was used already for another request"));
         }
-        let replayed = replay(&mut tx, auth.user_id, interaction, created_at).await?;
-        tx.commit().await?;
-        return Ok((StatusCode::CREATED, Json(replayed)));
+        // The first request's answer; it was recorded then.
+        return Ok((replay(tx, user, interaction, created_at).await?, Change::nothing()));
     }
-    if let Err(ended) = sessions::ensure_active(&mut tx, id, &context.status, context.idle).await {
-        tx.commit().await?; // an idle session stays abandoned, though the request fails
-        return Err(ended);
-    }
+    work.keeping(sessions::ensure_active(tx, session, &context.status, context.idle).await)?;
     let config = Configuration::stored(context.configuration.as_ref());
     let (Some(asset_material), Some(asset_type), Some(content), Some(asset_status)) = (
         context.asset_material,
@@ -195,14 +210,17 @@ pub async fn record(
         None => None,
     };
     let feedback = feedback_data(&graded, &context, memory.as_ref(), scheduled.as_ref());
-    let counted = i32::from(graded.counts);
-    let interaction_id = Uuid::new_v4();
+    // The success row, written by the one write statement.
+    let (audit, written) = work.own_row(json!({
+        "learning_session_id": session, "generated_asset_id": body.generated_asset_id,
+        "interaction_type": body.interaction_type, "is_correct": graded.is_correct,
+    }));
 
     let row: Option<(Interaction, Session)> = write(
-        &mut tx,
+        tx,
         &Write {
-            session: id,
-            user: auth.user_id,
+            session,
+            user,
             asset: body.generated_asset_id,
             asset_material,
             body: &body,
@@ -213,38 +231,31 @@ pub async fn record(
             now: context.now,
             key: key.as_deref(),
             request_hash: &request_hash,
-            interaction_id,
-            counted,
-            client: &client,
-            token: auth.token_id,
+            interaction_id: Uuid::new_v4(),
+            counted: i32::from(graded.counts),
+            audit: &audit,
         },
     )
     .await?;
     let Some((interaction, session)) = row else {
-        // A retry with the same key committed first, while this one waited for the lock.
-        tx.rollback().await?;
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        // A retry with the same key committed first, while this one waited for the lock:
+        // its answer (this statement sees what committed since this one's began).
         let (interaction, created_at): (Uuid, DateTime<Utc>) = sqlx::query_as(
             "SELECT interaction_id, interaction_created_at FROM idempotency_keys WHERE user_id = $1 AND key = $2",
         )
-        .bind(auth.user_id)
+        .bind(user)
         .bind(key.as_deref())
         .fetch_one(&mut *tx)
         .await?;
-        let replayed = replay(&mut tx, auth.user_id, interaction, created_at).await?;
-        tx.commit().await?;
-        return Ok((StatusCode::CREATED, Json(replayed)));
+        return Ok((replay(tx, user, interaction, created_at).await?, Change::nothing()));
     };
-    tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Recorded {
-            is_correct: interaction.is_correct,
-            feedback_data: interaction.feedback_data.clone(),
-            interaction,
-            session,
-        }),
-    ))
+    let recorded = Recorded {
+        is_correct: interaction.is_correct,
+        feedback_data: interaction.feedback_data.clone(),
+        interaction,
+        session,
+    };
+    Ok((recorded, written))
 }
 
 /// The `Idempotency-Key` header: 1 to 200 visible ASCII characters.
@@ -467,17 +478,13 @@ struct Write<'a> {
     request_hash: &'a [u8],
     interaction_id: Uuid,
     counted: i32,
-    client: &'a Client,
-    token: Uuid,
+    /// The request's audit row, which the statement writes.
+    audit: &'a Row,
 }
 
 /// Writes everything in one statement; None when the Idempotency-Key was taken by a
 /// concurrent retry (then nothing was written).
-async fn write(tx: &mut sqlx::PgConnection, w: &Write<'_>) -> Result<Option<(Interaction, Session)>> {
-    let audit = crate::audit::redact(json!({
-        "learning_session_id": w.session, "generated_asset_id": w.asset,
-        "interaction_type": w.body.interaction_type, "is_correct": w.graded.is_correct,
-    }));
+async fn write(tx: &mut PgConnection, w: &Write<'_>) -> Result<Option<(Interaction, Session)>> {
     let row: Option<InteractionAndSession> = sqlx::query_as(WRITE)
         .bind(w.session) // $1
         .bind(w.user)
@@ -502,10 +509,10 @@ async fn write(tx: &mut sqlx::PgConnection, w: &Write<'_>) -> Result<Option<(Int
         .bind(w.scheduled.map(|s| s.lapses))
         .bind(w.graded.rating.map(i16::from))
         .bind(i32::from(w.graded.is_correct == Some(true)))
-        .bind(audit)
-        .bind(w.client.ip.map(|ip| ip.to_string())) // $25
-        .bind(w.client.user_agent.as_deref())
-        .bind(w.token.to_string())
+        .bind(w.audit.new_values())
+        .bind(w.audit.ip_address()) // $25
+        .bind(w.audit.user_agent())
+        .bind(w.audit.session_id())
         .fetch_optional(tx)
         .await?;
     Ok(row.map(InteractionAndSession::split))
@@ -548,7 +555,7 @@ impl InteractionAndSession {
 
 /// The answer a request with this Idempotency-Key got the first time (the session as it
 /// is now).
-async fn replay(conn: &mut sqlx::PgConnection, user: Uuid, id: Uuid, created_at: DateTime<Utc>) -> Result<Recorded> {
+async fn replay(conn: &mut PgConnection, user: Uuid, id: Uuid, created_at: DateTime<Utc>) -> Result<Recorded> {
     let interaction: Interaction = sqlx::query_as(concat!(
         "SELECT ",
         interaction_columns!(),
