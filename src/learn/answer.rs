@@ -166,7 +166,7 @@ async fn answer(
         // The first request's answer; it was recorded then.
         return Ok((replay(tx, user, interaction, created_at).await?, Change::nothing()));
     }
-    work.keeping(sessions::ensure_active(tx, session, &context.status, context.idle).await)?;
+    work.keeping(sessions::ensure_active(tx, work.actor(), session, &context.status, context.idle).await)?;
     let config = Configuration::stored(context.configuration.as_ref());
     let (Some(asset_material), Some(asset_type), Some(content), Some(asset_status)) = (
         context.asset_material,

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::next::candidates;
 use super::{Configuration, SESSION_TYPES, Session};
 use crate::app::AppState;
-use crate::audit::{Change, Work};
+use crate::audit::{Actor, Change, Work};
 use crate::db::tenant;
 use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
@@ -90,17 +90,18 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-/// The caller's sessions, newest first.
+/// The caller's sessions, newest first (idle ones abandoned first, each audited).
 #[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, body = Page<Session>), (status = 422, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
+    client: Client,
     auth: AuthUser,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Page<Session>>> {
     let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    abandon_idle(&mut tx, Some(auth.user_id), state.learning.session_idle()).await?;
+    abandon_idle(&mut tx, Actor::of(&auth, &client), state.learning.session_idle()).await?;
     let rows: Vec<Session> = sqlx::query_as(concat!(
         "SELECT ",
         session_columns!(),
@@ -120,13 +121,18 @@ pub async fn list(
     Ok(Json(Page::from_rows(rows, limit, |s| (s.started_at, s.id))))
 }
 
-/// One of the caller's sessions.
+/// One of the caller's sessions (idle ones abandoned first, each audited).
 #[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The session")),
     responses((status = 200, body = Session), (status = 404, body = Problem)))]
-pub async fn get(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> Result<Json<Session>> {
+pub async fn get(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Session>> {
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    abandon_idle(&mut tx, Some(auth.user_id), state.learning.session_idle()).await?;
+    abandon_idle(&mut tx, Actor::of(&auth, &client), state.learning.session_idle()).await?;
     let session = fetch(&mut tx, auth.user_id, id).await?;
     tx.commit().await?;
     Ok(Json(session))
@@ -166,7 +172,7 @@ pub async fn end(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound)?;
-        work.keeping(ensure_active(tx, id, &status, idle).await)?;
+        work.keeping(ensure_active(tx, work.actor(), id, &status, idle).await)?;
         let session = crate::progress::session::record(tx, auth.user_id, id).await?;
         let answered: Vec<Uuid> = sqlx::query_scalar(
             "SELECT DISTINCT generated_asset_id FROM interactions
@@ -183,11 +189,17 @@ pub async fn end(
     .await
 }
 
-/// Ok if the session is active; otherwise 409, an idle session being abandoned first:
-/// the caller commits that, though the request fails.
-pub async fn ensure_active(conn: &mut PgConnection, id: Uuid, status: &str, idle: bool) -> Result<()> {
+/// Ok if the session is active; otherwise 409, an idle session being abandoned first
+/// (audited as `actor`'s): the caller commits that, though the request fails.
+pub async fn ensure_active(
+    conn: &mut PgConnection,
+    actor: Actor<'_>,
+    id: Uuid,
+    status: &str,
+    idle: bool,
+) -> Result<()> {
     if status == "active" && idle {
-        abandon(conn, id).await?;
+        abandon(conn, actor, Some(id), None).await?;
         return Err(ended("abandoned"));
     }
     if status != "active" {
@@ -200,30 +212,33 @@ fn ended(status: &str) -> Error {
     Error::conflict("status", format!("is {status}: the session has ended"))
 }
 
-async fn abandon(conn: &mut PgConnection, id: Uuid) -> Result<()> {
-    sqlx::query(
-        "UPDATE learning_sessions
-            SET status = 'abandoned', ended_at = coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
-          WHERE id = $1 AND status = 'active'",
-    )
-    .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(())
+/// Abandons active sessions idle for longer than `idle`: the actor's, or with nobody
+/// acting (studyhall's upkeep, on the privileged pool) everyone's. Returns how many.
+pub async fn abandon_idle(conn: &mut PgConnection, actor: Actor<'_>, idle: Duration) -> Result<u64> {
+    abandon(conn, actor, None, Some(idle)).await
 }
 
-/// Abandons active sessions idle for longer than `idle`: one user's, or (None, on the
-/// privileged pool) everyone's. Returns how many.
-pub async fn abandon_idle(conn: &mut PgConnection, user: Option<Uuid>, idle: Duration) -> Result<u64> {
-    let done = sqlx::query(
+/// Abandons the active session `id` (known to be idle), or the actor's sessions idle
+/// for longer than `idle`; each gets a `session.abandon` audit row, its owner's.
+async fn abandon(conn: &mut PgConnection, actor: Actor<'_>, id: Option<Uuid>, idle: Option<Duration>) -> Result<u64> {
+    let abandoned: Vec<(Uuid, Uuid)> = sqlx::query_as(
         "UPDATE learning_sessions
             SET status = 'abandoned', ended_at = coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
-          WHERE status = 'active' AND ($1::uuid IS NULL OR user_id = $1)
-            AND coalesce((session_data->>'last_activity_at')::timestamptz, started_at) < now() - make_interval(secs => $2)",
+          WHERE status = 'active' AND ($1::uuid IS NULL OR id = $1) AND ($2::uuid IS NULL OR user_id = $2)
+            AND ($3::float8 IS NULL
+                 OR coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
+                    < now() - make_interval(secs => $3))
+          RETURNING id, user_id",
     )
-    .bind(user)
-    .bind(idle.as_secs_f64())
-    .execute(conn)
+    .bind(id)
+    .bind(actor.user)
+    .bind(idle.map(|idle| idle.as_secs_f64()))
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(done.rows_affected())
+    for (session, owner) in &abandoned {
+        let row = actor.row("session.abandon", "learning_session").user(Some(*owner)).entity(Some(*session));
+        let old = json!({"status": "active"});
+        row.values(Some(old), Some(json!({"status": "abandoned"}))).insert(conn).await?;
+    }
+    Ok(abandoned.len() as u64)
 }
