@@ -101,6 +101,16 @@ impl Error {
         Error::Conflict(FieldError::new(field, reason))
     }
 
+    /// The fields a validation or a conflict names (none for other errors): a
+    /// problem's `errors`, a form's messages.
+    pub fn into_fields(self) -> Vec<FieldError> {
+        match self {
+            Error::Validation(errors) => errors,
+            Error::Conflict(error) => vec![error],
+            _ => Vec::new(),
+        }
+    }
+
     /// Wraps an I/O error with what was being done, for a message an operator can act on.
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let context = context.into();
@@ -297,11 +307,7 @@ impl IntoResponse for Error {
             Error::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
-        match self {
-            Error::Validation(errors) => problem.errors = errors,
-            Error::Conflict(error) => problem.errors = vec![error],
-            _ => {}
-        }
+        problem.errors = self.into_fields();
         let mut response = problem.into_response();
         if let Some(secs) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
