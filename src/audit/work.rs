@@ -149,8 +149,8 @@ impl<'a> Work<'a> {
     }
 
     /// The success row, for a change whose own statement must write it (the answer
-    /// path: one statement writes everything); return the Change with the change's value
-    /// once the statement has run.
+    /// path: one statement writes everything): the row to bind, and the Change to return
+    /// once the statement has written it.
     pub fn own_row(&self, new: Value) -> (Row, Change) {
         (self.row().values(None, Some(new)), Change(Kind::Written))
     }
@@ -203,7 +203,10 @@ impl<'a> Work<'a> {
     /// Records a failed request, with what its client is told, in a transaction of its
     /// own (whatever the change did was rolled back with its transaction).
     async fn record_failure(&self, error: &Error) {
-        let message = error.client_message().unwrap_or_else(|| "internal error".to_owned());
+        // A client error's message, else the status's reason ("Not Found", "Internal
+        // Server Error"): what the client was told.
+        let status = error.status();
+        let message = error.client_message().unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned());
         let recorded = async {
             let mut tx = tenant::begin_as(self.db, self.learned().user).await?;
             self.row().failed(message).insert(&mut tx).await?;

@@ -22,7 +22,7 @@ struct Row {
 }
 
 /// The rows of `action`, oldest first.
-async fn rows(app: &TestApp, action: &str) -> Vec<Row> {
+async fn rows_of(app: &TestApp, action: &str) -> Vec<Row> {
     sqlx::query_as(
         "SELECT user_id, entity_id, old_values, new_values, host(ip_address) AS ip, session_id, is_success,
                 error_message
@@ -64,7 +64,7 @@ async fn the_answer_path_records_its_success_a_422_and_a_409() {
     let (status, _) = interact(&app, &ada, &session, choosing(1), None).await;
     assert_eq!(status, StatusCode::CONFLICT);
 
-    let rows = rows(&app, "interaction.create").await;
+    let rows = rows_of(&app, "interaction.create").await;
     let outcomes: Vec<(bool, Option<&str>)> = rows.iter().map(|r| (r.is_success, r.error_message.as_deref())).collect();
     assert_eq!(
         outcomes,
@@ -83,6 +83,16 @@ async fn the_answer_path_records_its_success_a_422_and_a_409() {
         assert_eq!(row.ip.as_deref(), Some("127.0.0.1"));
         assert!(row.session_id.is_some(), "the sign-in token's id");
     }
+
+    // Another learner's session is missing, and that is recorded as theirs.
+    let bob = app.register("bob").await;
+    let (status, _) = interact(&app, &bob, &session, choosing(2), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let last = rows_of(&app, "interaction.create").await.pop().expect("a row");
+    assert_eq!(
+        (last.user_id, last.is_success, last.error_message.as_deref()),
+        (Some(bob.user_id), false, Some("Not Found"))
+    );
 }
 
 #[tokio::test]
@@ -97,7 +107,7 @@ async fn abandoning_an_idle_session_is_audited() {
     assert_eq!(page["items"][0]["status"], "abandoned");
     let (status, _) = app.call(Method::GET, "/api/v1/sessions", Some(&ada.token), None).await;
     assert_eq!(status, StatusCode::OK);
-    let abandoned = rows(&app, "session.abandon").await;
+    let abandoned = rows_of(&app, "session.abandon").await;
     assert_eq!(abandoned.len(), 1, "once, when it was abandoned: {abandoned:?}");
     let row = &abandoned[0];
     assert_eq!((row.user_id, row.entity_id.map(|id| id.to_string())), (Some(ada.user_id), Some(listed)));
@@ -114,9 +124,9 @@ async fn abandoning_an_idle_session_is_audited() {
     let body = json!({"generated_asset_id": id(&item["asset"]), "interaction_type": "view"});
     let (status, _) = interact(&app, &ada, &answered, body, None).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let abandoned = rows(&app, "session.abandon").await;
+    let abandoned = rows_of(&app, "session.abandon").await;
     assert_eq!(abandoned.last().and_then(|r| r.entity_id).map(|id| id.to_string()), Some(answered));
-    let refused = rows(&app, "interaction.create").await;
+    let refused = rows_of(&app, "interaction.create").await;
     assert_eq!(refused.len(), 1);
     assert_eq!(refused[0].error_message.as_deref(), Some("status is abandoned: the session has ended"));
 }
