@@ -31,7 +31,7 @@ async fn main() {
     let server = common::Server::start(&[("STUDYHALL_DATA", scratch.join("data").display().to_string())]);
     let address = server.address.clone();
 
-    studyhall::materials::fetch::install_tls_provider();
+    studyhall::tls::install_provider();
     let client = reqwest::Client::new();
     let base = format!("http://{address}/api/v1");
     let session: Value = client

@@ -280,7 +280,7 @@ async fn main() {
         ("STUDYHALL_AUTO_MIGRATE", "true".to_owned()),
         ("STUDYHALL_DB_MAX_CONNECTIONS", (args.learners + 4).to_string()),
     ]);
-    studyhall::materials::fetch::install_tls_provider();
+    studyhall::tls::install_provider();
     let api = Arc::new(Api { client: reqwest::Client::new(), base: format!("http://{}/api/v1", server.address) });
 
     let setup = Instant::now();

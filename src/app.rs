@@ -10,7 +10,7 @@ use tokio::sync::OnceCell;
 
 use crate::config::{AuthConfig, LearningConfig, MaintainConfig, MaterialsConfig, Settings, WorkerConfig};
 use crate::error::Result;
-use crate::generate::openai::chat::Chat;
+use crate::llm::Chat;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]

@@ -21,6 +21,8 @@ pub enum Error {
     Validation(Vec<FieldError>),
 
     /// No such object, or it belongs to someone else: the two are indistinguishable.
+    /// Only a handler says so (`fetch_optional(..)?.ok_or(Error::NotFound)`): a
+    /// `fetch_one` that finds no row is a bug, answered 500.
     #[error("not found")]
     NotFound,
 
@@ -71,6 +73,15 @@ pub enum Error {
     #[error("{0}")]
     Internal(String),
 
+    /// Something failed that should not have: what was being done, and the error that
+    /// made it fail, kept as the source. Logged, answered 500.
+    #[error("{context}: {source}")]
+    Failed {
+        context: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -80,17 +91,46 @@ pub enum Error {
 }
 
 impl Error {
+    /// 422 naming one invalid field and why: `Error::invalid("title", "must not be empty")`.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::Validation(vec![FieldError::new(field, reason)])
+    }
+
+    /// 409 naming the field that conflicts with existing data, and how.
+    pub fn conflict(field: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::Conflict(FieldError::new(field, reason))
+    }
+
+    /// The fields a validation or a conflict names (none for other errors): a
+    /// problem's `errors`, a form's messages.
+    pub fn into_fields(self) -> Vec<FieldError> {
+        match self {
+            Error::Validation(errors) => errors,
+            Error::Conflict(error) => vec![error],
+            _ => Vec::new(),
+        }
+    }
+
     /// Wraps an I/O error with what was being done, for a message an operator can act on.
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let context = context.into();
         move |source| Error::Io { context, source }
     }
 
+    /// Wraps any error with what was being done (a 500 that keeps its source):
+    /// `.map_err(Error::failed("reading a job's payload"))`.
+    pub fn failed<E: Into<Box<dyn std::error::Error + Send + Sync>>>(
+        context: impl Into<String>,
+    ) -> impl FnOnce(E) -> Error {
+        let context = context.into();
+        move |source| Error::Failed { context, source: source.into() }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::NotFound | Error::Database(sqlx::Error::RowNotFound) => StatusCode::NOT_FOUND,
+            Error::NotFound => StatusCode::NOT_FOUND,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -114,6 +154,7 @@ impl Error {
             | Error::Config(_)
             | Error::Embedded(_)
             | Error::Internal(_)
+            | Error::Failed { .. }
             | Error::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -143,6 +184,34 @@ pub struct FieldError {
     pub field: String,
     /// Why it was refused.
     pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), message: message.into() }
+    }
+}
+
+/// Field errors for the database's constraints, named at the call site (as
+/// realworld-axum-sqlx's `on_constraint`): the statement that can violate a constraint
+/// says what the violation means to the client.
+pub trait OnConstraint<T> {
+    /// A violation of any of the constraints (or unique indexes) `names` becomes
+    /// `error()`; any other result passes.
+    fn on_constraint(self, names: &[&str], error: impl FnOnce() -> Error) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> OnConstraint<T> for std::result::Result<T, E> {
+    fn on_constraint(self, names: &[&str], error: impl FnOnce() -> Error) -> Result<T> {
+        self.map_err(|e| match e.into() {
+            Error::Database(db)
+                if db.as_database_error().and_then(|d| d.constraint()).is_some_and(|name| names.contains(&name)) =>
+            {
+                error()
+            }
+            other => other,
+        })
+    }
 }
 
 /// An RFC 9457 problem details body (`application/problem+json`).
@@ -238,11 +307,7 @@ impl IntoResponse for Error {
             Error::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
-        match self {
-            Error::Validation(errors) => problem.errors = errors,
-            Error::Conflict(error) => problem.errors = vec![error],
-            _ => {}
-        }
+        problem.errors = self.into_fields();
         let mut response = problem.into_response();
         if let Some(secs) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));

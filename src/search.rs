@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::db::tenant;
-use crate::error::{Error, FieldError, Problem, Result};
+use crate::error::{Problem, Result};
 use crate::http::auth::AuthUser;
+use crate::validate::Validator;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(search))
@@ -124,16 +125,10 @@ pub async fn search(
 ) -> Result<Json<SearchResults>> {
     let q = query.q.trim();
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let mut problems = Vec::new();
-    if q.is_empty() || q.chars().count() > 500 {
-        problems.push(FieldError { field: "q".to_owned(), message: "must be 1 to 500 characters".to_owned() });
-    }
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        problems.push(FieldError { field: "limit".to_owned(), message: format!("must be between 1 and {MAX_LIMIT}") });
-    }
-    if !problems.is_empty() {
-        return Err(Error::Validation(problems));
-    }
+    Validator::default()
+        .check(!q.is_empty() && q.chars().count() <= 500, "q", "must be 1 to 500 characters")
+        .check((1..=MAX_LIMIT).contains(&limit), "limit", format!("must be between 1 and {MAX_LIMIT}"))
+        .finish()?;
 
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
     let mut items: Vec<Hit> = sqlx::query_as(SEARCH_SQL)

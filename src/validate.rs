@@ -20,7 +20,7 @@ impl Validator {
     /// Records `message` for `field` unless `ok`.
     pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) -> &mut Self {
         if !ok {
-            self.errors.push(FieldError { field: field.to_owned(), message: message.into() });
+            self.errors.push(FieldError::new(field, message));
         }
         self
     }

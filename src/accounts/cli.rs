@@ -10,8 +10,8 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{conflict, password, validate};
-use crate::audit::Audit;
+use super::{password, taken, validate};
+use crate::audit::{Change, Work};
 use crate::config::AuthConfig;
 use crate::error::{Error, Result};
 use crate::http::extract::Client;
@@ -49,7 +49,7 @@ pub async fn run(pool: &PgPool, auth: &AuthConfig, action: UserAction) -> Result
                 (line.trim_end_matches(['\r', '\n']).to_owned(), false)
             } else {
                 let mut bytes = [0u8; 18];
-                getrandom::fill(&mut bytes).map_err(|err| Error::Internal(format!("no randomness: {err}")))?;
+                getrandom::fill(&mut bytes).map_err(Error::failed("no randomness"))?;
                 (URL_SAFE_NO_PAD.encode(bytes), true)
             };
             let mut v = validate::Validator::default();
@@ -59,25 +59,26 @@ pub async fn run(pool: &PgPool, auth: &AuthConfig, action: UserAction) -> Result
             v.finish()?;
             let hash = password::hash(password.clone(), auth.bcrypt_cost).await?;
 
-            let audit = Audit::new(pool, &client, "user.create", "user");
-            let created = async {
-                let mut tx = pool.begin().await?;
-                let id: Uuid = sqlx::query_scalar(
-                    "INSERT INTO users (email, username, password_hash, is_admin) VALUES ($1, $2, $3, $4) RETURNING id",
-                )
-                .bind(&email)
-                .bind(&username)
-                .bind(&hash)
-                .bind(admin)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(conflict)?;
-                audit.user(id).entity(id);
-                let new = json!({"email": email, "username": username, "is_admin": admin, "via": "cli"});
-                audit.commit(tx, None, Some(new)).await?;
-                Ok(id)
-            };
-            let id = audit.finish(created.await).await?;
+            let work = Work::new(pool, &client, "user.create", "user");
+            let id = work
+                .change(async |tx| {
+                    let id: Uuid = taken(
+                        sqlx::query_scalar(
+                            "INSERT INTO users (email, username, password_hash, is_admin) VALUES ($1, $2, $3, $4)
+                             RETURNING id",
+                        )
+                        .bind(&email)
+                        .bind(&username)
+                        .bind(&hash)
+                        .bind(admin)
+                        .fetch_one(tx)
+                        .await,
+                    )?;
+                    work.user(id).entity(id);
+                    let new = json!({"email": email, "username": username, "is_admin": admin, "via": "cli"});
+                    Ok((id, Change::created(new)))
+                })
+                .await?;
             println!("created user {id} ({username})");
             if generated {
                 println!("password: {password}");
@@ -109,9 +110,8 @@ async fn change(
     (flag, value): (&str, bool),
     statement: &'static str,
 ) -> Result<Uuid> {
-    let audit = Audit::new(pool, client, action, "user");
-    let result = async {
-        let mut tx = pool.begin().await?;
+    let work = Work::new(pool, client, action, "user");
+    work.change(async |tx| {
         let (id, old): (Uuid, bool) = sqlx::query_as(
             "SELECT id, CASE WHEN $2 = 'is_admin' THEN is_admin ELSE is_active END FROM users
               WHERE (lower(email) = lower($1) OR lower(username) = lower($1)) AND deleted_at IS NULL FOR UPDATE",
@@ -121,10 +121,9 @@ async fn change(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| Error::Config(format!("no account has the email or username {login:?}")))?;
-        audit.user(id).entity(id);
-        sqlx::query(statement).bind(id).execute(&mut *tx).await?;
-        audit.commit(tx, Some(json!({flag: old})), Some(json!({flag: value, "via": "cli"}))).await?;
-        Ok(id)
-    };
-    audit.finish(result.await).await
+        work.user(id).entity(id);
+        sqlx::query(statement).bind(id).execute(tx).await?;
+        Ok((id, Change::new(Some(json!({flag: old})), Some(json!({flag: value, "via": "cli"})))))
+    })
+    .await
 }

@@ -9,9 +9,9 @@ use utoipa::ToSchema;
 
 use super::{User, fetch_user, password, user_columns, validate};
 use crate::app::AppState;
-use crate::audit::{Audit, REDACTED, changed_fields};
+use crate::audit::{Change, REDACTED, Work, changed_fields};
 use crate::db::tenant;
-use crate::error::{Error, FieldError, Problem, Result};
+use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input, present};
 
@@ -56,10 +56,9 @@ pub async fn update_me(
     auth: AuthUser,
     Input(body): Input<UpdateMe>,
 ) -> Result<Json<User>> {
-    let audit = Audit::new(&state.db, &client, "user.update", "user");
-    audit.user(auth.user_id).entity(auth.user_id).session(auth.token_id);
-    let result = async {
-        let body = body?;
+    let work = Work::new(&state.db, &client, "user.update", "user").by(&auth);
+    work.entity(auth.user_id);
+    let input = body.and_then(|body| {
         let mut v = validate::Validator::default();
         for (field, value) in [("first_name", &body.first_name), ("last_name", &body.last_name)] {
             validate::name(&mut v, field, value.clone().flatten().as_deref());
@@ -72,26 +71,21 @@ pub async fn update_me(
             "is required to change the password",
         );
         v.finish()?;
-
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-        let (before, hash): (User, String) = {
-            let user = fetch_user(&mut tx, auth.user_id).await?;
-            let hash = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE")
-                .bind(auth.user_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            (user, hash)
-        };
+        Ok(body)
+    });
+    work.run(input, async |tx, body| {
+        let before = fetch_user(tx, auth.user_id).await?;
+        let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE")
+            .bind(auth.user_id)
+            .fetch_one(&mut *tx)
+            .await?;
         let new_hash = match (&body.current_password, &body.new_password) {
             (Some(current), Some(new)) => {
                 let mut v = validate::Validator::default();
                 validate::new_password(&mut v, "new_password", new, &[&before.email, &before.username]);
                 v.finish()?;
                 if !password::verify(current.clone(), Some(hash), state.auth.bcrypt_cost).await? {
-                    return Err(Error::Validation(vec![FieldError {
-                        field: "current_password".to_owned(),
-                        message: "is wrong".to_owned(),
-                    }]));
+                    return Err(Error::invalid("current_password", "is wrong"));
                 }
                 Some(password::hash(new.clone(), state.auth.bcrypt_cost).await?)
             }
@@ -121,18 +115,16 @@ pub async fn update_me(
         .fetch_one(&mut *tx)
         .await?;
         if new_hash.is_some() {
-            revoke_all_tokens(&mut tx, auth.user_id).await?;
+            revoke_all_tokens(tx, auth.user_id).await?;
         }
-
         let (mut old, mut new) = changed_fields(&before, &after);
         if new_hash.is_some() {
             old.insert("password".to_owned(), json!(REDACTED));
             new.insert("password".to_owned(), json!(REDACTED));
         }
-        audit.commit(tx, Some(Value::Object(old)), Some(Value::Object(new))).await?;
-        Ok(Json(after))
-    };
-    audit.finish(result.await).await
+        Ok((Json(after), Change::new(Some(Value::Object(old)), Some(Value::Object(new)))))
+    })
+    .await
 }
 
 async fn revoke_all_tokens(conn: &mut sqlx::PgConnection, user_id: uuid::Uuid) -> Result<()> {
@@ -150,11 +142,10 @@ async fn revoke_all_tokens(conn: &mut sqlx::PgConnection, user_id: uuid::Uuid) -
 #[utoipa::path(delete, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 204, description = "Deleted"), (status = 401, body = Problem)))]
 pub async fn delete_me(State(state): State<AppState>, client: Client, auth: AuthUser) -> Result<StatusCode> {
-    let audit = Audit::new(&state.db, &client, "user.delete", "user");
-    audit.user(auth.user_id).entity(auth.user_id).session(auth.token_id);
-    let result = async {
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-        let before = fetch_user(&mut tx, auth.user_id).await?;
+    let work = Work::new(&state.db, &client, "user.delete", "user").by(&auth);
+    work.entity(auth.user_id);
+    work.change(async |tx| {
+        let before = fetch_user(tx, auth.user_id).await?;
         // The replacements are unique (they contain the id) and cannot sign in: no
         // email address ends in .invalid, and "!" is no bcrypt hash.
         sqlx::query(
@@ -167,13 +158,12 @@ pub async fn delete_me(State(state): State<AppState>, client: Client, auth: Auth
         .bind(auth.user_id)
         .execute(&mut *tx)
         .await?;
-        revoke_all_tokens(&mut tx, auth.user_id).await?;
+        revoke_all_tokens(tx, auth.user_id).await?;
         let old = json!({"email": before.email, "username": before.username, "first_name": before.first_name,
                          "last_name": before.last_name, "profile_picture_url": before.profile_picture_url});
-        audit.commit(tx, Some(old), Some(json!({"deleted": true, "anonymised": true}))).await?;
-        Ok(StatusCode::NO_CONTENT)
-    };
-    audit.finish(result.await).await
+        Ok((StatusCode::NO_CONTENT, Change::new(Some(old), Some(json!({"deleted": true, "anonymised": true})))))
+    })
+    .await
 }
 
 /// Everything studyhall holds about the caller, table by table, as JSON (secrets, such
@@ -181,10 +171,9 @@ pub async fn delete_me(State(state): State<AppState>, client: Client, auth: Auth
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, description = "Every row about the caller", body = Object), (status = 401, body = Problem)))]
 pub async fn export(State(state): State<AppState>, client: Client, auth: AuthUser) -> Result<Json<Value>> {
-    let audit = Audit::new(&state.db, &client, "user.export", "user");
-    audit.user(auth.user_id).entity(auth.user_id).session(auth.token_id);
-    let result = async {
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let work = Work::new(&state.db, &client, "user.export", "user").by(&auth);
+    work.entity(auth.user_id);
+    work.change(async |tx| {
         // One round trip; each table filtered by owner explicitly, and by row-level
         // security besides.
         let document: Value = sqlx::query_scalar(
@@ -218,10 +207,9 @@ pub async fn export(State(state): State<AppState>, client: Client, auth: AuthUse
              )",
         )
         .bind(auth.user_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(tx)
         .await?;
-        audit.commit(tx, None, None).await?;
-        Ok(Json(document))
-    };
-    audit.finish(result.await).await
+        Ok((Json(document), Change::new(None, None)))
+    })
+    .await
 }

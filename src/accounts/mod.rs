@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, OnConstraint, Result};
 
 // generate/http.rs still names AuthUser here; the rest of the crate uses http::auth.
 pub use crate::http::auth::AuthUser;
@@ -67,12 +67,11 @@ async fn fetch_user(conn: &mut PgConnection, user_id: Uuid) -> Result<User> {
         .ok_or(Error::NotFound)
 }
 
-/// Turns a violation of the case-insensitive unique indexes into 409 naming the field.
-fn conflict(error: sqlx::Error) -> Error {
-    let field = match error.as_database_error().and_then(|e| e.constraint()) {
-        Some("users_email_lower_key" | "users_email_key") => "email",
-        Some("users_username_lower_key" | "users_username_key") => "username",
-        _ => return error.into(),
-    };
-    Error::Conflict(FieldError { field: field.to_owned(), message: "is already registered".to_owned() })
+/// A taken email or username: 409 naming the field. Each is unique twice over, as
+/// written and whatever its case.
+fn taken<T>(result: std::result::Result<T, sqlx::Error>) -> Result<T> {
+    const TAKEN: &str = "is already registered";
+    result
+        .on_constraint(&["users_email_key", "users_email_lower_key"], || Error::conflict("email", TAKEN))
+        .on_constraint(&["users_username_key", "users_username_lower_key"], || Error::conflict("username", TAKEN))
 }

@@ -83,8 +83,8 @@ fn dummy_hash(cost: u32) -> bcrypt::BcryptResult<&'static str> {
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> bcrypt::BcryptResult<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|err| Error::Internal(format!("password hashing panicked: {err}")))?
-        .map_err(|err| Error::Internal(format!("bcrypt: {err}")))
+        .map_err(Error::failed("password hashing panicked"))?
+        .map_err(Error::failed("bcrypt"))
 }
 
 #[cfg(test)]

@@ -6,14 +6,13 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::{Postgres, Transaction};
+use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{User, conflict, password, throttle, user_columns, validate};
+use super::{User, password, taken, throttle, user_columns, validate};
 use crate::app::AppState;
-use crate::audit::Audit;
-use crate::db::tenant;
+use crate::audit::{Change, Work};
 use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input};
@@ -63,8 +62,8 @@ pub async fn register(
 
 /// Registers an account and signs it in (the API and the web app); audited.
 pub async fn sign_up(state: &AppState, client: &Client, body: Result<RegisterRequest>) -> Result<SessionResponse> {
-    let audit = Audit::new(&state.db, client, "user.register", "user");
-    let result = async {
+    let work = Work::new(&state.db, client, "user.register", "user");
+    let input = async {
         let body = body?;
         let email = body.email.trim().to_owned();
         let username = body.username.trim().to_owned();
@@ -76,32 +75,33 @@ pub async fn sign_up(state: &AppState, client: &Client, body: Result<RegisterReq
         validate::name(&mut v, "last_name", body.last_name.as_deref());
         v.finish()?;
         let hash = password::hash(body.password, state.auth.bcrypt_cost).await?;
-
-        let user_id = Uuid::new_v4();
-        let mut tx = tenant::begin_as(&state.db, Some(user_id)).await?;
-        let user: User = sqlx::query_as(concat!(
-            "INSERT INTO users (id, email, username, password_hash, first_name, last_name)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
-            user_columns!()
-        ))
-        .bind(user_id)
-        .bind(&email)
-        .bind(&username)
-        .bind(&hash)
-        .bind(&body.first_name)
-        .bind(&body.last_name)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(conflict)?;
-        audit.user(user_id).entity(user_id);
-        let (token, expires_at) = issue_token(&mut tx, state, user_id).await?;
-        audit.session(token.0);
-        let new =
-            json!({"email": email, "username": username, "first_name": body.first_name, "last_name": body.last_name});
-        audit.commit(tx, None, Some(new)).await?;
-        Ok(SessionResponse { token: token.1, expires_at, user })
+        Ok((email, username, hash, body.first_name, body.last_name))
     };
-    audit.finish(result.await).await
+    let user_id = Uuid::new_v4();
+    work.acting_for(user_id);
+    work.run(input.await, async |tx, (email, username, hash, first_name, last_name)| {
+        let user: User = taken(
+            sqlx::query_as(concat!(
+                "INSERT INTO users (id, email, username, password_hash, first_name, last_name)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+                user_columns!()
+            ))
+            .bind(user_id)
+            .bind(&email)
+            .bind(&username)
+            .bind(&hash)
+            .bind(&first_name)
+            .bind(&last_name)
+            .fetch_one(&mut *tx)
+            .await,
+        )?;
+        work.user(user_id).entity(user_id);
+        let (token, expires_at) = issue_token(tx, state, user_id).await?;
+        work.session(token.0);
+        let new = json!({"email": email, "username": username, "first_name": first_name, "last_name": last_name});
+        Ok((SessionResponse { token: token.1, expires_at, user }, Change::created(new)))
+    })
+    .await
 }
 
 /// Signs in with an email or username and the password.
@@ -121,8 +121,10 @@ pub async fn login(
 
 /// Signs in (the API and the web app): throttled and audited.
 pub async fn sign_in(state: &AppState, client: &Client, body: Result<LoginRequest>) -> Result<SessionResponse> {
-    let audit = Audit::new(&state.db, client, "auth.login", "user");
-    let result = async {
+    let work = Work::new(&state.db, client, "auth.login", "user");
+    // Counted and checked before the change, on connections of their own: an attempt
+    // counts whatever its outcome.
+    let checked = async {
         let body = body?;
         let mut conn = state.db.acquire().await?;
         let account: Option<(Uuid, String, bool, bool)> =
@@ -131,7 +133,7 @@ pub async fn sign_in(state: &AppState, client: &Client, body: Result<LoginReques
                 .fetch_optional(&mut *conn)
                 .await?;
         if let Some((id, ..)) = &account {
-            audit.user(*id).entity(*id);
+            work.user(*id).entity(*id);
         }
         let keys = throttle::Keys::new(account.as_ref().map(|a| a.0), &body.login, client.ip);
         throttle::attempt(&mut conn, &keys).await?;
@@ -144,23 +146,21 @@ pub async fn sign_in(state: &AppState, client: &Client, body: Result<LoginReques
             _ => (None, None),
         };
         let matches = password::verify(body.password, hash, state.auth.bcrypt_cost).await?;
-        let Some(user_id) = user_id.filter(|_| matches) else {
-            return Err(Error::Unauthorized(BAD_LOGIN));
-        };
-
-        let mut tx = tenant::begin_as(&state.db, Some(user_id)).await?;
-        throttle::succeeded(&mut tx, &keys).await?;
+        let user_id = user_id.filter(|_| matches).ok_or(Error::Unauthorized(BAD_LOGIN))?;
+        Ok((user_id, keys))
+    };
+    work.run(checked.await, async |tx, (user_id, keys)| {
+        throttle::succeeded(tx, &keys).await?;
         let user: User =
             sqlx::query_as(concat!("UPDATE users SET last_login_at = now() WHERE id = $1 RETURNING ", user_columns!()))
                 .bind(user_id)
                 .fetch_one(&mut *tx)
                 .await?;
-        let (token, expires_at) = issue_token(&mut tx, state, user_id).await?;
-        audit.session(token.0);
-        audit.commit(tx, None, Some(json!({"token_id": token.0}))).await?;
-        Ok(SessionResponse { token: token.1, expires_at, user })
-    };
-    audit.finish(result.await).await
+        let (token, expires_at) = issue_token(tx, state, user_id).await?;
+        work.session(token.0);
+        Ok((SessionResponse { token: token.1, expires_at, user }, Change::created(json!({"token_id": token.0}))))
+    })
+    .await
 }
 
 /// Revokes the token this request was made with.
@@ -172,24 +172,22 @@ pub async fn logout(State(state): State<AppState>, client: Client, auth: AuthUse
 
 /// Revokes the caller's token (the API and the web app); audited.
 pub async fn sign_out(state: &AppState, client: &Client, auth: AuthUser) -> Result<StatusCode> {
-    let audit = Audit::new(&state.db, client, "auth.logout", "auth_token");
-    audit.user(auth.user_id).entity(auth.token_id).session(auth.token_id);
-    let result = async {
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let work = Work::new(&state.db, client, "auth.logout", "auth_token").by(&auth);
+    work.entity(auth.token_id);
+    work.change(async |tx| {
         sqlx::query("UPDATE auth_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
             .bind(auth.token_id)
             .bind(auth.user_id)
-            .execute(&mut *tx)
+            .execute(tx)
             .await?;
-        audit.commit(tx, None, Some(json!({"revoked": true}))).await?;
-        Ok(StatusCode::NO_CONTENT)
-    };
-    audit.finish(result.await).await
+        Ok((StatusCode::NO_CONTENT, Change::created(json!({"revoked": true}))))
+    })
+    .await
 }
 
 /// Stores a new token for `user_id`; returns (its id, the secret) and when it expires.
 async fn issue_token(
-    tx: &mut Transaction<'static, Postgres>,
+    conn: &mut PgConnection,
     state: &AppState,
     user_id: Uuid,
 ) -> Result<((Uuid, String), DateTime<Utc>)> {
@@ -201,7 +199,7 @@ async fn issue_token(
     .bind(user_id)
     .bind(&new.hash)
     .bind(expires_at)
-    .fetch_one(&mut **tx)
+    .fetch_one(conn)
     .await?;
     Ok(((id, new.secret), expires_at))
 }

@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::Audit;
+use super::{Change, Work};
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, Problem, Result};
@@ -108,9 +108,8 @@ pub async fn admin_audit_logs(
     if !auth.is_admin {
         return Err(Error::NotFound);
     }
-    let audit = Audit::new(&state.db, &client, "admin.audit_logs.read", "audit_log");
-    audit.user(auth.user_id).session(auth.token_id);
-    let result = async {
+    let work = Work::new(&state.db, &client, "admin.audit_logs.read", "audit_log").by(&auth);
+    let read = async {
         let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
         Validator::default().instant("from", query.from.as_ref()).instant("to", query.to.as_ref()).finish()?;
         // The privileged connection: an admin reads across users.
@@ -140,11 +139,13 @@ pub async fn admin_audit_logs(
         .bind(i64::from(limit) + 1)
         .fetch_all(&state.privileged)
         .await?;
+        Ok(Page::from_rows(rows, limit, position))
+    };
+    // The change is the audit row alone: the query and its filters.
+    work.run(read.await, async |_, page| {
         let filters = json!({"user_id": query.user_id, "action": query.action, "entity_type": query.entity_type,
             "entity_id": query.entity_id, "is_success": query.is_success, "from": query.from, "to": query.to});
-        let tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-        audit.commit(tx, None, Some(filters)).await?;
-        Ok(Json(Page::from_rows(rows, limit, position)))
-    };
-    audit.finish(result.await).await
+        Ok((Json(page), Change::created(filters)))
+    })
+    .await
 }

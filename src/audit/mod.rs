@@ -1,132 +1,142 @@
 //! The audit trail: one `audit_logs` row for every state-changing request and every
 //! sign-in attempt, successful or not.
 //!
-//! A change and its row commit together ([`Audit::commit`] inserts the row in the
-//! change's transaction) or not at all; a failed request gets its row in a transaction
-//! of its own ([`Audit::finish`]). Values pass through [`redact`] first, so no password,
-//! hash, token or secret is ever written.
+//! Requests change state through a [`Work`] (work.rs): it begins the transaction acting
+//! for the caller, runs the change, and commits it together with its row; a failure gets
+//! its row in a transaction of its own. A [`Row`] is the one way a row is written (the
+//! answer path, whose one statement writes its own row, binds a Row's values). Values
+//! pass through [`redact`] as they are set, so no password, hash, token or secret is
+//! ever written.
 
 pub mod http;
-
-use std::sync::Mutex;
+mod work;
 
 use serde_json::{Map, Value};
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::db::tenant;
+pub use work::{Change, Work};
+
 use crate::error::Result;
+use crate::http::auth::AuthUser;
 use crate::http::extract::Client;
 
 /// What replaces a secret in an audit row.
 pub const REDACTED: &str = "[redacted]";
 
-/// One request's audit record in the making. Handlers create it first, name the user
-/// and entity as they learn them, and end with [`Audit::finish`].
-pub struct Audit<'a> {
-    db: &'a PgPool,
-    client: &'a Client,
+/// Who acts, as the rows a request writes name them: the user, the id of their sign-in
+/// token, and the client. The default is nobody: studyhall's own upkeep.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Actor<'a> {
+    pub user: Option<Uuid>,
+    pub token: Option<Uuid>,
+    pub client: Option<&'a Client>,
+}
+
+impl<'a> Actor<'a> {
+    /// The signed-in caller of a request.
+    pub fn of(auth: &AuthUser, client: &'a Client) -> Self {
+        Actor { user: Some(auth.user_id), token: Some(auth.token_id), client: Some(client) }
+    }
+
+    /// A row of this actor's: `action` is `<entity>.<verb>` (`user.update`,
+    /// `auth.login`), `entity_type` the table's entity (`user`, `material`).
+    pub fn row(&self, action: &'static str, entity_type: &'static str) -> Row {
+        Row {
+            user_id: self.user,
+            action,
+            entity_type,
+            entity_id: None,
+            old_values: None,
+            new_values: None,
+            ip_address: self.client.and_then(|c| c.ip).map(|ip| ip.to_string()),
+            user_agent: self.client.and_then(|c| c.user_agent.clone()),
+            session_id: self.token.map(|id| id.to_string()),
+            error_message: None,
+        }
+    }
+}
+
+/// One `audit_logs` row, its values redacted as they are set.
+#[derive(Debug, Clone)]
+pub struct Row {
+    user_id: Option<Uuid>,
     action: &'static str,
     entity_type: &'static str,
-    /// Filled in as the handler learns it; a Mutex (never contended) keeps the
-    /// handler's future Send.
-    subject: Mutex<Subject>,
-}
-
-#[derive(Default, Clone, Copy)]
-struct Subject {
-    user_id: Option<Uuid>,
     entity_id: Option<Uuid>,
-    session_id: Option<Uuid>,
+    old_values: Option<Value>,
+    new_values: Option<Value>,
+    ip_address: Option<String>,
+    user_agent: Option<String>,
+    /// The id of the sign-in token the request came with (never the token).
+    session_id: Option<String>,
+    /// What the client was told, for a failed request.
+    error_message: Option<String>,
 }
 
-impl<'a> Audit<'a> {
-    /// `action` is `<entity>.<verb>` (`user.update`, `auth.login`); `entity_type` names
-    /// the table's entity (`user`, `material`).
-    pub fn new(db: &'a PgPool, client: &'a Client, action: &'static str, entity_type: &'static str) -> Self {
-        Audit { db, client, action, entity_type, subject: Mutex::default() }
-    }
-
-    fn subject(&self) -> Subject {
-        *self.subject.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn update(&self, change: impl FnOnce(&mut Subject)) -> &Self {
-        change(&mut self.subject.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+impl Row {
+    /// The user the row is about, when it is not the actor (a sign-in's account).
+    pub fn user(mut self, user: Option<Uuid>) -> Self {
+        self.user_id = user;
         self
     }
 
-    /// The user acting (or, for a sign-in, the account signed in to).
-    pub fn user(&self, user_id: Uuid) -> &Self {
-        self.update(|s| s.user_id = Some(user_id))
+    pub fn entity(mut self, entity: Option<Uuid>) -> Self {
+        self.entity_id = entity;
+        self
     }
 
-    pub fn entity(&self, entity_id: Uuid) -> &Self {
-        self.update(|s| s.entity_id = Some(entity_id))
+    /// The changed fields before and after.
+    pub fn values(mut self, old: Option<Value>, new: Option<Value>) -> Self {
+        self.old_values = old.map(redact);
+        self.new_values = new.map(redact);
+        self
     }
 
-    /// The sign-in token the request came with (its id, never the token).
-    pub fn session(&self, token_id: Uuid) -> &Self {
-        self.update(|s| s.session_id = Some(token_id))
+    /// Marks the request failed, with what its client was told.
+    pub fn failed(mut self, message: String) -> Self {
+        self.error_message = Some(message);
+        self
     }
 
-    /// Records success in `tx` and commits it: the change and its audit row together.
-    pub async fn commit(
-        &self,
-        mut tx: Transaction<'static, Postgres>,
-        old: Option<Value>,
-        new: Option<Value>,
-    ) -> Result<()> {
-        self.insert(&mut tx, old, new, None).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Passes `result` through; a failure is recorded in a transaction of its own
-    /// (whatever the request did was rolled back with its own transaction).
-    pub async fn finish<T>(&self, result: Result<T>) -> Result<T> {
-        if let Err(error) = &result {
-            let message = error.client_message().unwrap_or_else(|| "internal error".to_owned());
-            let recorded = async {
-                let mut tx = tenant::begin_as(self.db, self.subject().user_id).await?;
-                self.insert(&mut tx, None, None, Some(message)).await?;
-                tx.commit().await?;
-                Ok::<_, crate::error::Error>(())
-            };
-            if let Err(audit_error) = recorded.await {
-                tracing::error!(error = %audit_error, action = self.action, "recording a failed request in the audit trail failed");
-            }
-        }
-        result
-    }
-
-    async fn insert(
-        &self,
-        conn: &mut PgConnection,
-        old: Option<Value>,
-        new: Option<Value>,
-        error: Option<String>,
-    ) -> Result<()> {
-        let subject = self.subject();
+    pub async fn insert(&self, conn: &mut PgConnection) -> Result<()> {
         sqlx::query(
             "INSERT INTO audit_logs (user_id, action, entity_type, entity_id, old_values, new_values,
                                      ip_address, user_agent, session_id, is_success, error_message)
              VALUES ($1, $2, $3, $4, $5, $6, $7::inet, $8, $9, $10, $11)",
         )
-        .bind(subject.user_id)
+        .bind(self.user_id)
         .bind(self.action)
         .bind(self.entity_type)
-        .bind(subject.entity_id)
-        .bind(old.map(redact))
-        .bind(new.map(redact))
-        .bind(self.client.ip.map(|ip| ip.to_string()))
-        .bind(self.client.user_agent.as_deref())
-        .bind(subject.session_id.map(|id| id.to_string()))
-        .bind(error.is_none())
-        .bind(error)
+        .bind(self.entity_id)
+        .bind(&self.old_values)
+        .bind(&self.new_values)
+        .bind(&self.ip_address)
+        .bind(&self.user_agent)
+        .bind(&self.session_id)
+        .bind(self.error_message.is_none())
+        .bind(&self.error_message)
         .execute(conn)
         .await?;
         Ok(())
+    }
+
+    // What a statement that writes the row itself binds.
+
+    pub fn new_values(&self) -> Option<&Value> {
+        self.new_values.as_ref()
+    }
+
+    pub fn ip_address(&self) -> Option<&str> {
+        self.ip_address.as_deref()
+    }
+
+    pub fn user_agent(&self) -> Option<&str> {
+        self.user_agent.as_deref()
+    }
+
+    pub fn session_id(&self) -> Option<&str> {
+        self.session_id.as_deref()
     }
 }
 

@@ -54,7 +54,7 @@ impl Database {
                     EmbeddedCluster::start(&data_dir, binaries, ClusterOptions { ephemeral: false, archive_wal: true })
                 })
                 .await
-                .map_err(|err| Error::Embedded(format!("starting PostgreSQL panicked: {err}")))??;
+                .map_err(Error::failed("starting PostgreSQL panicked"))??;
                 cluster.ensure_database().await?;
                 let options = cluster.connect_options(embedded::DATABASE);
                 let pool = connect(options.clone(), &privileged(&config.pool)).await?;
@@ -112,7 +112,7 @@ impl Database {
         if let Some(cluster) = self.cluster {
             tokio::task::spawn_blocking(move || cluster.stop())
                 .await
-                .map_err(|err| Error::Embedded(format!("stopping PostgreSQL panicked: {err}")))??;
+                .map_err(Error::failed("stopping PostgreSQL panicked"))??;
             tracing::info!("embedded PostgreSQL stopped");
         }
         Ok(())

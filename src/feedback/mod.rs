@@ -16,8 +16,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit::Audit;
-use crate::db::tenant;
+use crate::audit::{Change, Work};
 use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input};
@@ -73,10 +72,9 @@ pub async fn create(
     Path(id): Path<Uuid>,
     Input(body): Input<NewFeedback>,
 ) -> Result<(StatusCode, Json<Feedback>)> {
-    let audit = Audit::new(&state.db, &client, "feedback.create", "user_feedback");
-    audit.user(auth.user_id).session(auth.token_id);
-    let result = async {
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let work = Work::new(&state.db, &client, "feedback.create", "user_feedback").by(&auth);
+    // The asset is looked up first: another learner's is missing, whatever the body.
+    work.change(async |tx| {
         let asset: Option<String> = sqlx::query_scalar(
             "SELECT a.status FROM generated_assets a JOIN study_materials m ON m.id = a.study_material_id
               WHERE a.id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL FOR UPDATE OF a",
@@ -115,10 +113,9 @@ pub async fn create(
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let mut v = Validator::default();
-                v.check(found.is_some(), "interaction_id", "is not one of your interactions with this asset");
-                v.finish()?;
-                found
+                Some(found.ok_or_else(|| {
+                    Error::invalid("interaction_id", "is not one of your interactions with this asset")
+                })?)
             }
         };
         let feedback: Feedback = sqlx::query_as(
@@ -143,16 +140,15 @@ pub async fn create(
         .fetch_one(&mut *tx)
         .await?;
         let feedback = if kind == "rating" {
-            let scores = quality::recalibrate(&mut tx, &[id]).await?;
+            let scores = quality::recalibrate(tx, &[id]).await?;
             Feedback { asset_quality_score: scores.first().map(|s| s.1).or(feedback.asset_quality_score), ..feedback }
         } else {
             feedback
         };
-        audit.entity(feedback.id);
+        work.entity(feedback.id);
         let details = json!({"generated_asset_id": id, "feedback_type": kind, "rating": body.rating,
                              "asset_status": feedback.asset_status});
-        audit.commit(tx, None, Some(details)).await?;
-        Ok((StatusCode::CREATED, Json(feedback)))
-    };
-    audit.finish(result.await).await
+        Ok(((StatusCode::CREATED, Json(feedback)), Change::created(details)))
+    })
+    .await
 }

@@ -15,9 +15,9 @@ use super::check_shape;
 use super::job::{self, Provider, Request};
 use crate::accounts::AuthUser;
 use crate::app::AppState;
-use crate::audit::{Audit, changed_fields};
+use crate::audit::{Change, Work};
 use crate::db::tenant;
-use crate::error::{Error, FieldError, Problem, Result};
+use crate::error::{Error, Problem, Result};
 use crate::http::extract::{Client, Input};
 use crate::http::page::{self, Newest, Page};
 use crate::materials::live_status;
@@ -66,10 +66,9 @@ pub async fn generate(
     Path(id): Path<Uuid>,
     Input(body): Input<GenerateRequest>,
 ) -> Result<(StatusCode, Json<Accepted>)> {
-    let audit = Audit::new(&state.db, &client, "material.generate", "material");
-    audit.user(auth.user_id).entity(id).session(auth.token_id);
-    let result = async {
-        let body = body?;
+    let work = Work::new(&state.db, &client, "material.generate", "material").by(&auth);
+    work.entity(id);
+    let checked = body.and_then(|body| {
         let asset_types = body.asset_types.unwrap_or_else(|| ASSET_TYPES.map(str::to_owned).to_vec());
         let max_per_chunk = body.max_per_chunk.unwrap_or(DEFAULT_PER_CHUNK);
         let mut v = Validator::default();
@@ -93,22 +92,18 @@ pub async fn generate(
             }
         };
         v.finish()?;
-
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-        let status = live_status(&mut tx, auth.user_id, id).await?;
+        Ok(Request { material_id: id, asset_types, max_per_chunk, provider })
+    });
+    work.run(checked, async |tx, request| {
+        let status = live_status(tx, auth.user_id, id).await?;
         if status != "ready" {
-            return Err(Error::Conflict(FieldError {
-                field: "status".to_owned(),
-                message: format!("is {status}: assets are made from a ready material"),
-            }));
+            return Err(Error::conflict("status", format!("is {status}: assets are made from a ready material")));
         }
-        let request = Request { material_id: id, asset_types, max_per_chunk, provider };
-        let job_id = job::enqueue(&mut tx, &state, auth.user_id, &request).await?;
-        let details = json!({"job_id": job_id, "asset_types": request.asset_types, "provider": provider});
-        audit.commit(tx, None, Some(details)).await?;
-        Ok((StatusCode::ACCEPTED, Json(Accepted { job_id })))
-    };
-    audit.finish(result.await).await
+        let job_id = job::enqueue(tx, &state, auth.user_id, &request).await?;
+        let details = json!({"job_id": job_id, "asset_types": request.asset_types, "provider": request.provider});
+        Ok(((StatusCode::ACCEPTED, Json(Accepted { job_id })), Change::created(details)))
+    })
+    .await
 }
 
 /// A generated learning asset.
@@ -231,12 +226,10 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Input(body): Input<UpdateAsset>,
 ) -> Result<Json<Asset>> {
-    let audit = Audit::new(&state.db, &client, "asset.update", "asset");
-    audit.user(auth.user_id).entity(id).session(auth.token_id);
-    let result = async {
-        let body = body?;
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-        let before = fetch(&mut tx, auth.user_id, id).await?;
+    let work = Work::new(&state.db, &client, "asset.update", "asset").by(&auth);
+    work.entity(id);
+    work.run(body, async |tx, body| {
+        let before = fetch(tx, auth.user_id, id).await?;
         let mut v = Validator::default();
         if let Some(content) = &body.content
             && let Err(why) = check_shape(&before.asset_type, content)
@@ -263,11 +256,10 @@ pub async fn update(
         .bind(&body.status)
         .fetch_one(&mut *tx)
         .await?;
-        let (old, new) = changed_fields(&before, &after);
-        audit.commit(tx, Some(Value::Object(old)), Some(Value::Object(new))).await?;
-        Ok(Json(after))
-    };
-    audit.finish(result.await).await
+        let change = Change::diff(&before, &after);
+        Ok((Json(after), change))
+    })
+    .await
 }
 
 /// Deletes an asset: it is archived, so that it leaves lists and study sessions while
@@ -281,14 +273,13 @@ pub async fn delete(
     auth: AuthUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
-    let audit = Audit::new(&state.db, &client, "asset.delete", "asset");
-    audit.user(auth.user_id).entity(id).session(auth.token_id);
-    let result = async {
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-        let before = fetch(&mut tx, auth.user_id, id).await?;
-        sqlx::query("UPDATE generated_assets SET status = 'archived' WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        audit.commit(tx, Some(json!({"status": before.status})), Some(json!({"status": "archived"}))).await?;
-        Ok(StatusCode::NO_CONTENT)
-    };
-    audit.finish(result.await).await
+    let work = Work::new(&state.db, &client, "asset.delete", "asset").by(&auth);
+    work.entity(id);
+    work.change(async |tx| {
+        let before = fetch(tx, auth.user_id, id).await?;
+        sqlx::query("UPDATE generated_assets SET status = 'archived' WHERE id = $1").bind(id).execute(tx).await?;
+        let change = Change::new(Some(json!({"status": before.status})), Some(json!({"status": "archived"})));
+        Ok((StatusCode::NO_CONTENT, change))
+    })
+    .await
 }

@@ -1,6 +1,8 @@
 //! The generation job: read a ready material's chunks, run the generator, and store the
 //! assets it makes, skipping any the material already has.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::PgConnection;
@@ -11,13 +13,13 @@ use super::flaws;
 use super::openai;
 use super::{ChunkInput, Draft, MaterialInput, Options};
 use crate::app::AppState;
+use crate::config::WorkerConfig;
 use crate::db::tenant;
 use crate::error::{Error, Result};
+use crate::jobs::kind::JobKind;
 use crate::jobs::{self, Job};
 
-pub const JOB: &str = "generate_assets";
-
-/// What a generation job makes, and with which generator.
+/// What a generation job makes, and with which generator: the job's payload.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Request {
     pub material_id: Uuid,
@@ -38,8 +40,21 @@ pub enum Provider {
     Openai,
 }
 
+impl JobKind for Request {
+    const NAME: &'static str = "generate_assets";
+
+    fn time_limit(config: &WorkerConfig) -> Duration {
+        Duration::from_secs(config.generate_timeout_secs)
+    }
+
+    async fn run(self, state: &AppState, job: &Job) -> Result<Option<Value>> {
+        run(state, job, self).await
+    }
+}
+
+/// Queues generation in the caller's transaction.
 pub async fn enqueue(conn: &mut PgConnection, state: &AppState, user: Uuid, request: &Request) -> Result<Uuid> {
-    jobs::enqueue(conn, JOB, user, json!(request), state.jobs.max_attempts).await
+    jobs::enqueue(conn, Request::NAME, user, json!(request), state.jobs.max_attempts).await
 }
 
 #[derive(sqlx::FromRow)]
@@ -56,9 +71,7 @@ struct ChunkRow {
 
 /// Generates, then stores every asset in one statement: a job that fails stores nothing.
 /// Reports how many assets were made and how many of them were new.
-pub async fn run(state: &AppState, job: &Job) -> Result<Option<Value>> {
-    let request: Request = serde_json::from_value(job.payload.clone())
-        .map_err(|err| Error::Internal(format!("job {} has a bad payload: {err}", job.id)))?;
+async fn run(state: &AppState, job: &Job, request: Request) -> Result<Option<Value>> {
     let mut tx = tenant::begin_as(&state.db, Some(job.user_id)).await?;
     let material: Option<(Option<String>, Option<Value>)> = sqlx::query_as(
         "SELECT difficulty_level, metadata FROM study_materials
@@ -95,7 +108,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<Option<Value>> {
             builtin::generate(&input(&chunks, language.as_deref(), difficulty.as_deref()), &options)
         })
         .await
-        .map_err(|panic| Error::Internal(format!("the generator panicked: {panic}")))?,
+        .map_err(Error::failed("the generator panicked"))?,
         Provider::Openai => {
             let chat = state.llm.as_ref().ok_or_else(|| {
                 Error::Upstream("The openai generator is no longer configured on this server.".to_owned())

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 use crate::app::AppState;
-use crate::error::{Error, FieldError};
+use crate::error::Error;
 use crate::validate;
 
 /// A JSON request body, read and parsed, or why it could not be. It never rejects the
@@ -55,7 +55,7 @@ pub async fn refuse_nul_in_query(request: Request, next: Next) -> Response {
             .find(|(name, value)| name.contains('\0') || value.contains('\0'))
     {
         let field = name.replace('\0', "\\u0000");
-        return Error::Validation(vec![FieldError { field, message: validate::NUL.to_owned() }]).into_response();
+        return Error::invalid(field, validate::NUL).into_response();
     }
     next.run(request).await
 }
@@ -72,7 +72,7 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     if bytes.windows(6).any(|w| w == br"\u0000")
         && let Some(field) = serde_json::from_slice(bytes).ok().as_ref().and_then(validate::nul_path)
     {
-        return Err(Error::Validation(vec![FieldError { field, message: validate::NUL.to_owned() }]));
+        return Err(Error::invalid(field, validate::NUL));
     }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
@@ -90,7 +90,7 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
                     (_, None) => path,
                 };
                 let message = if missing.is_some() { "is required".to_owned() } else { message };
-                Error::Validation(vec![FieldError { field, message }])
+                Error::invalid(field, message)
             }
             _ => Error::BadRequest(format!("The body is not valid JSON: {inner}.")),
         }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, Result};
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
@@ -47,10 +47,10 @@ impl Key for Newest {
 pub fn params<K: Key>(limit: Option<u32>, cursor: Option<&str>) -> Result<(u32, Option<K>)> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
+        return Err(Error::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
     }
     let cursor = match cursor {
-        Some(text) => Some(decode(text).ok_or_else(|| invalid("cursor", "is not a cursor this server gave"))?),
+        Some(text) => Some(decode(text).ok_or_else(|| Error::invalid("cursor", "is not a cursor this server gave"))?),
         None => None,
     };
     Ok((limit, cursor))
@@ -62,10 +62,6 @@ fn encode<K: Serialize>(key: &K) -> String {
 
 fn decode<K: Key>(text: &str) -> Option<K> {
     serde_json::from_slice::<K>(&URL_SAFE_NO_PAD.decode(text).ok()?).ok().filter(Key::in_range)
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> Error {
-    Error::Validation(vec![FieldError { field: field.to_owned(), message: message.into() }])
 }
 
 impl<T> Page<T> {

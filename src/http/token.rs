@@ -18,7 +18,7 @@ pub struct NewToken {
 
 pub fn generate() -> Result<NewToken> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|err| Error::Internal(format!("no randomness: {err}")))?;
+    getrandom::fill(&mut bytes).map_err(Error::failed("no randomness"))?;
     let secret = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
     let hash = hash(&secret);
     Ok(NewToken { secret, hash })

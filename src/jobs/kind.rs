@@ -78,8 +78,7 @@ impl Registry {
 }
 
 fn payload<K: JobKind>(job: &Job) -> Result<K> {
-    serde_json::from_value(job.payload.clone())
-        .map_err(|err| Error::Internal(format!("job {} has a bad payload: {err}", job.id)))
+    serde_json::from_value(job.payload.clone()).map_err(Error::failed(format!("job {} has a bad payload", job.id)))
 }
 
 fn run<K: JobKind>(state: AppState, job: Job) -> BoxFuture<'static, Result<Option<Value>>> {

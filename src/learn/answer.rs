@@ -4,7 +4,9 @@
 //! The hot path of the product, so it costs one statement to read (the session, locked;
 //! the asset; the learner's memory of it; a replayed Idempotency-Key) and one to write
 //! (the interaction, the memory, the session's counters, the key and the audit row, in
-//! data-modifying CTEs), between BEGIN and COMMIT.
+//! data-modifying CTEs), between BEGIN and COMMIT. It runs as an audited unit of work
+//! ([`Work`]) whose success row the write statement takes; a refused answer (404, 409,
+//! 422) is recorded by the Work in a transaction of its own.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,14 +15,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::schedule::{self, Memory, Scheduled};
 use super::{Configuration, Session, sessions};
 use crate::app::AppState;
-use crate::db::tenant;
-use crate::error::{Error, FieldError, Problem, Result};
+use crate::audit::{Change, Row, Work};
+use crate::error::{Error, Problem, Result};
 use crate::generate::{Flashcard, Quiz};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input};
@@ -92,16 +95,33 @@ pub async fn record(
     headers: HeaderMap,
     Input(body): Input<NewInteraction>,
 ) -> Result<(StatusCode, Json<Recorded>)> {
-    let body = match body {
-        Ok(body) => body,
-        Err(error) => {
-            // Another user's session is missing, whatever the body.
-            let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-            sessions::fetch(&mut tx, auth.user_id, id).await?;
-            return Err(error);
-        }
-    };
-    let key = idempotency_key(&headers)?;
+    let work = Work::new(&state.db, &client, "interaction.create", "interaction").by(&auth);
+    work.change(async |tx| {
+        let body = match body {
+            Ok(body) => body,
+            Err(error) => {
+                // Another user's session is missing, whatever the body.
+                sessions::fetch(tx, auth.user_id, id).await?;
+                return Err(error);
+            }
+        };
+        let (recorded, change) = answer(tx, &work, &state, auth.user_id, id, &headers, body).await?;
+        Ok(((StatusCode::CREATED, Json(recorded)), change))
+    })
+    .await
+}
+
+/// Checks, grades and records an interaction with `session`'s item, in `tx`.
+async fn answer(
+    tx: &mut PgConnection,
+    work: &Work<'_>,
+    state: &AppState,
+    user: Uuid,
+    session: Uuid,
+    headers: &HeaderMap,
+    body: NewInteraction,
+) -> Result<(Recorded, Change)> {
+    let key = idempotency_key(headers)?;
     let data = body.interaction_data.clone().unwrap_or_else(|| json!({}));
     let mut v = Validator::default();
     v.check(
@@ -121,12 +141,11 @@ pub async fn record(
         "must be between 0 and 1",
     );
     v.finish()?;
-    let request_hash = Sha256::digest(format!("{id}|{}", json!(body)).as_bytes()).to_vec();
+    let request_hash = Sha256::digest(format!("{session}|{}", json!(body)).as_bytes()).to_vec();
 
-    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
     let context: Context = sqlx::query_as(READ)
-        .bind(id)
-        .bind(auth.user_id)
+        .bind(session)
+        .bind(user)
         .bind(body.generated_asset_id)
         .bind(key.as_deref())
         .bind(state.learning.session_idle().as_secs_f64())
@@ -139,13 +158,12 @@ pub async fn record(
         (&context.key_hash, context.key_interaction, context.key_created_at)
     {
         if *hash != request_hash {
-            return Err(invalid("Idempotency-Key", "was used already for another request"));
+            return Err(Error::invalid("Idempotency-Key", "was used already for another request"));
         }
-        let replayed = replay(&mut tx, auth.user_id, interaction, created_at).await?;
-        tx.commit().await?;
-        return Ok((StatusCode::CREATED, Json(replayed)));
+        // The first request's answer; it was recorded then.
+        return Ok((replay(tx, user, interaction, created_at).await?, Change::nothing()));
     }
-    let mut tx = sessions::ensure_active(tx, id, &context.status, context.idle).await?;
+    work.keeping(sessions::ensure_active(tx, work.actor(), session, &context.status, context.idle).await)?;
     let config = Configuration::stored(context.configuration.as_ref());
     let (Some(asset_material), Some(asset_type), Some(content), Some(asset_status)) = (
         context.asset_material,
@@ -153,22 +171,25 @@ pub async fn record(
         context.content.as_ref(),
         context.asset_status.as_deref(),
     ) else {
-        return Err(invalid("generated_asset_id", "is not an item of this session"));
+        return Err(Error::invalid("generated_asset_id", "is not an item of this session"));
     };
     if asset_material != context.session_material && config.all_materials != Some(true) {
-        return Err(invalid("generated_asset_id", "belongs to another material than the session's"));
+        return Err(Error::invalid("generated_asset_id", "belongs to another material than the session's"));
     }
     if !config.asset_types().iter().any(|t| t == asset_type) {
-        return Err(invalid("generated_asset_id", format!("is a {asset_type}, which this session does not serve")));
+        return Err(Error::invalid(
+            "generated_asset_id",
+            format!("is a {asset_type}, which this session does not serve"),
+        ));
     }
     if asset_status != "ready" {
-        return Err(invalid("generated_asset_id", format!("is {asset_status}: it is out of study until reviewed")));
+        return Err(Error::invalid(
+            "generated_asset_id",
+            format!("is {asset_status}: it is out of study until reviewed"),
+        ));
     }
     if context.done && body.interaction_type != "view" {
-        return Err(Error::Conflict(FieldError {
-            field: "generated_asset_id".to_owned(),
-            message: "was answered or skipped in this session already".to_owned(),
-        }));
+        return Err(Error::conflict("generated_asset_id", "was answered or skipped in this session already"));
     }
 
     let graded = grade(asset_type, content, &body.interaction_type, &data)?;
@@ -179,14 +200,17 @@ pub async fn record(
         None => None,
     };
     let feedback = feedback_data(&graded, &context, memory.as_ref(), scheduled.as_ref());
-    let counted = i32::from(graded.counts);
-    let interaction_id = Uuid::new_v4();
+    // The success row, written by the one write statement.
+    let (audit, written) = work.own_row(json!({
+        "learning_session_id": session, "generated_asset_id": body.generated_asset_id,
+        "interaction_type": body.interaction_type, "is_correct": graded.is_correct,
+    }));
 
     let row: Option<(Interaction, Session)> = write(
-        &mut tx,
+        tx,
         &Write {
-            session: id,
-            user: auth.user_id,
+            session,
+            user,
             asset: body.generated_asset_id,
             asset_material,
             body: &body,
@@ -197,42 +221,31 @@ pub async fn record(
             now: context.now,
             key: key.as_deref(),
             request_hash: &request_hash,
-            interaction_id,
-            counted,
-            client: &client,
-            token: auth.token_id,
+            interaction_id: Uuid::new_v4(),
+            counted: i32::from(graded.counts),
+            audit: &audit,
         },
     )
     .await?;
     let Some((interaction, session)) = row else {
-        // A retry with the same key committed first, while this one waited for the lock.
-        tx.rollback().await?;
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+        // A retry with the same key committed first, while this one waited for the lock:
+        // its answer (this statement sees what committed since this one's began).
         let (interaction, created_at): (Uuid, DateTime<Utc>) = sqlx::query_as(
             "SELECT interaction_id, interaction_created_at FROM idempotency_keys WHERE user_id = $1 AND key = $2",
         )
-        .bind(auth.user_id)
+        .bind(user)
         .bind(key.as_deref())
         .fetch_one(&mut *tx)
         .await?;
-        let replayed = replay(&mut tx, auth.user_id, interaction, created_at).await?;
-        tx.commit().await?;
-        return Ok((StatusCode::CREATED, Json(replayed)));
+        return Ok((replay(tx, user, interaction, created_at).await?, Change::nothing()));
     };
-    tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Recorded {
-            is_correct: interaction.is_correct,
-            feedback_data: interaction.feedback_data.clone(),
-            interaction,
-            session,
-        }),
-    ))
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> Error {
-    Error::Validation(vec![FieldError { field: field.to_owned(), message: message.into() }])
+    let recorded = Recorded {
+        is_correct: interaction.is_correct,
+        feedback_data: interaction.feedback_data.clone(),
+        interaction,
+        session,
+    };
+    Ok((recorded, written))
 }
 
 /// The `Idempotency-Key` header: 1 to 200 visible ASCII characters.
@@ -242,7 +255,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
         Ok(key) if (1..=200).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
             Ok(Some(key.to_owned()))
         }
-        _ => Err(invalid("Idempotency-Key", "must be 1 to 200 visible ASCII characters")),
+        _ => Err(Error::invalid("Idempotency-Key", "must be 1 to 200 visible ASCII characters")),
     }
 }
 
@@ -397,17 +410,17 @@ fn grade(asset_type: &str, content: &Value, interaction_type: &str, data: &Value
         "flashcard" => {
             let rating = data.get("rating").and_then(Value::as_u64).filter(|r| (1..=4).contains(r));
             let rating = rating.ok_or_else(|| {
-                invalid("interaction_data.rating", "must be 1 (again), 2 (hard), 3 (good) or 4 (easy)")
+                Error::invalid("interaction_data.rating", "must be 1 (again), 2 (hard), 3 (good) or 4 (easy)")
             })? as u8;
             Ok(Graded { is_correct: Some(rating >= 2), rating: Some(rating), counts: true, answer: reveal(asset_type) })
         }
         "quiz" => {
             let quiz: Quiz = serde_json::from_value(content.clone())
-                .map_err(|err| Error::Internal(format!("a stored quiz does not fit its shape: {err}")))?;
+                .map_err(Error::failed("a stored quiz does not fit its shape"))?;
             let choice =
                 data.get("choice_index").and_then(Value::as_u64).filter(|c| (*c as usize) < quiz.choices.len());
             let choice = choice.ok_or_else(|| {
-                invalid("interaction_data.choice_index", format!("must be 0 to {}", quiz.choices.len() - 1))
+                Error::invalid("interaction_data.choice_index", format!("must be 0 to {}", quiz.choices.len() - 1))
             })? as usize;
             let correct = choice == quiz.answer_index;
             Ok(Graded {
@@ -417,7 +430,7 @@ fn grade(asset_type: &str, content: &Value, interaction_type: &str, data: &Value
                 answer: reveal(asset_type),
             })
         }
-        _ => Err(invalid("interaction_type", "a summary is viewed, not answered")),
+        _ => Err(Error::invalid("interaction_type", "a summary is viewed, not answered")),
     }
 }
 
@@ -455,17 +468,13 @@ struct Write<'a> {
     request_hash: &'a [u8],
     interaction_id: Uuid,
     counted: i32,
-    client: &'a Client,
-    token: Uuid,
+    /// The request's audit row, which the statement writes.
+    audit: &'a Row,
 }
 
 /// Writes everything in one statement; None when the Idempotency-Key was taken by a
 /// concurrent retry (then nothing was written).
-async fn write(tx: &mut sqlx::PgConnection, w: &Write<'_>) -> Result<Option<(Interaction, Session)>> {
-    let audit = crate::audit::redact(json!({
-        "learning_session_id": w.session, "generated_asset_id": w.asset,
-        "interaction_type": w.body.interaction_type, "is_correct": w.graded.is_correct,
-    }));
+async fn write(tx: &mut PgConnection, w: &Write<'_>) -> Result<Option<(Interaction, Session)>> {
     let row: Option<InteractionAndSession> = sqlx::query_as(WRITE)
         .bind(w.session) // $1
         .bind(w.user)
@@ -490,10 +499,10 @@ async fn write(tx: &mut sqlx::PgConnection, w: &Write<'_>) -> Result<Option<(Int
         .bind(w.scheduled.map(|s| s.lapses))
         .bind(w.graded.rating.map(i16::from))
         .bind(i32::from(w.graded.is_correct == Some(true)))
-        .bind(audit)
-        .bind(w.client.ip.map(|ip| ip.to_string())) // $25
-        .bind(w.client.user_agent.as_deref())
-        .bind(w.token.to_string())
+        .bind(w.audit.new_values())
+        .bind(w.audit.ip_address()) // $25
+        .bind(w.audit.user_agent())
+        .bind(w.audit.session_id())
         .fetch_optional(tx)
         .await?;
     Ok(row.map(InteractionAndSession::split))
@@ -536,7 +545,7 @@ impl InteractionAndSession {
 
 /// The answer a request with this Idempotency-Key got the first time (the session as it
 /// is now).
-async fn replay(conn: &mut sqlx::PgConnection, user: Uuid, id: Uuid, created_at: DateTime<Utc>) -> Result<Recorded> {
+async fn replay(conn: &mut PgConnection, user: Uuid, id: Uuid, created_at: DateTime<Utc>) -> Result<Recorded> {
     let interaction: Interaction = sqlx::query_as(concat!(
         "SELECT ",
         interaction_columns!(),

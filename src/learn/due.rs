@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{Item, withhold};
 use crate::app::AppState;
 use crate::db::tenant;
-use crate::error::{Error, FieldError, Problem, Result};
+use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
 
 #[derive(Deserialize, IntoParams)]
@@ -54,10 +54,7 @@ struct Row {
 pub async fn due(State(state): State<AppState>, auth: AuthUser, Query(query): Query<DueQuery>) -> Result<Json<Due>> {
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(Error::Validation(vec![FieldError {
-            field: "limit".to_owned(),
-            message: "must be between 1 and 200".to_owned(),
-        }]));
+        return Err(Error::invalid("limit", "must be between 1 and 200"));
     }
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
     let rows: Vec<Row> = sqlx::query_as(

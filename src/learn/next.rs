@@ -23,9 +23,11 @@ use uuid::Uuid;
 
 use super::{Configuration, Item, schedule, sessions};
 use crate::app::AppState;
+use crate::audit::Actor;
 use crate::db::tenant;
 use crate::error::{Problem, Result};
 use crate::http::auth::AuthUser;
+use crate::http::extract::Client;
 
 /// The candidates of the session in CTE `s` (columns `id`, `user_id`,
 /// `study_material_id`, `session_type`, `configuration`), each with its place `pos` and
@@ -132,7 +134,12 @@ struct Row {
         (status = 200, body = Next), (status = 204, description = "Nothing is left to serve"),
         (status = 404, body = Problem), (status = 409, description = "The session has ended", body = Problem),
     ))]
-pub async fn next(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> Result<Response> {
+pub async fn next(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<Response> {
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
     let row: Option<Row> = sqlx::query_as(concat!(
         "WITH s AS (SELECT id, user_id, study_material_id, session_type, status, started_at, configuration,
@@ -161,7 +168,9 @@ pub async fn next(State(state): State<AppState>, auth: AuthUser, Path(id): Path<
     .fetch_optional(&mut *tx)
     .await?;
     let row = row.ok_or(crate::error::Error::NotFound)?;
-    sessions::ensure_active(tx, id, &row.status, row.idle).await?.commit().await?;
+    let active = sessions::ensure_active(&mut tx, Actor::of(&auth, &client), id, &row.status, row.idle).await;
+    tx.commit().await?; // an idle session stays abandoned, though the request fails
+    active?;
 
     let config = Configuration::stored(row.configuration.as_ref());
     let done = row.session_data.as_ref().and_then(|d| d["done"].as_i64()).unwrap_or(0);

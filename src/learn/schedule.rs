@@ -77,9 +77,8 @@ pub struct Scheduled {
 pub fn review(memory: Option<&Memory>, rating: u8, now: DateTime<Utc>, retention: f64) -> Result<Scheduled> {
     let elapsed_days = memory.map_or(0, |m| ((now - m.last_review).num_seconds().max(0) / 86_400) as u32);
     let state = memory.map(|m| MemoryState { stability: m.stability as f32, difficulty: m.difficulty as f32 });
-    let next = MODEL
-        .next_states(state, retention as f32, elapsed_days)
-        .map_err(|err| Error::Internal(format!("FSRS could not schedule: {err}")))?;
+    let next =
+        MODEL.next_states(state, retention as f32, elapsed_days).map_err(Error::failed("FSRS could not schedule"))?;
     let chosen = match rating {
         1 => next.again,
         2 => next.hard,

@@ -8,16 +8,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::PgConnection;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::next::candidates;
 use super::{Configuration, SESSION_TYPES, Session};
 use crate::app::AppState;
-use crate::audit::Audit;
+use crate::audit::{Actor, Change, Work};
 use crate::db::tenant;
-use crate::error::{Error, FieldError, Problem, Result};
+use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input};
 use crate::http::page::{self, Newest, Page};
@@ -45,16 +45,16 @@ pub async fn create(
     auth: AuthUser,
     Input(body): Input<NewSession>,
 ) -> Result<(StatusCode, Json<Session>)> {
-    let audit = Audit::new(&state.db, &client, "session.create", "learning_session");
-    audit.user(auth.user_id).session(auth.token_id);
-    let result = async {
-        let body = body?;
+    let work = Work::new(&state.db, &client, "session.create", "learning_session").by(&auth);
+    let checked = body.and_then(|body| {
         let mut v = Validator::default();
         v.check(SESSION_TYPES.contains(&body.session_type.as_str()), "session_type", "must be study, review or quiz");
         let config = body.configuration.unwrap_or_default().complete(&body.session_type, &mut v);
         v.finish()?;
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-        live_status(&mut tx, auth.user_id, body.study_material_id).await?;
+        Ok((body.study_material_id, body.session_type, config))
+    });
+    work.run(checked, async |tx, (material, session_type, config)| {
+        live_status(tx, auth.user_id, material).await?;
         // The items it plans to serve: its candidates now, up to max_items.
         let session: Session = sqlx::query_as(concat!(
             "WITH s AS (SELECT NULL::uuid AS id, $1::uuid AS user_id, $2::uuid AS study_material_id,
@@ -68,19 +68,18 @@ pub async fn create(
             session_columns!()
         ))
         .bind(auth.user_id)
-        .bind(body.study_material_id)
-        .bind(&body.session_type)
+        .bind(material)
+        .bind(&session_type)
         .bind(json!(config))
         .bind(config.max_items())
-        .fetch_one(&mut *tx)
+        .fetch_one(tx)
         .await?;
-        audit.entity(session.id);
+        work.entity(session.id);
         let details = json!({"study_material_id": session.study_material_id, "session_type": session.session_type,
                              "configuration": session.configuration});
-        audit.commit(tx, None, Some(details)).await?;
-        Ok((StatusCode::CREATED, Json(session)))
-    };
-    audit.finish(result.await).await
+        Ok(((StatusCode::CREATED, Json(session)), Change::created(details)))
+    })
+    .await
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -91,17 +90,18 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-/// The caller's sessions, newest first.
+/// The caller's sessions, newest first (idle ones abandoned first, each audited).
 #[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, body = Page<Session>), (status = 422, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
+    client: Client,
     auth: AuthUser,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Page<Session>>> {
     let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    abandon_idle(&mut tx, Some(auth.user_id), state.learning.session_idle()).await?;
+    abandon_idle(&mut tx, Actor::of(&auth, &client), state.learning.session_idle()).await?;
     let rows: Vec<Session> = sqlx::query_as(concat!(
         "SELECT ",
         session_columns!(),
@@ -121,13 +121,18 @@ pub async fn list(
     Ok(Json(Page::from_rows(rows, limit, |s| (s.started_at, s.id))))
 }
 
-/// One of the caller's sessions.
+/// One of the caller's sessions (idle ones abandoned first, each audited).
 #[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The session")),
     responses((status = 200, body = Session), (status = 404, body = Problem)))]
-pub async fn get(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> Result<Json<Session>> {
+pub async fn get(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Session>> {
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    abandon_idle(&mut tx, Some(auth.user_id), state.learning.session_idle()).await?;
+    abandon_idle(&mut tx, Actor::of(&auth, &client), state.learning.session_idle()).await?;
     let session = fetch(&mut tx, auth.user_id, id).await?;
     tx.commit().await?;
     Ok(Json(session))
@@ -153,10 +158,9 @@ pub async fn end(
     auth: AuthUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Session>> {
-    let audit = Audit::new(&state.db, &client, "session.end", "learning_session");
-    audit.user(auth.user_id).entity(id).session(auth.token_id);
-    let result = async {
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let work = Work::new(&state.db, &client, "session.end", "learning_session").by(&auth);
+    work.entity(id);
+    work.change(async |tx| {
         let (status, idle): (String, bool) = sqlx::query_as(
             "SELECT status, coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
                             < now() - make_interval(secs => $3)
@@ -168,8 +172,8 @@ pub async fn end(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound)?;
-        let mut tx = ensure_active(tx, id, &status, idle).await?;
-        let session = crate::progress::session::record(&mut tx, auth.user_id, id).await?;
+        work.keeping(ensure_active(tx, work.actor(), id, &status, idle).await)?;
+        let session = crate::progress::session::record(tx, auth.user_id, id).await?;
         let answered: Vec<Uuid> = sqlx::query_scalar(
             "SELECT DISTINCT generated_asset_id FROM interactions
               WHERE learning_session_id = $1 AND is_correct IS NOT NULL",
@@ -177,61 +181,64 @@ pub async fn end(
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
-        crate::feedback::quality::recalibrate(&mut tx, &answered).await?;
-        crate::progress::rollup::recent(&mut tx, auth.user_id).await?;
-        audit.commit(tx, Some(json!({"status": "active"})), Some(json!({"status": session.status}))).await?;
-        Ok(Json(session))
-    };
-    audit.finish(result.await).await
+        crate::feedback::quality::recalibrate(tx, &answered).await?;
+        crate::progress::rollup::recent(tx, auth.user_id).await?;
+        let change = Change::new(Some(json!({"status": "active"})), Some(json!({"status": session.status})));
+        Ok((Json(session), change))
+    })
+    .await
 }
 
-/// Passes the transaction on if the session is active; otherwise 409, an idle session
-/// being abandoned first (that change is committed, the request fails).
+/// Ok if the session is active; otherwise 409, an idle session being abandoned first
+/// (audited as `actor`'s): the caller commits that, though the request fails.
 pub async fn ensure_active(
-    mut tx: Transaction<'static, Postgres>,
+    conn: &mut PgConnection,
+    actor: Actor<'_>,
     id: Uuid,
     status: &str,
     idle: bool,
-) -> Result<Transaction<'static, Postgres>> {
+) -> Result<()> {
     if status == "active" && idle {
-        abandon(&mut tx, id).await?;
-        tx.commit().await?;
+        abandon(conn, actor, Some(id), None).await?;
         return Err(ended("abandoned"));
     }
     if status != "active" {
         return Err(ended(status));
     }
-    Ok(tx)
-}
-
-fn ended(status: &str) -> Error {
-    Error::Conflict(FieldError { field: "status".to_owned(), message: format!("is {status}: the session has ended") })
-}
-
-async fn abandon(conn: &mut PgConnection, id: Uuid) -> Result<()> {
-    sqlx::query(
-        "UPDATE learning_sessions
-            SET status = 'abandoned', ended_at = coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
-          WHERE id = $1 AND status = 'active'",
-    )
-    .bind(id)
-    .execute(conn)
-    .await?;
     Ok(())
 }
 
-/// Abandons active sessions idle for longer than `idle`: one user's, or (None, on the
-/// privileged pool) everyone's. Returns how many.
-pub async fn abandon_idle(conn: &mut PgConnection, user: Option<Uuid>, idle: Duration) -> Result<u64> {
-    let done = sqlx::query(
+fn ended(status: &str) -> Error {
+    Error::conflict("status", format!("is {status}: the session has ended"))
+}
+
+/// Abandons active sessions idle for longer than `idle`: the actor's, or with nobody
+/// acting (studyhall's upkeep, on the privileged pool) everyone's. Returns how many.
+pub async fn abandon_idle(conn: &mut PgConnection, actor: Actor<'_>, idle: Duration) -> Result<u64> {
+    abandon(conn, actor, None, Some(idle)).await
+}
+
+/// Abandons the active session `id` (known to be idle), or the actor's sessions idle
+/// for longer than `idle`; each gets a `session.abandon` audit row, its owner's.
+async fn abandon(conn: &mut PgConnection, actor: Actor<'_>, id: Option<Uuid>, idle: Option<Duration>) -> Result<u64> {
+    let abandoned: Vec<(Uuid, Uuid)> = sqlx::query_as(
         "UPDATE learning_sessions
             SET status = 'abandoned', ended_at = coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
-          WHERE status = 'active' AND ($1::uuid IS NULL OR user_id = $1)
-            AND coalesce((session_data->>'last_activity_at')::timestamptz, started_at) < now() - make_interval(secs => $2)",
+          WHERE status = 'active' AND ($1::uuid IS NULL OR id = $1) AND ($2::uuid IS NULL OR user_id = $2)
+            AND ($3::float8 IS NULL
+                 OR coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
+                    < now() - make_interval(secs => $3))
+          RETURNING id, user_id",
     )
-    .bind(user)
-    .bind(idle.as_secs_f64())
-    .execute(conn)
+    .bind(id)
+    .bind(actor.user)
+    .bind(idle.map(|idle| idle.as_secs_f64()))
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(done.rows_affected())
+    for (session, owner) in &abandoned {
+        let row = actor.row("session.abandon", "learning_session").user(Some(*owner)).entity(Some(*session));
+        let old = json!({"status": "active"});
+        row.values(Some(old), Some(json!({"status": "abandoned"}))).insert(conn).await?;
+    }
+    Ok(abandoned.len() as u64)
 }

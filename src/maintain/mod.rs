@@ -29,9 +29,11 @@ use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::audit::{Change, Work};
 use crate::config::MaintainConfig;
 use crate::db;
 use crate::error::{Error, Result};
+use crate::http::extract::Client;
 use crate::progress::rollup;
 
 /// The time-partitioned tables and their partition keys.
@@ -360,18 +362,28 @@ pub async fn run(pool: &PgPool, config: &MaintainConfig, dry_run: bool) -> Resul
     result
 }
 
-/// Carries out one action in its own transaction, with its audit row; returns the rows
-/// it touched.
+/// Carries out one action as an audited unit of work (its own transaction, with its
+/// audit row; a failure recorded too); returns the rows it touched.
 async fn apply(pool: &PgPool, config: &MaintainConfig, plan: &Plan, action: &Action) -> Result<u64> {
-    let mut tx = pool.begin().await?;
-    let rows = match action {
+    let nobody = Client::default();
+    let work = Work::new(pool, &nobody, action.name(), "table");
+    work.change(async |tx| {
+        let rows = perform(tx, config, plan, action).await?;
+        Ok((rows, Change::created(json!({"action": action.to_string(), "rows": rows}))))
+    })
+    .await
+}
+
+/// What an action does, in `tx`; returns the rows it touched.
+async fn perform(tx: &mut PgConnection, config: &MaintainConfig, plan: &Plan, action: &Action) -> Result<u64> {
+    Ok(match action {
         Action::CreatePartition { table, month, .. } => {
             sqlx::query("SELECT studyhall_create_month_partition($1::regclass, $2)")
                 .bind(*table)
                 .bind(*month)
                 .execute(&mut *tx)
                 .await?;
-            let moved = count(&mut tx, &format!("SELECT count(*) FROM {table}_{}", suffix(month))).await?;
+            let moved = count(tx, &format!("SELECT count(*) FROM {table}_{}", suffix(month))).await?;
             moved as u64
         }
         Action::DropInteractions { month, .. } => {
@@ -384,7 +396,7 @@ async fn apply(pool: &PgPool, config: &MaintainConfig, plan: &Plan, action: &Act
             .fetch_all(&mut *tx)
             .await?;
             for learner in &learners {
-                rollup::rollup(&mut tx, *learner, lo, hi).await?;
+                rollup::rollup(tx, *learner, lo, hi).await?;
             }
             // Feedback on answers about to go keeps its rating, not its link.
             sqlx::query(
@@ -396,7 +408,7 @@ async fn apply(pool: &PgPool, config: &MaintainConfig, plan: &Plan, action: &Act
             .execute(&mut *tx)
             .await?;
             let table = format!("interactions_{}", suffix(month));
-            let rows = count(&mut tx, &format!("SELECT count(*) FROM {table}")).await?;
+            let rows = count(tx, &format!("SELECT count(*) FROM {table}")).await?;
             sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE interactions DETACH PARTITION {table}")))
                 .execute(&mut *tx)
                 .await?;
@@ -407,7 +419,7 @@ async fn apply(pool: &PgPool, config: &MaintainConfig, plan: &Plan, action: &Act
             let (_, older_than) = inactive_bounds(plan.now);
             let from = at(months_before(plan.now, INTERACTION_MONTHS));
             for learner in learners {
-                rollup::rollup(&mut tx, *learner, from, older_than).await?;
+                rollup::rollup(tx, *learner, from, older_than).await?;
             }
             sqlx::query(
                 "UPDATE user_feedback f SET interaction_id = NULL, interaction_created_at = NULL
@@ -461,7 +473,7 @@ async fn apply(pool: &PgPool, config: &MaintainConfig, plan: &Plan, action: &Act
         .rows_affected(),
         Action::ArchiveAudit { month, .. } => {
             let table = format!("audit_logs_{}", suffix(month));
-            let rows = count(&mut tx, &format!("SELECT count(*) FROM {table}")).await?;
+            let rows = count(tx, &format!("SELECT count(*) FROM {table}")).await?;
             for statement in [
                 format!("ALTER TABLE audit_logs DETACH PARTITION {table}"),
                 format!("ALTER TABLE {table} SET SCHEMA archive"),
@@ -475,11 +487,11 @@ async fn apply(pool: &PgPool, config: &MaintainConfig, plan: &Plan, action: &Act
         Action::ExportArchive { table } => {
             let dir =
                 config.archive_dir.as_deref().ok_or_else(|| Error::Internal("no archive directory".to_owned()))?;
-            archive::export(&mut tx, table, dir).await?
+            archive::export(tx, table, dir).await?
         }
         Action::DropProgress { month, .. } => {
             let table = format!("progress_metrics_{}", suffix(month));
-            let rows = count(&mut tx, &format!("SELECT count(*) FROM {table}")).await?;
+            let rows = count(tx, &format!("SELECT count(*) FROM {table}")).await?;
             sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE progress_metrics DETACH PARTITION {table}")))
                 .execute(&mut *tx)
                 .await?;
@@ -493,12 +505,5 @@ async fn apply(pool: &PgPool, config: &MaintainConfig, plan: &Plan, action: &Act
                 .await?
                 .rows_affected()
         }
-    };
-    sqlx::query("INSERT INTO audit_logs (action, entity_type, new_values, is_success) VALUES ($1, 'table', $2, true)")
-        .bind(action.name())
-        .bind(json!({"action": action.to_string(), "rows": rows}))
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(rows)
+    })
 }

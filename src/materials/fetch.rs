@@ -141,15 +141,9 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-/// Makes ring the process's TLS provider (as it is sqlx's), once; reqwest is built
-/// without a default one. Call before building an HTTP client.
-pub fn install_tls_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 /// Fetches `url`, following at most `config.url_max_redirects` redirects.
 pub async fn fetch(url: &str, config: &MaterialsConfig) -> Result<Fetched, FetchError> {
-    install_tls_provider();
+    crate::tls::install_provider();
     let mut url = parse(url).map_err(|why| FetchError::Refused(format!("the URL {why}")))?;
     for _ in 0..=config.url_max_redirects {
         let address = resolve(&url, config).await?;

@@ -5,7 +5,7 @@ use axum::extract::multipart::MultipartError;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -13,9 +13,9 @@ use super::pipeline::extract;
 use super::{ContentChunk, Material, ingest, material_columns};
 use super::{fetch, sandbox};
 use crate::app::AppState;
-use crate::audit::{Audit, changed_fields};
+use crate::audit::{Change, Work};
 use crate::db::tenant;
-use crate::error::{Error, FieldError, Problem, Result};
+use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input, present};
 use crate::http::page::{self, Newest, Page};
@@ -125,10 +125,7 @@ async fn read_upload(mut multipart: Multipart) -> Result<Draft> {
             "difficulty_level" => draft.difficulty_level = Some(value),
             "tags" => draft.tags.get_or_insert_with(Vec::new).extend(value.split(',').map(str::to_owned)),
             other => {
-                return Err(Error::Validation(vec![FieldError {
-                    field: other.to_owned(),
-                    message: "is not a field of a material".to_owned(),
-                }]));
+                return Err(Error::invalid(other, "is not a field of a material"));
             }
         }
     }
@@ -256,9 +253,9 @@ pub async fn create(
     auth: AuthUser,
     NewMaterial(draft): NewMaterial,
 ) -> Result<(StatusCode, Json<Material>)> {
-    let audit = Audit::new(&state.db, &client, "material.create", "material");
-    audit.user(auth.user_id).session(auth.token_id);
-    let result = async {
+    let work = Work::new(&state.db, &client, "material.create", "material").by(&auth);
+    // Checked before the transaction: an upload's check runs a reader process.
+    let checked = async {
         let mut draft = draft?;
         let mut v = Validator::default();
         let origin = origin_of(&mut v, &mut draft, &state).await?;
@@ -269,15 +266,16 @@ pub async fn create(
             draft.subject_area.as_deref(),
             draft.difficulty_level.as_deref(),
         );
-        let tags = clean_tags(&mut v, draft.tags);
+        let tags = clean_tags(&mut v, draft.tags.take());
         v.finish()?;
         let origin = origin.ok_or_else(|| Error::Internal("a valid material without an origin".to_owned()))?;
+        Ok((draft, tags, origin))
+    };
+    work.run(checked.await, async |tx, (draft, tags, origin)| {
         let source_url = match &origin {
             Origin::Url(url) => Some(url.to_string()),
             Origin::Sent { .. } => None,
         };
-
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
         let material: Material = sqlx::query_as(concat!(
             "INSERT INTO study_materials (user_id, title, description, source_url, source_type, subject_area,
                                           difficulty_level, tags)
@@ -296,17 +294,16 @@ pub async fn create(
         .await?;
         let mut new = json!({"title": material.title, "source_type": material.source_type, "source_url": source_url});
         if let Origin::Sent { media_type, file_name, bytes } = origin {
-            ingest::store_source(&mut tx, auth.user_id, material.id, media_type, file_name.as_deref(), &bytes).await?;
+            ingest::store_source(tx, auth.user_id, material.id, media_type, file_name.as_deref(), &bytes).await?;
             new["media_type"] = json!(media_type);
             new["file_name"] = json!(file_name);
             new["bytes"] = json!(bytes.len());
         }
-        ingest::enqueue(&mut tx, &state, auth.user_id, material.id).await?;
-        audit.entity(material.id);
-        audit.commit(tx, None, Some(new)).await?;
-        Ok((StatusCode::ACCEPTED, Json(material)))
-    };
-    audit.finish(result.await).await
+        ingest::enqueue(tx, &state, auth.user_id, material.id).await?;
+        work.entity(material.id);
+        Ok(((StatusCode::ACCEPTED, Json(material)), Change::created(new)))
+    })
+    .await
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -412,10 +409,9 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Input(body): Input<UpdateMaterial>,
 ) -> Result<Json<Material>> {
-    let audit = Audit::new(&state.db, &client, "material.update", "material");
-    audit.user(auth.user_id).entity(id).session(auth.token_id);
-    let result = async {
-        let body = body?;
+    let work = Work::new(&state.db, &client, "material.update", "material").by(&auth);
+    work.entity(id);
+    let checked = body.and_then(|body| {
         let mut v = Validator::default();
         if let Some(title) = &body.title {
             check_title(&mut v, title);
@@ -428,9 +424,10 @@ pub async fn update(
         );
         let tags = body.tags.clone().map(|tags| clean_tags(&mut v, tags));
         v.finish()?;
-
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-        let before = fetch(&mut tx, auth.user_id, id).await?;
+        Ok((body, tags))
+    });
+    work.run(checked, async |tx, (body, tags)| {
+        let before = fetch(tx, auth.user_id, id).await?;
         let after: Material = sqlx::query_as(concat!(
             "UPDATE study_materials SET
                  title = coalesce($3, title),
@@ -454,11 +451,10 @@ pub async fn update(
         .bind(tags.flatten())
         .fetch_one(&mut *tx)
         .await?;
-        let (old, new) = changed_fields(&before, &after);
-        audit.commit(tx, Some(Value::Object(old)), Some(Value::Object(new))).await?;
-        Ok(Json(after))
-    };
-    audit.finish(result.await).await
+        let change = Change::diff(&before, &after);
+        Ok((Json(after), change))
+    })
+    .await
 }
 
 /// Deletes a material: it and its chunks and assets leave every list and search.
@@ -471,23 +467,21 @@ pub async fn delete(
     auth: AuthUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode> {
-    let audit = Audit::new(&state.db, &client, "material.delete", "material");
-    audit.user(auth.user_id).entity(id).session(auth.token_id);
-    let result = async {
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let work = Work::new(&state.db, &client, "material.delete", "material").by(&auth);
+    work.entity(id);
+    work.change(async |tx| {
         let title: String = sqlx::query_scalar(
             "UPDATE study_materials SET deleted_at = now() WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL
              RETURNING title",
         )
         .bind(id)
         .bind(auth.user_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(tx)
         .await?
         .ok_or(Error::NotFound)?;
-        audit.commit(tx, Some(json!({"title": title})), Some(json!({"deleted": true}))).await?;
-        Ok(StatusCode::NO_CONTENT)
-    };
-    audit.finish(result.await).await
+        Ok((StatusCode::NO_CONTENT, Change::new(Some(json!({"title": title})), Some(json!({"deleted": true})))))
+    })
+    .await
 }
 
 /// Runs ingestion again (its chunks are replaced all at once when it finishes).
@@ -500,10 +494,9 @@ pub async fn reprocess(
     auth: AuthUser,
     Path(id): Path<Uuid>,
 ) -> Result<(StatusCode, Json<Material>)> {
-    let audit = Audit::new(&state.db, &client, "material.reprocess", "material");
-    audit.user(auth.user_id).entity(id).session(auth.token_id);
-    let result = async {
-        let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let work = Work::new(&state.db, &client, "material.reprocess", "material").by(&auth);
+    work.entity(id);
+    work.change(async |tx| {
         let material: Material = sqlx::query_as(concat!(
             "UPDATE study_materials SET status = 'processing', metadata = coalesce(metadata, '{}') - 'error'
               WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL RETURNING ",
@@ -514,11 +507,10 @@ pub async fn reprocess(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound)?;
-        ingest::enqueue(&mut tx, &state, auth.user_id, id).await?;
-        audit.commit(tx, None, Some(json!({"status": "processing"}))).await?;
-        Ok((StatusCode::ACCEPTED, Json(material)))
-    };
-    audit.finish(result.await).await
+        ingest::enqueue(tx, &state, auth.user_id, id).await?;
+        Ok(((StatusCode::ACCEPTED, Json(material)), Change::created(json!({"status": "processing"}))))
+    })
+    .await
 }
 
 #[derive(Deserialize, IntoParams)]

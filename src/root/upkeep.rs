@@ -10,6 +10,7 @@ use tokio::time::MissedTickBehavior;
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::audit::Actor;
 use crate::db;
 use crate::error::Result;
 use crate::learn::sessions;
@@ -77,7 +78,7 @@ async fn once(state: &AppState) -> Result<Option<Report>> {
         return Ok(None);
     }
     let round = async {
-        let abandoned = sessions::abandon_idle(&mut conn, None, state.learning.session_idle()).await?;
+        let abandoned = sessions::abandon_idle(&mut conn, Actor::default(), state.learning.session_idle()).await?;
         let now = Utc::now();
         let from = now - Duration::days(2);
         let learners: Vec<Uuid> =

@@ -145,17 +145,12 @@ pub async fn signup(
         Ok(session) => signed_in(&state, &session.token),
         Err(error @ (Error::Validation(_) | Error::Conflict(_))) => {
             let status = error.status();
-            let errors = match error {
-                Error::Validation(errors) => errors,
-                Error::Conflict(error) => vec![error],
-                _ => Vec::new(),
-            };
             let page = SignUpPage {
                 csrf: form.csrf,
                 email: form.email,
                 username: form.username,
                 error: Some("Please correct the fields below.".to_owned()),
-                errors,
+                errors: error.into_fields(),
             };
             render(status, &page)
         }

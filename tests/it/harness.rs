@@ -311,7 +311,7 @@ pub fn sqlstate<T: std::fmt::Debug>(result: Result<T, sqlx::Error>) -> String {
 
 /// An HTTP client for the tests.
 pub fn client() -> reqwest::Client {
-    studyhall::materials::fetch::install_tls_provider();
+    studyhall::tls::install_provider();
     reqwest::Client::new()
 }
 

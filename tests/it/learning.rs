@@ -13,7 +13,7 @@ use crate::harness::{Session, TestApp};
 use crate::materials::{ARTICLE, create, settled};
 
 /// A learner with the article ingested and its assets generated.
-async fn learner_with_assets(app: &TestApp, name: &str) -> (Session, Uuid) {
+pub async fn learner_with_assets(app: &TestApp, name: &str) -> (Session, Uuid) {
     let learner = app.register(name).await;
     let material = create(app, &learner, "The Cell", ARTICLE, json!({"subject_area": "biology"})).await;
     settled(app, &learner, material).await;
@@ -21,19 +21,19 @@ async fn learner_with_assets(app: &TestApp, name: &str) -> (Session, Uuid) {
     (learner, material)
 }
 
-async fn start(app: &TestApp, who: &Session, material: Uuid, kind: &str, configuration: Value) -> Value {
+pub async fn start(app: &TestApp, who: &Session, material: Uuid, kind: &str, configuration: Value) -> Value {
     let body = json!({"study_material_id": material, "session_type": kind, "configuration": configuration});
     let (status, session) = app.call(Method::POST, "/api/v1/sessions", Some(&who.token), Some(body)).await;
     assert_eq!(status, StatusCode::CREATED, "{session}");
     session
 }
 
-fn id(value: &Value) -> String {
+pub fn id(value: &Value) -> String {
     value["id"].as_str().expect("an id").to_owned()
 }
 
 /// The next item, or None on 204.
-async fn next(app: &TestApp, who: &Session, session: &str) -> Option<Value> {
+pub async fn next(app: &TestApp, who: &Session, session: &str) -> Option<Value> {
     let (status, body) =
         app.call(Method::GET, &format!("/api/v1/sessions/{session}/next"), Some(&who.token), None).await;
     match status {
@@ -43,7 +43,13 @@ async fn next(app: &TestApp, who: &Session, session: &str) -> Option<Value> {
     }
 }
 
-async fn interact(app: &TestApp, who: &Session, session: &str, body: Value, key: Option<&str>) -> (StatusCode, Value) {
+pub async fn interact(
+    app: &TestApp,
+    who: &Session,
+    session: &str,
+    body: Value,
+    key: Option<&str>,
+) -> (StatusCode, Value) {
     let mut request = app
         .client
         .post(app.url(&format!("/api/v1/sessions/{session}/interactions")))

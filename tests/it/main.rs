@@ -3,6 +3,7 @@
 mod accounts;
 mod admin;
 mod assets;
+mod audit;
 mod backups;
 mod browser;
 mod embedded;

@@ -10,7 +10,7 @@ use crate::harness::{PASSWORD, TestApp, http_config, settings};
 use crate::materials::{ARTICLE, settled};
 
 fn browser() -> reqwest::Client {
-    studyhall::materials::fetch::install_tls_provider();
+    studyhall::tls::install_provider();
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("a client")
 }
 

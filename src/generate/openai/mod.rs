@@ -5,15 +5,12 @@
 //! duplicates go. An answer with nothing usable is retried like malformed JSON, and a
 //! chunk that never gets one fails the whole job: nothing is stored from it.
 
-pub mod chat;
-
 use std::collections::HashSet;
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use self::chat::{Answer, Ask, Chat, Usage};
 use super::assess::{Fronts, difficulty, length_score};
 use super::flaws::{self, Checks, Content, Flaw, NON_PROSE_KINDS};
 use super::language::Lang;
@@ -22,6 +19,7 @@ use super::{
     check_shape, grounded, normalise,
 };
 use crate::error::Result;
+use crate::llm::{Answer, Ask, Chat, Usage};
 use crate::materials::pipeline::text;
 
 /// The prompts' version, recorded with every asset; change it when the prompts change.

@@ -2,6 +2,9 @@
 //! the strictest response format the server accepts (a JSON schema, else a JSON object,
 //! else the prompt alone), with a timeout per request, and retries with backoff when the
 //! endpoint fails, is too slow or answers something the caller cannot use.
+//!
+//! A leaf (it imports only the settings, the error type and the TLS setup), so that the
+//! state can hold a client without importing the generators that use it.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
@@ -129,12 +132,12 @@ impl Chat {
             }
             None => None,
         };
-        crate::materials::fetch::install_tls_provider();
+        crate::tls::install_provider();
         let http = reqwest::Client::builder()
             .timeout(config.timeout())
             .connect_timeout(config.timeout().min(Duration::from_secs(10)))
             .build()
-            .map_err(|err| Error::Config(format!("cannot make an HTTP client for the LLM endpoint: {err}")))?;
+            .map_err(Error::failed("cannot make an HTTP client for the LLM endpoint"))?;
         Ok(Some(Chat {
             http,
             endpoint,
