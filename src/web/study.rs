@@ -10,8 +10,10 @@ use uuid::Uuid;
 
 use super::{WebUser, html_error, render};
 use crate::app::AppState;
+use crate::audit::Actor;
 use crate::db::tenant;
 use crate::error::Result;
+use crate::http::extract::Client;
 use crate::learn::sessions;
 
 #[derive(askama::Template)]
@@ -51,18 +53,19 @@ struct Missed {
     explanation: Option<String>,
 }
 
-pub async fn page(State(state): State<AppState>, user: WebUser, Path(id): Path<Uuid>) -> Response {
-    match load(&state, &user, id).await {
+pub async fn page(State(state): State<AppState>, client: Client, user: WebUser, Path(id): Path<Uuid>) -> Response {
+    match load(&state, &client, &user, id).await {
         Ok(page) => page,
         Err(error) => html_error(&error),
     }
 }
 
-async fn load(state: &AppState, user: &WebUser, id: Uuid) -> Result<Response> {
+async fn load(state: &AppState, client: &Client, user: &WebUser, id: Uuid) -> Result<Response> {
     let learner = user.auth.user_id;
     let idle = state.learning.session_idle();
     let mut tx = tenant::begin_as(&state.db, Some(learner)).await?;
-    sessions::abandon_idle(&mut tx, Some(learner), idle).await?;
+    // Abandoning an idle session is a change of state: audited as the learner's.
+    sessions::abandon_idle(&mut tx, Actor::of(&user.auth, client), idle).await?;
     let session = sessions::fetch(&mut tx, learner, id).await?;
     let kind = match session.session_type.as_str() {
         "study" => "Study",
