@@ -21,6 +21,9 @@ pub const DECAY: f64 = FSRS6_DEFAULT_DECAY as f64;
 pub const DEFAULT_RETENTION: f64 = 0.9;
 /// The desired retentions a learner may choose.
 pub const RETENTION_RANGE: std::ops::RangeInclusive<f64> = 0.7..=0.99;
+/// The longest interval, in days (a hundred years, as Anki's and the reference
+/// scheduler's default): at low retentions FSRS would otherwise schedule centuries ahead.
+pub const MAXIMUM_INTERVAL_DAYS: f64 = 36_500.0;
 
 /// A learner's memory of an item, as `review_states` holds it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,7 +91,7 @@ pub fn review(memory: Option<&Memory>, rating: u8, now: DateTime<Utc>, retention
     // Intervals of a day or more are whole days (so a card is due at the time of day it
     // was learned); shorter ones (a forgotten card) stay as they are.
     let interval = f64::from(chosen.interval);
-    let interval_days = if interval >= 1.0 { interval.round() } else { interval };
+    let interval_days = if interval >= 1.0 { interval.round().min(MAXIMUM_INTERVAL_DAYS) } else { interval };
     let reps = memory.map_or(0, |m| m.reps) + 1;
     let lapses = memory.map_or(0, |m| m.lapses) + i32::from(memory.is_some() && rating == 1);
     Ok(Scheduled {
@@ -185,6 +188,25 @@ mod tests {
             assert!(shown.again < shown.good && shown.good < shown.easy, "{shown:?}");
         }
         assert_eq!((retention(Some(0.8)), retention(Some(1.5)), retention(None)), (0.8, 0.9, 0.9));
+    }
+
+    #[test]
+    fn no_interval_passes_the_maximum() {
+        let mut at = Utc::now();
+        let mut memory: Option<Memory> = None;
+        for _ in 0..30 {
+            let next = review(memory.as_ref(), 4, at, 0.7).expect("scheduled");
+            assert!(next.interval_days <= MAXIMUM_INTERVAL_DAYS, "{next:?}");
+            memory = Some(Memory {
+                stability: next.stability,
+                difficulty: next.difficulty,
+                last_review: at,
+                reps: next.reps,
+                lapses: next.lapses,
+            });
+            at = next.due;
+        }
+        assert_eq!(review(memory.as_ref(), 4, at, 0.7).expect("scheduled").interval_days, MAXIMUM_INTERVAL_DAYS);
     }
 
     #[test]
