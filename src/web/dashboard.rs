@@ -12,6 +12,7 @@ use crate::progress::{self, Summary};
 
 #[derive(sqlx::FromRow)]
 struct Recent {
+    id: uuid::Uuid,
     title: String,
     status: String,
 }
@@ -37,7 +38,7 @@ pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
             .fetch_one(&mut *tx)
             .await?;
         let materials: Vec<Recent> = sqlx::query_as(
-            "SELECT title, status FROM study_materials WHERE user_id = $1 AND deleted_at IS NULL
+            "SELECT id, title, status FROM study_materials WHERE user_id = $1 AND deleted_at IS NULL
               ORDER BY created_at DESC LIMIT 5",
         )
         .bind(user.auth.user_id)

@@ -195,6 +195,12 @@ async fn pages_of_another_learner_are_not_found_and_the_api_takes_the_cookie_wit
         .await
         .expect("a response");
     assert_eq!(made.status(), StatusCode::ACCEPTED);
+    // The dashboard's recent materials lead to their pages.
+    let made: serde_json::Value = made.json().await.expect("the material");
+    let id = made["id"].as_str().expect("an id");
+    let dashboard = web.get(app.url("/")).header(COOKIE, &cookie).send().await.expect("the dashboard");
+    let html = dashboard.text().await.expect("html");
+    assert!(html.contains(&format!("href=\"/materials/{id}\">Mine</a>")), "{html}");
 }
 
 #[tokio::test]
