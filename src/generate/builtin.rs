@@ -77,11 +77,17 @@ pub fn generate_reporting(material: &MaterialInput, options: &Options) -> (Vec<D
         TermStats::gather(&whole, candidates.iter().flatten().chain(definitions.iter().map(|d| &d.term)), &stop);
     let examples = example_names(material.chunks.iter().filter(|c| NON_PROSE_KINDS.contains(&c.kind)));
     // A name in more than a third of the prose is the material's background ("Rust" in a
-    // chapter of the Rust book, as "the compiler" is): no concept to ask about.
-    let background = |term: &str| {
-        prose.len() >= 4
-            && stats.is_name(term)
-            && prose.iter().filter(|c| find_words(c.text, term).is_some()).count() * 3 > prose.len()
+    // chapter of the Rust book, as "the compiler" is): no concept to ask about. Each
+    // name is looked for once, though many chunks propose it.
+    let background: HashSet<String> = if prose.len() >= 4 {
+        let names: HashSet<&String> = candidates.iter().flatten().filter(|t| stats.is_name(t)).collect();
+        names
+            .into_iter()
+            .filter(|name| prose.iter().filter(|c| find_words(c.text, name).is_some()).count() * 3 > prose.len())
+            .map(|name| name.to_lowercase())
+            .collect()
+    } else {
+        HashSet::new()
     };
     let chunk_terms: Vec<Vec<String>> = candidates
         .into_iter()
@@ -90,7 +96,10 @@ pub fn generate_reporting(material: &MaterialInput, options: &Options) -> (Vec<D
                 .into_iter()
                 .filter(|t| {
                     let key = t.to_lowercase();
-                    stats.is_concept(t) && !stop.contains(&key) && !examples.contains(&key) && !background(t)
+                    stats.is_concept(t)
+                        && !stop.contains(&key)
+                        && !examples.contains(&key)
+                        && !background.contains(&key)
                 })
                 .collect()
         })
@@ -103,8 +112,9 @@ pub fn generate_reporting(material: &MaterialInput, options: &Options) -> (Vec<D
         let keys: Vec<String> = all.into_iter().map(singular_key).collect();
         format!(" {} ", keys.join(" | "))
     };
+    let defined = definitions.iter().map(|d| normalise(&d.term)).collect();
     let context =
-        Context { material, stats: &stats, pool: &pool, definitions: &definitions, checks: &checks, headings };
+        Context { material, stats: &stats, pool: &pool, definitions: &definitions, defined, checks: &checks, headings };
 
     let mut proposals: Vec<Proposal> = Vec::new();
     for ((chunk, terms), facts) in prose.iter().zip(&chunk_terms).zip(&facts) {
@@ -137,6 +147,8 @@ struct Context<'a> {
     pool: &'a Pool,
     /// The definitions it gives, for false true/false statements.
     definitions: &'a [&'a Definition],
+    /// The terms they define, normalised.
+    defined: HashSet<String>,
     /// Its headings' words, each singular (see [`singular_key`]), between spaces: what
     /// it names as its topics.
     headings: String,
@@ -167,8 +179,7 @@ impl Context<'_> {
     }
 
     fn concept_rank(&self, term: &str) -> ConceptRank {
-        let key = normalise(term);
-        if self.definitions.iter().any(|d| normalise(&d.term) == key) {
+        if self.defined.contains(&normalise(term)) {
             ConceptRank::Defined
         } else if self.stats.is_name(term) || word_count(term) > 1 {
             ConceptRank::Named
@@ -317,7 +328,7 @@ fn propose(
         };
         kind_base + 0.1 * (fact.centrality + chunk.relevance.clamp(0.0, 1.0) + strength)
     };
-    let proposal = |item: Item, kind: &'static str, term: Option<String>, strength| Proposal {
+    let proposal = |item: Item, kind: &'static str, term: Option<String>, strength, topic| Proposal {
         item,
         kind,
         chunk: 0,
@@ -327,14 +338,14 @@ fn propose(
         term,
         section: String::new(),
         base: base(kind, strength),
-        topic: true,
+        topic,
         language: fact.language.clone(),
     };
     if let (Some(definition), Some(lang)) = (&fact.definition, lang) {
         // Half the definitions become true/false items when quiz items are wanted too.
         let as_quiz = options.quizzes && (!options.flashcards || pick.is_multiple_of(2));
         if as_quiz && let Some(quiz) = true_false(context, definition, lang, pick) {
-            return Some(proposal(Item::Quiz(quiz), "true_false", None, 1.0));
+            return Some(proposal(Item::Quiz(quiz), "true_false", None, 1.0, true));
         }
         if options.flashcards {
             let card = Flashcard {
@@ -345,7 +356,7 @@ fn propose(
                 },
                 cloze: None,
             };
-            return Some(proposal(Item::Card(card), "definition", None, 1.0));
+            return Some(proposal(Item::Card(card), "definition", None, 1.0, true));
         }
     }
     let (term, blanked, topic) = blank_term(context, chunk, fact, terms, true)
@@ -392,10 +403,10 @@ fn propose(
     // Where three distractors fit (rarely), a multiple-choice item: quiz sessions need
     // them more than card decks need another cloze.
     match multiple_choice {
-        Some(quiz) => Some(Proposal { topic, ..proposal(Item::Quiz(quiz), "multiple_choice", Some(term), strength) }),
+        Some(quiz) => Some(proposal(Item::Quiz(quiz), "multiple_choice", Some(term), strength, topic)),
         _ if options.flashcards => {
             let card = Flashcard { front: blanked, back: term.clone(), cloze: Some(true) };
-            Some(Proposal { topic, ..proposal(Item::Card(card), "cloze", Some(term), strength) })
+            Some(proposal(Item::Card(card), "cloze", Some(term), strength, topic))
         }
         _ => None,
     }
@@ -441,8 +452,9 @@ fn true_false(context: &Context, definition: &Definition, lang: Lang, pick: u64)
 }
 
 /// Keeps the best proposals: each main section's best first (coverage: there an item
-/// on a term that is no topic may do), then the best overall on topics, up to [`ITEMS_PER_1000_WORDS`] and `max_per_chunk` of each type per chunk;
-/// each judged by the checker, and dropped when flawed or a near duplicate.
+/// on a term that is no topic may do), then the best overall on topics, up to
+/// [`ITEMS_PER_1000_WORDS`] and `max_per_chunk` of each type per chunk; each judged by
+/// the checker, and dropped when flawed or a near duplicate.
 fn select(context: &Context, mut proposals: Vec<Proposal>, options: &Options, out: &mut Output) {
     let chunks = &context.material.chunks;
     let depth = section_depth(chunks.iter());
@@ -630,7 +642,7 @@ impl Output {
             content: proposal.item.content(),
             source: Some(&proposal.sentence),
             chunk_kind: chunk.kind,
-            headings: &headings_of(chunk).map(str::to_owned).collect::<Vec<_>>(),
+            headings: chunk.heading_path,
             language: proposal.language.as_deref(),
         };
         let found = context.checks.check(&item);
@@ -866,7 +878,7 @@ fn blank_term(
     let heading = format!(" {} ", normalise(&chunk.heading_path.join(" ")));
     let mut candidates: Vec<&str> =
         terms.iter().map(String::as_str).chain(definition.map(|d| d.term.as_str())).collect();
-    candidates.sort_by_key(|t| {
+    candidates.sort_by_cached_key(|t| {
         // Its head (last word) in the heading: "plasma membrane" under "The cell membrane".
         let head = normalise(t).rsplit(' ').next().map(str::to_owned).unwrap_or_default();
         let in_heading = heading.contains(&format!(" {head} "));
@@ -877,7 +889,6 @@ fn blank_term(
     });
     candidates.dedup();
     let contrasts = Lang::of(fact.language.as_deref()).is_some_and(|l| l.contrasts(sentence));
-    let headings: Vec<String> = headings_of(chunk).map(str::to_owned).collect();
     for term in candidates {
         if let Some((start, end)) = find_words(sentence, term)
             && (!topics_only || context.is_topic(term))
@@ -891,7 +902,7 @@ fn blank_term(
                 content: Content::Card(&card),
                 source: None,
                 chunk_kind: "paragraph",
-                headings: &headings,
+                headings: &[],
                 language: fact.language.as_deref(),
             };
             let flaws = context.checks.check(&item);

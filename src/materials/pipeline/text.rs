@@ -21,36 +21,26 @@ pub fn normalise(text: &str) -> String {
     // its next word, and the line break that waits before the next line with text: none,
     // a line's end, or a blank line.
     let (mut in_line, mut space, mut break_before) = (false, false, "");
-    // A line ended in a hyphen after a letter: the word may go on at the next line.
+    // The last line ended in a hyphen after a letter: the word may go on at the next
+    // line, which then drops the hyphen (a blank line or anything else keeps it).
     let mut hyphenated = false;
     for c in composed.chars() {
         match c {
             '\n' if in_line => {
                 let mut end = out.chars().rev();
                 hyphenated = end.next() == Some('\u{2010}') && end.next().is_some_and(char::is_alphabetic);
-                if hyphenated {
-                    out.pop();
-                }
                 (in_line, space, break_before) = (false, false, "\n");
             }
-            '\n' => {
-                if hyphenated {
-                    out.push('\u{2010}'); // a blank line: no word goes on
-                    hyphenated = false;
-                }
-                break_before = "\n\n";
-            }
+            '\n' => (hyphenated, break_before) = (false, "\n\n"),
             ' ' | '\t' | '\u{a0}' => space = in_line,
             c if c.is_control() => {}
             c if hyphenated && !in_line && c.is_lowercase() => {
+                out.pop(); // the hyphen, the last thing written
                 (in_line, hyphenated) = (true, false);
                 out.push(c);
             }
             c => {
-                if hyphenated {
-                    out.push('\u{2010}'); // no word goes on: the hyphen was the text's
-                    hyphenated = false;
-                }
+                hyphenated = false;
                 if !in_line {
                     if !out.is_empty() {
                         out.push_str(break_before);
@@ -63,9 +53,6 @@ pub fn normalise(text: &str) -> String {
                 out.push(c);
             }
         }
-    }
-    if hyphenated {
-        out.push('\u{2010}');
     }
     out
 }
