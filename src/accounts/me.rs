@@ -14,6 +14,7 @@ use crate::db::tenant;
 use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input, present};
+use crate::learn::preferences;
 
 /// The caller's account.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
@@ -75,6 +76,15 @@ pub async fn update_me(
     });
     work.run(input, async |tx, body| {
         let before = fetch_user(tx, auth.user_id).await?;
+        let time_zone = body.preferences.iter().flatten().find_map(|p| p.get("time_zone")?.as_str());
+        if let Some(name) = time_zone
+            && !preferences::known_time_zone(tx, name).await?
+        {
+            return Err(Error::invalid(
+                "preferences.time_zone",
+                "is not a time zone PostgreSQL knows, such as Europe/Paris",
+            ));
+        }
         let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE")
             .bind(auth.user_id)
             .fetch_one(&mut *tx)

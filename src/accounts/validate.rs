@@ -49,13 +49,6 @@ pub fn preferences(v: &mut Validator, field: &str, preferences: Option<&serde_js
         field,
         format!("must be at most {MAX_PREFERENCES_BYTES} bytes"),
     );
-    // Scheduling reads it: a value out of range (or a string) would be silently ignored.
-    if let Some(retention) = preferences.get("desired_retention") {
-        let range = crate::learn::schedule::RETENTION_RANGE;
-        v.check(
-            retention.as_f64().is_some_and(|r| range.contains(&r)),
-            &format!("{field}.desired_retention"),
-            format!("must be a number from {:.2} to {:.2}", range.start(), range.end()),
-        );
-    }
+    // Scheduling reads them: a value out of range (or a string) would be silently ignored.
+    crate::learn::preferences::validate(v, field, preferences);
 }

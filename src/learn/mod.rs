@@ -14,6 +14,7 @@
 pub mod answer;
 pub mod due;
 pub mod next;
+pub mod preferences;
 pub mod schedule;
 pub mod sessions;
 

@@ -248,6 +248,13 @@ async fn the_profile_is_updated_field_by_field() {
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["last_name"], "Lovelace");
     assert_eq!(me["preferences"]["desired_retention"], 0.85);
+    let settings = json!({"preferences": {"time_zone": "Pacific/Auckland", "day_starts_at_hour": 5, "theme": "dark"}});
+    let (status, me) = app.call(Method::PATCH, "/api/v1/me", Some(&ada.token), Some(settings.clone())).await;
+    assert_eq!(
+        (status, &me["preferences"]),
+        (StatusCode::OK, &settings["preferences"]),
+        "a time zone PostgreSQL knows"
+    );
 
     let (_, me) = app.call(Method::PATCH, "/api/v1/me", Some(&ada.token), Some(json!({"last_name": null}))).await;
     assert_eq!(
@@ -263,6 +270,10 @@ async fn the_profile_is_updated_field_by_field() {
         (json!({"preferences": {"desired_retention": 0.5}}), "preferences.desired_retention"),
         (json!({"preferences": {"desired_retention": 1.5}}), "preferences.desired_retention"),
         (json!({"preferences": {"desired_retention": "0.8"}}), "preferences.desired_retention"),
+        (json!({"preferences": {"new_cards_per_day": -1}}), "preferences.new_cards_per_day"),
+        (json!({"preferences": {"learning_steps_minutes": [1, 2000]}}), "preferences.learning_steps_minutes"),
+        (json!({"preferences": {"time_zone": "Mars/Olympus_Mons"}}), "preferences.time_zone"),
+        (json!({"preferences": {"time_zone": "'; DROP TABLE users"}}), "preferences.time_zone"),
         (json!({"first_name": "x".repeat(101)}), "first_name"),
         (json!({"is_admin": true}), "is_admin"),
         (json!({"new_password": "a brand new passphrase"}), "current_password"),
