@@ -95,7 +95,7 @@ const INTERVAL_DAYS: (i64, i64) = (1, schedule::MAXIMUM_INTERVAL_DAYS as i64);
 pub fn validate(v: &mut Validator, field: &str, preferences: &Value) {
     let range = schedule::RETENTION_RANGE;
     let whole_reason = |(min, max): (i64, i64)| format!("must be a whole number from {min} to {max}");
-    let rules: [(&str, fn(&Value) -> bool, String); 8] = [
+    let rules: [Rule; 8] = [
         (
             "desired_retention",
             |v| retention(v).is_some(),
@@ -115,6 +115,9 @@ pub fn validate(v: &mut Validator, field: &str, preferences: &Value) {
         }
     }
 }
+
+/// A setting's key, whether a value of it is valid, and why it is refused otherwise.
+type Rule = (&'static str, fn(&Value) -> bool, String);
 
 const STEPS_REASON: &str = "must be a list of at most 10 numbers of minutes, each above 0 and under 1440 (a day)";
 
