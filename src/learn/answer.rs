@@ -69,6 +69,8 @@ struct Context {
     #[sqlx(flatten)]
     stored: schedule::Stored,
     retention: Option<f64>,
+    /// The learner's FSRS parameters; None until the optimiser has fitted them.
+    parameters: Option<Vec<f32>>,
     done: bool,
     key_hash: Option<Vec<u8>>,
     key_interaction: Option<Uuid>,
@@ -195,11 +197,12 @@ async fn answer(
     let graded = grade(asset_type, content, &body.interaction_type, &data)?;
     let memory = context.stored.memory();
     let retention = schedule::retention(context.retention);
+    let model = schedule::Model::of(context.parameters.as_deref());
     let scheduled = match graded.rating {
-        Some(rating) => Some(schedule::review(memory.as_ref(), rating, context.now, retention)?),
+        Some(rating) => Some(schedule::review(memory.as_ref(), rating, context.now, retention, &model)?),
         None => None,
     };
-    let feedback = feedback_data(&graded, &context, memory.as_ref(), scheduled.as_ref());
+    let feedback = feedback_data(&graded, &context, memory.as_ref(), scheduled.as_ref(), &model);
     // The success row, written by the one write statement.
     let (audit, written) = work.own_row(json!({
         "learning_session_id": session, "generated_asset_id": body.generated_asset_id,
@@ -261,7 +264,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
 
 /// What recording an interaction reads, in one statement: the session (locked), the
 /// asset (if it is the learner's), its chunk, the learner's memory of it, their desired
-/// retention, whether the session counted the item already, and a replayed key.
+/// retention and FSRS parameters, whether the session counted the item already, and a replayed key.
 /// Parameters: $1 session, $2 user, $3 asset, $4 Idempotency-Key, $5 idle seconds,
 /// $6 excerpt length. Public for the load harness's pgbench script.
 pub const READ: &str = "SELECT now() AS now, s.status, s.study_material_id AS session_material, s.configuration,
@@ -272,6 +275,7 @@ pub const READ: &str = "SELECT now() AS now, s.status, s.study_material_id AS se
                 r.stability, r.difficulty, r.reps, r.lapses, r.last_review,
                 CASE WHEN jsonb_typeof(u.preferences->'desired_retention') = 'number'
                      THEN (u.preferences->>'desired_retention')::float8 END AS retention,
+                lp.parameters,
                 EXISTS (SELECT 1 FROM interactions i
                          WHERE i.learning_session_id = s.id AND i.generated_asset_id = $3
                            AND (i.interaction_type <> 'view' OR a.asset_type = 'summary')) AS done,
@@ -285,6 +289,7 @@ pub const READ: &str = "SELECT now() AS now, s.status, s.study_material_id AS se
            LEFT JOIN content_chunks ch ON ch.id = a.content_chunk_id
            LEFT JOIN review_states r ON r.user_id = $2 AND r.generated_asset_id = $3
            LEFT JOIN idempotency_keys k ON k.user_id = $2 AND k.key = $4
+           LEFT JOIN learner_parameters lp ON lp.user_id = $2
           WHERE s.id = $1 AND s.user_id = $2
           FOR UPDATE OF s";
 
@@ -435,7 +440,13 @@ fn grade(asset_type: &str, content: &Value, interaction_type: &str, data: &Value
 }
 
 /// The feedback an interaction gets: the answer, the source chunk, and the schedule.
-fn feedback_data(graded: &Graded, context: &Context, memory: Option<&Memory>, scheduled: Option<&Scheduled>) -> Value {
+fn feedback_data(
+    graded: &Graded,
+    context: &Context,
+    memory: Option<&Memory>,
+    scheduled: Option<&Scheduled>,
+    model: &schedule::Model,
+) -> Value {
     let mut feedback = graded.answer.clone();
     if let Some(chunk) = context.content_chunk_id {
         feedback["source_chunk"] = json!({"id": chunk, "excerpt": context.excerpt});
@@ -447,7 +458,7 @@ fn feedback_data(graded: &Graded, context: &Context, memory: Option<&Memory>, sc
             "interval_days": next.interval_days,
             "first_review": memory.is_none(),
             // What FSRS expected before this answer: the chance of recall.
-            "recall_predicted": memory.zip(days).map(|(m, d)| schedule::retrievability(m.stability, d)),
+            "recall_predicted": memory.zip(days).map(|(m, d)| model.retrievability(m.stability, d)),
         });
     }
     feedback

@@ -120,10 +120,11 @@ struct Row {
     difficulty_level: Option<i32>,
     remaining: Option<i64>,
     passage: Option<String>,
-    /// The learner's memory of a flashcard, and their desired retention.
+    /// The learner's memory of a flashcard, their desired retention and FSRS parameters.
     #[sqlx(flatten)]
     stored: schedule::Stored,
     retention: Option<Value>,
+    parameters: Option<Vec<f32>>,
 }
 
 /// The next item to present, its answer withheld; 204 when the session has served all it
@@ -156,7 +157,8 @@ pub async fn next(
          SELECT now() AS now, s.status, s.started_at, s.configuration, s.session_data, s.idle, pick.id, pick.study_material_id,
                 pick.content_chunk_id, pick.asset_type, pick.content, pick.difficulty_level, pick.remaining,
                 passage.content AS passage, r.stability, r.difficulty, r.reps, r.lapses, r.last_review,
-                (SELECT preferences->'desired_retention' FROM users WHERE id = $2) AS retention
+                (SELECT preferences->'desired_retention' FROM users WHERE id = $2) AS retention,
+                (SELECT parameters FROM learner_parameters WHERE user_id = $2) AS parameters
            FROM s LEFT JOIN pick ON true
            LEFT JOIN content_chunks passage ON passage.id = pick.content_chunk_id AND pick.asset_type = 'summary'
            LEFT JOIN review_states r ON r.user_id = $2 AND r.generated_asset_id = pick.id
@@ -186,7 +188,8 @@ pub async fn next(
     }
     let intervals = if asset_type == "flashcard" {
         let retention = schedule::retention(row.retention.as_ref().and_then(Value::as_f64));
-        Some(schedule::intervals(row.stored.memory().as_ref(), row.now, retention)?)
+        let model = schedule::Model::of(row.parameters.as_deref());
+        Some(schedule::intervals(row.stored.memory().as_ref(), row.now, retention, &model)?)
     } else {
         None
     };

@@ -1,5 +1,7 @@
 //! FSRS scheduling: a learner's memory of one item, moved forward by one answer with the
-//! `fsrs` crate's model and default parameters, in constant time (no history replay).
+//! `fsrs` crate's model, in constant time (no history replay). The model has the
+//! learner's own parameters once the optimiser has fitted them (`learner_parameters`,
+//! see [`super::optimise`]), the defaults until then.
 
 use std::sync::LazyLock;
 
@@ -11,11 +13,52 @@ use utoipa::ToSchema;
 use crate::error::{Error, Result};
 
 /// The model with its default parameters (fit to the average learner).
-static MODEL: LazyLock<FSRS> = LazyLock::new(FSRS::default);
+static DEFAULT_MODEL: LazyLock<Model> =
+    LazyLock::new(|| Model { fsrs: FSRS::default(), decay: FSRS6_DEFAULT_DECAY as f64 });
 
-/// The forgetting curve's decay under the default parameters; SQL that predicts recall
-/// (the retention figure) is given this value so both agree.
+/// The forgetting curve's decay under the default parameters (a learner's own is the
+/// last of their parameters); SQL that predicts recall reads the learner's or this one
+/// ([`predicted_recall_sql`]), so both agree.
 pub const DECAY: f64 = FSRS6_DEFAULT_DECAY as f64;
+
+/// A learner's memory model: FSRS with their parameters. Building one costs about a
+/// microsecond (the crate copies and clamps 21 numbers), so each answer builds its own.
+#[derive(Debug, Clone)]
+pub struct Model {
+    fsrs: FSRS,
+    decay: f64,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        DEFAULT_MODEL.clone()
+    }
+}
+
+impl Model {
+    /// The model with `parameters` (21 numbers, as the optimiser stores them; the crate
+    /// clamps each to its range, the decay to 0.1-0.8); the default model for none, or
+    /// for a set the crate refuses.
+    pub fn of(parameters: Option<&[f32]>) -> Model {
+        match parameters {
+            Some(parameters) if parameters.len() == fsrs::DEFAULT_PARAMETERS.len() => FSRS::new(parameters)
+                .map(|fsrs| Model { fsrs, decay: f64::from(parameters[20].clamp(0.1, 0.8)) })
+                .unwrap_or_default(),
+            _ => Model::default(),
+        }
+    }
+
+    /// The forgetting curve's decay.
+    pub fn decay(&self) -> f64 {
+        self.decay
+    }
+
+    /// The predicted chance of recalling an item `days` after its last review.
+    pub fn retrievability(&self, stability: f64, days: f64) -> f64 {
+        let factor = 0.9f64.powf(1.0 / -self.decay) - 1.0;
+        (days.max(0.0) / stability * factor + 1.0).powf(-self.decay)
+    }
+}
 
 /// Desired retention when the learner has not chosen one (`preferences.desired_retention`).
 pub const DEFAULT_RETENTION: f64 = 0.9;
@@ -76,12 +119,21 @@ pub struct Scheduled {
 }
 
 /// Moves `memory` (None for an item never answered) forward by an answer rated `rating`
-/// (1 again, 2 hard, 3 good, 4 easy) at `now`, aiming at `retention`.
-pub fn review(memory: Option<&Memory>, rating: u8, now: DateTime<Utc>, retention: f64) -> Result<Scheduled> {
+/// (1 again, 2 hard, 3 good, 4 easy) at `now`, aiming at `retention`, with the learner's
+/// `model`.
+pub fn review(
+    memory: Option<&Memory>,
+    rating: u8,
+    now: DateTime<Utc>,
+    retention: f64,
+    model: &Model,
+) -> Result<Scheduled> {
     let elapsed_days = memory.map_or(0, |m| ((now - m.last_review).num_seconds().max(0) / 86_400) as u32);
     let state = memory.map(|m| MemoryState { stability: m.stability as f32, difficulty: m.difficulty as f32 });
-    let next =
-        MODEL.next_states(state, retention as f32, elapsed_days).map_err(Error::failed("FSRS could not schedule"))?;
+    let next = model
+        .fsrs
+        .next_states(state, retention as f32, elapsed_days)
+        .map_err(Error::failed("FSRS could not schedule"))?;
     let chosen = match rating {
         1 => next.again,
         2 => next.hard,
@@ -114,33 +166,30 @@ pub struct Intervals {
     pub easy: f64,
 }
 
-pub fn intervals(memory: Option<&Memory>, now: DateTime<Utc>, retention: f64) -> Result<Intervals> {
-    let days = |rating| review(memory, rating, now, retention).map(|s| s.interval_days);
+pub fn intervals(memory: Option<&Memory>, now: DateTime<Utc>, retention: f64, model: &Model) -> Result<Intervals> {
+    let days = |rating| review(memory, rating, now, retention, model).map(|s| s.interval_days);
     Ok(Intervals { again: days(1)?, hard: days(2)?, good: days(3)?, easy: days(4)? })
 }
 
-/// The forgetting curve's factor under [`DECAY`]: recall after t days at stability S is
-/// (1 + FACTOR t / S)^-DECAY, as `fsrs` computes it.
-pub fn curve_factor() -> f64 {
-    0.9f64.powf(1.0 / -DECAY) - 1.0
-}
-
-/// The predicted chance of recalling an item `days` after its last review.
-pub fn retrievability(stability: f64, days: f64) -> f64 {
-    (days.max(0.0) / stability * curve_factor() + 1.0).powf(-DECAY)
-}
-
-/// [`retrievability`] now, in SQL, of the `review_states` row aliased `r`, with
-/// [`curve_factor`] and [`DECAY`] bound to the given placeholders.
+/// The predicted chance of recall now of the `review_states` row aliased `r`, in SQL,
+/// under the forgetting curve of the learner whose id is the placeholder `$user`: their
+/// own decay (the last of their parameters) or, without any, [`DECAY`] bound to
+/// `$default_decay`. (The decay's subquery is uncorrelated: PostgreSQL runs it once.)
 #[macro_export]
 macro_rules! predicted_recall_sql {
-    ($factor:literal, $decay:literal) => {
+    ($user:literal, $default_decay:literal) => {
         concat!(
-            "power(1 + ",
-            $factor,
-            " * extract(epoch FROM now() - r.last_review) / 86400.0 / r.stability, -",
-            $decay,
-            ")"
+            "power(1 + (power(0.9, -1.0 / coalesce((SELECT p.parameters[21] FROM learner_parameters p
+                                                     WHERE p.user_id = ",
+            $user,
+            "), ",
+            $default_decay,
+            ")::float8) - 1) * extract(epoch FROM now() - r.last_review) / 86400.0 / r.stability,
+                   -coalesce((SELECT p.parameters[21] FROM learner_parameters p WHERE p.user_id = ",
+            $user,
+            "), ",
+            $default_decay,
+            ")::float8)"
         )
     };
 }
@@ -155,9 +204,9 @@ mod tests {
 
     #[test]
     fn again_comes_back_soon_and_easy_much_later() {
-        let again = review(None, 1, now(), DEFAULT_RETENTION).expect("scheduled");
-        let good = review(None, 3, now(), DEFAULT_RETENTION).expect("scheduled");
-        let easy = review(None, 4, now(), DEFAULT_RETENTION).expect("scheduled");
+        let again = review(None, 1, now(), DEFAULT_RETENTION, &Model::default()).expect("scheduled");
+        let good = review(None, 3, now(), DEFAULT_RETENTION, &Model::default()).expect("scheduled");
+        let easy = review(None, 4, now(), DEFAULT_RETENTION, &Model::default()).expect("scheduled");
         assert!(again.interval_days < 1.0, "{again:?}");
         assert!(good.interval_days >= 1.0 && easy.interval_days > good.interval_days * 2.0, "{good:?} {easy:?}");
         assert_eq!((again.reps, again.lapses), (1, 0), "a first answer is no lapse");
@@ -170,9 +219,9 @@ mod tests {
             reps: good.reps,
             lapses: 0,
         };
-        let later = review(Some(&memory), 3, good.due, DEFAULT_RETENTION).expect("scheduled");
+        let later = review(Some(&memory), 3, good.due, DEFAULT_RETENTION, &Model::default()).expect("scheduled");
         assert!(later.interval_days > good.interval_days, "{later:?}");
-        let forgot = review(Some(&memory), 1, good.due, DEFAULT_RETENTION).expect("scheduled");
+        let forgot = review(Some(&memory), 1, good.due, DEFAULT_RETENTION, &Model::default()).expect("scheduled");
         assert_eq!((forgot.reps, forgot.lapses), (2, 1));
         assert!(forgot.due < later.due);
     }
@@ -182,8 +231,8 @@ mod tests {
         let memory = Memory { stability: 4.0, difficulty: 5.0, last_review: now(), reps: 2, lapses: 0 };
         let at = now() + Duration::days(4);
         for memory in [None, Some(&memory)] {
-            let shown = intervals(memory, at, 0.85).expect("intervals");
-            let given = |rating| review(memory, rating, at, 0.85).expect("scheduled").interval_days;
+            let shown = intervals(memory, at, 0.85, &Model::default()).expect("intervals");
+            let given = |rating| review(memory, rating, at, 0.85, &Model::default()).expect("scheduled").interval_days;
             assert_eq!(shown, Intervals { again: given(1), hard: given(2), good: given(3), easy: given(4) });
             assert!(shown.again < shown.good && shown.good < shown.easy, "{shown:?}");
         }
@@ -195,7 +244,7 @@ mod tests {
         let mut at = Utc::now();
         let mut memory: Option<Memory> = None;
         for _ in 0..30 {
-            let next = review(memory.as_ref(), 4, at, 0.7).expect("scheduled");
+            let next = review(memory.as_ref(), 4, at, 0.7, &Model::default()).expect("scheduled");
             assert!(next.interval_days <= MAXIMUM_INTERVAL_DAYS, "{next:?}");
             memory = Some(Memory {
                 stability: next.stability,
@@ -206,16 +255,45 @@ mod tests {
             });
             at = next.due;
         }
-        assert_eq!(review(memory.as_ref(), 4, at, 0.7).expect("scheduled").interval_days, MAXIMUM_INTERVAL_DAYS);
+        assert_eq!(
+            review(memory.as_ref(), 4, at, 0.7, &Model::default()).expect("scheduled").interval_days,
+            MAXIMUM_INTERVAL_DAYS
+        );
     }
 
     #[test]
     fn higher_retention_means_shorter_intervals_and_recall_fades() {
-        let relaxed = review(None, 3, now(), 0.8).expect("scheduled");
-        let strict = review(None, 3, now(), 0.97).expect("scheduled");
+        let relaxed = review(None, 3, now(), 0.8, &Model::default()).expect("scheduled");
+        let strict = review(None, 3, now(), 0.97, &Model::default()).expect("scheduled");
         assert!(strict.interval_days < relaxed.interval_days);
-        assert!((retrievability(5.0, 0.0) - 1.0).abs() < 1e-9);
-        assert!((retrievability(5.0, 5.0) - 0.9).abs() < 1e-3, "stability is the 90% interval");
-        assert!(retrievability(5.0, 30.0) < retrievability(5.0, 10.0));
+        let model = Model::default();
+        assert!((model.retrievability(5.0, 0.0) - 1.0).abs() < 1e-9);
+        assert!((model.retrievability(5.0, 5.0) - 0.9).abs() < 1e-3, "stability is the 90% interval");
+        assert!(model.retrievability(5.0, 30.0) < model.retrievability(5.0, 10.0));
+    }
+
+    #[test]
+    fn a_learners_parameters_change_the_schedule() {
+        // A learner who forgets faster: lower initial stabilities, a steeper curve.
+        let mut parameters = fsrs::DEFAULT_PARAMETERS;
+        parameters[..4].copy_from_slice(&[0.1, 0.4, 0.9, 3.0]);
+        parameters[20] = 0.5;
+        let own = Model::of(Some(&parameters));
+        let default = Model::default();
+        let good = |model: &Model| review(None, 3, now(), 0.9, model).expect("scheduled").interval_days;
+        assert!(good(&own) < good(&default), "{} < {}", good(&own), good(&default));
+        assert_eq!(own.decay(), 0.5);
+        assert!((own.retrievability(5.0, 5.0) - 0.9).abs() < 1e-3, "stability stays the 90% interval");
+        assert!(own.retrievability(5.0, 30.0) < default.retrievability(5.0, 30.0), "a steeper curve");
+        // A set of the wrong length, or that the crate refuses, is the defaults.
+        for bad in [&parameters[..5], &[f32::NAN; 21][..]] {
+            assert_eq!(good(&Model::of(Some(bad))), good(&default));
+        }
+        // Building a model is cheap enough to do for each answer.
+        let started = std::time::Instant::now();
+        for _ in 0..1000 {
+            std::hint::black_box(Model::of(Some(std::hint::black_box(&parameters))));
+        }
+        assert!(started.elapsed() < std::time::Duration::from_millis(100), "{:?} per 1000", started.elapsed());
     }
 }

@@ -19,7 +19,7 @@ use crate::db::tenant;
 use crate::error::{Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::page::{self, Page};
-use crate::learn::schedule::{DECAY, curve_factor};
+use crate::learn::schedule::DECAY;
 use crate::predicted_recall_sql;
 use crate::validate::Validator;
 
@@ -118,7 +118,7 @@ pub async fn load(state: &AppState, user: Uuid) -> Result<Summary> {
                 count(*) FILTER (WHERE a.asset_type = 'flashcard' AND r.due < now() + interval '7 days') AS due_this_week,
                 count(*) AS items,
                 avg(",
-        predicted_recall_sql!("$2", "$3"),
+        predicted_recall_sql!("$1", "$2"),
         ") AS retention
            FROM review_states r
            JOIN generated_assets a ON a.id = r.generated_asset_id AND a.status = 'ready'
@@ -127,7 +127,6 @@ pub async fn load(state: &AppState, user: Uuid) -> Result<Summary> {
           GROUP BY GROUPING SETS ((m.subject_area), ())"
     ))
     .bind(user)
-    .bind(curve_factor())
     .bind(DECAY)
     .fetch_all(&mut *tx)
     .await?;

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::learn::Session;
-use crate::learn::schedule::{DECAY, curve_factor};
+use crate::learn::schedule::DECAY;
 use crate::predicted_recall_sql;
 
 /// Marks the session `completed` and records, for its material's subject area: accuracy
@@ -26,7 +26,7 @@ pub async fn record(conn: &mut PgConnection, user: Uuid, session: Uuid) -> Resul
                                count(response_time_ms) FILTER (WHERE interaction_type = 'answer') AS timed
                           FROM interactions WHERE learning_session_id = $1),
               ret AS (SELECT avg(",
-        predicted_recall_sql!("$3", "$4"),
+        predicted_recall_sql!("$2", "$3"),
         ") AS retention,
                              count(*) AS items
                         FROM review_states r, s
@@ -48,7 +48,6 @@ pub async fn record(conn: &mut PgConnection, user: Uuid, session: Uuid) -> Resul
     ))
     .bind(session)
     .bind(user)
-    .bind(curve_factor())
     .bind(DECAY)
     .fetch_one(conn)
     .await?)

@@ -52,8 +52,10 @@ pub async fn learner(pool: &PgPool, name: &str) -> Learner {
                                                due, reps, last_rating, last_review)
                     SELECT u.id, a.id, m.id, 2.3, 5, now(), 1, 3, now() FROM u, m, a RETURNING 1),
               k AS (INSERT INTO idempotency_keys (user_id, key, request_hash, interaction_id, interaction_created_at)
-                    SELECT user_id, 'key-' || $1, '\\x00', id, created_at FROM i RETURNING 1)
-         SELECT u.id, m.id, a.id, i.id, j.id, s.id FROM u, m, c, a, s, i, f, p, l, t, ms, j, r, k",
+                    SELECT user_id, 'key-' || $1, '\\x00', id, created_at FROM i RETURNING 1),
+              lp AS (INSERT INTO learner_parameters (user_id, reviews, training_reviews, outcome)
+                     SELECT id, 1, 0, 'Too few reviews to fit.' FROM u RETURNING 1)
+         SELECT u.id, m.id, a.id, i.id, j.id, s.id FROM u, m, c, a, s, i, f, p, l, t, ms, j, r, k, lp",
     )
     .bind(name)
     .fetch_one(pool)

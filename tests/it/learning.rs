@@ -101,7 +101,8 @@ async fn a_learner_reviews_takes_a_quiz_and_sees_their_progress() {
         assert_eq!(recorded["feedback_data"]["correct_answer"], full["content"]["back"]);
         let schedule = &recorded["feedback_data"]["schedule"];
         let now = recorded["interaction"]["created_at"].as_str().expect("a time").parse().expect("a time");
-        let expected = schedule::review(None, rating, now, DEFAULT_RETENTION).expect("scheduled");
+        let expected =
+            schedule::review(None, rating, now, DEFAULT_RETENTION, &schedule::Model::default()).expect("scheduled");
         assert_eq!(schedule["interval_days"].as_f64(), Some(expected.interval_days), "the fsrs crate's schedule");
         let shown = &item["intervals"][["again", "hard", "good", "easy"][rating as usize - 1]];
         assert_eq!(shown.as_f64(), Some(expected.interval_days), "the rating button said so: {item}");
@@ -434,7 +435,8 @@ async fn rating_buttons_show_the_intervals_a_reviewed_card_gets() {
             .await
             .expect("the memory");
     let memory = schedule::Memory { stability, difficulty, last_review, reps: 1, lapses: 0 };
-    let expected = schedule::intervals(Some(&memory), chrono::Utc::now(), 0.8).expect("intervals");
+    let expected =
+        schedule::intervals(Some(&memory), chrono::Utc::now(), 0.8, &schedule::Model::default()).expect("intervals");
     assert_eq!(due["intervals"], json!(expected), "{due}");
     assert!(expected.again < expected.hard && expected.good > 6.0, "{expected:?}");
 
