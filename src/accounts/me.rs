@@ -213,7 +213,10 @@ pub async fn export(State(state): State<AppState>, client: Client, auth: AuthUse
                                         'file_name', file_name, 'created_at', created_at,
                                         'content_base64', encode(content, 'base64')) ORDER BY created_at), '[]')
                                       FROM material_sources WHERE user_id = $1),
-               'jobs', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]') FROM jobs t WHERE user_id = $1)
+               'jobs', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]') FROM jobs t WHERE user_id = $1),
+               'review_states', (SELECT coalesce(jsonb_agg(t ORDER BY generated_asset_id), '[]')
+                                   FROM review_states t WHERE user_id = $1),
+               'learner_parameters', (SELECT coalesce(jsonb_agg(t), '[]') FROM learner_parameters t WHERE user_id = $1)
              )",
         )
         .bind(auth.user_id)

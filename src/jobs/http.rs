@@ -23,7 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Serialize, ToSchema, sqlx::FromRow)]
 pub struct JobStatus {
     id: Uuid,
-    /// `ingest_material` or `generate_assets`.
+    /// `ingest_material`, `generate_assets` or `optimise_fsrs`.
     kind: String,
     /// `queued` (waiting, or waiting to be retried), `running`, `done` or `failed`.
     status: String,

@@ -14,6 +14,8 @@
 pub mod answer;
 pub mod due;
 pub mod next;
+pub mod optimise;
+pub mod parameters;
 pub mod preferences;
 pub mod schedule;
 pub mod sessions;
@@ -37,6 +39,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(next::next))
         .routes(routes!(answer::record))
         .routes(routes!(due::due))
+        .routes(routes!(parameters::get))
+        .routes(routes!(parameters::optimise))
 }
 
 /// A learning session.

@@ -2,8 +2,9 @@
 
 use crate::generate;
 use crate::jobs::kind::Registry;
+use crate::learn::parameters::Optimise;
 use crate::materials::ingest::IngestMaterial;
 
 pub fn kinds() -> Registry {
-    Registry::default().register::<IngestMaterial>().register::<generate::job::Request>()
+    Registry::default().register::<IngestMaterial>().register::<generate::job::Request>().register::<Optimise>()
 }

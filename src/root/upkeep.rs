@@ -1,7 +1,9 @@
 //! Upkeep run by the nodes that run workers. Housekeeping every
 //! `STUDYHALL_HOUSEKEEPING_SECS`, one node at a time (a session-level advisory lock; the
-//! others skip the round): idle sessions are abandoned, and the progress rollups of the
-//! last two days are recomputed for every learner who answered anything in them. And
+//! others skip the round): idle sessions are abandoned, the progress rollups of the
+//! last two days are recomputed for every learner who answered anything in them, and
+//! those of them with enough graded answers since their last fit get their FSRS
+//! parameters fitted again (a job). And
 //! `studyhall maintain` every `STUDYHALL_MAINTAIN_HOURS`.
 
 use chrono::{Duration, Utc};
@@ -13,7 +15,7 @@ use crate::app::AppState;
 use crate::audit::Actor;
 use crate::db;
 use crate::error::Result;
-use crate::learn::sessions;
+use crate::learn::{parameters, sessions};
 use crate::progress::rollup;
 
 /// The advisory lock a round holds.
@@ -25,6 +27,7 @@ struct Report {
     abandoned: u64,
     learners_rolled_up: usize,
     rollup_rows: u64,
+    refits_queued: usize,
 }
 
 /// Runs a housekeeping round now and then every interval, until `stopping` turns true.
@@ -92,7 +95,8 @@ async fn once(state: &AppState) -> Result<Option<Report>> {
             rollup_rows += rollup::rollup(&mut tx, *learner, from, now).await?;
             tx.commit().await?;
         }
-        Ok(Report { abandoned, learners_rolled_up: learners.len(), rollup_rows })
+        let refits_queued = parameters::queue_refits(&mut conn, state, &learners).await?;
+        Ok(Report { abandoned, learners_rolled_up: learners.len(), rollup_rows, refits_queued })
     }
     .await;
     db::advisory_unlock(&mut conn, LOCK).await?;

@@ -367,6 +367,8 @@ async fn the_export_holds_every_row_about_the_caller_and_nothing_else() {
         "interactions",
         "user_feedback",
         "progress_metrics",
+        "review_states",
+        "learner_parameters",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET user_id = $1 WHERE user_id = $2")))
             .bind(ada.user_id)
@@ -391,6 +393,8 @@ async fn the_export_holds_every_row_about_the_caller_and_nothing_else() {
         "audit_logs",
         "material_sources",
         "jobs",
+        "review_states",
+        "learner_parameters",
     ] {
         let rows = export[table].as_array().unwrap_or_else(|| panic!("{table} is exported"));
         assert!(!rows.is_empty(), "{table}: ada's rows are there");

@@ -1,0 +1,262 @@
+//! A learner's own FSRS parameters (`learner_parameters`): GET /api/v1/me/fsrs shows
+//! them with the log losses of the last fit; POST /api/v1/me/fsrs/optimise fits them
+//! again as a durable job ([`Optimise`]); housekeeping queues the same job for learners
+//! with [`REFIT_AFTER`] graded answers since their last fit ([`queue_refits`]).
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::optimise::{self, Answer, MINIMUM_REVIEWS};
+use super::preferences::Preferences;
+use crate::app::AppState;
+use crate::audit::{Change, Work};
+use crate::config::WorkerConfig;
+use crate::db::tenant;
+use crate::error::{Error, Problem, Result};
+use crate::http::auth::AuthUser;
+use crate::http::extract::Client;
+use crate::jobs::kind::JobKind;
+use crate::jobs::{self, Job};
+
+/// Graded answers since a learner's last fit (or ever, before the first) after which
+/// housekeeping fits their parameters again.
+pub const REFIT_AFTER: i64 = 200;
+
+/// The caller's FSRS parameters and how the last fit went.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FsrsParameters {
+    /// The 21 FSRS-6 parameters scheduling uses for the caller: their own once a fit
+    /// has been kept, the defaults until then.
+    pub parameters: Vec<f32>,
+    /// Whether they are the caller's own (true) or the defaults.
+    pub fitted: bool,
+    /// Log loss, on the caller's history at the last fit, of the default parameters and
+    /// of those in use (lower predicts their answers better). Null before any fit, or
+    /// without any training review.
+    pub log_loss_default: Option<f64>,
+    pub log_loss_fitted: Option<f64>,
+    /// Graded answers at the last fit, and those a fit learns from (each a day or more
+    /// after the item's previous answer).
+    pub reviews: i32,
+    pub training_reviews: i32,
+    /// Training reviews a fit needs.
+    pub minimum_reviews: usize,
+    /// What the last fit did, in words.
+    pub outcome: Option<String>,
+    pub fitted_at: Option<DateTime<Utc>>,
+    /// The newest optimisation job: its id and `queued`, `running`, `done` or `failed`.
+    pub job_id: Option<Uuid>,
+    pub job_status: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    parameters: Option<Vec<f32>>,
+    log_loss_default: Option<f64>,
+    log_loss_fitted: Option<f64>,
+    reviews: Option<i32>,
+    training_reviews: Option<i32>,
+    outcome: Option<String>,
+    fitted_at: Option<DateTime<Utc>>,
+    job_id: Option<Uuid>,
+    job_status: Option<String>,
+}
+
+/// The caller's parameters, read in `conn` (a transaction as the caller).
+pub async fn current(conn: &mut PgConnection, user: Uuid) -> Result<FsrsParameters> {
+    let row: Row = sqlx::query_as(
+        "SELECT p.parameters, p.log_loss_default, p.log_loss_fitted, p.reviews, p.training_reviews, p.outcome,
+                p.fitted_at, j.id AS job_id, j.status AS job_status
+           FROM (SELECT $1::uuid AS user_id) me
+           LEFT JOIN learner_parameters p ON p.user_id = me.user_id
+           LEFT JOIN LATERAL (SELECT id, status FROM jobs WHERE user_id = me.user_id AND kind = $2
+                               ORDER BY created_at DESC LIMIT 1) j ON true",
+    )
+    .bind(user)
+    .bind(Optimise::NAME)
+    .fetch_one(conn)
+    .await?;
+    Ok(FsrsParameters {
+        fitted: row.parameters.is_some(),
+        parameters: row.parameters.unwrap_or_else(|| fsrs::DEFAULT_PARAMETERS.to_vec()),
+        log_loss_default: row.log_loss_default,
+        log_loss_fitted: row.log_loss_fitted,
+        reviews: row.reviews.unwrap_or(0),
+        training_reviews: row.training_reviews.unwrap_or(0),
+        minimum_reviews: MINIMUM_REVIEWS,
+        outcome: row.outcome,
+        fitted_at: row.fitted_at,
+        job_id: row.job_id,
+        job_status: row.job_status,
+    })
+}
+
+/// The caller's FSRS parameters: their own once fitted, with the log loss of the
+/// defaults and of theirs on their history, or the defaults.
+#[utoipa::path(get, path = "/api/v1/me/fsrs", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = FsrsParameters), (status = 401, body = Problem)))]
+pub async fn get(State(state): State<AppState>, auth: AuthUser) -> Result<Json<FsrsParameters>> {
+    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
+    let parameters = current(&mut tx, auth.user_id).await?;
+    tx.commit().await?;
+    Ok(Json(parameters))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Accepted {
+    /// The fitting job (GET /api/v1/jobs/{id}); its result is the fit's outcome, and GET
+    /// /api/v1/me/fsrs shows the parameters it kept.
+    job_id: Uuid,
+}
+
+/// Fits the caller's FSRS parameters to their graded answers, as a background job. The
+/// fit is kept only if it predicts their answers better than the parameters in use; with
+/// too few reviews the job says so and keeps them. A job already waiting or running is
+/// answered instead of a new one.
+#[utoipa::path(post, path = "/api/v1/me/fsrs/optimise", tag = "accounts", security(("bearer" = [])),
+    responses((status = 202, body = Accepted), (status = 401, body = Problem)))]
+pub async fn optimise(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+) -> Result<(StatusCode, Json<Accepted>)> {
+    let work = Work::new(&state.db, &client, "fsrs.optimise", "user").by(&auth);
+    work.entity(auth.user_id);
+    work.change(async |tx| {
+        let job_id = enqueue(tx, &state, auth.user_id).await?;
+        Ok(((StatusCode::ACCEPTED, Json(Accepted { job_id })), Change::created(json!({"job_id": job_id}))))
+    })
+    .await
+}
+
+/// Queues a fit of `user`'s parameters in `conn`'s transaction, unless one is waiting
+/// or running already; the job's id either way.
+async fn enqueue(conn: &mut PgConnection, state: &AppState, user: Uuid) -> Result<Uuid> {
+    let pending: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM jobs WHERE user_id = $1 AND kind = $2 AND status IN ('queued', 'running') LIMIT 1",
+    )
+    .bind(user)
+    .bind(Optimise::NAME)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match pending {
+        Some(id) => Ok(id),
+        None => jobs::enqueue(conn, Optimise::NAME, user, json!(Optimise {}), state.jobs.max_attempts).await,
+    }
+}
+
+/// Queues a fit for each of `learners` (those who answered lately) with [`REFIT_AFTER`]
+/// graded answers since their last fit and none waiting; how many it queued.
+pub async fn queue_refits(conn: &mut PgConnection, state: &AppState, learners: &[Uuid]) -> Result<usize> {
+    let due: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT u.id FROM users u
+           LEFT JOIN learner_parameters p ON p.user_id = u.id
+          WHERE u.id = ANY($1) AND u.deleted_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.user_id = u.id AND j.kind = $2
+                                                   AND j.status IN ('queued', 'running'))
+            AND (SELECT count(*) FROM (SELECT 1 FROM interactions i
+                                        WHERE i.user_id = u.id AND i.is_correct IS NOT NULL
+                                          AND i.created_at > coalesce(p.fitted_at, '-infinity')
+                                        LIMIT $3) new) >= $3",
+    )
+    .bind(learners)
+    .bind(Optimise::NAME)
+    .bind(REFIT_AFTER)
+    .fetch_all(&mut *conn)
+    .await?;
+    for user in &due {
+        jobs::enqueue(conn, Optimise::NAME, *user, json!(Optimise {}), state.jobs.max_attempts).await?;
+    }
+    Ok(due.len())
+}
+
+/// The fitting job's payload (the job's user is the learner).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Optimise {}
+
+impl JobKind for Optimise {
+    const NAME: &'static str = "optimise_fsrs";
+
+    fn time_limit(_: &WorkerConfig) -> Duration {
+        // 100,000 answers fit in well under a second on one core.
+        Duration::from_secs(300)
+    }
+
+    async fn run(self, state: &AppState, job: &Job) -> Result<Option<Value>> {
+        let user = job.user_id;
+        let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
+        let (current, preferences): (Option<Vec<f32>>, Option<Value>) = sqlx::query_as(
+            "SELECT (SELECT parameters FROM learner_parameters WHERE user_id = $1),
+                    (SELECT preferences FROM users WHERE id = $1)",
+        )
+        .bind(user)
+        .fetch_one(&mut *tx)
+        .await?;
+        let answers = history(&mut tx, user).await?;
+        tx.commit().await?;
+
+        let steps = Preferences::of(preferences.as_ref()).relearning_steps_minutes.len();
+        let fit = tokio::task::spawn_blocking(move || optimise::fit(&answers, current.as_deref(), steps))
+            .await
+            .map_err(Error::failed("the optimiser panicked"))??;
+
+        let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
+        sqlx::query(
+            "INSERT INTO learner_parameters (user_id, parameters, log_loss_default, log_loss_fitted, reviews,
+                                             training_reviews, outcome, fitted_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+             ON CONFLICT (user_id) DO UPDATE
+                SET parameters = EXCLUDED.parameters, log_loss_default = EXCLUDED.log_loss_default,
+                    log_loss_fitted = EXCLUDED.log_loss_fitted, reviews = EXCLUDED.reviews,
+                    training_reviews = EXCLUDED.training_reviews, outcome = EXCLUDED.outcome,
+                    fitted_at = EXCLUDED.fitted_at",
+        )
+        .bind(user)
+        .bind(&fit.parameters)
+        .bind(fit.log_loss_default)
+        .bind(fit.log_loss_fitted)
+        .bind(i32::try_from(fit.reviews).unwrap_or(i32::MAX))
+        .bind(i32::try_from(fit.training_reviews).unwrap_or(i32::MAX))
+        .bind(&fit.outcome)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(json!({
+            "improved": fit.improved, "outcome": fit.outcome, "reviews": fit.reviews,
+            "training_reviews": fit.training_reviews, "log_loss_default": fit.log_loss_default,
+            "log_loss_fitted": fit.log_loss_fitted,
+        })))
+    }
+}
+
+/// `user`'s graded answers to flashcards (their rating) and quiz items (right 3, wrong 1).
+async fn history(conn: &mut PgConnection, user: Uuid) -> Result<Vec<Answer>> {
+    let rows: Vec<(Uuid, i32, f64)> = sqlx::query_as(
+        "SELECT i.generated_asset_id,
+                CASE WHEN a.asset_type = 'quiz' THEN CASE WHEN i.is_correct THEN 3 ELSE 1 END
+                     ELSE (i.interaction_data->>'rating')::numeric::int END,
+                extract(epoch FROM i.created_at)::float8
+           FROM interactions i
+           JOIN generated_assets a ON a.id = i.generated_asset_id
+          WHERE i.user_id = $1 AND i.is_correct IS NOT NULL AND i.interaction_type = 'answer'
+            AND a.asset_type IN ('flashcard', 'quiz')
+            AND (a.asset_type = 'quiz' OR jsonb_typeof(i.interaction_data->'rating') = 'number')",
+    )
+    .bind(user)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, rating, _)| (1..=4).contains(rating))
+        .map(|(item, rating, at)| Answer { item, rating: rating as u32, at: at as i64 })
+        .collect())
+}
