@@ -14,7 +14,9 @@
 
 use std::collections::HashMap;
 
-use fsrs::{ComputeParametersInput, FSRS, FSRSError, FSRSItem, FSRSReview, MemoryState, compute_parameters};
+use fsrs::{
+    ComputeParametersInput, FSRS, FSRSError, FSRSItem, FSRSReview, MemoryState, TrainingConfig, compute_parameters,
+};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -22,6 +24,12 @@ use crate::error::{Error, Result};
 /// Training reviews (answers a day or more after the item's previous answer) a fit
 /// needs: the fewest with which the crate fits all the parameters.
 pub const MINIMUM_REVIEWS: usize = 64;
+
+/// Passes over the history a fit makes. The crate's default, 5, underfits: on a
+/// synthetic history of 10,073 answers drawn from FSRS with other parameters, 5 epochs
+/// reached a log loss of 0.3570 (the defaults' 0.3557, the true parameters' 0.3502), 20
+/// reached 0.3501; on 1,121 answers both reached 0.327. 20 costs 4 times as long.
+const EPOCHS: usize = 20;
 
 /// One graded answer of a learner's history.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -124,6 +132,7 @@ pub fn fit(answers: &[Answer], current: Option<&[f32]>, relearning_steps: usize)
         train_set: items.clone(),
         card_ids: Some(ids.clone()),
         num_relearning_steps: Some(relearning_steps.max(1)),
+        training_config: Some(TrainingConfig { num_epochs: EPOCHS, ..TrainingConfig::default() }),
         ..ComputeParametersInput::default()
     };
     let fitted = match compute_parameters(input) {
@@ -297,5 +306,11 @@ mod tests {
                 fit.log_loss_fitted.unwrap_or_default()
             );
         }
+        let parameters = unusual();
+        let started = std::time::Instant::now();
+        for _ in 0..100_000 {
+            std::hint::black_box(crate::learn::schedule::Model::of(Some(std::hint::black_box(&parameters))));
+        }
+        println!("a model from a learner's parameters: {:?} each", started.elapsed() / 100_000);
     }
 }

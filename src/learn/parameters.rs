@@ -187,7 +187,7 @@ impl JobKind for Optimise {
     const NAME: &'static str = "optimise_fsrs";
 
     fn time_limit(_: &WorkerConfig) -> Duration {
-        // 100,000 answers fit in well under a second on one core.
+        // 100,000 answers fit in about half a second (docs/learning.md).
         Duration::from_secs(300)
     }
 

@@ -21,8 +21,8 @@ static DEFAULT_MODEL: LazyLock<Model> =
 /// ([`predicted_recall_sql`]), so both agree.
 pub const DECAY: f64 = FSRS6_DEFAULT_DECAY as f64;
 
-/// A learner's memory model: FSRS with their parameters. Building one costs about a
-/// microsecond (the crate copies and clamps 21 numbers), so each answer builds its own.
+/// A learner's memory model: FSRS with their parameters. Building one costs about 0.1 µs
+/// (the crate copies and clamps 21 numbers), so each answer builds its own.
 #[derive(Debug, Clone)]
 pub struct Model {
     fsrs: FSRS,
