@@ -48,6 +48,13 @@ pub struct UpdateMe {
     new_password: Option<String>,
 }
 
+impl UpdateMe {
+    /// A change of the preferences alone.
+    pub fn preferences(preferences: Value) -> UpdateMe {
+        UpdateMe { preferences: Some(Some(preferences)), ..UpdateMe::default() }
+    }
+}
+
 /// Updates names, picture, preferences or password.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])), request_body = UpdateMe,
     responses((status = 200, body = User), (status = 401, body = Problem), (status = 422, body = Problem)))]
@@ -57,7 +64,20 @@ pub async fn update_me(
     auth: AuthUser,
     Input(body): Input<UpdateMe>,
 ) -> Result<Json<User>> {
-    let work = Work::new(&state.db, &client, "user.update", "user").by(&auth);
+    update(&state, &client, &auth, body, false).await.map(Json)
+}
+
+/// What PATCH /me does, for it and the settings page: with `merge_preferences`, the
+/// preferences given are merged into those stored (keys not given are kept) rather than
+/// replacing them.
+pub async fn update(
+    state: &AppState,
+    client: &Client,
+    auth: &AuthUser,
+    body: Result<UpdateMe>,
+    merge_preferences: bool,
+) -> Result<User> {
+    let work = Work::new(&state.db, client, "user.update", "user").by(auth);
     work.entity(auth.user_id);
     let input = body.and_then(|body| {
         let mut v = validate::Validator::default();
@@ -107,7 +127,8 @@ pub async fn update_me(
                  first_name = CASE WHEN $2 THEN $3 ELSE first_name END,
                  last_name = CASE WHEN $4 THEN $5 ELSE last_name END,
                  profile_picture_url = CASE WHEN $6 THEN $7 ELSE profile_picture_url END,
-                 preferences = CASE WHEN $8 THEN $9 ELSE preferences END,
+                 preferences = CASE WHEN NOT $8 THEN preferences
+                                    WHEN $11 THEN coalesce(preferences, '{}') || $9 ELSE $9 END,
                  password_hash = coalesce($10, password_hash)
               WHERE id = $1 RETURNING ",
             user_columns!()
@@ -122,6 +143,7 @@ pub async fn update_me(
         .bind(body.preferences.is_some())
         .bind(body.preferences.clone().flatten())
         .bind(&new_hash)
+        .bind(merge_preferences)
         .fetch_one(&mut *tx)
         .await?;
         if new_hash.is_some() {
@@ -132,7 +154,7 @@ pub async fn update_me(
             old.insert("password".to_owned(), json!(REDACTED));
             new.insert("password".to_owned(), json!(REDACTED));
         }
-        Ok((Json(after), Change::new(Some(Value::Object(old)), Some(Value::Object(new)))))
+        Ok((after, Change::new(Some(Value::Object(old)), Some(Value::Object(new)))))
     })
     .await
 }

@@ -2,7 +2,7 @@
 //! and deletion, and the operators' `studyhall user` commands.
 
 pub mod cli;
-mod me;
+pub mod me;
 pub mod password;
 pub mod session;
 pub mod throttle;

@@ -122,6 +122,40 @@ document.querySelectorAll("[data-report]").forEach((button) =>
   }),
 );
 
+// The settings page's "Optimise": fits the learner's FSRS parameters (a job), then shows
+// the outcome and the log losses.
+document.querySelectorAll("[data-optimise]").forEach((button) =>
+  button.addEventListener("click", async () => {
+    const root = button.closest("[data-fsrs]");
+    const show = (selector, text) => {
+      const node = root.querySelector(selector);
+      if (node) node.textContent = text;
+    };
+    button.disabled = true;
+    try {
+      say(root, "Optimising…");
+      const { data } = await api("POST", "/me/fsrs/optimise");
+      const job = await until(async () => {
+        const { data: now } = await api("GET", "/jobs/" + data.job_id);
+        return (now.status === "done" || now.status === "failed") && now;
+      });
+      if (job.status === "failed") throw new Error(job.reason);
+      const { data: fsrs } = await api("GET", "/me/fsrs");
+      const loss = (value) => (value === null ? "–" : value.toFixed(4));
+      show("[data-fsrs-default]", loss(fsrs.log_loss_default));
+      show("[data-fsrs-fitted]", loss(fsrs.log_loss_fitted));
+      show("[data-fsrs-reviews]", `${fsrs.reviews} (${fsrs.training_reviews} a day or more apart)`);
+      show("[data-fsrs-outcome]", fsrs.outcome);
+      if (fsrs.fitted) show("[data-fsrs-kind]", "Your reviews are scheduled with parameters fitted to your own answers.");
+      say(root, job.result.improved ? "Done: your parameters were updated." : "Done: your parameters did not change.");
+    } catch (error) {
+      say(root, "Could not optimise: " + error.message);
+    } finally {
+      button.disabled = false;
+    }
+  }),
+);
+
 // Forms that call the API: <form data-api="METHOD /path">, their named fields as JSON
 // (empty ones left out); data-confirm asks first, data-redirect goes on after,
 // data-reset clears the fields.

@@ -12,6 +12,7 @@ mod dashboard;
 mod materials;
 mod origin;
 mod progress;
+mod settings;
 mod study;
 
 use axum::Router;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/study/{id}", get(study::page))
         .route("/progress", get(progress::page))
         .route("/account", get(account::page))
+        .route("/settings", get(settings::page).post(settings::save))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
 }

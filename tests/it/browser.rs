@@ -427,6 +427,7 @@ async fn screenshots() {
         ("materials", "/materials", "Add a material"),
         ("progress", "/progress", "The last 30 days"),
         ("account", "/account", "Recent activity"),
+        ("settings", "/settings", "Your memory model"),
     ] {
         b.go(&format!("{site}{path}")).await;
         b.wait_for_text(ready).await;

@@ -28,6 +28,7 @@ mod quality;
 mod resilience;
 mod schema;
 mod search;
+mod settings;
 mod study_screens;
 mod tenancy;
 mod uploads;

@@ -24,7 +24,7 @@ fn unusual() -> Vec<f32> {
 /// Gives `user` a material of `items` flashcards answered over the last `days` days as
 /// a learner with [`unusual`] memory would have (the last answers within the day), one
 /// interaction per answer; returns how many answers.
-async fn history(pool: &PgPool, user: Uuid, items: usize, days: u32, seed: u64) -> usize {
+pub async fn history(pool: &PgPool, user: Uuid, items: usize, days: u32, seed: u64) -> usize {
     let answers = simulate(&unusual(), items, days, seed);
     let horizon = answers.iter().map(|a| a.2).max().unwrap_or(0);
     let (item, rating, ago): (Vec<i32>, Vec<i32>, Vec<f64>) = answers
