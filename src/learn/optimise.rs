@@ -135,11 +135,17 @@ pub fn fit(answers: &[Answer], current: Option<&[f32]>, relearning_steps: usize)
         training_config: Some(TrainingConfig { num_epochs: EPOCHS, ..TrainingConfig::default() }),
         ..ComputeParametersInput::default()
     };
-    let fitted = match compute_parameters(input) {
+    let mut fitted = match compute_parameters(input) {
         Ok(fitted) => fitted,
         Err(FSRSError::NotEnoughData) => return Ok(too_few()),
         Err(error) => return Err(Error::Internal(format!("FSRS could not fit parameters: {error:?}"))),
     };
+    if fitted.len() != fsrs::DEFAULT_PARAMETERS.len() {
+        return Err(Error::Internal(format!("FSRS fitted {} parameters, not 21", fitted.len())));
+    }
+    // The decay within the range the crate clamps it to, as learner_parameters requires
+    // (SQL reads it unclamped).
+    fitted[20] = fitted[20].clamp(0.1, 0.8);
     let log_loss_fitted = loss(&fitted)?;
     match (log_loss_fitted, log_loss_current) {
         (Some(new), Some(old)) if new < old => Ok(Fit {

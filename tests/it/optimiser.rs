@@ -186,6 +186,12 @@ async fn too_few_reviews_keep_the_defaults_and_say_so() {
     assert_eq!(floats(&now["parameters"]), fsrs::DEFAULT_PARAMETERS);
     assert_eq!(now["outcome"], outcome);
     assert!(now["training_reviews"].as_u64().expect("counted") < 64);
+
+    let (_, document) = app.call(Method::GET, "/api/v1/openapi.json", None, None).await;
+    for (path, verb) in [("/api/v1/me/fsrs", "get"), ("/api/v1/me/fsrs/optimise", "post")] {
+        assert!(document["paths"][path][verb]["responses"].is_object(), "{verb} {path} is described");
+    }
+    assert!(document["components"]["schemas"]["FsrsParameters"]["properties"]["log_loss_fitted"].is_object());
 }
 
 #[tokio::test]
