@@ -63,6 +63,22 @@ pub async fn history(pool: &PgPool, user: Uuid, items: usize, days: u32, seed: u
     answers.len()
 }
 
+/// A new material of `user`'s with one flashcard: their ids.
+async fn new_card(pool: &PgPool, user: Uuid) -> (Uuid, Uuid) {
+    sqlx::query_as(
+        "WITH m AS (INSERT INTO study_materials (user_id, title, source_type, status)
+                    VALUES ($1, 'New', 'text', 'ready') RETURNING id),
+              a AS (INSERT INTO generated_assets (study_material_id, asset_type, content, generation_model)
+                    SELECT id, 'flashcard', '{\"front\": \"New?\", \"back\": \"Yes.\"}', 'test' FROM m
+                    RETURNING id)
+         SELECT m.id, a.id FROM m, a",
+    )
+    .bind(user)
+    .fetch_one(pool)
+    .await
+    .expect("a new card")
+}
+
 /// Waits for `job` to end; returns it.
 async fn finished(app: &TestApp, who: &Session, job: &str) -> Value {
     for _ in 0..300 {
@@ -119,22 +135,34 @@ async fn the_optimiser_fits_a_learners_memory_better_than_the_defaults_and_sched
     let own_parameters = floats(&fitted["parameters"]);
     assert_ne!(own_parameters, fsrs::DEFAULT_PARAMETERS);
 
+    // Her predicted recall follows her own forgetting curve: a card last seen 30 days ago
+    // at a stability of 5 days.
+    for (who, parameters) in [(&ada, Some(&own_parameters[..])), (&bob, None)] {
+        let (material, card) = new_card(&app.db.pool, who.user_id).await;
+        sqlx::query(
+            "INSERT INTO review_states (user_id, generated_asset_id, study_material_id, stability, difficulty, due,
+                                        reps, last_rating, last_review)
+             VALUES ($1, $2, $3, 5, 5, now() + interval '1 day', 1, 3, now() - interval '30 days')",
+        )
+        .bind(who.user_id)
+        .bind(card)
+        .bind(material)
+        .execute(&app.db.pool)
+        .await
+        .expect("a card seen 30 days ago");
+        let (_, summary) = app.call(Method::GET, "/api/v1/progress/summary", Some(&who.token), None).await;
+        let expected = Model::of(parameters).retrievability(5.0, 30.0);
+        let shown = summary["retention"].as_f64().expect("a retention");
+        assert!((shown - expected).abs() < 1e-4, "{shown} = {expected}");
+    }
+    assert!(Model::of(Some(&own_parameters)).retrievability(5.0, 30.0) != Model::default().retrievability(5.0, 30.0));
+
     // Ada's next new card is scheduled with her parameters, bob's with the defaults.
     let expected = |parameters: Option<&[f32]>| {
         schedule::intervals(None, chrono::Utc::now(), 0.9, &Model::of(parameters)).expect("intervals")
     };
     for (who, parameters) in [(&ada, Some(&own_parameters[..])), (&bob, None)] {
-        let material: Uuid = sqlx::query_scalar(
-            "WITH m AS (INSERT INTO study_materials (user_id, title, source_type, status)
-                        VALUES ($1, 'New', 'text', 'ready') RETURNING id),
-                  a AS (INSERT INTO generated_assets (study_material_id, asset_type, content, generation_model)
-                        SELECT id, 'flashcard', '{\"front\": \"New?\", \"back\": \"Yes.\"}', 'test' FROM m)
-             SELECT id FROM m",
-        )
-        .bind(who.user_id)
-        .fetch_one(&app.db.pool)
-        .await
-        .expect("a new card");
+        let (material, _) = new_card(&app.db.pool, who.user_id).await;
         let body = json!({"study_material_id": material, "session_type": "review"});
         let (status, session) = app.call(Method::POST, "/api/v1/sessions", Some(&who.token), Some(body)).await;
         assert_eq!(status, StatusCode::CREATED, "{session}");
@@ -168,7 +196,7 @@ async fn the_optimiser_fits_a_learners_memory_better_than_the_defaults_and_sched
     assert_eq!(export["learner_parameters"][0]["parameters"], fitted["parameters"]);
     assert_eq!(export["learner_parameters"][0]["log_loss_fitted"], fitted["log_loss_fitted"]);
     let states = export["review_states"].as_array().expect("review states");
-    assert_eq!(states.len(), 1, "the card she answered: {states:?}");
+    assert_eq!(states.len(), 2, "the card seen 30 days ago and the one she answered: {states:?}");
     assert!(!export.to_string().contains(&bob.user_id.to_string()), "nothing of bob's");
 }
 
