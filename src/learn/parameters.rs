@@ -238,18 +238,25 @@ impl JobKind for Optimise {
     }
 }
 
-/// `user`'s graded answers to flashcards (their rating) and quiz items (right 3, wrong 1).
+/// `user`'s graded answers to flashcards (their rating) and quiz items (right 3, wrong
+/// 1). An item whose first answers are gone (rolled up and dropped by the retention
+/// policy: fewer answers left than its review state counts) is left out, as Anki leaves
+/// out cards whose history does not start at their first review.
 async fn history(conn: &mut PgConnection, user: Uuid) -> Result<Vec<Answer>> {
     let rows: Vec<(Uuid, i32, f64)> = sqlx::query_as(
-        "SELECT i.generated_asset_id,
-                CASE WHEN a.asset_type = 'quiz' THEN CASE WHEN i.is_correct THEN 3 ELSE 1 END
-                     ELSE (i.interaction_data->>'rating')::numeric::int END,
-                extract(epoch FROM i.created_at)::float8
-           FROM interactions i
-           JOIN generated_assets a ON a.id = i.generated_asset_id
-          WHERE i.user_id = $1 AND i.is_correct IS NOT NULL AND i.interaction_type = 'answer'
-            AND a.asset_type IN ('flashcard', 'quiz')
-            AND (a.asset_type = 'quiz' OR jsonb_typeof(i.interaction_data->'rating') = 'number')",
+        "WITH h AS (SELECT i.generated_asset_id AS item,
+                           CASE WHEN a.asset_type = 'quiz' THEN CASE WHEN i.is_correct THEN 3 ELSE 1 END
+                                ELSE (i.interaction_data->>'rating')::numeric::int END AS rating,
+                           extract(epoch FROM i.created_at)::float8 AS at,
+                           count(*) OVER (PARTITION BY i.generated_asset_id) AS answers
+                      FROM interactions i
+                      JOIN generated_assets a ON a.id = i.generated_asset_id
+                     WHERE i.user_id = $1 AND i.is_correct IS NOT NULL AND i.interaction_type = 'answer'
+                       AND a.asset_type IN ('flashcard', 'quiz')
+                       AND (a.asset_type = 'quiz' OR jsonb_typeof(i.interaction_data->'rating') = 'number'))
+         SELECT h.item, h.rating, h.at
+           FROM h LEFT JOIN review_states r ON r.user_id = $1 AND r.generated_asset_id = h.item
+          WHERE r.reps IS NULL OR h.answers >= r.reps",
     )
     .bind(user)
     .fetch_all(conn)

@@ -204,7 +204,23 @@ async fn the_optimiser_fits_a_learners_memory_better_than_the_defaults_and_sched
 async fn too_few_reviews_keep_the_defaults_and_say_so() {
     let app = TestApp::spawn().await;
     let cy = app.register("cyd").await;
-    let answers = history(&app.db.pool, cy.user_id, 10, 20, 5).await;
+    let mut answers = history(&app.db.pool, cy.user_id, 10, 20, 5).await;
+    // One item's first answers were dropped by the retention policy: its review state
+    // counts more answers than are left. It is left out, as Anki leaves out such cards.
+    let truncated: i64 = sqlx::query_scalar(
+        "WITH a AS (SELECT generated_asset_id AS id, count(*) AS n FROM interactions
+                     WHERE user_id = $1 GROUP BY 1 ORDER BY 1 LIMIT 1),
+              r AS (INSERT INTO review_states (user_id, generated_asset_id, study_material_id, stability, difficulty,
+                                               due, reps, last_rating, last_review)
+                    SELECT $1, a.id, g.study_material_id, 5, 5, now(), a.n + 3, 3, now()
+                      FROM a JOIN generated_assets g ON g.id = a.id)
+         SELECT n FROM a",
+    )
+    .bind(cy.user_id)
+    .fetch_one(&app.db.pool)
+    .await
+    .expect("a truncated history");
+    answers -= truncated as usize;
     let job = optimise(&app, &cy).await;
     let outcome = job["result"]["outcome"].as_str().expect("an outcome");
     assert!(outcome.starts_with("Too few reviews to fit:") && outcome.contains("of the 64 needed"), "{outcome}");
