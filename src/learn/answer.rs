@@ -264,7 +264,8 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
 
 /// What recording an interaction reads, in one statement: the session (locked), the
 /// asset (if it is the learner's), its chunk, the learner's memory of it, their desired
-/// retention and FSRS parameters, whether the session counted the item already, and a replayed key.
+/// retention and FSRS parameters, whether the session counted the item already, and a
+/// replayed key.
 /// Parameters: $1 session, $2 user, $3 asset, $4 Idempotency-Key, $5 idle seconds,
 /// $6 excerpt length. Public for the load harness's pgbench script.
 pub const READ: &str = "SELECT now() AS now, s.status, s.study_material_id AS session_material, s.configuration,
