@@ -129,11 +129,18 @@ pub async fn optimise(
     client: Client,
     auth: AuthUser,
 ) -> Result<(StatusCode, Json<Accepted>)> {
-    let work = Work::new(&state.db, &client, "fsrs.optimise", "user").by(&auth);
+    let job_id = request(&state, &client, &auth).await?;
+    Ok((StatusCode::ACCEPTED, Json(Accepted { job_id })))
+}
+
+/// What POST /api/v1/me/fsrs/optimise does, for it and the settings page: an audited
+/// request for a fit; the job's id.
+pub async fn request(state: &AppState, client: &Client, auth: &AuthUser) -> Result<Uuid> {
+    let work = Work::new(&state.db, client, "fsrs.optimise", "user").by(auth);
     work.entity(auth.user_id);
     work.change(async |tx| {
-        let job_id = enqueue(tx, &state, auth.user_id).await?;
-        Ok(((StatusCode::ACCEPTED, Json(Accepted { job_id })), Change::created(json!({"job_id": job_id}))))
+        let job_id = enqueue(tx, state, auth.user_id).await?;
+        Ok((job_id, Change::created(json!({"job_id": job_id}))))
     })
     .await
 }

@@ -124,9 +124,11 @@ document.querySelectorAll("[data-report]").forEach((button) =>
 
 // The settings page's "Optimise": fits the learner's FSRS parameters (a job), then shows
 // the outcome and the log losses.
-document.querySelectorAll("[data-optimise]").forEach((button) =>
-  button.addEventListener("click", async () => {
-    const root = button.closest("[data-fsrs]");
+document.querySelectorAll("form[data-optimise]").forEach((form) =>
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const root = form.closest("[data-fsrs]");
+    const button = form.querySelector("button");
     const show = (selector, text) => {
       const node = root.querySelector(selector);
       if (node) node.textContent = text;

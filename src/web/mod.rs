@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/progress", get(progress::page))
         .route("/account", get(account::page))
         .route("/settings", get(settings::page).post(settings::save))
+        .route("/settings/optimise", axum::routing::post(settings::optimise))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
 }

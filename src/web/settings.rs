@@ -43,6 +43,11 @@ impl SettingsPage {
         Some(format!("{first}{}.", chars.as_str().trim_end_matches('.')))
     }
 
+    /// Whether a fit is waiting or running.
+    fn optimising(&self) -> bool {
+        matches!(self.fsrs.job_status.as_deref(), Some("queued" | "running"))
+    }
+
     fn hours(&self) -> Vec<(String, String)> {
         (0..24).map(|h| (h.to_string(), format!("{h:02}:00"))).collect()
     }
@@ -126,6 +131,29 @@ pub struct Shown {
 
 pub async fn page(State(state): State<AppState>, user: WebUser, Query(shown): Query<Shown>) -> Response {
     show(&state, user, None, Vec::new(), shown.saved.is_some()).await
+}
+
+#[derive(Deserialize)]
+pub struct OptimiseForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// "Optimise" without JavaScript: queues the fit as the API does, and back to the page,
+/// which shows the job's status (with JavaScript, app.js calls the API and waits).
+pub async fn optimise(
+    State(state): State<AppState>,
+    client: Client,
+    user: WebUser,
+    Form(form): Form<OptimiseForm>,
+) -> Response {
+    if !user.checks(&form.csrf) {
+        return forbidden();
+    }
+    match parameters::request(&state, &client, &user.auth).await {
+        Ok(_) => Redirect::to("/settings#fsrs-title").into_response(),
+        Err(error) => html_error(&error),
+    }
 }
 
 /// The page with `typed` in its fields (the stored settings for None) and `errors`

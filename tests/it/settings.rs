@@ -152,6 +152,39 @@ async fn bad_settings_are_refused_in_words_beside_their_fields() {
 }
 
 #[tokio::test]
+async fn optimise_works_without_javascript() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let (_, html) = page(&app, &ada, "/settings").await;
+    assert!(html.contains("Not optimised yet.") && html.contains("action=\"/settings/optimise\""));
+    let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    let csrf = html[start..].split('"').next().expect("a token").to_owned();
+    let post = |token: String| {
+        no_redirects()
+            .post(app.url("/settings/optimise"))
+            .header(COOKIE, format!("studyhall_session={}", ada.token))
+            .form(&[("csrf", token)])
+            .send()
+    };
+    assert_eq!(post("forged".to_owned()).await.expect("a response").status(), StatusCode::FORBIDDEN);
+    let queued = post(csrf).await.expect("a response");
+    assert_eq!(queued.status(), StatusCode::SEE_OTHER);
+    assert_eq!(queued.headers()[LOCATION], "/settings#fsrs-title");
+    // The page says it is under way, then (reloaded) what it found.
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        let (_, html) = page(&app, &ada, "/settings").await;
+        if html.contains("Too few reviews to fit: 0 of the 64 needed") {
+            assert!(!html.contains("Optimising: reload"), "done");
+            return;
+        }
+        seen.push(html.contains("Optimising: reload the page in a moment."));
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the outcome appears: {seen:?}");
+}
+
+#[tokio::test]
 async fn a_learner_sets_and_optimises_on_a_phone() {
     if !available() {
         return;
