@@ -171,6 +171,16 @@ impl Lang {
             || (self == Lang::Fr && (word.starts_with("l'") || word.starts_with("l’")))
     }
 
+    /// The words that join two things of a kind ("and", "or").
+    pub fn coordinators(self) -> &'static [&'static str] {
+        match self {
+            Lang::En => &["and", "or"],
+            Lang::Fr => &["et", "ou"],
+            Lang::De => &["und", "oder"],
+            Lang::Es => &["y", "o", "e", "u"],
+        }
+    }
+
     /// Whether `sentence` sets one thing against another ("rather than", "instead of").
     pub fn contrasts(self, sentence: &str) -> bool {
         let lower = sentence.to_lowercase();
@@ -882,6 +892,26 @@ impl Lang {
                 "remember that",
                 "you can see",
                 "as you can",
+                // A line, a run or a result of the example at hand ("the failure we got").
+                "the first line",
+                "the second line",
+                "the third line",
+                "the last line",
+                "this line",
+                "that line",
+                "we got",
+                "we get",
+                "we saw",
+                "we see",
+                "we run",
+                "we ran",
+                "we used",
+                "we wrote",
+                "we defined",
+                "our code",
+                "our program",
+                "our example",
+                "our project",
             ],
             Lang::Fr => &[
                 "ce chapitre",
