@@ -255,8 +255,13 @@ struct Proposal {
 fn facts_of(chunk: &ChunkInput, material_language: Option<&str>, stop: &StopWords) -> Vec<Fact> {
     let language = chunk.language.or(material_language);
     let lang = Lang::of(language);
-    let sentences: Vec<&str> =
-        analyse::prose_sentences(chunk.text).into_iter().filter(|s| stands_alone(s, lang)).collect();
+    let entries = described_entries(chunk.text);
+    // A description opens with a label as often as not ("Récupération seule : ..."): it
+    // stands alone under its entry.
+    let sentences: Vec<&str> = analyse::prose_sentences(chunk.text)
+        .into_iter()
+        .filter(|s| stands_alone(s, lang) || entries.iter().any(|(_, first)| first == s))
+        .collect();
     let ranked = analyse::rank_sentences(&sentences, stop);
     let n = ranked.len().max(1) as f64;
     // The chunk's own stop words tell a definition's subject, read once per chunk.
@@ -264,16 +269,66 @@ fn facts_of(chunk: &ChunkInput, material_language: Option<&str>, stop: &StopWord
     let mut facts: Vec<Fact> = ranked
         .into_iter()
         .enumerate()
-        .map(|(rank, index)| Fact {
-            position: index,
-            sentence: sentences[index].to_owned(),
-            centrality: 1.0 - rank as f64 / n,
-            definition: lang.and_then(|l| definition(sentences[index], l, language, &own_stop)),
-            language: language.map(str::to_owned),
+        .map(|(rank, index)| {
+            let sentence = sentences[index];
+            let entry = entries.iter().find(|(_, first)| *first == sentence).map(|(name, _)| *name);
+            // A description is told its own language, the chunk's or the material's: a
+            // chunk of option names may read as English though its prose is French (and
+            // one sentence is too short to tell any other language reliably).
+            let language = match entry {
+                Some(_) => analyse::language(sentence)
+                    .filter(|told| [chunk.language, material_language].contains(&Some(told.as_str())))
+                    .or(material_language.or(language).map(str::to_owned)),
+                None => language.map(str::to_owned),
+            };
+            let lang = Lang::of(language.as_deref());
+            Fact {
+                position: index,
+                sentence: sentence.to_owned(),
+                centrality: 1.0 - rank as f64 / n,
+                definition: lang.and_then(|l| match entry {
+                    Some(name) => Some(Definition {
+                        sentence: sentence.to_owned(),
+                        subject: name.to_owned(),
+                        term: name.to_owned(),
+                        verb: Verb::Does,
+                        verb_text: "",
+                        predicate: sentence.trim_end_matches('.').to_owned(),
+                        language: language.clone(),
+                    }),
+                    None => definition(sentence, l, language.as_deref(), &own_stop),
+                }),
+                language,
+            }
         })
         .collect();
     facts.sort_by_key(|f| f.position);
     facts
+}
+
+/// The entries of a definition list in `text` (a manual page's commands and options,
+/// each a paragraph of its own over its description), with the first sentence of each
+/// description: an option ("-d, --download-only"), or a command whose description names
+/// it ("install" over "La commande install est suivie par ...").
+fn described_entries(text: &str) -> Vec<(&str, &str)> {
+    let paragraphs: Vec<&str> = text.split("\n\n").map(str::trim).collect();
+    paragraphs
+        .windows(2)
+        .filter_map(|pair| {
+            let [name, description] = pair else { return None };
+            let first = *text::sentences(description).first()?;
+            let option_like = |w: &str| {
+                let w = w.trim_end_matches(',');
+                w.starts_with('-') && w.len() > 1 && w.chars().all(|c| c.is_alphanumeric() || "-_=<>[]".contains(c))
+            };
+            let command = !name.contains(char::is_whitespace)
+                && name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                && first.split_whitespace().any(|w| w == *name);
+            let option = name.split_whitespace().count() <= 4 && name.split_whitespace().all(option_like);
+            (command || option).then_some((*name, first))
+        })
+        .collect()
 }
 
 /// A sentence an item can be made from: a complete sentence (a capital or a digit
@@ -333,6 +388,10 @@ fn propose(
         language: fact.language.clone(),
     };
     if let (Some(definition), Some(lang)) = (&fact.definition, lang) {
+        // An entry's description is no sentence to blank: it is a card or nothing.
+        if definition.verb == Verb::Does && !options.flashcards {
+            return None;
+        }
         // Half the definitions become true/false items when quiz items are wanted too.
         let as_quiz = options.quizzes && (!options.flashcards || pick.is_multiple_of(2));
         if as_quiz && let Some(quiz) = true_false(context, definition, lang, pick) {
@@ -827,7 +886,7 @@ fn definition(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &S
                 (3..=35).contains(&predicate_words.len())
                     && predicate_words.first().is_some_and(|w| lang.opens_definition(w))
             }
-            Verb::Refers | Verb::Means => (3..=35).contains(&predicate_words.len()),
+            Verb::Refers | Verb::Means | Verb::Does => (3..=35).contains(&predicate_words.len()),
         };
         let first_lower = first.to_lowercase();
         // A subject given a name may be long ("Implementations of a trait on any type ...").
@@ -1478,6 +1537,29 @@ mod tests {
             for bad in ["rather than", "For example", "On the right", "@"] {
                 assert!(!sentence.contains(bad), "{bad}: {}", draft.content);
             }
+        }
+    }
+
+    #[test]
+    fn a_manual_page_s_commands_and_options_become_cards() {
+        let page = "COMMANDES\n       install\n           La commande install est suivie par un ou plusieurs paquets \
+            à installer, et tous les paquets requis sont aussi récupérés et installés.\n\n\
+            \x20      remove\n           La commande remove est identique à la commande install, mais les paquets \
+            sont supprimés au lieu d'être installés sur le système.\n\n\
+            OPTIONS\n       -d, --download-only\n           Récupération seule : les paquets sont récupérés \
+            mais ne sont ni décompressés ni installés sur le système.\n\n\
+            \x20      -s, --simulate\n           Simulation : les actions qui seraient faites sont affichées \
+            mais rien ne change sur le système de paquets installé.\n";
+        let (_, drafts) = generate_from("text/plain", page, &Options { quizzes: false, ..ALL });
+        let cards: Vec<(&str, &str)> = items(&drafts)
+            .filter_map(|d| Some((d.content["front"].as_str()?, d.content["back"].as_str()?)))
+            .filter(|(front, _)| front.starts_with("Que fait"))
+            .collect();
+        for (front, back) in [
+            ("Que fait install ?", "La commande install est suivie par"),
+            ("Que fait l'option -d, --download-only ?", "Récupération seule : les paquets"),
+        ] {
+            assert!(cards.iter().any(|(f, b)| *f == front && b.starts_with(back)), "{front}: {cards:?}");
         }
     }
 

@@ -23,6 +23,8 @@ pub enum Verb {
     Refers,
     /// "X means Y".
     Means,
+    /// A definition list's entry: X, a command or an option, over what it does.
+    Does,
 }
 
 /// The true/false labels of every language with templates, in order: a true/false item's
@@ -143,7 +145,26 @@ impl Lang {
             }
             (Lang::Es, Verb::Refers) => format!("¿A qué se refiere {subject}?"),
             (Lang::Es, Verb::Means) => format!("¿Qué significa {subject}?"),
+            (Lang::En, Verb::Does) => format!("What does {} do?", self.entry(subject)),
+            (Lang::Fr, Verb::Does) => format!("Que fait {} ?", self.entry(subject)),
+            (Lang::De, Verb::Does) => format!("Was bewirkt {}?", self.entry(subject)),
+            (Lang::Es, Verb::Does) => format!("¿Qué hace {}?", self.entry(subject)),
         }
+    }
+
+    /// A definition list's entry as a question names it: an option as such ("the option
+    /// -d, --download-only"), a command by its name.
+    fn entry(self, name: &str) -> String {
+        if !name.starts_with('-') {
+            return name.to_owned();
+        }
+        let option = match self {
+            Lang::En => "the option",
+            Lang::Fr => "l'option",
+            Lang::De => "die Option",
+            Lang::Es => "la opción",
+        };
+        format!("{option} {name}")
     }
 
     /// Articles (lower case) that may open a noun phrase.
