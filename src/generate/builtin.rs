@@ -326,7 +326,12 @@ fn described_entries(text: &str) -> Vec<(&str, &str)> {
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
                 && first.split_whitespace().any(|w| w == *name);
             let option = name.split_whitespace().count() <= 4 && name.split_whitespace().all(option_like);
-            (command || option).then_some((*name, first))
+            // Every program's --help, --version and --usage: nothing to learn (graded blind).
+            let routine = name.split_whitespace().any(|w| {
+                ["help", "version", "usage"]
+                    .contains(&w.trim_start_matches('-').trim_end_matches(',').to_lowercase().as_str())
+            });
+            (command || option).then_some((*name, first)).filter(|_| !routine)
         })
         .collect()
 }
@@ -1561,6 +1566,17 @@ mod tests {
         ] {
             assert!(cards.iter().any(|(f, b)| *f == front && b.starts_with(back)), "{front}: {cards:?}");
         }
+    }
+
+    #[test]
+    fn entries_are_options_and_commands_their_descriptions_name() {
+        let text = "install\n\nLa commande install installe des paquets.\n\n\
+                    -d, --download-only\n\nRécupération seule.\n\n\
+                    -v, --version\n\nAffiche la version.\n\n\
+                    Exemples\n\nVoici trois exemples.\n\n\
+                    clean\n\nVide le dépôt local.";
+        let names: Vec<&str> = described_entries(text).into_iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["install", "-d, --download-only"]);
     }
 
     #[test]
