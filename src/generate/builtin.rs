@@ -166,6 +166,21 @@ impl Context<'_> {
             || self.headings.contains(&format!(" {} ", singular_key(term)))
     }
 
+    /// Whether `term` stands in `sentence` as the head of a longer term the material
+    /// uses more than once ("trait" in "the Deref trait", "stack" in "the call stack"):
+    /// a blank on it leaves the modifier to give it away. (A blanked modifier, "_____
+    /// numbers" for "floating-point numbers", still asks something.)
+    fn in_longer_term(&self, term: &str, sentence: &str) -> bool {
+        let key = format!(" {} ", normalise(term));
+        let in_sentence = format!(" {} ", normalise(sentence));
+        self.stats.by_term.iter().any(|(longer, usage)| {
+            usage.count >= 2 && longer.len() + 2 > key.len() && {
+                let padded = format!(" {longer} ");
+                padded.ends_with(&key) && in_sentence.contains(&padded)
+            }
+        })
+    }
+
     fn concept_rank(&self, term: &str) -> ConceptRank {
         if self.defined.contains(&normalise(term)) {
             ConceptRank::Defined
@@ -976,6 +991,7 @@ fn blank_term(
             && word_count(term) * 3 <= word_count(sentence)
             && !(contrasts && context.pool.has_counterpart(term, sentence))
             && !lang.is_some_and(|l| context.pool.paired(term, sentence, l))
+            && !context.in_longer_term(term, sentence)
         {
             let found = sentence[start..end].to_owned();
             let blanked = format!("{}{BLANK}{}", &sentence[..start], &sentence[end..]);
