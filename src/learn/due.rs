@@ -29,6 +29,8 @@ pub struct DueQuery {
 #[derive(Serialize, ToSchema)]
 pub struct Due {
     due_count: i64,
+    /// New cards a review session would introduce today (within the new-card limit).
+    new_count: i64,
     items: Vec<DueItem>,
 }
 
@@ -48,7 +50,6 @@ struct Row {
     content: Value,
     difficulty_level: Option<i32>,
     due: DateTime<Utc>,
-    due_count: i64,
 }
 
 /// Flashcards due today (answers withheld), most overdue first: those a review session
@@ -62,8 +63,7 @@ pub async fn due(State(state): State<AppState>, auth: AuthUser, Query(query): Qu
     }
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT a.id, a.study_material_id, a.content_chunk_id, a.asset_type, a.content, a.difficulty_level, q.due,
-                count(*) OVER () AS due_count
+        "SELECT a.id, a.study_material_id, a.content_chunk_id, a.asset_type, a.content, a.difficulty_level, q.due
            FROM studyhall_study_queue($1, $2, ARRAY['flashcard']) q
            JOIN generated_assets a ON a.id = q.generated_asset_id
           WHERE q.queue <> 'new'
@@ -75,8 +75,8 @@ pub async fn due(State(state): State<AppState>, auth: AuthUser, Query(query): Qu
     .bind(i64::from(limit))
     .fetch_all(&mut *tx)
     .await?;
+    let counts = counts(&mut tx, auth.user_id, query.study_material_id).await?;
     tx.commit().await?;
-    let due_count = rows.first().map_or(0, |r| r.due_count);
     let items = rows
         .into_iter()
         .map(|r| DueItem {
@@ -92,7 +92,7 @@ pub async fn due(State(state): State<AppState>, auth: AuthUser, Query(query): Qu
             due: r.due,
         })
         .collect();
-    Ok(Json(Due { due_count, items }))
+    Ok(Json(Due { due_count: counts.due(), new_count: counts.new, items }))
 }
 
 /// What the learner can study now in a material (or all of theirs): flashcards new

@@ -102,6 +102,8 @@ document.querySelectorAll("[data-start]").forEach((button) =>
   button.addEventListener("click", async () => {
     try {
       const body = { study_material_id: button.dataset.material, session_type: button.dataset.start };
+      // Study now: a review across all the learner's materials.
+      if ("allMaterials" in button.dataset) body.configuration = { all_materials: true };
       const { data } = await api("POST", "/sessions", body);
       window.location.href = "/study/" + data.id;
     } catch (error) {

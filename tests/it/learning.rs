@@ -64,7 +64,7 @@ pub async fn interact(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn answer(app: &TestApp, who: &Session, session: &str, asset: &str, data: Value) -> Value {
+pub async fn answer(app: &TestApp, who: &Session, session: &str, asset: &str, data: Value) -> Value {
     let body = json!({"generated_asset_id": asset, "interaction_type": "answer", "interaction_data": data,
                       "response_time_ms": 2500, "confidence_level": 0.5});
     let (status, recorded) = interact(app, who, session, body, None).await;

@@ -369,3 +369,25 @@ async fn a_stale_tab_moves_on_and_an_ended_session_says_so() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn study_now_on_the_dashboard_reviews_across_materials() {
+    if !available() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    run("study_now_on_the_dashboard_reviews_across_materials", Screen::Desktop, move |b| async move {
+        let (ada, _) = learner(&app).await;
+        sign_in(&b, &app, &ada.token).await;
+        b.wait_for_text("new, across your materials").await;
+        b.click_element(&b.find_text("Study now").await).await;
+        b.wait_for_text("Item 1 of").await;
+        let (_, sessions) = app.call(Method::GET, "/api/v1/sessions", Some(&ada.token), None).await;
+        let started = &sessions["items"][0];
+        assert_eq!(
+            (&started["session_type"], &started["configuration"]["all_materials"]),
+            (&json!("review"), &json!(true))
+        );
+    })
+    .await;
+}
