@@ -81,11 +81,14 @@ async fn load(state: &AppState, client: &Client, user: &WebUser, id: Uuid) -> Re
         .bind(session.study_material_id)
         .fetch_one(&mut *tx)
         .await?;
+    // Each item once, though a card in a learning step may be missed again.
     let missed: Vec<(String, Value, Value)> = sqlx::query_as(
-        "SELECT a.asset_type, a.content, i.interaction_data
-           FROM interactions i JOIN generated_assets a ON a.id = i.generated_asset_id
-          WHERE i.learning_session_id = $1 AND i.is_correct = false
-          ORDER BY i.created_at",
+        "SELECT asset_type, content, interaction_data FROM (
+             SELECT DISTINCT ON (a.id) a.asset_type, a.content, i.interaction_data, i.created_at
+               FROM interactions i JOIN generated_assets a ON a.id = i.generated_asset_id
+              WHERE i.learning_session_id = $1 AND i.is_correct = false
+              ORDER BY a.id, i.created_at) m
+          ORDER BY created_at",
     )
     .bind(id)
     .fetch_all(&mut *tx)
@@ -116,8 +119,14 @@ fn empty(session_type: &str, planned: i64) -> &'static str {
         return "The session ended before any item was answered.";
     }
     match session_type {
-        "review" => "Nothing was due for review and no card was new: come back when cards are due.",
-        "study" => "There was nothing to study in this material yet: generate its flashcards and summaries first.",
+        "review" => {
+            "Nothing was due and no new card was left for today (within your new cards per day): come back \
+             tomorrow, or generate flashcards for another material."
+        }
+        "study" => {
+            "There was nothing to study: generate this material's flashcards and summaries first, or, if you \
+             have, today's new cards are all introduced (your new cards per day): come back tomorrow."
+        }
         _ => "This material has no quiz items yet: generate them first.",
     }
 }
