@@ -66,8 +66,15 @@ LANGUAGE sql STABLE AS $$
                         ls.session_type
                    FROM t, interactions i JOIN learning_sessions ls ON ls.id = i.learning_session_id
                   WHERE i.user_id = p_user AND i.created_at >= t.day_start AND i.is_correct IS NOT NULL),
-    used AS (SELECT count(*) FILTER (WHERE a.queue = 'new') AS new, count(*) FILTER (WHERE a.queue = 'review') AS reviews
-               FROM answered a WHERE a.session_type <> 'quiz'),
+    -- Today's new cards and reviews; materialized: computed once, not once per item.
+    used AS MATERIALIZED (SELECT count(*) FILTER (WHERE a.queue = 'new') AS new,
+                                 count(*) FILTER (WHERE a.queue = 'review') AS reviews
+                            FROM answered a WHERE a.session_type <> 'quiz'),
+    -- The facts answered today, with the items answered: a hash join, not a subquery per item.
+    facts AS (SELECT g.study_material_id, g.generation_params ->> 'fact' AS fact, array_agg(DISTINCT g.id) AS answered
+                FROM answered x JOIN generated_assets g ON g.id = x.generated_asset_id
+               WHERE g.generation_params ->> 'fact' IS NOT NULL
+               GROUP BY 1, 2),
     items AS (
         SELECT a.id, a.study_material_id,
                CASE WHEN r.state IS NULL THEN 'new' WHEN r.state = 'review' THEN 'review' ELSE 'learning' END AS queue,
@@ -78,11 +85,9 @@ LANGUAGE sql STABLE AS $$
           JOIN generated_assets a ON a.study_material_id = m.id AND a.status = 'ready' AND a.asset_type = ANY (p_types)
           LEFT JOIN content_chunks ch ON ch.id = a.content_chunk_id
           LEFT JOIN review_states r ON r.user_id = p_user AND r.generated_asset_id = a.id
+          LEFT JOIN facts f ON f.study_material_id = a.study_material_id AND f.fact = a.generation_params ->> 'fact'
          WHERE (r.due IS NULL OR r.due < t.next_day_start)
-           AND (r.state IN ('learning', 'relearning') OR a.generation_params ->> 'fact' IS NULL OR NOT EXISTS (
-                SELECT 1 FROM answered x JOIN generated_assets sib ON sib.id = x.generated_asset_id
-                 WHERE sib.id <> a.id AND sib.study_material_id = a.study_material_id
-                   AND sib.generation_params ->> 'fact' = a.generation_params ->> 'fact'))
+           AND (f.fact IS NULL OR f.answered = ARRAY[a.id] OR r.state IN ('learning', 'relearning'))
     ),
     ranked AS (SELECT items.*, row_number() OVER (PARTITION BY items.queue
                                                   ORDER BY items.due, items.chunk_order, items.id) AS n

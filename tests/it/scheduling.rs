@@ -313,3 +313,100 @@ async fn the_dashboard_and_materials_show_what_study_now_would_serve() {
     assert!(page(&app, &ada.token, "/materials").await.contains(&shown));
     assert!(page(&app, &ada.token, &format!("/materials/{material}")).await.contains(&format!("Today: {shown}")));
 }
+
+#[tokio::test]
+#[ignore = "a measurement: cargo test --test it scheduling::measure -- --ignored --nocapture"]
+async fn measure() {
+    let app = TestApp::spawn().await;
+    let (ada, material) = learner_with_assets(&app, "ada").await;
+    let pool = &app.db.pool;
+    let run = |sql: &'static str| async move { sqlx::query(sql).execute(pool).await.expect(sql) };
+    // 20 materials of 250 cards each (5,000), 3,000 of them reviewed, siblings in pairs.
+    sqlx::query(
+        "INSERT INTO study_materials SELECT (jsonb_populate_record(m, jsonb_build_object('id', gen_random_uuid(),
+                'title', 'Copy ' || n))).* FROM study_materials m, generate_series(1, 19) n WHERE m.id = $1",
+    )
+    .bind(material)
+    .execute(pool)
+    .await
+    .expect("materials");
+    sqlx::query(
+        "INSERT INTO generated_assets SELECT (jsonb_populate_record(a, jsonb_build_object('id', gen_random_uuid(),
+                'study_material_id', m.id, 'content_chunk_id', NULL,
+                'generation_params', a.generation_params || jsonb_build_object('fingerprint', gen_random_uuid())))).*
+           FROM generated_assets a, study_materials m, generate_series(1, 28) n
+          WHERE a.study_material_id = $1 AND a.asset_type = 'flashcard' AND m.user_id = $2",
+    )
+    .bind(material)
+    .bind(ada.user_id)
+    .execute(pool)
+    .await
+    .expect("cards");
+    run("UPDATE generated_assets a SET generation_params = a.generation_params || jsonb_build_object('fact', f.n / 2)
+           FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM generated_assets) f WHERE f.id = a.id")
+    .await;
+    sqlx::query(
+        "INSERT INTO review_states (user_id, generated_asset_id, study_material_id, stability, difficulty, due, reps,
+                                    lapses, last_rating, last_review, state, step)
+         SELECT $1, a.id, a.study_material_id, 5, 5, now() + (random() * 20 - 10) * interval '1 day', 1, 0, 3,
+                now() - interval '5 days', 'review', NULL
+           FROM generated_assets a JOIN study_materials m ON m.id = a.study_material_id
+          WHERE m.user_id = $1 AND a.asset_type = 'flashcard' LIMIT 3000",
+    )
+    .bind(ada.user_id)
+    .execute(pool)
+    .await
+    .expect("states");
+    let session = id(&start(&app, &ada, material, "review", json!({"all_materials": true, "max_items": 200})).await);
+    sqlx::query(
+        "INSERT INTO interactions (learning_session_id, generated_asset_id, user_id, interaction_type, interaction_data,
+                                   is_correct, feedback_data)
+         SELECT $2::uuid, r.generated_asset_id, $1, 'answer', '{\"rating\": 3}', true,
+                '{\"schedule\": {\"queue\": \"review\"}}'
+           FROM review_states r WHERE r.user_id = $1 LIMIT 150",
+    )
+    .bind(ada.user_id)
+    .bind(&session)
+    .execute(pool)
+    .await
+    .expect("answers");
+    run("ANALYZE").await;
+    let cards: i64 = sqlx::query_scalar("SELECT count(*) FROM generated_assets WHERE asset_type = 'flashcard'")
+        .fetch_one(pool)
+        .await
+        .expect("count");
+    println!("{cards} cards");
+    for path in [
+        format!("/api/v1/sessions/{session}/next"),
+        "/api/v1/reviews/due".to_owned(),
+        "/api/v1/progress/summary".to_owned(),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let started = std::time::Instant::now();
+            let (status, _) = app.call(Method::GET, &path, Some(&ada.token), None).await;
+            assert!(status.is_success());
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        println!("{path}: median {:.1} ms", times[2]);
+    }
+    for path in ["/", "/materials"] {
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let started = std::time::Instant::now();
+            page(&app, &ada.token, path).await;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        println!("{path}: median {:.1} ms", times[2]);
+    }
+    let plan: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN (ANALYZE, COSTS OFF) SELECT * FROM studyhall_study_queue($1, NULL, ARRAY['flashcard'])",
+    )
+    .bind(ada.user_id)
+    .fetch_all(pool)
+    .await
+    .expect("plan");
+    println!("{}", plan.join("\n"));
+}
