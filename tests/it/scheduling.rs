@@ -32,6 +32,35 @@ async fn preferences(app: &TestApp, who: &Session, preferences: Value) {
     assert_eq!(status, StatusCode::OK, "{me}");
 }
 
+/// Adds `materials` copies of `material`, each with `times` copies of its flashcards
+/// (without chunks): many cards, quickly. Returns the copies' ids.
+async fn copies(app: &TestApp, material: Uuid, materials: i32, times: i32) -> Vec<Uuid> {
+    let copied: Vec<Uuid> = sqlx::query_scalar(
+        "INSERT INTO study_materials SELECT (jsonb_populate_record(m, jsonb_build_object('id', gen_random_uuid(),
+                'title', 'Copy ' || n))).* FROM study_materials m, generate_series(1, $2) n WHERE m.id = $1
+         RETURNING id",
+    )
+    .bind(material)
+    .bind(materials)
+    .fetch_all(&app.db.pool)
+    .await
+    .expect("materials");
+    sqlx::query(
+        "INSERT INTO generated_assets SELECT (jsonb_populate_record(a, jsonb_build_object('id', gen_random_uuid(),
+                'study_material_id', m.id, 'content_chunk_id', NULL,
+                'generation_params', a.generation_params || jsonb_build_object('fingerprint', gen_random_uuid())))).*
+           FROM generated_assets a, study_materials m, generate_series(1, $3) n
+          WHERE a.study_material_id = $1 AND a.asset_type = 'flashcard' AND m.id = ANY ($2)",
+    )
+    .bind(material)
+    .bind(&copied)
+    .bind(times)
+    .execute(&app.db.pool)
+    .await
+    .expect("cards");
+    copied
+}
+
 /// Sets when an item is due (a SQL expression), as if time had passed.
 async fn due_at(app: &TestApp, asset: &str, when: &str) {
     let statement = format!("UPDATE review_states SET due = {when} WHERE generated_asset_id = $1::uuid");
@@ -154,9 +183,7 @@ async fn review_everything(app: &TestApp, who: &Session, material: Uuid) -> Vec<
 async fn daily_limits_hold_and_due_counts_are_what_a_session_serves() {
     let app = TestApp::spawn().await;
     let (ada, material) = learner_with_assets(&app, "ada").await;
-    let second = create(&app, &ada, "More cells", ARTICLE, json!({})).await;
-    settled(&app, &ada, second).await;
-    generate(&app, &ada, second, json!({})).await;
+    let second = copies(&app, material, 1, 3).await[0];
     without_siblings(&app, ada.user_id).await;
     let cards: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM generated_assets a JOIN study_materials m ON m.id = a.study_material_id
@@ -166,16 +193,13 @@ async fn daily_limits_hold_and_due_counts_are_what_a_session_serves() {
     .fetch_one(&app.db.pool)
     .await
     .expect("cards");
-    assert!(cards > 12, "{cards} cards");
-    let counts = due(&app, &ada).await;
-    assert_eq!((counts["due_count"].as_i64(), counts["new_count"].as_i64()), (Some(0), Some(cards.min(20))));
+    assert!(cards > 21, "{cards} cards");
 
-    // Day one, with 6 new cards a day: 6, then nothing; the 7th waits for tomorrow.
-    preferences(&app, &ada, json!({"new_cards_per_day": 6})).await;
+    // Day one: 20 new cards (the default limit), then nothing; the 21st waits.
     let counts = due(&app, &ada).await;
-    assert_eq!((counts["due_count"].as_i64(), counts["new_count"].as_i64()), (Some(0), Some(6)));
+    assert_eq!((counts["due_count"].as_i64(), counts["new_count"].as_i64()), (Some(0), Some(20)));
     let served = review_everything(&app, &ada, material).await;
-    assert_eq!(served.len(), 6);
+    assert_eq!(served.len(), 20);
     assert!(served.iter().all(|(_, queue)| queue == "new"));
     let counts = due(&app, &ada).await;
     assert_eq!((counts["due_count"].as_i64(), counts["new_count"].as_i64()), (Some(0), Some(0)));
@@ -185,14 +209,14 @@ async fn daily_limits_hold_and_due_counts_are_what_a_session_serves() {
     // Day two, with 5 reviews a day: every card reviewed yesterday is due, 5 are served,
     // and new cards again. The counts said so beforehand, and the summary too.
     a_day_passes(&app, ada.user_id).await;
-    preferences(&app, &ada, json!({"new_cards_per_day": 6, "reviews_per_day": 5})).await;
+    preferences(&app, &ada, json!({"reviews_per_day": 5})).await;
     sqlx::query("UPDATE review_states SET due = now() - interval '1 hour' WHERE user_id = $1")
         .bind(ada.user_id)
         .execute(&app.db.pool)
         .await
         .expect("all due");
     let counts = due(&app, &ada).await;
-    let new = (cards - 6).min(6);
+    let new = (cards - 20).min(20);
     assert_eq!((counts["due_count"].as_i64(), counts["new_count"].as_i64()), (Some(5), Some(new)));
     assert_eq!(counts["items"].as_array().map(Vec::len), Some(5));
     let (_, summary) = app.call(Method::GET, "/api/v1/progress/summary", Some(&ada.token), None).await;
@@ -321,27 +345,8 @@ async fn measure() {
     let (ada, material) = learner_with_assets(&app, "ada").await;
     let pool = &app.db.pool;
     let run = |sql: &'static str| async move { sqlx::query(sql).execute(pool).await.expect(sql) };
-    // 20 materials of 250 cards each (5,000), 3,000 of them reviewed, siblings in pairs.
-    sqlx::query(
-        "INSERT INTO study_materials SELECT (jsonb_populate_record(m, jsonb_build_object('id', gen_random_uuid(),
-                'title', 'Copy ' || n))).* FROM study_materials m, generate_series(1, 19) n WHERE m.id = $1",
-    )
-    .bind(material)
-    .execute(pool)
-    .await
-    .expect("materials");
-    sqlx::query(
-        "INSERT INTO generated_assets SELECT (jsonb_populate_record(a, jsonb_build_object('id', gen_random_uuid(),
-                'study_material_id', m.id, 'content_chunk_id', NULL,
-                'generation_params', a.generation_params || jsonb_build_object('fingerprint', gen_random_uuid())))).*
-           FROM generated_assets a, study_materials m, generate_series(1, 28) n
-          WHERE a.study_material_id = $1 AND a.asset_type = 'flashcard' AND m.user_id = $2",
-    )
-    .bind(material)
-    .bind(ada.user_id)
-    .execute(pool)
-    .await
-    .expect("cards");
+    // 20 materials of about 250 cards each (5,000), 3,000 of them reviewed, siblings in pairs.
+    copies(&app, material, 19, 28).await;
     run("UPDATE generated_assets a SET generation_params = a.generation_params || jsonb_build_object('fact', f.n / 2)
            FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM generated_assets) f WHERE f.id = a.id")
     .await;
