@@ -24,6 +24,7 @@ use super::schedule::{self, Memory, Scheduled};
 use super::{Configuration, Session, sessions};
 use crate::app::AppState;
 use crate::audit::{Change, Row, Work};
+use crate::elapsed_days_sql;
 use crate::error::{Error, Problem, Result};
 use crate::generate::{Flashcard, Quiz};
 use crate::http::auth::AuthUser;
@@ -271,12 +272,15 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
 /// preferences, whether the session counted the item already, and a replayed key.
 /// Parameters: $1 session, $2 user, $3 asset, $4 Idempotency-Key, $5 idle seconds,
 /// $6 excerpt length. Public for the load harness's pgbench script.
-pub const READ: &str = "SELECT now() AS now, s.status, s.study_material_id AS session_material, s.configuration,
+pub const READ: &str = concat!(
+    "SELECT now() AS now, s.status, s.study_material_id AS session_material, s.configuration,
                 coalesce((s.session_data->>'last_activity_at')::timestamptz, s.started_at)
                     < now() - make_interval(secs => $5) AS idle,
                 a.study_material_id AS asset_material, a.asset_type, a.content, a.status AS asset_status,
                 a.content_chunk_id, left(ch.content, $6) AS excerpt,
-                r.stability, r.difficulty, r.reps, r.lapses, r.last_review, r.state, r.step, u.preferences,
+                r.stability, r.difficulty, r.reps, r.lapses, r.last_review, r.state, r.step, u.preferences, ",
+    elapsed_days_sql!("u.preferences"),
+    ",
                 EXISTS (SELECT 1 FROM interactions i
                          WHERE i.learning_session_id = s.id AND i.generated_asset_id = $3
                            AND (i.interaction_type <> 'view' OR a.asset_type = 'summary')) AS done,
@@ -292,7 +296,8 @@ pub const READ: &str = "SELECT now() AS now, s.status, s.study_material_id AS se
            LEFT JOIN review_states r ON r.user_id = $2 AND r.generated_asset_id = $3
            LEFT JOIN idempotency_keys k ON k.user_id = $2 AND k.key = $4
           WHERE s.id = $1 AND s.user_id = $2
-          FOR UPDATE OF s";
+          FOR UPDATE OF s"
+);
 
 /// What recording an interaction writes, in one statement (see [`write`] for the
 /// parameters). Public for the load harness's pgbench script.

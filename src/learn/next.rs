@@ -26,6 +26,7 @@ use super::{Configuration, Item, schedule, sessions};
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::db::tenant;
+use crate::elapsed_days_sql;
 use crate::error::{Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::Client;
@@ -194,7 +195,9 @@ pub async fn next(
          SELECT now() AS now, s.status, s.started_at, s.configuration, s.session_data, s.idle, pick.id, pick.study_material_id,
                 pick.content_chunk_id, pick.asset_type, pick.content, pick.difficulty_level, pick.seen, pick.fresh,
                 pick.repeats, passage.content AS passage, r.stability, r.difficulty, r.reps, r.lapses, r.last_review,
-                r.state, r.step, (SELECT preferences FROM users WHERE id = $2) AS preferences
+                r.state, r.step, (SELECT preferences FROM users WHERE id = $2) AS preferences, ",
+        elapsed_days_sql!("(SELECT preferences FROM users WHERE id = $2)"),
+        "
            FROM s LEFT JOIN pick ON true
            LEFT JOIN content_chunks passage ON passage.id = pick.content_chunk_id AND pick.asset_type = 'summary'
            LEFT JOIN review_states r ON r.user_id = $2 AND r.generated_asset_id = pick.id

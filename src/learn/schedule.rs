@@ -68,6 +68,26 @@ pub struct Memory {
     pub state: State,
     /// The step it is in (learning and relearning only).
     pub step: Option<usize>,
+    /// Days elapsed since the last review counted in the learner's days (how many day
+    /// starts passed, as Anki counts them, matching due dates that fall due by day); None
+    /// counts whole 24 hours.
+    pub elapsed_days: Option<u32>,
+}
+
+/// [`Memory::elapsed_days`] in SQL, as the column `elapsed_days`, of the `review_states`
+/// row aliased `r` for a learner whose preferences are the given SQL expression.
+#[macro_export]
+macro_rules! elapsed_days_sql {
+    ($preferences:literal) => {
+        concat!(
+            "(SELECT round(extract(epoch FROM t.day_start - l.day_start) / 86400)::int
+                FROM studyhall_learner_today(",
+            $preferences,
+            ", now()) t, studyhall_learner_today(",
+            $preferences,
+            ", r.last_review) l) AS elapsed_days"
+        )
+    };
 }
 
 /// A `review_states` row read beside other columns: all null for an item never answered.
@@ -80,6 +100,8 @@ pub struct Stored {
     last_review: Option<DateTime<Utc>>,
     state: Option<String>,
     step: Option<i16>,
+    /// See [`elapsed_days_sql`].
+    elapsed_days: Option<i32>,
 }
 
 impl Stored {
@@ -93,6 +115,7 @@ impl Stored {
             lapses: self.lapses.unwrap_or_default(),
             state: State::parse(self.state.as_deref()),
             step: self.step.map(|s| s.max(0) as usize),
+            elapsed_days: self.elapsed_days.map(|d| d.max(0) as u32),
         })
     }
 }
@@ -117,7 +140,8 @@ pub struct Scheduled {
 /// answers less than a day apart), and the learning steps decide when the item comes
 /// back until it graduates to review, as py-fsrs's `Scheduler.review_card` does.
 pub fn review(memory: Option<&Memory>, rating: u8, now: DateTime<Utc>, prefs: &Preferences) -> Result<Scheduled> {
-    let elapsed_days = memory.map_or(0, |m| ((now - m.last_review).num_seconds().max(0) / 86_400) as u32);
+    let elapsed_days =
+        memory.map_or(0, |m| m.elapsed_days.unwrap_or(((now - m.last_review).num_seconds().max(0) / 86_400) as u32));
     let state = memory.map(|m| MemoryState { stability: m.stability as f32, difficulty: m.difficulty as f32 });
     let next = MODEL
         .next_states(state, prefs.desired_retention as f32, elapsed_days)
@@ -250,6 +274,7 @@ mod tests {
             lapses: next.lapses,
             state: next.state,
             step: next.step,
+            elapsed_days: None,
         }
     }
 
@@ -299,6 +324,7 @@ mod tests {
             lapses: 0,
             state: State::Review,
             step: None,
+            elapsed_days: None,
         };
         let at = now() + Duration::days(4);
         for memory in [None, Some(&memory)] {

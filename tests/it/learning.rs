@@ -463,21 +463,7 @@ async fn rating_buttons_show_the_intervals_a_reviewed_card_gets() {
     let second = id(&start(&app, &ada, material, "review", json!({"max_items": 1})).await);
     let due = next(&app, &ada, &second).await.expect("the due card");
     assert_eq!(due["asset"]["id"], card["asset"]["id"], "the due card comes first");
-    let (stability, difficulty, last_review): (f64, f64, chrono::DateTime<chrono::Utc>) =
-        sqlx::query_as("SELECT stability, difficulty, last_review FROM review_states WHERE user_id = $1")
-            .bind(ada.user_id)
-            .fetch_one(&app.db.pool)
-            .await
-            .expect("the memory");
-    let memory = schedule::Memory {
-        stability,
-        difficulty,
-        last_review,
-        reps: 1,
-        lapses: 0,
-        state: schedule::State::Review,
-        step: None,
-    };
+    let memory = memory_of(&app, &id(&card["asset"]), None).await;
     let prefs = Preferences { desired_retention: 0.8, ..Preferences::default() };
     let expected = schedule::intervals(Some(&memory), chrono::Utc::now(), &prefs).expect("intervals");
     assert_eq!(due["intervals"], json!(expected), "{due}");
@@ -503,4 +489,19 @@ pub async fn a_day_passes(app: &TestApp, user: Uuid) {
     .execute(&app.db.pool)
     .await
     .expect("time travel");
+}
+
+/// The stored memory of a card in review, with `elapsed_days` as given.
+pub async fn memory_of(app: &TestApp, asset: &str, elapsed_days: Option<u32>) -> schedule::Memory {
+    let (stability, difficulty, last_review, reps, lapses): (f64, f64, chrono::DateTime<chrono::Utc>, i32, i32) =
+        sqlx::query_as(
+            "SELECT stability, difficulty, last_review, reps, lapses FROM review_states
+              WHERE generated_asset_id = $1::uuid AND state = 'review'",
+        )
+        .bind(asset)
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("the memory");
+    let (state, step) = (schedule::State::Review, None);
+    schedule::Memory { stability, difficulty, last_review, reps, lapses, state, step, elapsed_days }
 }

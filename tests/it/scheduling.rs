@@ -6,11 +6,13 @@ use std::collections::HashSet;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use studyhall::learn::preferences::Preferences;
+use studyhall::learn::schedule;
 use uuid::Uuid;
 
 use crate::assets::generate;
 use crate::harness::{Session, TestApp};
-use crate::learning::{a_day_passes, answer, id, learner_with_assets, next, start};
+use crate::learning::{a_day_passes, answer, id, learner_with_assets, memory_of, next, start};
 use crate::materials::{ARTICLE, create, settled};
 
 /// Makes every card of the learner's materials stand alone (no siblings to bury), so that
@@ -292,6 +294,27 @@ async fn the_day_starts_at_the_learners_hour_in_their_time_zone() {
     assert_eq!(due(&app, &ada).await["due_count"], 0);
     let (_, summary) = app.call(Method::GET, "/api/v1/progress/summary", Some(&ada.token), None).await;
     assert_eq!((summary["due_today"].as_i64(), summary["due_this_week"].as_i64()), (Some(0), Some(1)), "{summary}");
+
+    // Reviewed a minute before the learner's day started, the card has one day elapsed
+    // for FSRS today, though fewer than 24 hours passed (Anki counts days so too).
+    let this_day = "(SELECT d.day_start FROM users u, studyhall_learner_today(u.preferences, now()) d
+                      WHERE u.username = 'ada')";
+    let statement = format!(
+        "UPDATE review_states SET last_review = {this_day} - interval '1 minute', due = now() - interval '1 minute'
+          WHERE generated_asset_id = $1::uuid"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(statement)).bind(id(&card["asset"])).execute(&app.db.pool).await.expect("travel");
+    let session = id(&start(&app, &ada, material, "review", json!({"max_items": 1})).await);
+    let shown = next(&app, &ada, &session).await.expect("the card");
+    assert_eq!(shown["asset"]["id"], card["asset"]["id"]);
+    let now = chrono::Utc::now();
+    let card = id(&card["asset"]);
+    let (a_day, same_day) = (memory_of(&app, &card, Some(1)).await, memory_of(&app, &card, Some(0)).await);
+    assert!(now - a_day.last_review < chrono::Duration::hours(24));
+    let a_day = schedule::intervals(Some(&a_day), now, &Preferences::default()).expect("intervals");
+    let same_day = schedule::intervals(Some(&same_day), now, &Preferences::default()).expect("intervals");
+    assert_eq!(shown["intervals"], json!(a_day), "one learner day elapsed");
+    assert_ne!(a_day, same_day);
 }
 
 /// A page of the web app, as the learner signed in with `token` sees it.
