@@ -268,7 +268,9 @@ if (study) {
     item = data.asset;
     item.intervals = data.intervals;
     shownAt = performance.now();
-    position.textContent = `Item ${data.position} of ${data.position + data.remaining - 1}`;
+    // A card in a learning step, served again, says so.
+    const again = data.again ? " · again, in a learning step" : "";
+    position.textContent = `Item ${data.position} of ${data.position + data.remaining - 1}${again}`;
     if (item.asset_type === "flashcard") front();
     else if (item.asset_type === "quiz") question();
     else summary();

@@ -14,7 +14,7 @@ use crate::audit::Actor;
 use crate::db::tenant;
 use crate::error::Result;
 use crate::http::extract::Client;
-use crate::learn::sessions;
+use crate::learn::{Configuration, sessions};
 
 #[derive(askama::Template)]
 #[template(path = "study.html")]
@@ -32,6 +32,9 @@ struct ResultsPage {
     kind: &'static str,
     material: Uuid,
     title: String,
+    /// A review across all materials (Study now): its title says so, and it leads back to
+    /// the dashboard.
+    all_materials: bool,
     /// Abandoned (idle) rather than ended by the learner or run to its end.
     abandoned: bool,
     idle_minutes: u64,
@@ -95,12 +98,14 @@ async fn load(state: &AppState, client: &Client, user: &WebUser, id: Uuid) -> Re
     .await?;
     tx.commit().await?;
     let count = |key: &str| session.session_data.as_ref().and_then(|d| d[key].as_i64()).unwrap_or(0);
+    let all_materials = Configuration::stored(session.configuration.as_ref()).all_materials == Some(true);
     let (done, graded, correct) = (count("done"), count("graded"), count("correct"));
     let page = ResultsPage {
         csrf: user.csrf.clone(),
         kind,
         material: session.study_material_id,
-        title,
+        title: if all_materials { "All your materials".to_owned() } else { title },
+        all_materials,
         abandoned: session.status == "abandoned",
         idle_minutes: idle.as_secs() / 60,
         done,

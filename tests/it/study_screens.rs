@@ -91,7 +91,10 @@ async fn review(b: &Session, how: How) {
         n += 1;
         b.wait_for_text("Show answer").await;
         let front = b.script("return document.querySelector('[data-card] .front').textContent", json!([])).await;
-        cards.insert(front.to_string());
+        if !cards.insert(front.to_string()) {
+            let line = b.script("return document.querySelector('[data-position]').textContent", json!([])).await;
+            assert!(line.as_str().is_some_and(|l| l.ends_with("again, in a learning step")), "{line}");
+        }
         b.fits("a card's front").await;
         b.shot(&format!("review-{n}-front")).await;
         // The first card turns over by a tap (or click) on the card itself.
@@ -392,6 +395,9 @@ async fn study_now_on_the_dashboard_reviews_across_materials() {
         b.wait_for_text("new, across your materials").await;
         b.click_element(&b.find_text("Study now").await).await;
         b.wait_for_text("Item 1 of").await;
+        b.click_element(&b.find_text("End session").await).await;
+        b.wait_for_text("Review · All your materials").await;
+        b.find_text("Back to the dashboard").await;
         let (_, sessions) = app.call(Method::GET, "/api/v1/sessions", Some(&ada.token), None).await;
         let started = &sessions["items"][0];
         assert_eq!(
