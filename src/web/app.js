@@ -435,8 +435,8 @@ if (study) {
     position.textContent = "Session ended";
     const results = el("a", "See the results", "button");
     results.href = location.pathname;
-    const material = el("a", "Back to the material", "button secondary");
-    material.href = "/materials/" + study.dataset.material;
+    const material = el("a", study.dataset.backLabel, "button secondary");
+    material.href = study.dataset.back;
     const links = el("p", undefined, "links");
     links.append(results, material);
     study.querySelector("[data-end]").hidden = true;

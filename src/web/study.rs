@@ -22,7 +22,8 @@ struct StudyPage {
     csrf: String,
     id: Uuid,
     kind: &'static str,
-    material: Uuid,
+    /// Where "Back to ..." leads when the session has ended, and its words.
+    back: (String, &'static str),
 }
 
 #[derive(askama::Template)]
@@ -75,9 +76,15 @@ async fn load(state: &AppState, client: &Client, user: &WebUser, id: Uuid) -> Re
         "review" => "Review",
         _ => "Quiz",
     };
+    let all_materials = Configuration::stored(session.configuration.as_ref()).all_materials == Some(true);
     if session.status == "active" {
         tx.commit().await?;
-        let page = StudyPage { csrf: user.csrf.clone(), id, kind, material: session.study_material_id };
+        let back = if all_materials {
+            ("/".to_owned(), "Back to the dashboard")
+        } else {
+            (format!("/materials/{}", session.study_material_id), "Back to the material")
+        };
+        let page = StudyPage { csrf: user.csrf.clone(), id, kind, back };
         return Ok(render(StatusCode::OK, &page));
     }
     let title: String = sqlx::query_scalar("SELECT title FROM study_materials WHERE id = $1")
@@ -98,7 +105,6 @@ async fn load(state: &AppState, client: &Client, user: &WebUser, id: Uuid) -> Re
     .await?;
     tx.commit().await?;
     let count = |key: &str| session.session_data.as_ref().and_then(|d| d[key].as_i64()).unwrap_or(0);
-    let all_materials = Configuration::stored(session.configuration.as_ref()).all_materials == Some(true);
     let (done, graded, correct) = (count("done"), count("graded"), count("correct"));
     let page = ResultsPage {
         csrf: user.csrf.clone(),
