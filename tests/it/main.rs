@@ -25,6 +25,7 @@ mod partitions;
 mod progress;
 mod quality;
 mod resilience;
+mod scheduling;
 mod schema;
 mod search;
 mod study_screens;
