@@ -212,6 +212,9 @@ fn pgbench_script(targets: &[(String, String, String, String)]) -> String {
             "NULL::text",
             "'pgbench'::text",
             "'pgbench'::text",
+            "'review'::text",
+            "NULL::smallint",
+            "0",
         ],
     );
     let oneline = |sql: &str| sql.split_whitespace().collect::<Vec<_>>().join(" ");

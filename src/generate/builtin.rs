@@ -76,19 +76,12 @@ pub fn generate_reporting(material: &MaterialInput, options: &Options) -> (Vec<D
     let stats =
         TermStats::gather(&whole, candidates.iter().flatten().chain(definitions.iter().map(|d| &d.term)), &stop);
     let examples = example_names(material.chunks.iter().filter(|c| NON_PROSE_KINDS.contains(&c.kind)));
-    // A name in more than a third of the prose is the material's background ("Rust" in a
-    // chapter of the Rust book, as "the compiler" is): no concept to ask about. Each
-    // name is looked for once, though many chunks propose it.
-    let background: HashSet<String> = if prose.len() >= 4 {
-        let names: HashSet<&String> = candidates.iter().flatten().filter(|t| stats.is_name(t)).collect();
-        names
-            .into_iter()
-            .filter(|name| prose.iter().filter(|c| find_words(c.text, name).is_some()).count() * 3 > prose.len())
-            .map(|name| name.to_lowercase())
-            .collect()
-    } else {
-        HashSet::new()
+    let headings = {
+        let all: HashSet<&str> = material.chunks.iter().flat_map(headings_of).collect();
+        let keys: Vec<String> = all.into_iter().map(singular_key).collect();
+        format!(" {} ", keys.join(" | "))
     };
+    let background = background_names(&prose, &candidates, &stats, &headings);
     let chunk_terms: Vec<Vec<String>> = candidates
         .into_iter()
         .map(|terms| {
@@ -107,11 +100,6 @@ pub fn generate_reporting(material: &MaterialInput, options: &Options) -> (Vec<D
     let definitions: Vec<&Definition> =
         definitions.into_iter().filter(|d| stats.is_concept(&d.term) || stats.usage(&d.term).count >= 2).collect();
     let pool = Pool::gather(&prose, &chunk_terms, &definitions, &stats, material.language);
-    let headings = {
-        let all: HashSet<&str> = material.chunks.iter().flat_map(headings_of).collect();
-        let keys: Vec<String> = all.into_iter().map(singular_key).collect();
-        format!(" {} ", keys.join(" | "))
-    };
     let defined = definitions.iter().map(|d| normalise(&d.term)).collect();
     let context =
         Context { material, stats: &stats, pool: &pool, definitions: &definitions, defined, checks: &checks, headings };
@@ -176,6 +164,21 @@ impl Context<'_> {
         self.concept_rank(term) == ConceptRank::Defined
             || self.stats.is_name(term)
             || self.headings.contains(&format!(" {} ", singular_key(term)))
+    }
+
+    /// Whether `term` stands in `sentence` as the head of a longer term the material
+    /// uses more than once ("trait" in "the Deref trait", "stack" in "the call stack"):
+    /// a blank on it leaves the modifier to give it away. (A blanked modifier, "_____
+    /// numbers" for "floating-point numbers", still asks something.)
+    fn in_longer_term(&self, term: &str, sentence: &str) -> bool {
+        let key = format!(" {} ", normalise(term));
+        let in_sentence = format!(" {} ", normalise(sentence));
+        self.stats.by_term.iter().any(|(longer, usage)| {
+            usage.count >= 2 && longer.len() + 2 > key.len() && {
+                let padded = format!(" {longer} ");
+                padded.ends_with(&key) && in_sentence.contains(&padded)
+            }
+        })
     }
 
     fn concept_rank(&self, term: &str) -> ConceptRank {
@@ -267,8 +270,13 @@ struct Proposal {
 fn facts_of(chunk: &ChunkInput, material_language: Option<&str>, stop: &StopWords) -> Vec<Fact> {
     let language = chunk.language.or(material_language);
     let lang = Lang::of(language);
-    let sentences: Vec<&str> =
-        analyse::prose_sentences(chunk.text).into_iter().filter(|s| stands_alone(s, lang)).collect();
+    let entries = described_entries(chunk.text);
+    // A description opens with a label as often as not ("Récupération seule : ..."): it
+    // stands alone under its entry.
+    let sentences: Vec<&str> = analyse::prose_sentences(chunk.text)
+        .into_iter()
+        .filter(|s| stands_alone(s, lang) || entries.iter().any(|(_, first)| first == s))
+        .collect();
     let ranked = analyse::rank_sentences(&sentences, stop);
     let n = ranked.len().max(1) as f64;
     // The chunk's own stop words tell a definition's subject, read once per chunk.
@@ -276,16 +284,71 @@ fn facts_of(chunk: &ChunkInput, material_language: Option<&str>, stop: &StopWord
     let mut facts: Vec<Fact> = ranked
         .into_iter()
         .enumerate()
-        .map(|(rank, index)| Fact {
-            position: index,
-            sentence: sentences[index].to_owned(),
-            centrality: 1.0 - rank as f64 / n,
-            definition: lang.and_then(|l| definition(sentences[index], l, language, &own_stop)),
-            language: language.map(str::to_owned),
+        .map(|(rank, index)| {
+            let sentence = sentences[index];
+            let entry = entries.iter().find(|(_, first)| *first == sentence).map(|(name, _)| *name);
+            // A description is told its own language, the chunk's or the material's: a
+            // chunk of option names may read as English though its prose is French (and
+            // one sentence is too short to tell any other language reliably).
+            let language = match entry {
+                Some(_) => analyse::language(sentence)
+                    .filter(|told| [chunk.language, material_language].contains(&Some(told.as_str())))
+                    .or(material_language.or(language).map(str::to_owned)),
+                None => language.map(str::to_owned),
+            };
+            let lang = Lang::of(language.as_deref());
+            Fact {
+                position: index,
+                sentence: sentence.to_owned(),
+                centrality: 1.0 - rank as f64 / n,
+                definition: lang.and_then(|l| match entry {
+                    Some(name) => Some(Definition {
+                        sentence: sentence.to_owned(),
+                        subject: name.to_owned(),
+                        term: name.to_owned(),
+                        verb: Verb::Does,
+                        verb_text: "",
+                        predicate: sentence.trim_end_matches('.').to_owned(),
+                        language: language.clone(),
+                    }),
+                    None => definition(sentence, l, language.as_deref(), &own_stop),
+                }),
+                language,
+            }
         })
         .collect();
     facts.sort_by_key(|f| f.position);
     facts
+}
+
+/// The entries of a definition list in `text` (a manual page's commands and options,
+/// each a paragraph of its own over its description), with the first sentence of each
+/// description: an option ("-d, --download-only"), or a command whose description names
+/// it ("install" over "La commande install est suivie par ...").
+fn described_entries(text: &str) -> Vec<(&str, &str)> {
+    let paragraphs: Vec<&str> = text.split("\n\n").map(str::trim).collect();
+    paragraphs
+        .windows(2)
+        .filter_map(|pair| {
+            let [name, description] = pair else { return None };
+            let first = *text::sentences(description).first()?;
+            let option_like = |w: &str| {
+                let w = w.trim_end_matches(',');
+                w.starts_with('-') && w.len() > 1 && w.chars().all(|c| c.is_alphanumeric() || "-_=<>[]".contains(c))
+            };
+            let command = !name.contains(char::is_whitespace)
+                && name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                && first.split_whitespace().any(|w| w == *name);
+            let option = name.split_whitespace().count() <= 4 && name.split_whitespace().all(option_like);
+            // Every program's --help, --version and --usage: nothing to learn (graded blind).
+            let routine = name.split_whitespace().any(|w| {
+                ["help", "version", "usage"]
+                    .contains(&w.trim_start_matches('-').trim_end_matches(',').to_lowercase().as_str())
+            });
+            (command || option).then_some((*name, first)).filter(|_| !routine)
+        })
+        .collect()
 }
 
 /// A sentence an item can be made from: a complete sentence (a capital or a digit
@@ -302,6 +365,9 @@ fn stands_alone(sentence: &str, lang: Option<Lang>) -> bool {
         && !sentence.contains("://")
         // A line break inside is a quotation's or a verse's layout.
         && !sentence.contains('\n')
+        // A label line of a list or a table ("0 Succès : l'utilisateur existe").
+        && !sentence.split_whitespace().next().is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()))
+        && !sentence.split_whitespace().take(4).any(|w| w == ":")
         && lang.is_none_or(|l| !flaws::leans_on_context(l, sentence))
 }
 
@@ -342,6 +408,10 @@ fn propose(
         language: fact.language.clone(),
     };
     if let (Some(definition), Some(lang)) = (&fact.definition, lang) {
+        // An entry's description is no sentence to blank: it is a card or nothing.
+        if definition.verb == Verb::Does && !options.flashcards {
+            return None;
+        }
         // Half the definitions become true/false items when quiz items are wanted too.
         let as_quiz = options.quizzes && (!options.flashcards || pick.is_multiple_of(2));
         if as_quiz && let Some(quiz) = true_false(context, definition, lang, pick) {
@@ -563,14 +633,39 @@ impl Pool {
         Pool { terms }
     }
 
-    /// Whether `sentence` holds another key term of the kind and length of `term`: what
-    /// a contrast would set against it.
+    /// The other key terms of the kind and length of `term` that stand in `sentence`
+    /// (normalised and padded with spaces): what a contrast or a pair would set beside it.
+    fn counterparts<'s>(&'s self, key: &'s str, in_sentence: &'s str) -> impl Iterator<Item = &'s str> + 's {
+        let own = self.terms.iter().find(|t| t.key == key);
+        self.terms
+            .iter()
+            .filter(move |t| {
+                own.is_some_and(|own| t.key != key && t.kind == own.kind && t.words == own.words)
+                    && in_sentence.contains(&format!(" {} ", t.key))
+            })
+            .map(|t| t.key.as_str())
+    }
+
+    /// Whether `sentence` holds a counterpart of `term`: what a contrast would set
+    /// against it.
     fn has_counterpart(&self, term: &str, sentence: &str) -> bool {
         let key = normalise(term);
-        let Some(own) = self.terms.iter().find(|t| t.key == key) else { return false };
         let in_sentence = format!(" {} ", normalise(sentence));
-        self.terms.iter().any(|t| {
-            t.key != key && t.kind == own.kind && t.words == own.words && in_sentence.contains(&format!(" {} ", t.key))
+        self.counterparts(&key, &in_sentence).next().is_some()
+    }
+
+    /// Whether `term` stands joined to a counterpart by "and" or "or" ("the stack and the
+    /// heap"): the pair gives a blank on either away.
+    fn paired(&self, term: &str, sentence: &str, lang: Lang) -> bool {
+        let key = normalise(term);
+        let in_sentence = format!(" {} ", normalise(sentence));
+        self.counterparts(&key, &in_sentence).any(|other| {
+            lang.coordinators().iter().any(|and| {
+                std::iter::once("").chain(lang.articles().iter().copied()).any(|article| {
+                    let joined = |a: &str, b: &str| format!(" {a} {and} {article} {b} ").replace("  ", " ");
+                    in_sentence.contains(&joined(&key, other)) || in_sentence.contains(&joined(other, &key))
+                })
+            })
         })
     }
 
@@ -811,7 +906,7 @@ fn definition(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &S
                 (3..=35).contains(&predicate_words.len())
                     && predicate_words.first().is_some_and(|w| lang.opens_definition(w))
             }
-            Verb::Refers | Verb::Means => (3..=35).contains(&predicate_words.len()),
+            Verb::Refers | Verb::Means | Verb::Does => (3..=35).contains(&predicate_words.len()),
         };
         let first_lower = first.to_lowercase();
         // A subject given a name may be long ("Implementations of a trait on any type ...").
@@ -888,12 +983,15 @@ fn blank_term(
         (!in_heading, context.concept_rank(t), uses, std::cmp::Reverse(t.len()), *t)
     });
     candidates.dedup();
-    let contrasts = Lang::of(fact.language.as_deref()).is_some_and(|l| l.contrasts(sentence));
+    let lang = Lang::of(fact.language.as_deref());
+    let contrasts = lang.is_some_and(|l| l.contrasts(sentence));
     for term in candidates {
         if let Some((start, end)) = find_words(sentence, term)
             && (!topics_only || context.is_topic(term))
             && word_count(term) * 3 <= word_count(sentence)
             && !(contrasts && context.pool.has_counterpart(term, sentence))
+            && !lang.is_some_and(|l| context.pool.paired(term, sentence, l))
+            && !context.in_longer_term(term, sentence)
         {
             let found = sentence[start..end].to_owned();
             let blanked = format!("{}{BLANK}{}", &sentence[..start], &sentence[end..]);
@@ -917,6 +1015,38 @@ fn blank_term(
 /// The headings above a chunk and those inside it: a chunk may hold several short
 /// sections, their headings lines of their own (up to 12 words, a capital first, no
 /// sentence's punctuation last).
+/// The names that are the material's background, not concepts to ask about ("Rust" in a
+/// chapter of the Rust book, as "the compiler" is), lower case: a name in more than a
+/// third of the prose chunks (of four or more), and the name in most paragraphs (three
+/// or more, and one in twenty) that no heading names: a short chapter is one or two
+/// chunks, and its language or product is its most mentioned name. Each name is looked
+/// for once, though many chunks propose it.
+fn background_names(
+    prose: &[&ChunkInput],
+    candidates: &[Vec<String>],
+    stats: &TermStats,
+    headings: &str,
+) -> HashSet<String> {
+    let names: HashSet<&String> = candidates.iter().flatten().filter(|t| stats.is_name(t)).collect();
+    let paragraphs: Vec<&str> =
+        prose.iter().flat_map(|c| c.text.split("\n\n")).filter(|p| !p.trim().is_empty()).collect();
+    let mut background = HashSet::new();
+    let mut most_mentioned: Option<(usize, &String)> = None;
+    for name in names {
+        let in_chunks = prose.iter().filter(|c| find_words(c.text, name).is_some()).count();
+        if prose.len() >= 4 && in_chunks * 3 > prose.len() {
+            background.insert(name.to_lowercase());
+        }
+        let in_paragraphs = paragraphs.iter().filter(|p| find_words(p, name).is_some()).count();
+        let unheaded = !headings.contains(&format!(" {} ", singular_key(name)));
+        if unheaded && in_paragraphs >= 3 && in_paragraphs * 20 >= paragraphs.len() {
+            most_mentioned = most_mentioned.max(Some((in_paragraphs, name)));
+        }
+    }
+    background.extend(most_mentioned.map(|(_, name)| name.to_lowercase()));
+    background
+}
+
 fn headings_of<'a>(chunk: &'a ChunkInput) -> impl Iterator<Item = &'a str> {
     let inside = chunk.text.lines().map(str::trim).filter(|line| {
         line.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit())
@@ -1428,6 +1558,71 @@ mod tests {
             for bad in ["rather than", "For example", "On the right", "@"] {
                 assert!(!sentence.contains(bad), "{bad}: {}", draft.content);
             }
+        }
+    }
+
+    #[test]
+    fn a_manual_page_s_commands_and_options_become_cards() {
+        let page = "COMMANDES\n       install\n           La commande install est suivie par un ou plusieurs paquets \
+            à installer, et tous les paquets requis sont aussi récupérés et installés.\n\n\
+            \x20      remove\n           La commande remove est identique à la commande install, mais les paquets \
+            sont supprimés au lieu d'être installés sur le système.\n\n\
+            OPTIONS\n       -d, --download-only\n           Récupération seule : les paquets sont récupérés \
+            mais ne sont ni décompressés ni installés sur le système.\n\n\
+            \x20      -s, --simulate\n           Simulation : les actions qui seraient faites sont affichées \
+            mais rien ne change sur le système de paquets installé.\n";
+        let (_, drafts) = generate_from("text/plain", page, &Options { quizzes: false, ..ALL });
+        let cards: Vec<(&str, &str)> = items(&drafts)
+            .filter_map(|d| Some((d.content["front"].as_str()?, d.content["back"].as_str()?)))
+            .filter(|(front, _)| front.starts_with("Que fait"))
+            .collect();
+        for (front, back) in [
+            ("Que fait install ?", "La commande install est suivie par"),
+            ("Que fait l'option -d, --download-only ?", "Récupération seule : les paquets"),
+        ] {
+            assert!(cards.iter().any(|(f, b)| *f == front && b.starts_with(back)), "{front}: {cards:?}");
+        }
+    }
+
+    #[test]
+    fn entries_are_options_and_commands_their_descriptions_name() {
+        let text = "install\n\nLa commande install installe des paquets.\n\n\
+                    -d, --download-only\n\nRécupération seule.\n\n\
+                    -v, --version\n\nAffiche la version.\n\n\
+                    Exemples\n\nVoici trois exemples.\n\n\
+                    clean\n\nVide le dépôt local.";
+        let names: Vec<&str> = described_entries(text).into_iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["install", "-d, --download-only"]);
+    }
+
+    #[test]
+    fn a_pair_a_label_line_or_the_material_s_language_gives_no_blank() {
+        // A short chapter (one chunk) that mentions its language in many paragraphs.
+        let text = "# Ownership\n\n\
+            Ownership is a set of rules that govern how a program manages its memory.\n\n\
+            ## Compiling\n\n\
+            Rust checks the rules when it compiles a program, so that they cost nothing at run time.\n\n\
+            Rust programmers soon learn to think about where their values are kept in memory.\n\n\
+            Rust reports every broken rule with the line where the value was moved.\n\n\
+            ## The stack and the heap\n\n\
+            Both the stack and the heap are parts of memory available to your code at runtime.\n\n\
+            Many programming languages never ask you to think about the stack or the heap at all.\n\n\
+            ## The allocator\n\n\
+            The allocator finds a free place in memory when a vector grows past its capacity.\n\n\
+            A vector asks the allocator for a larger place and moves its values there.\n\n\
+            0 Allocator : the part of a program that finds room in memory for values.\n";
+        let (_, drafts) = generate_from("text/markdown", text, &ALL);
+        assert!(items(&drafts).count() > 0, "items are made: {drafts:#?}");
+        for draft in items(&drafts) {
+            let sentence = draft.generation_params["sentence"].as_str().expect("a sentence");
+            let term = draft.generation_params["term"].as_str().unwrap_or_default();
+            assert_ne!(term, "Rust", "the language is the background: {}", draft.content);
+            assert!(!sentence.contains("0 Success"), "a label line: {}", draft.content);
+            assert!(
+                !(sentence.contains("stack and the heap") && ["stack", "heap"].contains(&term)),
+                "the pair gives the blank away: {}",
+                draft.content
+            );
         }
     }
 

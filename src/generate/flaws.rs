@@ -222,8 +222,18 @@ impl Checks {
         flaws
     }
 
-    /// Whether a content word of `answer` stands in `stem` (a plural "s" aside).
+    /// Whether a content word of `answer` stands in `stem` (a plural "s" aside): a word
+    /// of four letters or more, or an acronym ("API").
     fn answer_in_stem(&self, stem: &str, answer: &str) -> bool {
+        let acronym = |w: &str| w.chars().count() >= 2 && w.chars().all(|c| c.is_ascii_uppercase());
+        if stem.contains(BLANK)
+            && answer
+                .split_whitespace()
+                .filter(|w| acronym(w))
+                .any(|w| stem.split(|c: char| !c.is_alphanumeric()).any(|s| s == w || s.strip_suffix('s') == Some(w)))
+        {
+            return true;
+        }
         let stem_words: std::collections::HashSet<String> =
             normalise(&stem.replace(BLANK, " ")).split(' ').map(stem_of).collect();
         let answer = normalise(answer);
@@ -376,6 +386,8 @@ mod tests {
             flaws_of(Content::Card(&listing), "In Listing 8-1 the vector grows.", "paragraph")
                 .contains(&Flaw::DanglingReference)
         );
+        let acronym = card("Creating a useful public _____ structure helps you find the API that works best.", "API");
+        assert!(flaws_of(Content::Card(&acronym), "x y z w", "paragraph").contains(&Flaw::AnswerInStem));
         let label = card("The vector is created in _____ as shown.", "Listing 8-1");
         assert!(flaws_of(Content::Card(&label), "x y z w", "paragraph").contains(&Flaw::TrivialBlank));
         let dominant = card("Most plants are made of many _____ of several kinds.", "cells");

@@ -23,6 +23,8 @@ pub enum Verb {
     Refers,
     /// "X means Y".
     Means,
+    /// A definition list's entry: X, a command or an option, over what it does.
+    Does,
 }
 
 /// The true/false labels of every language with templates, in order: a true/false item's
@@ -143,7 +145,26 @@ impl Lang {
             }
             (Lang::Es, Verb::Refers) => format!("¿A qué se refiere {subject}?"),
             (Lang::Es, Verb::Means) => format!("¿Qué significa {subject}?"),
+            (Lang::En, Verb::Does) => format!("What does {} do?", self.entry(subject)),
+            (Lang::Fr, Verb::Does) => format!("Que fait {} ?", self.entry(subject)),
+            (Lang::De, Verb::Does) => format!("Was bewirkt {}?", self.entry(subject)),
+            (Lang::Es, Verb::Does) => format!("¿Qué hace {}?", self.entry(subject)),
         }
+    }
+
+    /// A definition list's entry as a question names it: an option as such ("the option
+    /// -d, --download-only"), a command by its name.
+    fn entry(self, name: &str) -> String {
+        if !name.starts_with('-') {
+            return name.to_owned();
+        }
+        let option = match self {
+            Lang::En => "the option",
+            Lang::Fr => "l'option",
+            Lang::De => "die Option",
+            Lang::Es => "la opción",
+        };
+        format!("{option} {name}")
     }
 
     /// Articles (lower case) that may open a noun phrase.
@@ -169,6 +190,16 @@ impl Lang {
         self.articles().contains(&word.as_str())
             || extra.contains(&word.as_str())
             || (self == Lang::Fr && (word.starts_with("l'") || word.starts_with("l’")))
+    }
+
+    /// The words that join two things of a kind ("and", "or").
+    pub fn coordinators(self) -> &'static [&'static str] {
+        match self {
+            Lang::En => &["and", "or"],
+            Lang::Fr => &["et", "ou"],
+            Lang::De => &["und", "oder"],
+            Lang::Es => &["y", "o", "e", "u"],
+        }
     }
 
     /// Whether `sentence` sets one thing against another ("rather than", "instead of").
@@ -882,6 +913,38 @@ impl Lang {
                 "remember that",
                 "you can see",
                 "as you can",
+                // A line, a run or a result of the example at hand ("the failure we got").
+                "the first line",
+                "the second line",
+                "the third line",
+                "the last line",
+                "this line",
+                "that line",
+                "we got",
+                "we get",
+                "we saw",
+                "we see",
+                "we run",
+                "we ran",
+                "we used",
+                "we wrote",
+                "we defined",
+                // The example or output at hand: "the third case", "the last two lines",
+                // "the closure here".
+                "the first case",
+                "the second case",
+                "the third case",
+                "the last two",
+                "the last assertion",
+                " here ",
+                " here,",
+                "we haven't",
+                "we haven’t",
+                "we have not",
+                "our code",
+                "our program",
+                "our example",
+                "our project",
             ],
             Lang::Fr => &[
                 "ce chapitre",

@@ -19,10 +19,12 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::preferences::Preferences;
 use super::schedule::{self, Memory, Scheduled};
 use super::{Configuration, Session, sessions};
 use crate::app::AppState;
 use crate::audit::{Change, Row, Work};
+use crate::elapsed_days_sql;
 use crate::error::{Error, Problem, Result};
 use crate::generate::{Flashcard, Quiz};
 use crate::http::auth::AuthUser;
@@ -68,10 +70,14 @@ struct Context {
     excerpt: Option<String>,
     #[sqlx(flatten)]
     stored: schedule::Stored,
-    retention: Option<f64>,
+    preferences: Option<Value>,
     /// The learner's FSRS parameters; None until the optimiser has fitted them.
     parameters: Option<Vec<f32>>,
+    /// Answered (or skipped) in this session already.
     done: bool,
+    /// Served again in this session: an item in a learning step, in a review or study
+    /// session.
+    again: bool,
     key_hash: Option<Vec<u8>>,
     key_interaction: Option<Uuid>,
     key_created_at: Option<DateTime<Utc>>,
@@ -190,16 +196,16 @@ async fn answer(
             format!("is {asset_status}: it is out of study until reviewed"),
         ));
     }
-    if context.done && body.interaction_type != "view" {
+    if context.done && !context.again && body.interaction_type != "view" {
         return Err(Error::conflict("generated_asset_id", "was answered or skipped in this session already"));
     }
 
     let graded = grade(asset_type, content, &body.interaction_type, &data)?;
     let memory = context.stored.memory();
-    let retention = schedule::retention(context.retention);
+    let prefs = Preferences::of(context.preferences.as_ref());
     let model = schedule::Model::of(context.parameters.as_deref());
     let scheduled = match graded.rating {
-        Some(rating) => Some(schedule::review(memory.as_ref(), rating, context.now, retention, &model)?),
+        Some(rating) => Some(schedule::review(memory.as_ref(), rating, context.now, &prefs, &model)?),
         None => None,
     };
     let feedback = feedback_data(&graded, &context, memory.as_ref(), scheduled.as_ref(), &model);
@@ -225,7 +231,9 @@ async fn answer(
             key: key.as_deref(),
             request_hash: &request_hash,
             interaction_id: Uuid::new_v4(),
-            counted: i32::from(graded.counts),
+            // A repeat (an item in a step, served again) is an answer, not another item.
+            counted: i32::from(graded.counts && !context.done),
+            repeated: i32::from(graded.counts && context.done),
             audit: &audit,
         },
     )
@@ -263,23 +271,25 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
 }
 
 /// What recording an interaction reads, in one statement: the session (locked), the
-/// asset (if it is the learner's), its chunk, the learner's memory of it, their desired
-/// retention and FSRS parameters, whether the session counted the item already, and a
+/// asset (if it is the learner's), its chunk, the learner's memory of it, their
+/// preferences and FSRS parameters, whether the session counted the item already, and a
 /// replayed key.
 /// Parameters: $1 session, $2 user, $3 asset, $4 Idempotency-Key, $5 idle seconds,
 /// $6 excerpt length. Public for the load harness's pgbench script.
-pub const READ: &str = "SELECT now() AS now, s.status, s.study_material_id AS session_material, s.configuration,
+pub const READ: &str = concat!(
+    "SELECT now() AS now, s.status, s.study_material_id AS session_material, s.configuration,
                 coalesce((s.session_data->>'last_activity_at')::timestamptz, s.started_at)
                     < now() - make_interval(secs => $5) AS idle,
                 a.study_material_id AS asset_material, a.asset_type, a.content, a.status AS asset_status,
                 a.content_chunk_id, left(ch.content, $6) AS excerpt,
-                r.stability, r.difficulty, r.reps, r.lapses, r.last_review,
-                CASE WHEN jsonb_typeof(u.preferences->'desired_retention') = 'number'
-                     THEN (u.preferences->>'desired_retention')::float8 END AS retention,
-                lp.parameters,
+                r.stability, r.difficulty, r.reps, r.lapses, r.last_review, r.state, r.step, u.preferences,
+                lp.parameters, ",
+    elapsed_days_sql!("u.preferences"),
+    ",
                 EXISTS (SELECT 1 FROM interactions i
                          WHERE i.learning_session_id = s.id AND i.generated_asset_id = $3
                            AND (i.interaction_type <> 'view' OR a.asset_type = 'summary')) AS done,
+                s.session_type <> 'quiz' AND coalesce(r.state <> 'review', false) AS again,
                 k.request_hash AS key_hash, k.interaction_id AS key_interaction,
                 k.interaction_created_at AS key_created_at
            FROM learning_sessions s
@@ -292,7 +302,8 @@ pub const READ: &str = "SELECT now() AS now, s.status, s.study_material_id AS se
            LEFT JOIN idempotency_keys k ON k.user_id = $2 AND k.key = $4
            LEFT JOIN learner_parameters lp ON lp.user_id = $2
           WHERE s.id = $1 AND s.user_id = $2
-          FOR UPDATE OF s";
+          FOR UPDATE OF s"
+);
 
 /// What recording an interaction writes, in one statement (see [`write`] for the
 /// parameters). Public for the load harness's pgbench script.
@@ -309,12 +320,13 @@ pub const WRITE: &str = concat!(
     interaction_columns!(),
     "),
               r AS (INSERT INTO review_states (user_id, generated_asset_id, study_material_id, stability, difficulty,
-                                               due, reps, lapses, last_rating, last_review)
-                    SELECT $2, $3, $4, $17, $18, $19, $20, $21, $22, $13 FROM i WHERE $17::float8 IS NOT NULL
+                                               due, reps, lapses, last_rating, last_review, state, step)
+                    SELECT $2, $3, $4, $17, $18, $19, $20, $21, $22, $13, $28, $29 FROM i
+                     WHERE $17::float8 IS NOT NULL
                     ON CONFLICT (user_id, generated_asset_id) DO UPDATE
                        SET stability = EXCLUDED.stability, difficulty = EXCLUDED.difficulty, due = EXCLUDED.due,
                            reps = EXCLUDED.reps, lapses = EXCLUDED.lapses, last_rating = EXCLUDED.last_rating,
-                           last_review = EXCLUDED.last_review),
+                           last_review = EXCLUDED.last_review, state = EXCLUDED.state, step = EXCLUDED.step),
               s AS (UPDATE learning_sessions ls
                        SET total_interactions = coalesce(ls.total_interactions, 0) + 1,
                            completion_percentage = least(100, 100.0
@@ -324,6 +336,7 @@ pub const WRITE: &str = concat!(
                                'done', coalesce((ls.session_data->>'done')::int, 0) + $11,
                                'graded', coalesce((ls.session_data->>'graded')::int, 0) + $12,
                                'correct', coalesce((ls.session_data->>'correct')::int, 0) + $23,
+                               'repeats', coalesce((ls.session_data->>'repeats')::int, 0) + $30,
                                'last_activity_at', $13::timestamptz)
                       FROM i WHERE ls.id = $1
                     RETURNING ls.id, ls.study_material_id, ls.session_type, ls.status, ls.started_at, ls.ended_at,
@@ -454,9 +467,18 @@ fn feedback_data(
     }
     if let Some(next) = scheduled {
         let days = memory.map(|m| (context.now - m.last_review).num_seconds() as f64 / 86_400.0);
+        // The queue the item was in before this answer: what the daily limits count.
+        let queue = match memory.map(|m| m.state) {
+            None => "new",
+            Some(schedule::State::Review) => "review",
+            Some(_) => "learning",
+        };
         feedback["schedule"] = json!({
             "due": next.due,
             "interval_days": next.interval_days,
+            "queue": queue,
+            "state": next.state.as_str(),
+            "step": next.step,
             "first_review": memory.is_none(),
             // What FSRS expected before this answer: the chance of recall.
             "recall_predicted": memory.zip(days).map(|(m, d)| model.retrievability(m.stability, d)),
@@ -479,7 +501,10 @@ struct Write<'a> {
     key: Option<&'a str>,
     request_hash: &'a [u8],
     interaction_id: Uuid,
+    /// 1 when it moves the session on to another item, 0 otherwise.
     counted: i32,
+    /// 1 when it answers an item served again (in a step), 0 otherwise.
+    repeated: i32,
     /// The request's audit row, which the statement writes.
     audit: &'a Row,
 }
@@ -515,6 +540,9 @@ async fn write(tx: &mut PgConnection, w: &Write<'_>) -> Result<Option<(Interacti
         .bind(w.audit.ip_address()) // $25
         .bind(w.audit.user_agent())
         .bind(w.audit.session_id())
+        .bind(w.scheduled.map(|s| s.state.as_str()))
+        .bind(w.scheduled.and_then(|s| s.step).map(|step| step as i16))
+        .bind(w.repeated) // $30
         .fetch_optional(tx)
         .await?;
     Ok(row.map(InteractionAndSession::split))

@@ -1,4 +1,6 @@
-//! GET /api/v1/reviews/due: the caller's flashcards due for review now, by FSRS.
+//! GET /api/v1/reviews/due: the caller's flashcards due today, and the new, learning and
+//! due counts every page shows: both from `studyhall_study_queue` (migration 0016), what
+//! review sessions serve.
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -22,10 +24,13 @@ pub struct DueQuery {
     limit: Option<u32>,
 }
 
-/// The flashcards due now, most overdue first.
+/// The flashcards due today (in a learning step, or in review and due before the
+/// learner's next day starts, within the day's review limit), soonest first.
 #[derive(Serialize, ToSchema)]
 pub struct Due {
     due_count: i64,
+    /// New cards a review session would introduce today (within the new-card limit).
+    new_count: i64,
     items: Vec<DueItem>,
 }
 
@@ -45,10 +50,10 @@ struct Row {
     content: Value,
     difficulty_level: Option<i32>,
     due: DateTime<Utc>,
-    due_count: i64,
 }
 
-/// Flashcards due for review now (answers withheld), most overdue first.
+/// Flashcards due today (answers withheld), most overdue first: those a review session
+/// serves, new cards aside.
 #[utoipa::path(get, path = "/api/v1/reviews/due", tag = "sessions", security(("bearer" = [])), params(DueQuery),
     responses((status = 200, body = Due), (status = 422, body = Problem)))]
 pub async fn due(State(state): State<AppState>, auth: AuthUser, Query(query): Query<DueQuery>) -> Result<Json<Due>> {
@@ -58,14 +63,11 @@ pub async fn due(State(state): State<AppState>, auth: AuthUser, Query(query): Qu
     }
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT a.id, a.study_material_id, a.content_chunk_id, a.asset_type, a.content, a.difficulty_level, r.due,
-                count(*) OVER () AS due_count
-           FROM review_states r
-           JOIN generated_assets a ON a.id = r.generated_asset_id
-           JOIN study_materials m ON m.id = r.study_material_id AND m.deleted_at IS NULL
-          WHERE r.user_id = $1 AND r.due <= now() AND a.asset_type = 'flashcard' AND a.status = 'ready'
-            AND ($2::uuid IS NULL OR r.study_material_id = $2)
-          ORDER BY r.due, a.id
+        "SELECT a.id, a.study_material_id, a.content_chunk_id, a.asset_type, a.content, a.difficulty_level, q.due
+           FROM studyhall_study_queue($1, $2, ARRAY['flashcard']) q
+           JOIN generated_assets a ON a.id = q.generated_asset_id
+          WHERE q.queue <> 'new'
+          ORDER BY q.due, a.id
           LIMIT $3",
     )
     .bind(auth.user_id)
@@ -73,8 +75,8 @@ pub async fn due(State(state): State<AppState>, auth: AuthUser, Query(query): Qu
     .bind(i64::from(limit))
     .fetch_all(&mut *tx)
     .await?;
+    let counts = counts(&mut tx, auth.user_id, query.study_material_id).await?;
     tx.commit().await?;
-    let due_count = rows.first().map_or(0, |r| r.due_count);
     let items = rows
         .into_iter()
         .map(|r| DueItem {
@@ -90,5 +92,49 @@ pub async fn due(State(state): State<AppState>, auth: AuthUser, Query(query): Qu
             due: r.due,
         })
         .collect();
-    Ok(Json(Due { due_count, items }))
+    Ok(Json(Due { due_count: counts.due(), new_count: counts.new, items }))
+}
+
+/// What the learner can study now in a material (or all of theirs): flashcards new
+/// (within today's new-card limit), in a learning step today, and in review due today
+/// (within today's review limit). A review session serves these.
+#[derive(Debug, Default, Clone, Copy, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Counts {
+    pub new: i64,
+    pub learning: i64,
+    pub review: i64,
+}
+
+impl Counts {
+    /// The cards due today: in a step, and in review.
+    pub fn due(&self) -> i64 {
+        self.learning + self.review
+    }
+}
+
+/// A subquery giving [`Counts`]'s columns for the learner and material (NULL: all)
+/// given as SQL expressions, for statements that list materials with their counts.
+#[macro_export]
+macro_rules! study_counts_sql {
+    ($user:literal, $material:literal) => {
+        concat!(
+            "(SELECT count(*) FILTER (WHERE q.queue = 'new') AS new,
+                     count(*) FILTER (WHERE q.queue = 'learning') AS learning,
+                     count(*) FILTER (WHERE q.queue = 'review') AS review
+                FROM studyhall_study_queue(",
+            $user,
+            ", ",
+            $material,
+            ", ARRAY['flashcard']) q)"
+        )
+    };
+}
+
+/// The learner's [`Counts`] in `material`, or across all their materials.
+pub async fn counts(conn: &mut sqlx::PgConnection, user: Uuid, material: Option<Uuid>) -> Result<Counts> {
+    Ok(sqlx::query_as(concat!("SELECT * FROM ", study_counts_sql!("$1", "$2"), " c"))
+        .bind(user)
+        .bind(material)
+        .fetch_one(conn)
+        .await?)
 }

@@ -82,7 +82,6 @@ impl Preferences {
 }
 
 const MAX_STEPS: usize = 10;
-const MINUTES_PER_DAY: f64 = 1440.0;
 const MAX_TIME_ZONE: usize = 64;
 const NEW_PER_DAY: (i64, i64) = (0, 9_999);
 const REVIEWS_PER_DAY: (i64, i64) = (0, 99_999);
@@ -136,7 +135,7 @@ fn retention(value: &Value) -> Option<f64> {
 
 fn steps(value: &Value) -> Option<Vec<f64>> {
     let steps = value.as_array().filter(|steps| steps.len() <= MAX_STEPS)?;
-    steps.iter().map(|s| s.as_f64().filter(|m| *m > 0.0 && *m < MINUTES_PER_DAY)).collect()
+    steps.iter().map(|s| s.as_f64().filter(|m| *m > 0.0 && *m < schedule::MINUTES_PER_DAY)).collect()
 }
 
 fn whole((min, max): (i64, i64)) -> impl Fn(&Value) -> Option<i64> {

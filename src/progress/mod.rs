@@ -54,7 +54,9 @@ pub struct Figures {
     pub answers: i64,
     /// Median response time of answers, in ms.
     pub speed_ms: Option<f64>,
-    /// Flashcards due by the end of today (UTC), and within seven days.
+    /// Flashcards due today, as a review session serves them (in a learning step, or in
+    /// review and due before the learner's next day starts, within the day's review
+    /// limit); and those plus the review cards due in the six days after today.
     pub due_today: i64,
     pub due_this_week: i64,
 }
@@ -112,10 +114,15 @@ pub async fn load(state: &AppState, user: Uuid) -> Result<Summary> {
     .fetch_all(&mut *tx)
     .await?;
     let due: Vec<DueRow> = sqlx::query_as(concat!(
-        "SELECT GROUPING(m.subject_area) = 1 AS overall, m.subject_area,
-                count(*) FILTER (WHERE a.asset_type = 'flashcard'
-                                   AND r.due < date_trunc('day', now(), 'UTC') + interval '1 day') AS due_today,
-                count(*) FILTER (WHERE a.asset_type = 'flashcard' AND r.due < now() + interval '7 days') AS due_this_week,
+        "WITH t AS (SELECT d.next_day_start FROM users u, studyhall_learner_today(u.preferences, now()) d
+                     WHERE u.id = $1),
+              q AS (SELECT generated_asset_id FROM studyhall_study_queue($1, NULL, ARRAY['flashcard'])
+                     WHERE queue <> 'new')
+         SELECT GROUPING(m.subject_area) = 1 AS overall, m.subject_area,
+                count(q.generated_asset_id) AS due_today,
+                count(*) FILTER (WHERE q.generated_asset_id IS NOT NULL
+                                    OR a.asset_type = 'flashcard' AND r.due >= t.next_day_start
+                                       AND r.due < t.next_day_start + interval '6 days') AS due_this_week,
                 count(*) AS items,
                 avg(",
         predicted_recall_sql!("$1", "$2"),
@@ -123,6 +130,8 @@ pub async fn load(state: &AppState, user: Uuid) -> Result<Summary> {
            FROM review_states r
            JOIN generated_assets a ON a.id = r.generated_asset_id AND a.status = 'ready'
            JOIN study_materials m ON m.id = r.study_material_id AND m.deleted_at IS NULL
+           CROSS JOIN t
+           LEFT JOIN q ON q.generated_asset_id = r.generated_asset_id
           WHERE r.user_id = $1
           GROUP BY GROUPING SETS ((m.subject_area), ())"
     ))

@@ -102,6 +102,8 @@ document.querySelectorAll("[data-start]").forEach((button) =>
   button.addEventListener("click", async () => {
     try {
       const body = { study_material_id: button.dataset.material, session_type: button.dataset.start };
+      // Study now: a review across all the learner's materials.
+      if ("allMaterials" in button.dataset) body.configuration = { all_materials: true };
       const { data } = await api("POST", "/sessions", body);
       window.location.href = "/study/" + data.id;
     } catch (error) {
@@ -302,7 +304,9 @@ if (study) {
     item = data.asset;
     item.intervals = data.intervals;
     shownAt = performance.now();
-    position.textContent = `Item ${data.position} of ${data.position + data.remaining - 1}`;
+    // A card in a learning step, served again, says so.
+    const again = data.again ? " · again, in a learning step" : "";
+    position.textContent = `Item ${data.position} of ${data.position + data.remaining - 1}${again}`;
     if (item.asset_type === "flashcard") front();
     else if (item.asset_type === "quiz") question();
     else summary();
@@ -467,8 +471,8 @@ if (study) {
     position.textContent = "Session ended";
     const results = el("a", "See the results", "button");
     results.href = location.pathname;
-    const material = el("a", "Back to the material", "button secondary");
-    material.href = "/materials/" + study.dataset.material;
+    const material = el("a", study.dataset.backLabel, "button secondary");
+    material.href = study.dataset.back;
     const links = el("p", undefined, "links");
     links.append(results, material);
     study.querySelector("[data-end]").hidden = true;

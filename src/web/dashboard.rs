@@ -1,4 +1,5 @@
-//! The dashboard: what is due, the streak, accuracy and retention, recent materials.
+//! The dashboard: Study now (a review across all materials, with what it would serve),
+//! what is due, the streak, accuracy and retention, recent materials.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,6 +9,7 @@ use super::progress::Chart;
 use super::{WebUser, html_error, render};
 use crate::app::AppState;
 use crate::db::tenant;
+use crate::learn::due::{self, Counts};
 use crate::progress::{self, Summary};
 
 #[derive(sqlx::FromRow)]
@@ -27,6 +29,8 @@ struct Dashboard {
     retention: String,
     materials: Vec<Recent>,
     chart: Chart,
+    /// What Study now would serve: due and new cards across all materials.
+    counts: Counts,
 }
 
 pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
@@ -44,12 +48,13 @@ pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
         .bind(user.auth.user_id)
         .fetch_all(&mut *tx)
         .await?;
+        let counts = due::counts(&mut tx, user.auth.user_id, None).await?;
         tx.commit().await?;
         let chart = Chart::load(&state, user.auth.user_id).await?;
-        Ok::<_, crate::error::Error>((summary, username, materials, chart))
+        Ok::<_, crate::error::Error>((summary, username, materials, chart, counts))
     };
     match loaded.await {
-        Ok((summary, username, materials, chart)) => render(
+        Ok((summary, username, materials, chart, counts)) => render(
             StatusCode::OK,
             &Dashboard {
                 csrf: user.csrf,
@@ -59,6 +64,7 @@ pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
                 summary,
                 materials,
                 chart,
+                counts,
             },
         ),
         Err(error) => html_error(&error),

@@ -11,12 +11,16 @@ use super::{WebUser, html_error, render};
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, Result};
+use crate::learn::due::{self, Counts};
+use crate::study_counts_sql;
 
 #[derive(sqlx::FromRow)]
 struct Listed {
     id: Uuid,
     title: String,
     status: String,
+    #[sqlx(flatten)]
+    counts: Counts,
 }
 
 #[derive(askama::Template)]
@@ -36,12 +40,16 @@ pub async fn list(State(state): State<AppState>, user: WebUser, Query(search): Q
     let q = search.q.unwrap_or_default().trim().to_owned();
     let loaded = async {
         let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
-        let materials: Vec<Listed> = sqlx::query_as(
-            "SELECT id, title, status FROM study_materials
-              WHERE user_id = $1 AND deleted_at IS NULL AND ($2 = '' OR title ILIKE '%' || $2 || '%'
-                                                           OR search_vector @@ websearch_to_tsquery('simple', $2))
-              ORDER BY created_at DESC LIMIT 200",
-        )
+        let materials: Vec<Listed> = sqlx::query_as(concat!(
+            "SELECT m.id, m.title, m.status, c.new, c.learning, c.review
+               FROM study_materials m
+               CROSS JOIN LATERAL ",
+            study_counts_sql!("$1", "m.id"),
+            " c
+              WHERE m.user_id = $1 AND m.deleted_at IS NULL
+                AND ($2 = '' OR m.title ILIKE '%' || $2 || '%' OR m.search_vector @@ websearch_to_tsquery('simple', $2))
+              ORDER BY m.created_at DESC LIMIT 200"
+        ))
         .bind(user.auth.user_id)
         .bind(&q)
         .fetch_all(&mut *tx)
@@ -82,16 +90,19 @@ struct MaterialPage {
     kept_percent: Option<u32>,
     assets: Vec<AssetLine>,
     chunks: Vec<ChunkLine>,
+    /// Its flashcards new, in a step and due, as a review of it would serve them today.
+    counts: Counts,
 }
 
 pub async fn page(State(state): State<AppState>, user: WebUser, Path(id): Path<Uuid>) -> Response {
     match load(&state, user.auth.user_id, id).await {
-        Ok(Loaded { title, status, kept_ratio, assets, chunks }) => {
+        Ok(Loaded { title, status, kept_ratio, assets, chunks, counts }) => {
             // Rounded down, so that a page that lost text never says it kept 100%.
             let kept_percent = kept_ratio
                 .filter(|ratio| *ratio < KEPT_WORDS_NOTICE_BELOW)
                 .map(|ratio| (ratio.clamp(0.0, 1.0) * 100.0).floor() as u32);
-            render(StatusCode::OK, &MaterialPage { csrf: user.csrf, id, title, status, kept_percent, assets, chunks })
+            let page = MaterialPage { csrf: user.csrf, id, title, status, kept_percent, assets, chunks, counts };
+            render(StatusCode::OK, &page)
         }
         Err(error) => html_error(&error),
     }
@@ -104,6 +115,7 @@ struct Loaded {
     kept_ratio: Option<f64>,
     assets: Vec<AssetLine>,
     chunks: Vec<ChunkLine>,
+    counts: Counts,
 }
 
 async fn load(state: &AppState, user: Uuid, id: Uuid) -> Result<Loaded> {
@@ -131,6 +143,7 @@ async fn load(state: &AppState, user: Uuid, id: Uuid) -> Result<Loaded> {
             .bind(id)
             .fetch_all(&mut *tx)
             .await?;
+    let counts = due::counts(&mut tx, user, Some(id)).await?;
     tx.commit().await?;
     let assets = assets
         .into_iter()
@@ -143,5 +156,5 @@ async fn load(state: &AppState, user: Uuid, id: Uuid) -> Result<Loaded> {
             AssetLine { id, asset_type, front, status }
         })
         .collect();
-    Ok(Loaded { title, status, kept_ratio, assets, chunks })
+    Ok(Loaded { title, status, kept_ratio, assets, chunks, counts })
 }

@@ -14,7 +14,7 @@ use crate::audit::Actor;
 use crate::db::tenant;
 use crate::error::Result;
 use crate::http::extract::Client;
-use crate::learn::sessions;
+use crate::learn::{Configuration, sessions};
 
 #[derive(askama::Template)]
 #[template(path = "study.html")]
@@ -22,7 +22,8 @@ struct StudyPage {
     csrf: String,
     id: Uuid,
     kind: &'static str,
-    material: Uuid,
+    /// Where "Back to ..." leads when the session has ended, and its words.
+    back: (String, &'static str),
 }
 
 #[derive(askama::Template)]
@@ -32,6 +33,9 @@ struct ResultsPage {
     kind: &'static str,
     material: Uuid,
     title: String,
+    /// A review across all materials (Study now): its title says so, and it leads back to
+    /// the dashboard.
+    all_materials: bool,
     /// Abandoned (idle) rather than ended by the learner or run to its end.
     abandoned: bool,
     idle_minutes: u64,
@@ -72,20 +76,29 @@ async fn load(state: &AppState, client: &Client, user: &WebUser, id: Uuid) -> Re
         "review" => "Review",
         _ => "Quiz",
     };
+    let all_materials = Configuration::stored(session.configuration.as_ref()).all_materials == Some(true);
     if session.status == "active" {
         tx.commit().await?;
-        let page = StudyPage { csrf: user.csrf.clone(), id, kind, material: session.study_material_id };
+        let back = if all_materials {
+            ("/".to_owned(), "Back to the dashboard")
+        } else {
+            (format!("/materials/{}", session.study_material_id), "Back to the material")
+        };
+        let page = StudyPage { csrf: user.csrf.clone(), id, kind, back };
         return Ok(render(StatusCode::OK, &page));
     }
     let title: String = sqlx::query_scalar("SELECT title FROM study_materials WHERE id = $1")
         .bind(session.study_material_id)
         .fetch_one(&mut *tx)
         .await?;
+    // Each item once, though a card in a learning step may be missed again.
     let missed: Vec<(String, Value, Value)> = sqlx::query_as(
-        "SELECT a.asset_type, a.content, i.interaction_data
-           FROM interactions i JOIN generated_assets a ON a.id = i.generated_asset_id
-          WHERE i.learning_session_id = $1 AND i.is_correct = false
-          ORDER BY i.created_at",
+        "SELECT asset_type, content, interaction_data FROM (
+             SELECT DISTINCT ON (a.id) a.asset_type, a.content, i.interaction_data, i.created_at
+               FROM interactions i JOIN generated_assets a ON a.id = i.generated_asset_id
+              WHERE i.learning_session_id = $1 AND i.is_correct = false
+              ORDER BY a.id, i.created_at) m
+          ORDER BY created_at",
     )
     .bind(id)
     .fetch_all(&mut *tx)
@@ -97,7 +110,8 @@ async fn load(state: &AppState, client: &Client, user: &WebUser, id: Uuid) -> Re
         csrf: user.csrf.clone(),
         kind,
         material: session.study_material_id,
-        title,
+        title: if all_materials { "All your materials".to_owned() } else { title },
+        all_materials,
         abandoned: session.status == "abandoned",
         idle_minutes: idle.as_secs() / 60,
         done,
@@ -116,8 +130,14 @@ fn empty(session_type: &str, planned: i64) -> &'static str {
         return "The session ended before any item was answered.";
     }
     match session_type {
-        "review" => "Nothing was due for review and no card was new: come back when cards are due.",
-        "study" => "There was nothing to study in this material yet: generate its flashcards and summaries first.",
+        "review" => {
+            "Nothing was due and no new card was left for today (within your new cards per day): come back \
+             tomorrow, or generate flashcards for another material."
+        }
+        "study" => {
+            "There was nothing to study: generate this material's flashcards and summaries first, or, if you \
+             have, today's new cards are all introduced (your new cards per day): come back tomorrow."
+        }
         _ => "This material has no quiz items yet: generate them first.",
     }
 }

@@ -5,7 +5,8 @@ use std::collections::HashSet;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use studyhall::learn::schedule::{self, DEFAULT_RETENTION};
+use studyhall::learn::preferences::Preferences;
+use studyhall::learn::schedule;
 use uuid::Uuid;
 
 use crate::assets::generate;
@@ -63,7 +64,7 @@ pub async fn interact(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn answer(app: &TestApp, who: &Session, session: &str, asset: &str, data: Value) -> Value {
+pub async fn answer(app: &TestApp, who: &Session, session: &str, asset: &str, data: Value) -> Value {
     let body = json!({"generated_asset_id": asset, "interaction_type": "answer", "interaction_data": data,
                       "response_time_ms": 2500, "confidence_level": 0.5});
     let (status, recorded) = interact(app, who, session, body, None).await;
@@ -83,7 +84,8 @@ async fn a_learner_reviews_takes_a_quiz_and_sees_their_progress() {
     let app = TestApp::spawn().await;
     let (ada, material) = learner_with_assets(&app, "ada").await;
 
-    // Review: new cards, rated again, hard, good, easy in turn; FSRS sets each due date.
+    // Review: new cards, rated again, hard, good, easy in turn: the learning steps set
+    // the first three due dates (1, 5.5 and 10 minutes), FSRS the fourth's.
     let review = start(&app, &ada, material, "review", json!({"max_items": 4})).await;
     let review_id = id(&review);
     assert_eq!(review["session_data"]["planned"], 4);
@@ -101,26 +103,41 @@ async fn a_learner_reviews_takes_a_quiz_and_sees_their_progress() {
         assert_eq!(recorded["feedback_data"]["correct_answer"], full["content"]["back"]);
         let schedule = &recorded["feedback_data"]["schedule"];
         let now = recorded["interaction"]["created_at"].as_str().expect("a time").parse().expect("a time");
-        let expected =
-            schedule::review(None, rating, now, DEFAULT_RETENTION, &schedule::Model::default()).expect("scheduled");
-        assert_eq!(schedule["interval_days"].as_f64(), Some(expected.interval_days), "the fsrs crate's schedule");
+        let expected = schedule::review(None, rating, now, &Preferences::default(), &schedule::Model::default())
+            .expect("scheduled");
+        let days = schedule["interval_days"].as_f64().expect("days");
+        assert!((days - expected.interval_days).abs() < 1e-12, "the fsrs crate's schedule: {schedule}");
         let shown = &item["intervals"][["again", "hard", "good", "easy"][rating as usize - 1]];
-        assert_eq!(shown.as_f64(), Some(expected.interval_days), "the rating button said so: {item}");
+        assert!((shown.as_f64().expect("days") - expected.interval_days).abs() < 1e-12, "the button said so: {item}");
         assert_eq!(schedule["first_review"], true);
         intervals[rating as usize] = expected.interval_days;
         graded += 1;
         correct += i32::from(rating >= 2);
         assert_eq!(recorded["session"]["total_interactions"], n + 1);
     }
-    assert!(intervals[1] < 1.0, "again comes back the same day: {intervals:?}");
-    assert!(intervals[4] > 2.0 * intervals[3] && intervals[3] >= 1.0, "easy much later than good: {intervals:?}");
-    assert!(next(&app, &ada, &review_id).await.is_none(), "max_items reached");
+    let minutes: Vec<f64> = intervals[1..4].iter().map(|days| (days * 1440.0 * 1e6).round() / 1e6).collect();
+    assert_eq!(minutes, [1.0, 5.5, 10.0], "the learning steps: {intervals:?}");
+    assert!(intervals[4] >= 1.0, "easy graduates at once: {intervals:?}");
+    // max_items reached: the three cards in a step come back (early, as nothing else is
+    // left), the Again card first; Easy graduates them.
+    for n in 5..8 {
+        let item = next(&app, &ada, &review_id).await.expect("a card in a step");
+        assert_eq!((item["position"].as_i64(), item["remaining"].as_i64()), (Some(n), Some(8 - n)), "{item}");
+        assert_eq!(item["again"], true);
+        let recorded = answer(&app, &ada, &review_id, &id(&item["asset"]), json!({"rating": 4})).await;
+        assert!(recorded["feedback_data"]["schedule"]["interval_days"].as_f64() >= Some(1.0), "{recorded}");
+        assert_eq!(recorded["session"]["session_data"]["done"], 4, "repeats are not more items");
+        graded += 1;
+        correct += 1;
+    }
+    assert!(next(&app, &ada, &review_id).await.is_none(), "max_items reached and every card graduated");
     let (status, due) = app.call(Method::GET, "/api/v1/reviews/due", Some(&ada.token), None).await;
     assert_eq!((status, &due["due_count"]), (StatusCode::OK, &json!(0)), "nothing is due right after a review");
     let (status, ended) =
         app.call(Method::POST, &format!("/api/v1/sessions/{review_id}/end"), Some(&ada.token), None).await;
     assert_eq!((status, ended["status"].as_str()), (StatusCode::OK, Some("completed")), "{ended}");
     assert_eq!(ended["completion_percentage"], 100.0);
+    assert_eq!(ended["total_interactions"], 7);
 
     // Quiz: two items, none repeated; a client's own is_correct is ignored.
     let quiz = start(&app, &ada, material, "quiz", json!({"max_items": 2})).await;
@@ -240,7 +257,8 @@ async fn bad_answers_are_refused_with_the_field_and_the_reason() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {problem}");
         assert_eq!(problem["errors"][0]["field"], field, "{body}: {problem}");
     }
-    let (status, _) = interact(&app, &ada, &session, with(json!({"rating": 3}), json!({})), None).await;
+    // Easy graduates the card at once: no step brings it back in this session.
+    let (status, _) = interact(&app, &ada, &session, with(json!({"rating": 4}), json!({})), None).await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, problem) = interact(&app, &ada, &session, with(json!({"rating": 3}), json!({})), None).await;
     assert_eq!(status, StatusCode::CONFLICT, "answered already: {problem}");
@@ -353,11 +371,12 @@ async fn a_reported_item_leaves_sessions_and_ratings_move_quality() {
 }
 
 #[tokio::test]
-async fn siblings_are_never_served_back_to_back_and_drafts_never() {
+async fn a_sibling_waits_for_the_next_day_and_drafts_are_never_served() {
     let app = TestApp::spawn().await;
     let (ada, material) = learner_with_assets(&app, "ada").await;
-    // The first three items a study session would serve after the summaries: make the
-    // first two siblings (one fact), and the third a draft.
+    let ada_id = ada.user_id;
+    // The first three cards a study session would serve: make the first two siblings
+    // (one fact), and the third a draft.
     let items: Vec<(Uuid,)> = sqlx::query_as(
         "SELECT a.id FROM generated_assets a JOIN content_chunks c ON c.id = a.content_chunk_id
           WHERE a.study_material_id = $1 AND a.asset_type = 'flashcard'
@@ -388,13 +407,30 @@ async fn siblings_are_never_served_back_to_back_and_drafts_never() {
     let mut served: Vec<Uuid> = Vec::new();
     while let Some(item) = next(&app, &ada, &session).await {
         let asset = Uuid::parse_str(&id(&item["asset"])).expect("a uuid");
-        answer(&app, &ada, &session, &asset.to_string(), json!({"rating": 3})).await;
+        answer(&app, &ada, &session, &asset.to_string(), json!({"rating": 4})).await;
         served.push(asset);
     }
     let at = |asset: Uuid| served.iter().position(|s| *s == asset);
-    let (a, b) = (at(first).expect("served"), at(sibling).expect("served"));
-    assert!(a.abs_diff(b) > 1, "siblings apart: served at {a} and {b} of {}", served.len());
+    assert_eq!(at(first), Some(0), "{served:?}");
+    assert_eq!(at(sibling), None, "its sibling is buried once one is answered");
     assert_eq!(at(draft), None, "a draft is never served");
+    let counts = |app: &TestApp| {
+        let pool = app.db.pool.clone();
+        async move {
+            let queued: Vec<(Uuid,)> =
+                sqlx::query_as("SELECT generated_asset_id FROM studyhall_study_queue($1, NULL, ARRAY['flashcard'])")
+                    .bind(ada_id)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("the queue");
+            queued.into_iter().map(|(id,)| id).collect::<Vec<_>>()
+        }
+    };
+    assert!(!counts(&app).await.contains(&sibling), "nor counted");
+    a_day_passes(&app, ada.user_id).await;
+    assert!(counts(&app).await.contains(&sibling), "the next day it is new again");
+    let session = id(&start(&app, &ada, material, "study", json!({"asset_types": ["flashcard"]})).await);
+    assert_eq!(next(&app, &ada, &session).await.expect("a card")["asset"]["id"], sibling.to_string());
     let (_, listed) =
         app.call(Method::GET, &format!("/api/v1/materials/{material}/assets"), Some(&ada.token), None).await;
     let listed: Vec<&str> =
@@ -411,12 +447,12 @@ async fn rating_buttons_show_the_intervals_a_reviewed_card_gets() {
     let (ada, material) = learner_with_assets(&app, "ada").await;
     let first = id(&start(&app, &ada, material, "review", json!({"max_items": 1})).await);
     let card = next(&app, &ada, &first).await.expect("a card");
-    answer(&app, &ada, &first, &id(&card["asset"]), json!({"rating": 3})).await;
+    answer(&app, &ada, &first, &id(&card["asset"]), json!({"rating": 4})).await;
 
-    // Six days later (the review moved back in time), the card is due; its buttons show
+    // Ten days later (the review moved back in time), the card is due; its buttons show
     // what FSRS gives each rating from the stored memory, at the learner's retention.
     sqlx::query(
-        "UPDATE review_states SET last_review = last_review - interval '6 days', due = due - interval '6 days'
+        "UPDATE review_states SET last_review = last_review - interval '10 days', due = due - interval '10 days'
           WHERE user_id = $1",
     )
     .bind(ada.user_id)
@@ -428,17 +464,12 @@ async fn rating_buttons_show_the_intervals_a_reviewed_card_gets() {
     let second = id(&start(&app, &ada, material, "review", json!({"max_items": 1})).await);
     let due = next(&app, &ada, &second).await.expect("the due card");
     assert_eq!(due["asset"]["id"], card["asset"]["id"], "the due card comes first");
-    let (stability, difficulty, last_review): (f64, f64, chrono::DateTime<chrono::Utc>) =
-        sqlx::query_as("SELECT stability, difficulty, last_review FROM review_states WHERE user_id = $1")
-            .bind(ada.user_id)
-            .fetch_one(&app.db.pool)
-            .await
-            .expect("the memory");
-    let memory = schedule::Memory { stability, difficulty, last_review, reps: 1, lapses: 0 };
+    let memory = memory_of(&app, &id(&card["asset"]), None).await;
+    let prefs = Preferences { desired_retention: 0.8, ..Preferences::default() };
     let expected =
-        schedule::intervals(Some(&memory), chrono::Utc::now(), 0.8, &schedule::Model::default()).expect("intervals");
+        schedule::intervals(Some(&memory), chrono::Utc::now(), &prefs, &schedule::Model::default()).expect("intervals");
     assert_eq!(due["intervals"], json!(expected), "{due}");
-    assert!(expected.again < expected.hard && expected.good > 6.0, "{expected:?}");
+    assert!(expected.again * 1440.0 == 10.0 && expected.hard >= 1.0 && expected.good > 6.0, "{expected:?}");
 
     let recorded = answer(&app, &ada, &second, &id(&due["asset"]), json!({"rating": 4})).await;
     assert_eq!(recorded["feedback_data"]["schedule"]["interval_days"].as_f64(), Some(expected.easy));
@@ -446,4 +477,33 @@ async fn rating_buttons_show_the_intervals_a_reviewed_card_gets() {
     let quiz = id(&start(&app, &ada, material, "quiz", json!({})).await);
     let item = next(&app, &ada, &quiz).await.expect("a quiz item");
     assert!(item.get("intervals").is_none(), "quiz items have no rating buttons: {item}");
+}
+
+/// Moves the learner's answers, schedules and sessions a day back: a day passes.
+pub async fn a_day_passes(app: &TestApp, user: Uuid) {
+    sqlx::query(
+        "WITH i AS (UPDATE interactions SET created_at = created_at - interval '1 day' WHERE user_id = $1),
+              s AS (UPDATE learning_sessions SET started_at = started_at - interval '1 day' WHERE user_id = $1)
+         UPDATE review_states SET due = due - interval '1 day', last_review = last_review - interval '1 day'
+          WHERE user_id = $1",
+    )
+    .bind(user)
+    .execute(&app.db.pool)
+    .await
+    .expect("time travel");
+}
+
+/// The stored memory of a card in review, with `elapsed_days` as given.
+pub async fn memory_of(app: &TestApp, asset: &str, elapsed_days: Option<u32>) -> schedule::Memory {
+    let (stability, difficulty, last_review, reps, lapses): (f64, f64, chrono::DateTime<chrono::Utc>, i32, i32) =
+        sqlx::query_as(
+            "SELECT stability, difficulty, last_review, reps, lapses FROM review_states
+              WHERE generated_asset_id = $1::uuid AND state = 'review'",
+        )
+        .bind(asset)
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("the memory");
+    let (state, step) = (schedule::State::Review, None);
+    schedule::Memory { stability, difficulty, last_review, reps, lapses, state, step, elapsed_days }
 }

@@ -26,6 +26,7 @@ mod partitions;
 mod progress;
 mod quality;
 mod resilience;
+mod scheduling;
 mod schema;
 mod search;
 mod settings;

@@ -7,6 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use studyhall::learn::optimise::simulate;
+use studyhall::learn::preferences::Preferences;
 use studyhall::learn::schedule::{self, Model};
 use uuid::Uuid;
 
@@ -159,7 +160,8 @@ async fn the_optimiser_fits_a_learners_memory_better_than_the_defaults_and_sched
 
     // Ada's next new card is scheduled with her parameters, bob's with the defaults.
     let expected = |parameters: Option<&[f32]>| {
-        schedule::intervals(None, chrono::Utc::now(), 0.9, &Model::of(parameters)).expect("intervals")
+        schedule::intervals(None, chrono::Utc::now(), &Preferences::default(), &Model::of(parameters))
+            .expect("intervals")
     };
     for (who, parameters) in [(&ada, Some(&own_parameters[..])), (&bob, None)] {
         let (material, _) = new_card(&app.db.pool, who.user_id).await;

@@ -85,10 +85,16 @@ async fn figures(b: &Session) -> Vec<String> {
 async fn review(b: &Session, how: How) {
     let mut n = 0;
     let mut clozes = 0;
+    // Cards in a learning step come back: items count cards, answers count each time.
+    let mut cards = std::collections::HashSet::new();
     while b.wait_for_any(&[&format!("Item {} of", n + 1), "Session complete"]).await == 0 {
         n += 1;
         b.wait_for_text("Show answer").await;
         let front = b.script("return document.querySelector('[data-card] .front').textContent", json!([])).await;
+        if !cards.insert(front.to_string()) {
+            let line = b.script("return document.querySelector('[data-position]').textContent", json!([])).await;
+            assert!(line.as_str().is_some_and(|l| l.ends_with("again, in a learning step")), "{line}");
+        }
         b.fits("a card's front").await;
         b.shot(&format!("review-{n}-front")).await;
         // The first card turns over by a tap (or click) on the card itself.
@@ -134,7 +140,8 @@ async fn review(b: &Session, how: How) {
     assert!(n >= 3 && clozes >= 1, "{n} cards, {clozes} cloze");
     b.wait_for_text("Missed (1)").await;
     let accuracy = format!("{:.0}%", 100.0 * (n - 1) as f64 / n as f64);
-    assert_eq!(figures(b).await, [n.to_string(), accuracy, format!("{} of {n}", n - 1)]);
+    assert!(cards.len() < n, "cards in a step came back: {} cards, {n} answers", cards.len());
+    assert_eq!(figures(b).await, [cards.len().to_string(), accuracy, format!("{} of {n}", n - 1)]);
     b.fits("the review's results").await;
     b.shot("review-results").await;
 }
@@ -285,6 +292,12 @@ async fn a_stale_tab_moves_on_and_an_ended_session_says_so() {
     let app = TestApp::spawn().await;
     run("a_stale_tab_moves_on_and_an_ended_session_says_so", Screen::Desktop, move |b| async move {
         let (ada, material) = learner(&app).await;
+        // Without learning steps a card answered Good is done with in the session.
+        let steps = json!({"preferences": {"learning_steps_minutes": []}});
+        assert_eq!(
+            app.call(Method::PATCH, "/api/v1/me", Some(&ada.token), Some(steps)).await.0,
+            reqwest::StatusCode::OK
+        );
         let start = || async {
             let body = json!({"study_material_id": material, "session_type": "review",
                               "configuration": {"max_items": 3}});
@@ -366,6 +379,31 @@ async fn a_stale_tab_moves_on_and_an_ended_session_says_so() {
 
         let uncaught: Vec<_> = b.log().await.into_iter().filter(|(_, m)| m.contains("Uncaught")).collect();
         assert!(uncaught.is_empty(), "no uncaught error: {uncaught:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn study_now_on_the_dashboard_reviews_across_materials() {
+    if !available() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    run("study_now_on_the_dashboard_reviews_across_materials", Screen::Desktop, move |b| async move {
+        let (ada, _) = learner(&app).await;
+        sign_in(&b, &app, &ada.token).await;
+        b.wait_for_text("new, across your materials").await;
+        b.click_element(&b.find_text("Study now").await).await;
+        b.wait_for_text("Item 1 of").await;
+        b.click_element(&b.find_text("End session").await).await;
+        b.wait_for_text("Review · All your materials").await;
+        b.find_text("Back to the dashboard").await;
+        let (_, sessions) = app.call(Method::GET, "/api/v1/sessions", Some(&ada.token), None).await;
+        let started = &sessions["items"][0];
+        assert_eq!(
+            (&started["session_type"], &started["configuration"]["all_materials"]),
+            (&json!("review"), &json!(true))
+        );
     })
     .await;
 }

@@ -479,14 +479,77 @@ fn looks_like_output(code: &str) -> bool {
 /// `===` or `---`, short numbered lines ("7. Termination") and all-capital lines that
 /// open a paragraph are headings; lines from the first that looks like a list item
 /// (`- `, `* `, `1. `, `a) `, `(i) `) are a list, numbers kept, continuation lines joined.
+/// A definition list's term (a short line over more deeply indented ones: a manual
+/// page's options and commands) is a heading one level under its section, so that its
+/// description keeps what it describes.
 pub fn plain_blocks(source: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
-    let push = |blocks: &mut Vec<Block>, kind, text: String| {
-        if !text.is_empty() {
-            blocks.push(Block { kind, text, page: None });
+    let mut section_level = 1;
+    for raw in raw_paragraphs(source) {
+        let mut body = raw;
+        // A section's title right over its first entry ("OPTIONS" over "-d"): the title first.
+        if let Some((first, rest)) = raw.split_once('\n')
+            && definition_term(rest).is_some()
+            && let Some(level) = heading_level(first.trim(), rest.lines().next().map(str::trim))
+        {
+            push_block(&mut blocks, BlockKind::Heading(level), text::normalise(first));
+            (section_level, body) = (level, rest);
         }
-    };
-    for paragraph in text::normalise(source).split("\n\n") {
+        let body = match definition_term(body) {
+            Some((term, description)) => {
+                push_block(&mut blocks, BlockKind::Heading((section_level + 1).min(6)), text::normalise(term));
+                description
+            }
+            None => body,
+        };
+        plain_paragraphs(&text::normalise(body), &mut blocks, &mut section_level);
+    }
+    blocks
+}
+
+fn push_block(blocks: &mut Vec<Block>, kind: BlockKind, text: String) {
+    if !text.is_empty() {
+        blocks.push(Block { kind, text, page: None });
+    }
+}
+
+/// The paragraphs of `source` as written (indentation kept), between lines with nothing
+/// but white space.
+fn raw_paragraphs(source: &str) -> impl Iterator<Item = &str> {
+    let mut lines = source.split_inclusive('\n').peekable();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while lines.next_if(|line| line.trim().is_empty()).is_some_and(|line| {
+            at += line.len();
+            true
+        }) {}
+        let start = at;
+        while let Some(line) = lines.next_if(|line| !line.trim().is_empty()) {
+            at += line.len();
+        }
+        (at > start).then(|| &source[start..at])
+    })
+}
+
+/// A definition list's entry: its first line a term (at most eight words, not ending a
+/// sentence) and the lines after it indented further, as `man` lays out options.
+fn definition_term(paragraph: &str) -> Option<(&str, &str)> {
+    let (term, description) = paragraph.split_once('\n')?;
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let first_description = description.lines().find(|l| !l.trim().is_empty())?;
+    let term_words = term.split_whitespace().count();
+    let is_term = (1..=8).contains(&term_words)
+        && term.trim().len() <= 80
+        && !term.trim_end().ends_with(['.', ',', ';', ':', '!', '?'])
+        && indent(first_description) >= indent(term) + 2;
+    is_term.then_some((term, description))
+}
+
+/// The blocks of normalised plain text, after [`plain_blocks`]'s rules; `section_level`
+/// follows the headings.
+fn plain_paragraphs(normalised: &str, blocks: &mut Vec<Block>, section_level: &mut u8) {
+    let push = push_block;
+    for paragraph in normalised.split("\n\n") {
         let lines: Vec<&str> = paragraph.lines().collect();
         let mut prose: Vec<&str> = Vec::new();
         let mut items: Vec<String> = Vec::new();
@@ -500,9 +563,10 @@ pub fn plain_blocks(source: &str) -> Vec<Block> {
                 None => None,
             };
             if let Some(level) = level {
-                push(&mut blocks, BlockKind::Paragraph, std::mem::take(&mut prose).join(" "));
-                push(&mut blocks, BlockKind::List, std::mem::take(&mut items).join("\n"));
-                push(&mut blocks, BlockKind::Heading(level), line.to_owned());
+                push(blocks, BlockKind::Paragraph, std::mem::take(&mut prose).join(" "));
+                push(blocks, BlockKind::List, std::mem::take(&mut items).join("\n"));
+                push(blocks, BlockKind::Heading(level), line.to_owned());
+                *section_level = level;
                 at += if next.and_then(underline).is_some() { 2 } else { 1 };
                 continue;
             }
@@ -510,7 +574,7 @@ pub fn plain_blocks(source: &str) -> Vec<Block> {
                 // A rule on its own line: no words.
             } else if list_item(line) {
                 if !prose.is_empty() {
-                    push(&mut blocks, BlockKind::Paragraph, std::mem::take(&mut prose).join(" "));
+                    push(blocks, BlockKind::Paragraph, std::mem::take(&mut prose).join(" "));
                 }
                 items.push(line.to_owned());
             } else if let Some(item) = items.last_mut() {
@@ -521,10 +585,9 @@ pub fn plain_blocks(source: &str) -> Vec<Block> {
             }
             at += 1;
         }
-        push(&mut blocks, BlockKind::Paragraph, prose.join(" "));
-        push(&mut blocks, BlockKind::List, items.join("\n"));
+        push(blocks, BlockKind::Paragraph, prose.join(" "));
+        push(blocks, BlockKind::List, items.join("\n"));
     }
-    blocks
 }
 
 /// The heading level a line of `=` (1) or `-` (2), three or more, gives the line above.
@@ -728,6 +791,30 @@ mod tests {
         );
         let document = extract(TEXT, source.as_bytes()).expect("read");
         assert_eq!((document.extractor, document.kept_ratio), ("text", Some(1.0)));
+    }
+
+    #[test]
+    fn a_manual_page_s_options_head_their_descriptions() {
+        let source = "COMMANDES\n       install\n           La commande install est suivie par un ou plusieurs paquets.\n\
+                      \n           On peut choisir une version particulière d'un paquet.\n\n\
+                      \x20      -d, --download-only\n           Récupération des paquets seulement.\n\n\
+                      \x20      Une phrase ordinaire qui tient sur deux lignes\n       sans retrait de plus.\n";
+        let blocks: Vec<(BlockKind, String)> = plain_blocks(source).into_iter().map(|b| (b.kind, b.text)).collect();
+        assert_eq!(
+            blocks,
+            [
+                (BlockKind::Heading(1), "COMMANDES".to_owned()),
+                (BlockKind::Heading(2), "install".to_owned()),
+                (BlockKind::Paragraph, "La commande install est suivie par un ou plusieurs paquets.".to_owned()),
+                (BlockKind::Paragraph, "On peut choisir une version particulière d'un paquet.".to_owned()),
+                (BlockKind::Heading(2), "-d, --download-only".to_owned()),
+                (BlockKind::Paragraph, "Récupération des paquets seulement.".to_owned()),
+                (
+                    BlockKind::Paragraph,
+                    "Une phrase ordinaire qui tient sur deux lignes sans retrait de plus.".to_owned()
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -63,7 +63,8 @@ pub fn word_count(text: &str) -> usize {
 
 /// Sentences, trimmed, empty ones dropped: Unicode's rules (UAX #29) within each line,
 /// then what those rules split wrongly joined again (after an abbreviation such as "Mr."
-/// or "z. B.", an initial, or a macro such as "println!" that the sentence goes on
+/// or "z. B.", an initial, a German ordinal before a month ("1. Januar"), or a macro
+/// such as "println!" that the sentence goes on
 /// after). A list item ("- ", "* ", "• ", "1. ", "2) ") is a unit of its own, period or
 /// not; a line that does not end a sentence and is followed by one starting in lower
 /// case goes on into it (text wrapped by its source).
@@ -115,6 +116,23 @@ const ABBREVIATIONS: &[&str] = &[
     "d.", "h.",
 ];
 
+/// The nouns a German ordinal number stands before: months, and centuries.
+const ORDINAL_NOUNS: &[&str] = &[
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+    "Jahrhundert",
+];
+
 /// Whether `next` goes on the sentence `last` (as split by UAX #29) began.
 fn continues(last: &str, next: &str) -> bool {
     let starts_lower = next.chars().next().is_some_and(|c| c.is_lowercase() || matches!(c, '(' | '[' | '{'));
@@ -126,7 +144,11 @@ fn continues(last: &str, next: &str) -> bool {
         let initial = word.chars().count() == 2 && word != "I." && word.starts_with(char::is_uppercase);
         // "println! to print": a macro, when the text goes on in lower case.
         let code = word.ends_with('!') && word.len() > 1 && word[..word.len() - 1].chars().all(is_code_char);
-        (word.ends_with('.') && ABBREVIATIONS.contains(&lower.as_str())) || initial || (code && starts_lower)
+        // A German ordinal ("seit dem 1. Januar", "im 19. Jahrhundert").
+        let digits = word.strip_suffix('.').filter(|d| (1..=2).contains(&d.len()));
+        let ordinal = digits.is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
+            && ORDINAL_NOUNS.iter().any(|noun| next.starts_with(noun));
+        (word.ends_with('.') && ABBREVIATIONS.contains(&lower.as_str())) || initial || ordinal || (code && starts_lower)
     } else {
         // A line that ends no sentence, wrapped onto the next.
         !last.ends_with([':', ';']) && starts_lower
@@ -214,6 +236,10 @@ mod tests {
         assert_eq!(
             sentences("Das gilt z. B. für Zellen. M. Dupont le dit."),
             ["Das gilt z. B. für Zellen.", "M. Dupont le dit."]
+        );
+        assert_eq!(
+            sentences("Die Tage seit dem 1. Januar 1970 zählen. Es waren 3. Dann kam Mai."),
+            ["Die Tage seit dem 1. Januar 1970 zählen.", "Es waren 3.", "Dann kam Mai."]
         );
         assert_eq!(sentences("It stopped. Hooray! We left."), ["It stopped.", "Hooray!", "We left."], "real ends stay");
     }
