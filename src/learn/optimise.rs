@@ -5,7 +5,8 @@
 //! A learner's history is every graded answer (interactions with `is_correct`) to a
 //! flashcard (its rating) or a quiz item (right 3, wrong 1), item by item. As Anki builds
 //! them, each answer given a day or more after the item's previous one is a training
-//! review: the item's answers up to it, with whole days between answers. The crate
+//! review: the item's answers up to it, with the days between answers counted in the
+//! learner's days (which start at their hour, in their time zone). The crate
 //! fits nothing under 8 training reviews (it returns the defaults) and only the four
 //! initial stabilities under 64; Anki's optimiser warns of a limited history under
 //! 1,000. studyhall asks for [`MINIMUM_REVIEWS`] (the crate's own threshold for a full
@@ -39,6 +40,8 @@ pub struct Answer {
     pub rating: u32,
     /// When, in seconds since any fixed instant.
     pub at: i64,
+    /// The learner's day it was given on, numbered from any fixed day.
+    pub day: i64,
 }
 
 /// What a run of the optimiser found and keeps.
@@ -61,22 +64,23 @@ pub struct Fit {
 
 /// The training items of a history, oldest first (the crate weighs recent ones more),
 /// with each one's card number: one item per training review, holding the item's
-/// answers up to it, with the whole days elapsed between them (as the scheduler counts
-/// them: 24-hour periods).
+/// answers up to it, with the learner's days elapsed between them (day starts passed,
+/// as Anki counts them).
 pub fn items(answers: &[Answer]) -> (Vec<FSRSItem>, Vec<i64>) {
     let mut chronological = answers.to_vec();
     chronological.sort_by_key(|a| a.at);
+    // Per item: its card number and the day of its last answer.
     let mut cards: HashMap<Uuid, (usize, i64)> = HashMap::new();
     let mut histories: Vec<Vec<FSRSReview>> = Vec::new();
     let (mut items, mut ids) = (Vec::new(), Vec::new());
     for answer in chronological {
         let next = histories.len();
-        let (card, last) = cards.entry(answer.item).or_insert((next, answer.at));
+        let (card, last) = cards.entry(answer.item).or_insert((next, answer.day));
         if *card == next {
             histories.push(Vec::new());
         }
-        let days = u32::try_from((answer.at - *last) / 86_400).unwrap_or(0);
-        *last = answer.at;
+        let days = u32::try_from(answer.day - *last).unwrap_or(0);
+        *last = answer.day;
         let history = &mut histories[*card];
         let first = history.is_empty();
         history.push(FSRSReview { rating: answer.rating, delta_t: days });
@@ -238,19 +242,22 @@ mod tests {
 
     fn answers(simulated: &[(usize, u32, i64)]) -> Vec<Answer> {
         let ids: Vec<Uuid> = (0..=simulated.iter().map(|a| a.0).max().unwrap_or(0)).map(|_| Uuid::new_v4()).collect();
-        simulated.iter().map(|&(item, rating, at)| Answer { item: ids[item], rating, at }).collect()
+        simulated
+            .iter()
+            .map(|&(item, rating, at)| Answer { item: ids[item], rating, at, day: at.div_euclid(86_400) })
+            .collect()
     }
 
     #[test]
     fn items_are_built_as_anki_builds_them() {
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-        let hour = 3_600;
+        let answer = |item, rating, at, day| Answer { item, rating, at, day };
         let history = [
-            Answer { item: b, rating: 3, at: 200 * hour }, // 8 days and 7 hours after b's first
-            Answer { item: a, rating: 3, at: 0 },
-            Answer { item: a, rating: 1, at: 10 * hour }, // the same day: history, not a training review
-            Answer { item: a, rating: 3, at: 57 * hour },
-            Answer { item: b, rating: 4, at: hour },
+            answer(b, 3, 900, 9), // 8 days after b's first
+            answer(a, 3, 0, 1),
+            answer(a, 1, 10, 1), // the same day: history, not a training review
+            answer(a, 3, 57, 2), // the next day, if only an hour later
+            answer(b, 4, 1, 1),
         ];
         let (items, ids) = items(&history);
         let review = |rating, delta_t| FSRSReview { rating, delta_t };
@@ -260,7 +267,7 @@ mod tests {
                 FSRSItem { reviews: vec![review(3, 0), review(1, 0), review(3, 1)] },
                 FSRSItem { reviews: vec![review(4, 0), review(3, 8)] },
             ],
-            "oldest first; 47 hours is one whole day"
+            "oldest first, days as the learner's days"
         );
         assert_eq!(ids, [0, 1]);
     }

@@ -208,10 +208,11 @@ impl JobKind for Optimise {
         .bind(user)
         .fetch_one(&mut *tx)
         .await?;
-        let answers = history(&mut tx, user).await?;
+        let preferences = Preferences::of(preferences.as_ref());
+        let answers = history(&mut tx, user, &preferences).await?;
         tx.commit().await?;
 
-        let steps = Preferences::of(preferences.as_ref()).relearning_steps_minutes.len();
+        let steps = preferences.relearning_steps_minutes.len();
         let fit = tokio::task::spawn_blocking(move || optimise::fit(&answers, current.as_deref(), steps))
             .await
             .map_err(Error::failed("the optimiser panicked"))??;
@@ -246,31 +247,39 @@ impl JobKind for Optimise {
 }
 
 /// `user`'s graded answers to flashcards (their rating) and quiz items (right 3, wrong
-/// 1). An item whose first answers are gone (rolled up and dropped by the retention
+/// 1), each with the learner's day it was given on (under `preferences`: days start at
+/// their hour in their time zone, UTC for one PostgreSQL does not know). An item whose
+/// first answers are gone (rolled up and dropped by the retention
 /// policy: fewer answers left than its review state counts) is left out, as Anki leaves
 /// out cards whose history does not start at their first review.
-async fn history(conn: &mut PgConnection, user: Uuid) -> Result<Vec<Answer>> {
-    let rows: Vec<(Uuid, i32, f64)> = sqlx::query_as(
-        "WITH h AS (SELECT i.generated_asset_id AS item,
+async fn history(conn: &mut PgConnection, user: Uuid, preferences: &Preferences) -> Result<Vec<Answer>> {
+    let rows: Vec<(Uuid, i32, f64, i32)> = sqlx::query_as(
+        "WITH z AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $2) THEN $2
+                                ELSE 'UTC' END AS zone),
+              h AS (SELECT i.generated_asset_id AS item,
                            CASE WHEN a.asset_type = 'quiz' THEN CASE WHEN i.is_correct THEN 3 ELSE 1 END
                                 ELSE (i.interaction_data->>'rating')::numeric::int END AS rating,
                            extract(epoch FROM i.created_at)::float8 AS at,
+                           ((i.created_at AT TIME ZONE z.zone) - make_interval(hours => $3))::date
+                               - DATE '2000-01-01' AS day,
                            count(*) OVER (PARTITION BY i.generated_asset_id) AS answers
-                      FROM interactions i
+                      FROM z, interactions i
                       JOIN generated_assets a ON a.id = i.generated_asset_id
                      WHERE i.user_id = $1 AND i.is_correct IS NOT NULL AND i.interaction_type = 'answer'
                        AND a.asset_type IN ('flashcard', 'quiz')
                        AND (a.asset_type = 'quiz' OR jsonb_typeof(i.interaction_data->'rating') = 'number'))
-         SELECT h.item, h.rating, h.at
+         SELECT h.item, h.rating, h.at, h.day
            FROM h LEFT JOIN review_states r ON r.user_id = $1 AND r.generated_asset_id = h.item
           WHERE r.reps IS NULL OR h.answers >= r.reps",
     )
     .bind(user)
+    .bind(&preferences.time_zone)
+    .bind(preferences.day_starts_at_hour as i32)
     .fetch_all(conn)
     .await?;
     Ok(rows
         .into_iter()
-        .filter(|(_, rating, _)| (1..=4).contains(rating))
-        .map(|(item, rating, at)| Answer { item, rating: rating as u32, at: at as i64 })
+        .filter(|(_, rating, _, _)| (1..=4).contains(rating))
+        .map(|(item, rating, at, day)| Answer { item, rating: rating as u32, at: at as i64, day: i64::from(day) })
         .collect())
 }

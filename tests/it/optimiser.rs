@@ -231,7 +231,37 @@ async fn too_few_reviews_keep_the_defaults_and_say_so() {
     assert_eq!((now["fitted"].as_bool(), now["reviews"].as_u64()), (Some(false), Some(answers as u64)));
     assert_eq!(floats(&now["parameters"]), fsrs::DEFAULT_PARAMETERS);
     assert_eq!(now["outcome"], outcome);
-    assert!(now["training_reviews"].as_u64().expect("counted") < 64);
+    let training = now["training_reviews"].as_u64().expect("counted");
+    assert!(training < 64);
+
+    // Days are the learner's: in Tokyo with days starting at 4 am (19:00 UTC), a card
+    // answered at 18:00 and 20:00 UTC was answered on two days, 2 hours apart.
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(&cy.token),
+            Some(json!({"preferences": {"time_zone": "Asia/Tokyo", "day_starts_at_hour": 4}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, card) = new_card(&app.db.pool, cy.user_id).await;
+    sqlx::query(
+        "INSERT INTO interactions (learning_session_id, generated_asset_id, user_id, interaction_type,
+                                   interaction_data, created_at, is_correct)
+         SELECT s.id, $2, $1, 'answer', '{\"rating\": 3}', date_trunc('day', now()) - interval '1 day' + t.at, true
+           FROM (SELECT id FROM learning_sessions WHERE user_id = $1 LIMIT 1) s,
+                (VALUES (interval '18 hours'), (interval '20 hours')) AS t(at)",
+    )
+    .bind(cy.user_id)
+    .bind(card)
+    .execute(&app.db.pool)
+    .await
+    .expect("two answers across the learner's day start");
+    optimise(&app, &cy).await;
+    let after = parameters(&app, &cy).await;
+    assert_eq!(after["reviews"].as_u64(), Some(answers as u64 + 2));
+    assert_eq!(after["training_reviews"].as_u64(), Some(training + 1), "the second answer was a day later");
 
     let (_, document) = app.call(Method::GET, "/api/v1/openapi.json", None, None).await;
     for (path, verb) in [("/api/v1/me/fsrs", "get"), ("/api/v1/me/fsrs/optimise", "post")] {
