@@ -14,6 +14,7 @@ use std::time::Instant;
 use studyhall::generate::builtin;
 use studyhall::generate::{MaterialInput, Options};
 use studyhall::materials::pipeline;
+use studyhall::states::AssetType;
 
 /// Chapters of the Rust book, when installed: tutorial prose with code and output.
 const BOOK_CHAPTERS: [&str; 6] = [
@@ -93,7 +94,7 @@ fn main() {
             .filter(|c| !studyhall::generate::flaws::NON_PROSE_KINDS.contains(&c.kind))
             .map(|c| pipeline::text::word_count(c.text))
             .sum();
-        let items = drafts.iter().filter(|d| d.asset_type != "summary").count();
+        let items = drafts.iter().filter(|d| d.asset_type != AssetType::Summary).count();
         let flawed = report.checked - items.min(report.checked);
         let clean = report.checked - flawed;
         println!(

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod progress;
 pub mod root;
 pub mod search;
+pub mod states;
 pub mod telemetry;
 pub mod tls;
 pub mod validate;

@@ -20,13 +20,13 @@ use crate::audit::{Change, Work};
 use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input};
+use crate::states::{AssetStatus, FeedbackType};
 use crate::validate::Validator;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create))
 }
 
-const FEEDBACK_TYPES: [&str; 3] = ["rating", "comment", "report"];
 const MAX_COMMENT_CHARS: usize = 2000;
 
 /// Feedback on an asset.
@@ -35,7 +35,7 @@ const MAX_COMMENT_CHARS: usize = 2000;
 pub struct NewFeedback {
     /// `rating` (needs `rating`), `comment` (needs `comment`) or `report` (a bad item;
     /// `comment` may say why).
-    feedback_type: String,
+    feedback_type: FeedbackType,
     /// 1 to 5.
     rating: Option<i32>,
     /// Up to 2000 characters.
@@ -50,13 +50,13 @@ pub struct Feedback {
     id: Uuid,
     generated_asset_id: Option<Uuid>,
     interaction_id: Option<Uuid>,
-    feedback_type: String,
+    feedback_type: FeedbackType,
     rating: Option<i32>,
     comment: Option<String>,
     status: String,
     created_at: DateTime<Utc>,
     /// The asset's status now (`flagged` after a report).
-    asset_status: String,
+    asset_status: AssetStatus,
     /// The asset's quality score now.
     asset_quality_score: Option<f64>,
 }
@@ -85,17 +85,21 @@ pub async fn create(
         .await?;
         asset.ok_or(Error::NotFound)?;
         let body = body?;
-        let kind = body.feedback_type.as_str();
+        let kind = body.feedback_type;
         let comment = body.comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
+        let (is_rating, needs_comment) = match kind {
+            FeedbackType::Rating => (true, false),
+            FeedbackType::Comment => (false, true),
+            FeedbackType::Report => (false, false),
+        };
         let mut v = Validator::default();
-        v.check(FEEDBACK_TYPES.contains(&kind), "feedback_type", "must be rating, comment or report");
         v.check(
-            body.rating.is_none_or(|r| (1..=5).contains(&r)) && (kind != "rating" || body.rating.is_some()),
+            body.rating.is_none_or(|r| (1..=5).contains(&r)) && (!is_rating || body.rating.is_some()),
             "rating",
             "must be 1 to 5 (and is needed for a rating)",
         );
-        v.check(kind == "rating" || body.rating.is_none(), "rating", "belongs to a rating only");
-        v.check(kind != "comment" || comment.is_some(), "comment", "is needed for a comment");
+        v.check(is_rating || body.rating.is_none(), "rating", "belongs to a rating only");
+        v.check(!needs_comment || comment.is_some(), "comment", "is needed for a comment");
         v.check(
             comment.is_none_or(|c| c.chars().count() <= MAX_COMMENT_CHARS),
             "comment",
@@ -139,7 +143,7 @@ pub async fn create(
         .bind(comment)
         .fetch_one(&mut *tx)
         .await?;
-        let feedback = if kind == "rating" {
+        let feedback = if is_rating {
             let scores = quality::recalibrate(tx, &[id]).await?;
             Feedback { asset_quality_score: scores.first().map(|s| s.1).or(feedback.asset_quality_score), ..feedback }
         } else {

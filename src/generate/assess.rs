@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use super::flaws::BLANK;
 use super::normalise;
 use crate::materials::pipeline::text;
+use crate::states::AssetType;
 
 /// Two cards whose fronts share this share of their words are near duplicates.
 pub const NEAR_DUPLICATE: f64 = 0.8;
@@ -17,7 +18,7 @@ pub const NEAR_DUPLICATE: f64 = 0.8;
 #[derive(Default)]
 pub struct Fronts {
     /// Each front's words and asset type.
-    fronts: Vec<(HashSet<String>, &'static str)>,
+    fronts: Vec<(HashSet<String>, AssetType)>,
     /// For each word, the fronts that have it.
     postings: HashMap<String, Vec<usize>>,
 }
@@ -34,7 +35,7 @@ impl Fronts {
     /// before. A sentence-completion question is compared by its sentence (after the
     /// "Which term completes the sentence?" that opens it), so that it meets the cloze
     /// card of the same sentence.
-    pub fn admit(&mut self, asset_type: &'static str, front: &str) -> Option<Admitted> {
+    pub fn admit(&mut self, asset_type: AssetType, front: &str) -> Option<Admitted> {
         let claim = match front.split_once('?') {
             Some((_, sentence)) if sentence.contains(BLANK) => sentence,
             _ => front,
@@ -66,7 +67,7 @@ impl Fronts {
 
 /// Identifies an asset by its type and its question, for refusing duplicates (the
 /// database holds one live asset per fingerprint and material).
-pub fn fingerprint(asset_type: &str, front: &str) -> String {
+pub fn fingerprint(asset_type: AssetType, front: &str) -> String {
     let digest = Sha256::digest(format!("{asset_type}|{}", normalise(front)).as_bytes());
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -113,17 +114,18 @@ mod tests {
     #[test]
     fn near_duplicates_are_refused_within_a_type_only() {
         let mut fronts = Fronts::default();
-        let first = fronts.admit("flashcard", "What is the basic unit of all known life?").expect("new");
+        let first = fronts.admit(AssetType::Flashcard, "What is the basic unit of all known life?").expect("new");
         assert!(!first.repeats_other_type);
-        assert!(fronts.admit("flashcard", "What is the basic unit of all known life ?").is_none());
-        let quiz = fronts.admit("quiz", "What is the basic unit of all known life?").expect("another type");
+        assert!(fronts.admit(AssetType::Flashcard, "What is the basic unit of all known life ?").is_none());
+        let quiz = fronts.admit(AssetType::Quiz, "What is the basic unit of all known life?").expect("another type");
         assert!(quiz.repeats_other_type);
-        assert!(fronts.admit("flashcard", "Who first saw cells under a microscope?").is_some());
-        let other = fronts.admit("flashcard", "What divides a cell in two?").expect("new");
+        assert!(fronts.admit(AssetType::Flashcard, "Who first saw cells under a microscope?").is_some());
+        let other = fronts.admit(AssetType::Flashcard, "What divides a cell in two?").expect("new");
         assert_ne!(first.fingerprint, other.fingerprint);
         // A question completing a sentence meets the cloze card of that sentence.
-        fronts.admit("flashcard", "The _____ holds the cell's genes.").expect("new");
-        let completion = fronts.admit("quiz", "Which term completes the sentence? The _____ holds the cell's genes.");
+        fronts.admit(AssetType::Flashcard, "The _____ holds the cell's genes.").expect("new");
+        let completion =
+            fronts.admit(AssetType::Quiz, "Which term completes the sentence? The _____ holds the cell's genes.");
         assert!(completion.expect("another type").repeats_other_type);
     }
 

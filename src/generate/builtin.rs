@@ -38,6 +38,7 @@ use super::{
     normalise,
 };
 use crate::materials::pipeline::{analyse, text};
+use crate::states::AssetType;
 
 /// The generator and its version, as `generation_model` records it.
 pub const MODEL: &str = "builtin-v2";
@@ -123,7 +124,7 @@ pub fn generate_reporting(material: &MaterialInput, options: &Options) -> (Vec<D
         }
         material_summary(&context, &mut out);
     }
-    out.drafts.sort_by_key(|d| (d.generation_params["chunk_order"].as_i64(), d.asset_type == "summary"));
+    out.drafts.sort_by_key(|d| (d.generation_params["chunk_order"].as_i64(), d.asset_type == AssetType::Summary));
     (out.drafts, out.report)
 }
 
@@ -224,10 +225,10 @@ enum Item {
 }
 
 impl Item {
-    fn asset_type(&self) -> &'static str {
+    fn asset_type(&self) -> AssetType {
         match self {
-            Item::Card(_) => "flashcard",
-            Item::Quiz(_) => "quiz",
+            Item::Card(_) => AssetType::Flashcard,
+            Item::Quiz(_) => AssetType::Quiz,
         }
     }
 
@@ -544,7 +545,7 @@ fn select(context: &Context, mut proposals: Vec<Proposal>, options: &Options, ou
         pb.base.total_cmp(&pa.base).then((pa.chunk_order, pa.position).cmp(&(pb.chunk_order, pb.position)))
     });
     let mut taken = vec![false; proposals.len()];
-    let mut per_chunk: HashMap<(usize, &str), usize> = HashMap::new();
+    let mut per_chunk: HashMap<(usize, AssetType), usize> = HashMap::new();
     let mut covered: HashSet<&str> = HashSet::new();
     let mut made = 0;
     out.report.sections = proposals.iter().map(|p| p.section.as_str()).collect::<HashSet<_>>().len();
@@ -786,9 +787,9 @@ impl Output {
         let kind = if of_material { "material_summary" } else { "chunk_summary" };
         // A chunk has one summary, the material one: that is what identifies them.
         let front = if of_material { kind.to_owned() } else { format!("{kind} {}", chunk.id) };
-        let Some(admitted) = self.fronts.admit("summary", &front) else { return };
+        let Some(admitted) = self.fronts.admit(AssetType::Summary, &front) else { return };
         self.drafts.push(Draft {
-            asset_type: "summary",
+            asset_type: AssetType::Summary,
             content_chunk_id: (!of_material).then_some(chunk.id),
             quality_score: 0.8,
             difficulty_level: difficulty(context.material.difficulty, None, None),
@@ -1378,7 +1379,7 @@ mod tests {
     }
 
     fn items(drafts: &[Draft]) -> impl Iterator<Item = &Draft> {
-        drafts.iter().filter(|d| d.asset_type != "summary")
+        drafts.iter().filter(|d| d.asset_type != AssetType::Summary)
     }
 
     /// The question a learner reads: a card's front or a quiz item's question.
@@ -1418,7 +1419,7 @@ mod tests {
             check_shape(draft.asset_type, &draft.content).unwrap_or_else(|e| panic!("{e}: {}", draft.content));
             assert!((flaws::READY..=1.0).contains(&draft.quality_score), "{}", draft.quality_score);
             assert!((1..=10).contains(&draft.difficulty_level));
-            if draft.asset_type == "summary" {
+            if draft.asset_type == AssetType::Summary {
                 continue;
             }
             let chunk = &chunk_of(&ingested, draft).chunk.text;

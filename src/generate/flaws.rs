@@ -23,6 +23,7 @@ use yake_rust::StopWords;
 use super::language::{Lang, has_reference_label};
 use super::{Flashcard, Quiz, QuizKind, normalise};
 use crate::materials::pipeline::{analyse, text};
+use crate::states::AssetStatus;
 
 /// Items scoring less are stored as drafts, not served.
 pub const READY: f64 = 0.5;
@@ -88,8 +89,8 @@ pub fn quality(base: f64, flaws: &[Flaw]) -> f64 {
 }
 
 /// `ready`, or `draft` when the score is under [`READY`].
-pub fn status(quality: f64) -> &'static str {
-    if quality >= READY { "ready" } else { "draft" }
+pub fn status(quality: f64) -> AssetStatus {
+    if quality >= READY { AssetStatus::Ready } else { AssetStatus::Draft }
 }
 
 /// What the checks need to know of the material.
@@ -446,7 +447,7 @@ mod tests {
         assert!(quality(0.9, &[]) >= READY);
         assert!(quality(0.9, &[Flaw::Length]) >= READY);
         for flaw in Flaw::ALL.into_iter().filter(|f| !matches!(f, Flaw::Length | Flaw::LongestChoice)) {
-            assert_eq!(status(quality(1.0, &[flaw])), "draft", "{flaw:?}");
+            assert_eq!(status(quality(1.0, &[flaw])), AssetStatus::Draft, "{flaw:?}");
         }
     }
 }

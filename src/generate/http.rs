@@ -21,15 +21,13 @@ use crate::error::{Error, Problem, Result};
 use crate::http::extract::{Client, Input};
 use crate::http::page::{self, Newest, Page};
 use crate::materials::live_status;
+use crate::states::{self, AssetStatus, AssetType};
 use crate::validate::Validator;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(generate)).routes(routes!(list)).routes(routes!(get, update, delete))
 }
 
-const STATUSES: [&str; 4] = ["ready", "draft", "flagged", "archived"];
-
-const ASSET_TYPES: [&str; 3] = ["flashcard", "quiz", "summary"];
 const DEFAULT_PER_CHUNK: usize = 3;
 
 /// What to generate. Everything, by the builtin generator, unless told otherwise.
@@ -37,7 +35,8 @@ const DEFAULT_PER_CHUNK: usize = 3;
 #[serde(deny_unknown_fields)]
 pub struct GenerateRequest {
     /// Any of `flashcard`, `quiz`, `summary` (default: all three).
-    asset_types: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "states::some_of")]
+    asset_types: Option<Vec<AssetType>>,
     /// `builtin` (offline, deterministic; the default) or `openai` (the OpenAI-compatible
     /// model this server is configured with, if any).
     provider: Option<String>,
@@ -69,14 +68,10 @@ pub async fn generate(
     let work = Work::new(&state.db, &client, "material.generate", "material").by(&auth);
     work.entity(id);
     let checked = body.and_then(|body| {
-        let asset_types = body.asset_types.unwrap_or_else(|| ASSET_TYPES.map(str::to_owned).to_vec());
+        let asset_types = body.asset_types.unwrap_or_else(|| AssetType::ALL.to_vec());
         let max_per_chunk = body.max_per_chunk.unwrap_or(DEFAULT_PER_CHUNK);
         let mut v = Validator::default();
-        v.check(
-            !asset_types.is_empty() && asset_types.iter().all(|t| ASSET_TYPES.contains(&t.as_str())),
-            "asset_types",
-            "must list some of flashcard, quiz and summary",
-        );
+        v.check(!asset_types.is_empty(), "asset_types", "must list some of flashcard, quiz and summary");
         v.check((1..=10).contains(&max_per_chunk), "max_per_chunk", "must be between 1 and 10");
         let provider = match body.provider.as_deref() {
             None | Some("builtin") => Provider::Builtin,
@@ -114,7 +109,7 @@ pub struct Asset {
     /// None for the material's own summary (and for assets whose chunk was replaced).
     content_chunk_id: Option<Uuid>,
     /// `flashcard`, `quiz` or `summary`.
-    asset_type: String,
+    asset_type: AssetType,
     /// The asset, in its type's shape (API.md).
     content: Value,
     metadata: Option<Value>,
@@ -122,7 +117,7 @@ pub struct Asset {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     /// `ready`, `draft` (made with flaws: not served), `flagged` or `archived`.
-    status: String,
+    status: AssetStatus,
     quality_score: Option<f64>,
     difficulty_level: Option<i32>,
     generation_params: Option<Value>,
@@ -130,8 +125,10 @@ pub struct Asset {
 
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
+    #[param(value_type = Option<AssetType>)]
     asset_type: Option<String>,
     /// `ready`, `draft`, `flagged` or `archived`; without it, ready and flagged ones.
+    #[param(value_type = Option<AssetStatus>)]
     status: Option<String>,
     limit: Option<u32>,
     cursor: Option<String>,
@@ -212,7 +209,7 @@ pub struct UpdateAsset {
     #[schema(value_type = Option<Object>)]
     content: Option<Value>,
     /// `ready`, `flagged` or `archived`.
-    status: Option<String>,
+    status: Option<AssetStatus>,
 }
 
 /// Edits an asset's content or status.
@@ -232,15 +229,10 @@ pub async fn update(
         let before = fetch(tx, auth.user_id, id).await?;
         let mut v = Validator::default();
         if let Some(content) = &body.content
-            && let Err(why) = check_shape(&before.asset_type, content)
+            && let Err(why) = check_shape(before.asset_type, content)
         {
             v.fail("content", format!("does not fit a {}: {why}", before.asset_type));
         }
-        v.check(
-            body.status.as_deref().is_none_or(|s| STATUSES.contains(&s)),
-            "status",
-            "must be ready, draft, flagged or archived",
-        );
         v.finish()?;
         let after: Asset = sqlx::query_as(concat!(
             "UPDATE generated_assets a SET
@@ -253,7 +245,7 @@ pub async fn update(
         ))
         .bind(id)
         .bind(&body.content)
-        .bind(&body.status)
+        .bind(body.status)
         .fetch_one(&mut *tx)
         .await?;
         let change = Change::diff(&before, &after);
@@ -278,7 +270,8 @@ pub async fn delete(
     work.change(async |tx| {
         let before = fetch(tx, auth.user_id, id).await?;
         sqlx::query("UPDATE generated_assets SET status = 'archived' WHERE id = $1").bind(id).execute(tx).await?;
-        let change = Change::new(Some(json!({"status": before.status})), Some(json!({"status": "archived"})));
+        let change =
+            Change::new(Some(json!({"status": before.status})), Some(json!({"status": AssetStatus::Archived})));
         Ok((StatusCode::NO_CONTENT, change))
     })
     .await

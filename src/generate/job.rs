@@ -18,12 +18,13 @@ use crate::db::tenant;
 use crate::error::{Error, Result};
 use crate::jobs::kind::JobKind;
 use crate::jobs::{self, Job};
+use crate::states::AssetType;
 
 /// What a generation job makes, and with which generator: the job's payload.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Request {
     pub material_id: Uuid,
-    pub asset_types: Vec<String>,
+    pub asset_types: Vec<AssetType>,
     pub max_per_chunk: usize,
     #[serde(default)]
     pub provider: Provider,
@@ -96,11 +97,11 @@ async fn run(state: &AppState, job: &Job, request: Request) -> Result<Option<Val
     tx.commit().await?;
 
     let language = metadata.as_ref().and_then(|m| m["language"].as_str()).map(str::to_owned);
-    let wants = |t: &str| request.asset_types.iter().any(|a| a == t);
+    let wants = |t| request.asset_types.contains(&t);
     let options = Options {
-        flashcards: wants("flashcard"),
-        quizzes: wants("quiz"),
-        summaries: wants("summary"),
+        flashcards: wants(AssetType::Flashcard),
+        quizzes: wants(AssetType::Quiz),
+        summaries: wants(AssetType::Summary),
         max_per_chunk: request.max_per_chunk,
     };
     let drafts: Vec<Draft> = match request.provider {

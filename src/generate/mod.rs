@@ -14,6 +14,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::materials::pipeline::Ingested;
+use crate::states::AssetType;
 
 /// `flashcard`: `{"front", "back", "cloze"?}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,8 +56,7 @@ pub struct Summary {
 /// An asset ready to store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Draft {
-    /// `flashcard`, `quiz` or `summary`.
-    pub asset_type: &'static str,
+    pub asset_type: AssetType,
     pub content: Value,
     /// None for the material's own summary.
     pub content_chunk_id: Option<Uuid>,
@@ -136,17 +136,17 @@ pub struct Options {
 }
 
 /// Checks `content` against the shape of `asset_type`; the reason when it does not fit.
-pub fn check_shape(asset_type: &str, content: &Value) -> Result<(), String> {
+pub fn check_shape(asset_type: AssetType, content: &Value) -> Result<(), String> {
     let text_ok = |s: &str| !s.trim().is_empty() && s.chars().count() <= 2000;
     match asset_type {
-        "flashcard" => {
+        AssetType::Flashcard => {
             let card: Flashcard = serde_json::from_value(content.clone()).map_err(|e| e.to_string())?;
             if !text_ok(&card.front) || !text_ok(&card.back) {
                 return Err("front and back must be 1 to 2000 characters".to_owned());
             }
             Ok(())
         }
-        "quiz" => {
+        AssetType::Quiz => {
             let quiz: Quiz = serde_json::from_value(content.clone()).map_err(|e| e.to_string())?;
             let expected = match quiz.kind {
                 QuizKind::MultipleChoice => 4,
@@ -172,14 +172,13 @@ pub fn check_shape(asset_type: &str, content: &Value) -> Result<(), String> {
             }
             Ok(())
         }
-        "summary" => {
+        AssetType::Summary => {
             let summary: Summary = serde_json::from_value(content.clone()).map_err(|e| e.to_string())?;
             if summary.text.trim().is_empty() || summary.key_points.iter().any(|p| p.trim().is_empty()) {
                 return Err("a summary needs text, and its key points must not be empty".to_owned());
             }
             Ok(())
         }
-        other => Err(format!("{other} is not an asset type (flashcard, quiz, summary)")),
     }
 }
 
@@ -203,23 +202,25 @@ mod tests {
 
     #[test]
     fn shapes_are_checked() {
-        assert!(check_shape("flashcard", &json!({"front": "What is a cell?", "back": "The unit of life."})).is_ok());
-        assert!(check_shape("flashcard", &json!({"front": "", "back": "x"})).is_err());
-        assert!(check_shape("flashcard", &json!({"front": "f", "back": "b", "extra": 1})).is_err());
+        assert!(
+            check_shape(AssetType::Flashcard, &json!({"front": "What is a cell?", "back": "The unit of life."}))
+                .is_ok()
+        );
+        assert!(check_shape(AssetType::Flashcard, &json!({"front": "", "back": "x"})).is_err());
+        assert!(check_shape(AssetType::Flashcard, &json!({"front": "f", "back": "b", "extra": 1})).is_err());
         let quiz = json!({"kind": "multiple_choice", "question": "Q?", "choices": ["a", "b", "c", "d"],
                           "answer_index": 2, "explanation": "Because."});
-        assert!(check_shape("quiz", &quiz).is_ok());
+        assert!(check_shape(AssetType::Quiz, &quiz).is_ok());
         let mut duplicate = quiz.clone();
         duplicate["choices"] = json!(["a", "A", "c", "d"]);
-        assert!(check_shape("quiz", &duplicate).is_err(), "distinct choices");
+        assert!(check_shape(AssetType::Quiz, &duplicate).is_err(), "distinct choices");
         let mut out_of_range = quiz.clone();
         out_of_range["answer_index"] = json!(4);
-        assert!(check_shape("quiz", &out_of_range).is_err());
+        assert!(check_shape(AssetType::Quiz, &out_of_range).is_err());
         let tf = json!({"kind": "true_false", "question": "Cells divide.", "choices": ["True", "False"],
                         "answer_index": 0, "explanation": "They do."});
-        assert!(check_shape("quiz", &tf).is_ok());
-        assert!(check_shape("summary", &json!({"text": "T", "key_points": ["a"]})).is_ok());
-        assert!(check_shape("poem", &json!({})).is_err());
+        assert!(check_shape(AssetType::Quiz, &tf).is_ok());
+        assert!(check_shape(AssetType::Summary, &json!({"text": "T", "key_points": ["a"]})).is_ok());
     }
 
     #[test]

@@ -29,9 +29,9 @@ use crate::error::{Error, Problem, Result};
 use crate::generate::{Flashcard, Quiz};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input};
+use crate::states::{AssetStatus, AssetType, InteractionType, ReviewState, SessionStatus, SessionType};
 use crate::validate::Validator;
 
-const INTERACTION_TYPES: [&str; 3] = ["answer", "view", "skip"];
 const MAX_RESPONSE_MS: i64 = 3_600_000;
 /// Characters of the source chunk given back with an answer.
 const EXCERPT_CHARS: i32 = 280;
@@ -58,14 +58,14 @@ pub struct Recorded {
 #[derive(sqlx::FromRow)]
 struct Context {
     now: DateTime<Utc>,
-    status: String,
+    status: SessionStatus,
     idle: bool,
     session_material: Uuid,
     configuration: Option<Value>,
     asset_material: Option<Uuid>,
-    asset_type: Option<String>,
+    asset_type: Option<AssetType>,
     content: Option<Value>,
-    asset_status: Option<String>,
+    asset_status: Option<AssetStatus>,
     content_chunk_id: Option<Uuid>,
     excerpt: Option<String>,
     #[sqlx(flatten)]
@@ -132,11 +132,6 @@ async fn answer(
     let key = idempotency_key(headers)?;
     let data = body.interaction_data.clone().unwrap_or_else(|| json!({}));
     let mut v = Validator::default();
-    v.check(
-        INTERACTION_TYPES.contains(&body.interaction_type.as_str()),
-        "interaction_type",
-        "must be answer, view or skip",
-    );
     v.check(data.is_object(), "interaction_data", "must be an object");
     v.check(
         body.response_time_ms.is_none_or(|ms| (0..=MAX_RESPONSE_MS).contains(&ms)),
@@ -171,36 +166,33 @@ async fn answer(
         // The first request's answer; it was recorded then.
         return Ok((replay(tx, user, interaction, created_at).await?, Change::nothing()));
     }
-    work.keeping(sessions::ensure_active(tx, work.actor(), session, &context.status, context.idle).await)?;
+    work.keeping(sessions::ensure_active(tx, work.actor(), session, context.status, context.idle).await)?;
     let config = Configuration::stored(context.configuration.as_ref());
-    let (Some(asset_material), Some(asset_type), Some(content), Some(asset_status)) = (
-        context.asset_material,
-        context.asset_type.as_deref(),
-        context.content.as_ref(),
-        context.asset_status.as_deref(),
-    ) else {
+    let (Some(asset_material), Some(asset_type), Some(content), Some(asset_status)) =
+        (context.asset_material, context.asset_type, context.content.as_ref(), context.asset_status)
+    else {
         return Err(Error::invalid("generated_asset_id", "is not an item of this session"));
     };
     if asset_material != context.session_material && config.all_materials != Some(true) {
         return Err(Error::invalid("generated_asset_id", "belongs to another material than the session's"));
     }
-    if !config.asset_types().iter().any(|t| t == asset_type) {
+    if !config.asset_types().contains(&asset_type) {
         return Err(Error::invalid(
             "generated_asset_id",
             format!("is a {asset_type}, which this session does not serve"),
         ));
     }
-    if asset_status != "ready" {
+    if asset_status != AssetStatus::Ready {
         return Err(Error::invalid(
             "generated_asset_id",
             format!("is {asset_status}: it is out of study until reviewed"),
         ));
     }
-    if context.done && !context.again && body.interaction_type != "view" {
+    if context.done && !context.again && body.interaction_type != InteractionType::View {
         return Err(Error::conflict("generated_asset_id", "was answered or skipped in this session already"));
     }
 
-    let graded = grade(asset_type, content, &body.interaction_type, &data)?;
+    let graded = grade(asset_type, content, body.interaction_type, &data)?;
     let memory = context.stored.memory();
     let prefs = Preferences::of(context.preferences.as_ref());
     let model = schedule::Model::of(context.parameters.as_deref());
@@ -359,7 +351,7 @@ pub const WRITE: &str = concat!(
 pub struct NewInteraction {
     generated_asset_id: Uuid,
     /// `answer`, `view` or `skip`.
-    interaction_type: String,
+    interaction_type: InteractionType,
     /// The answer: `{"rating": 1..4}` for a flashcard (again, hard, good, easy),
     /// `{"choice_index": n}` for a quiz item. Anything (an object) for views and skips.
     #[schema(value_type = Option<Object>)]
@@ -380,7 +372,7 @@ pub struct Interaction {
     id: Uuid,
     learning_session_id: Uuid,
     generated_asset_id: Option<Uuid>,
-    interaction_type: String,
+    interaction_type: InteractionType,
     interaction_data: Value,
     created_at: DateTime<Utc>,
     is_correct: Option<bool>,
@@ -402,38 +394,38 @@ struct Graded {
 }
 
 /// Grades an interaction with an asset of `asset_type` and `content`.
-fn grade(asset_type: &str, content: &Value, interaction_type: &str, data: &Value) -> Result<Graded> {
-    let reveal = |asset_type: &str| -> Value {
+fn grade(asset_type: AssetType, content: &Value, interaction_type: InteractionType, data: &Value) -> Result<Graded> {
+    let reveal = || -> Value {
         match asset_type {
-            "flashcard" => serde_json::from_value::<Flashcard>(content.clone())
+            AssetType::Flashcard => serde_json::from_value::<Flashcard>(content.clone())
                 .map(|card| json!({"correct_answer": card.back}))
                 .unwrap_or_default(),
-            "quiz" => serde_json::from_value::<Quiz>(content.clone())
+            AssetType::Quiz => serde_json::from_value::<Quiz>(content.clone())
                 .map(|quiz| {
                     json!({"correct_answer": quiz.choices.get(quiz.answer_index), "answer_index": quiz.answer_index,
                            "explanation": quiz.explanation})
                 })
                 .unwrap_or_default(),
-            _ => json!({}),
+            AssetType::Summary => json!({}),
         }
     };
-    if interaction_type != "answer" {
-        return Ok(Graded {
-            is_correct: None,
-            rating: None,
-            counts: interaction_type == "skip" || asset_type == "summary",
-            answer: if interaction_type == "skip" { reveal(asset_type) } else { json!({}) },
-        });
+    match interaction_type {
+        InteractionType::Answer => {}
+        InteractionType::View => {
+            let counts = asset_type == AssetType::Summary;
+            return Ok(Graded { is_correct: None, rating: None, counts, answer: json!({}) });
+        }
+        InteractionType::Skip => return Ok(Graded { is_correct: None, rating: None, counts: true, answer: reveal() }),
     }
     match asset_type {
-        "flashcard" => {
+        AssetType::Flashcard => {
             let rating = data.get("rating").and_then(Value::as_u64).filter(|r| (1..=4).contains(r));
             let rating = rating.ok_or_else(|| {
                 Error::invalid("interaction_data.rating", "must be 1 (again), 2 (hard), 3 (good) or 4 (easy)")
             })? as u8;
-            Ok(Graded { is_correct: Some(rating >= 2), rating: Some(rating), counts: true, answer: reveal(asset_type) })
+            Ok(Graded { is_correct: Some(rating >= 2), rating: Some(rating), counts: true, answer: reveal() })
         }
-        "quiz" => {
+        AssetType::Quiz => {
             let quiz: Quiz = serde_json::from_value(content.clone())
                 .map_err(Error::failed("a stored quiz does not fit its shape"))?;
             let choice =
@@ -446,10 +438,10 @@ fn grade(asset_type: &str, content: &Value, interaction_type: &str, data: &Value
                 is_correct: Some(correct),
                 rating: Some(if correct { 3 } else { 1 }),
                 counts: true,
-                answer: reveal(asset_type),
+                answer: reveal(),
             })
         }
-        _ => Err(Error::invalid("interaction_type", "a summary is viewed, not answered")),
+        AssetType::Summary => Err(Error::invalid("interaction_type", "a summary is viewed, not answered")),
     }
 }
 
@@ -470,14 +462,14 @@ fn feedback_data(
         // The queue the item was in before this answer: what the daily limits count.
         let queue = match memory.map(|m| m.state) {
             None => "new",
-            Some(schedule::State::Review) => "review",
-            Some(_) => "learning",
+            Some(ReviewState::Review) => "review",
+            Some(ReviewState::Learning | ReviewState::Relearning) => "learning",
         };
         feedback["schedule"] = json!({
             "due": next.due,
             "interval_days": next.interval_days,
             "queue": queue,
-            "state": next.state.as_str(),
+            "state": next.state,
             "step": next.step,
             "first_review": memory.is_none(),
             // What FSRS expected before this answer: the chance of recall.
@@ -517,7 +509,7 @@ async fn write(tx: &mut PgConnection, w: &Write<'_>) -> Result<Option<(Interacti
         .bind(w.user)
         .bind(w.asset)
         .bind(w.asset_material)
-        .bind(&w.body.interaction_type) // $5
+        .bind(w.body.interaction_type) // $5
         .bind(w.data)
         .bind(w.graded.is_correct)
         .bind(w.body.response_time_ms.map(|ms| ms as i32))
@@ -540,7 +532,7 @@ async fn write(tx: &mut PgConnection, w: &Write<'_>) -> Result<Option<(Interacti
         .bind(w.audit.ip_address()) // $25
         .bind(w.audit.user_agent())
         .bind(w.audit.session_id())
-        .bind(w.scheduled.map(|s| s.state.as_str()))
+        .bind(w.scheduled.map(|s| s.state))
         .bind(w.scheduled.and_then(|s| s.step).map(|step| step as i16))
         .bind(w.repeated) // $30
         .fetch_optional(tx)
@@ -555,8 +547,8 @@ struct InteractionAndSession {
     interaction: Interaction,
     s_id: Uuid,
     s_study_material_id: Uuid,
-    s_session_type: String,
-    s_status: String,
+    s_session_type: SessionType,
+    s_status: SessionStatus,
     s_started_at: DateTime<Utc>,
     s_ended_at: Option<DateTime<Utc>>,
     s_total_interactions: Option<i32>,
@@ -612,26 +604,35 @@ mod tests {
     #[test]
     fn answers_are_graded_by_the_server() {
         let card = json!({"front": "What is a cell?", "back": "The unit of life."});
-        let again = grade("flashcard", &card, "answer", &json!({"rating": 1})).expect("graded");
+        let again = grade(AssetType::Flashcard, &card, InteractionType::Answer, &json!({"rating": 1})).expect("graded");
         assert_eq!((again.is_correct, again.rating, again.counts), (Some(false), Some(1), true));
         assert_eq!(again.answer["correct_answer"], "The unit of life.");
-        assert_eq!(grade("flashcard", &card, "answer", &json!({"rating": 4})).expect("graded").is_correct, Some(true));
-        assert!(grade("flashcard", &card, "answer", &json!({"rating": 5})).is_err());
-        assert!(grade("flashcard", &card, "answer", &json!({})).is_err());
+        assert_eq!(
+            grade(AssetType::Flashcard, &card, InteractionType::Answer, &json!({"rating": 4}))
+                .expect("graded")
+                .is_correct,
+            Some(true)
+        );
+        assert!(grade(AssetType::Flashcard, &card, InteractionType::Answer, &json!({"rating": 5})).is_err());
+        assert!(grade(AssetType::Flashcard, &card, InteractionType::Answer, &json!({})).is_err());
 
         let quiz = json!({"kind": "multiple_choice", "question": "Q?", "choices": ["a", "b", "c", "d"],
                           "answer_index": 2, "explanation": "Because."});
-        let right = grade("quiz", &quiz, "answer", &json!({"choice_index": 2})).expect("graded");
+        let right =
+            grade(AssetType::Quiz, &quiz, InteractionType::Answer, &json!({"choice_index": 2})).expect("graded");
         assert_eq!((right.is_correct, right.rating), (Some(true), Some(3)));
         assert_eq!(right.answer["explanation"], "Because.");
-        let wrong = grade("quiz", &quiz, "answer", &json!({"choice_index": 0})).expect("graded");
+        let wrong =
+            grade(AssetType::Quiz, &quiz, InteractionType::Answer, &json!({"choice_index": 0})).expect("graded");
         assert_eq!((wrong.is_correct, wrong.rating), (Some(false), Some(1)));
-        assert!(grade("quiz", &quiz, "answer", &json!({"choice_index": 4})).is_err());
+        assert!(grade(AssetType::Quiz, &quiz, InteractionType::Answer, &json!({"choice_index": 4})).is_err());
 
-        let viewed = grade("summary", &json!({"text": "T", "key_points": []}), "view", &json!({})).expect("graded");
+        let viewed =
+            grade(AssetType::Summary, &json!({"text": "T", "key_points": []}), InteractionType::View, &json!({}))
+                .expect("graded");
         assert_eq!((viewed.is_correct, viewed.rating, viewed.counts), (None, None, true));
-        let peeked = grade("flashcard", &card, "view", &json!({})).expect("graded");
+        let peeked = grade(AssetType::Flashcard, &card, InteractionType::View, &json!({})).expect("graded");
         assert!(!peeked.counts && peeked.answer == json!({}), "a view of a card reveals and counts nothing");
-        assert!(grade("summary", &json!({}), "answer", &json!({})).is_err());
+        assert!(grade(AssetType::Summary, &json!({}), InteractionType::Answer, &json!({})).is_err());
     }
 }

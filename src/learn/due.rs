@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
+use crate::states::AssetType;
 
 #[derive(Deserialize, IntoParams)]
 pub struct DueQuery {
@@ -46,7 +47,7 @@ struct Row {
     id: Uuid,
     study_material_id: Uuid,
     content_chunk_id: Option<Uuid>,
-    asset_type: String,
+    asset_type: AssetType,
     content: Value,
     difficulty_level: Option<i32>,
     due: DateTime<Utc>,
@@ -84,7 +85,7 @@ pub async fn due(State(state): State<AppState>, auth: AuthUser, Query(query): Qu
                 id: r.id,
                 study_material_id: r.study_material_id,
                 content_chunk_id: r.content_chunk_id,
-                content: withhold(&r.asset_type, &r.content),
+                content: withhold(r.asset_type, &r.content),
                 asset_type: r.asset_type,
                 difficulty_level: r.difficulty_level,
                 passage: None,

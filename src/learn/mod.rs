@@ -29,6 +29,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::states::{self, AssetType, SessionStatus, SessionType};
 use crate::validate::Validator;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -49,9 +50,9 @@ pub struct Session {
     pub id: Uuid,
     pub study_material_id: Uuid,
     /// `study`, `review` or `quiz`.
-    pub session_type: String,
+    pub session_type: SessionType,
     /// `active`, `completed` or `abandoned` (idle past STUDYHALL_SESSION_IDLE_MINUTES).
-    pub status: String,
+    pub status: SessionStatus,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub total_interactions: Option<i32>,
@@ -82,31 +83,35 @@ pub struct Configuration {
     pub max_items: Option<u32>,
     /// The asset types it serves. study: `summary`, `flashcard` (default both);
     /// review: `flashcard`, `quiz` (default `flashcard`); quiz: `quiz`.
-    pub asset_types: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "states::some_of")]
+    pub asset_types: Option<Vec<AssetType>>,
     /// Seconds after which no new item is served: 60 to 14400 (default none).
     pub time_limit_secs: Option<u32>,
     /// Review only: serve due items of all the learner's materials, not just this one.
     pub all_materials: Option<bool>,
 }
 
-pub const SESSION_TYPES: [&str; 3] = ["study", "review", "quiz"];
 const DEFAULT_MAX_ITEMS: u32 = 20;
 
 impl Configuration {
     /// The configuration with every default filled in; field errors go to `v`.
-    pub fn complete(self, session_type: &str, v: &mut Validator) -> Configuration {
-        let (allowed, default): (&[&str], &[&str]) = match session_type {
-            "study" => (&["summary", "flashcard"], &["summary", "flashcard"]),
-            "review" => (&["flashcard", "quiz"], &["flashcard"]),
-            _ => (&["quiz"], &["quiz"]),
+    pub fn complete(self, session_type: SessionType, v: &mut Validator) -> Configuration {
+        use AssetType::{Flashcard, Quiz, Summary};
+        let (allowed, default): (&[AssetType], &[AssetType]) = match session_type {
+            SessionType::Study => (&[Summary, Flashcard], &[Summary, Flashcard]),
+            SessionType::Review => (&[Flashcard, Quiz], &[Flashcard]),
+            SessionType::Quiz => (&[Quiz], &[Quiz]),
         };
         let max_items = self.max_items.unwrap_or(DEFAULT_MAX_ITEMS);
         v.check((1..=200).contains(&max_items), "configuration.max_items", "must be between 1 and 200");
-        let asset_types = self.asset_types.unwrap_or_else(|| default.iter().map(|t| (*t).to_owned()).collect());
+        let asset_types = self.asset_types.unwrap_or_else(|| default.to_vec());
         v.check(
-            !asset_types.is_empty() && asset_types.iter().all(|t| allowed.contains(&t.as_str())),
+            !asset_types.is_empty() && asset_types.iter().all(|t| allowed.contains(t)),
             "configuration.asset_types",
-            format!("must list some of {} for a {session_type} session", allowed.join(", ")),
+            format!(
+                "must list some of {} for a {session_type} session",
+                allowed.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+            ),
         );
         v.check(
             self.time_limit_secs.is_none_or(|t| (60..=14_400).contains(&t)),
@@ -115,7 +120,7 @@ impl Configuration {
         );
         let all_materials = self.all_materials.unwrap_or(false);
         v.check(
-            !all_materials || session_type == "review",
+            !all_materials || session_type == SessionType::Review,
             "configuration.all_materials",
             "is for review sessions only",
         );
@@ -136,20 +141,20 @@ impl Configuration {
         i64::from(self.max_items.unwrap_or(DEFAULT_MAX_ITEMS))
     }
 
-    pub fn asset_types(&self) -> Vec<String> {
+    pub fn asset_types(&self) -> Vec<AssetType> {
         self.asset_types.clone().unwrap_or_default()
     }
 }
 
 /// The content of an asset as a learner sees it before answering: a flashcard without
 /// its back, a quiz without its answer and explanation.
-pub fn withhold(asset_type: &str, content: &Value) -> Value {
+pub fn withhold(asset_type: AssetType, content: &Value) -> Value {
     let mut shown = content.clone();
     if let Some(object) = shown.as_object_mut() {
         let hidden: &[&str] = match asset_type {
-            "flashcard" => &["back"],
-            "quiz" => &["answer_index", "explanation"],
-            _ => &[],
+            AssetType::Flashcard => &["back"],
+            AssetType::Quiz => &["answer_index", "explanation"],
+            AssetType::Summary => &[],
         };
         for key in hidden {
             object.remove(*key);
@@ -165,7 +170,7 @@ pub struct Item {
     pub study_material_id: Uuid,
     pub content_chunk_id: Option<Uuid>,
     /// `flashcard`, `quiz` or `summary`.
-    pub asset_type: String,
+    pub asset_type: AssetType,
     /// The asset's content without its answer (`back`, `answer_index`, `explanation`).
     pub content: Value,
     pub difficulty_level: Option<i32>,
@@ -183,10 +188,10 @@ mod tests {
     #[test]
     fn answers_are_withheld() {
         let card = json!({"front": "What is a cell?", "back": "The unit of life."});
-        assert_eq!(withhold("flashcard", &card), json!({"front": "What is a cell?"}));
+        assert_eq!(withhold(AssetType::Flashcard, &card), json!({"front": "What is a cell?"}));
         let quiz = json!({"kind": "true_false", "question": "Cells divide.", "choices": ["True", "False"],
                           "answer_index": 0, "explanation": "They do."});
-        let shown = withhold("quiz", &quiz);
+        let shown = withhold(AssetType::Quiz, &quiz);
         assert!(shown.get("answer_index").is_none() && shown.get("explanation").is_none());
         assert_eq!(shown["choices"], json!(["True", "False"]));
     }
@@ -194,17 +199,17 @@ mod tests {
     #[test]
     fn configurations_are_completed_and_checked() {
         let mut v = Validator::default();
-        let config = Configuration::default().complete("review", &mut v);
+        let config = Configuration::default().complete(SessionType::Review, &mut v);
         assert!(v.finish().is_ok());
-        assert_eq!((config.max_items(), config.asset_types()), (20, vec!["flashcard".to_owned()]));
+        assert_eq!((config.max_items(), config.asset_types()), (20, vec![AssetType::Flashcard]));
         let mut v = Validator::default();
         let wrong = Configuration {
             max_items: Some(0),
-            asset_types: Some(vec!["summary".to_owned()]),
+            asset_types: Some(vec![AssetType::Summary]),
             time_limit_secs: Some(5),
             all_materials: Some(true),
         };
-        wrong.complete("quiz", &mut v);
+        wrong.complete(SessionType::Quiz, &mut v);
         let Err(crate::error::Error::Validation(errors)) = v.finish() else { panic!("refused") };
         assert_eq!(errors.len(), 4, "{errors:?}");
     }

@@ -30,6 +30,7 @@ use crate::elapsed_days_sql;
 use crate::error::{Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::Client;
+use crate::states::{AssetType, SessionStatus};
 
 /// The candidates of the session in CTE `s` (columns `id`, `user_id`,
 /// `study_material_id`, `session_type`, `configuration`), each with its place `pos`, its
@@ -137,7 +138,7 @@ pub struct Next {
 #[derive(sqlx::FromRow)]
 struct Row {
     now: DateTime<Utc>,
-    status: String,
+    status: SessionStatus,
     started_at: DateTime<Utc>,
     configuration: Option<Value>,
     session_data: Option<Value>,
@@ -145,7 +146,7 @@ struct Row {
     id: Option<Uuid>,
     study_material_id: Option<Uuid>,
     content_chunk_id: Option<Uuid>,
-    asset_type: Option<String>,
+    asset_type: Option<AssetType>,
     content: Option<Value>,
     difficulty_level: Option<i32>,
     seen: Option<bool>,
@@ -211,7 +212,7 @@ pub async fn next(
     .fetch_optional(&mut *tx)
     .await?;
     let row = row.ok_or(crate::error::Error::NotFound)?;
-    let active = sessions::ensure_active(&mut tx, Actor::of(&auth, &client), id, &row.status, row.idle).await;
+    let active = sessions::ensure_active(&mut tx, Actor::of(&auth, &client), id, row.status, row.idle).await;
     tx.commit().await?; // an idle session stays abandoned, though the request fails
     active?;
 
@@ -228,7 +229,7 @@ pub async fn next(
     if timed_out {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
-    let intervals = if asset_type == "flashcard" {
+    let intervals = if asset_type == AssetType::Flashcard {
         let prefs = Preferences::of(row.preferences.as_ref());
         let model = schedule::Model::of(row.parameters.as_deref());
         Some(schedule::intervals(row.stored.memory().as_ref(), row.now, &prefs, &model)?)
@@ -239,7 +240,7 @@ pub async fn next(
         id: asset_id,
         study_material_id: material,
         content_chunk_id: row.content_chunk_id,
-        content: super::withhold(&asset_type, &content),
+        content: super::withhold(asset_type, &content),
         asset_type,
         difficulty_level: row.difficulty_level,
         passage: row.passage,

@@ -70,35 +70,7 @@ pub const RETENTION_RANGE: std::ops::RangeInclusive<f64> = 0.7..=0.99;
 /// schedule centuries ahead. `preferences.maximum_interval_days` sets a learner's.
 pub const MAXIMUM_INTERVAL_DAYS: f64 = 36_500.0;
 
-/// Where an item is in its schedule, as the reference FSRS scheduler (py-fsrs) keeps it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    /// A new item going through the learning steps.
-    Learning,
-    /// Scheduled by FSRS, in whole days.
-    Review,
-    /// A lapse (a review item rated Again) going through the relearning steps.
-    Relearning,
-}
-
-impl State {
-    /// The name `review_states.state` stores.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Learning => "learning",
-            State::Review => "review",
-            State::Relearning => "relearning",
-        }
-    }
-
-    fn parse(name: Option<&str>) -> State {
-        match name {
-            Some("learning") => State::Learning,
-            Some("relearning") => State::Relearning,
-            _ => State::Review,
-        }
-    }
-}
+pub use crate::states::ReviewState as State;
 
 /// A learner's memory of an item, as `review_states` holds it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -141,7 +113,7 @@ pub struct Stored {
     reps: Option<i32>,
     lapses: Option<i32>,
     last_review: Option<DateTime<Utc>>,
-    state: Option<String>,
+    state: Option<State>,
     step: Option<i16>,
     /// See [`elapsed_days_sql`].
     elapsed_days: Option<i32>,
@@ -156,7 +128,8 @@ impl Stored {
             last_review,
             reps: self.reps.unwrap_or_default(),
             lapses: self.lapses.unwrap_or_default(),
-            state: State::parse(self.state.as_deref()),
+            // NOT NULL where there is a row (and last_review is).
+            state: self.state.unwrap_or(State::Review),
             step: self.step.map(|s| s.max(0) as usize),
             elapsed_days: self.elapsed_days.map(|d| d.max(0) as u32),
         })

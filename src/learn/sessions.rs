@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::next::candidates;
-use super::{Configuration, SESSION_TYPES, Session};
+use super::{Configuration, Session};
 use crate::app::AppState;
 use crate::audit::{Actor, Change, Work};
 use crate::db::tenant;
@@ -23,6 +23,7 @@ use crate::http::extract::{Client, Input};
 use crate::http::page::{self, Newest, Page};
 use crate::materials::live_status;
 use crate::session_columns;
+use crate::states::{SessionStatus, SessionType};
 use crate::validate::Validator;
 
 /// A session to start.
@@ -31,7 +32,7 @@ use crate::validate::Validator;
 pub struct NewSession {
     study_material_id: Uuid,
     /// `study`, `review` or `quiz`.
-    session_type: String,
+    session_type: SessionType,
     configuration: Option<Configuration>,
 }
 
@@ -48,8 +49,7 @@ pub async fn create(
     let work = Work::new(&state.db, &client, "session.create", "learning_session").by(&auth);
     let checked = body.and_then(|body| {
         let mut v = Validator::default();
-        v.check(SESSION_TYPES.contains(&body.session_type.as_str()), "session_type", "must be study, review or quiz");
-        let config = body.configuration.unwrap_or_default().complete(&body.session_type, &mut v);
+        let config = body.configuration.unwrap_or_default().complete(body.session_type, &mut v);
         v.finish()?;
         Ok((body.study_material_id, body.session_type, config))
     });
@@ -69,7 +69,7 @@ pub async fn create(
         ))
         .bind(auth.user_id)
         .bind(material)
-        .bind(&session_type)
+        .bind(session_type)
         .bind(json!(config))
         .bind(config.max_items())
         .fetch_one(tx)
@@ -85,6 +85,7 @@ pub async fn create(
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
     /// `active`, `completed` or `abandoned`.
+    #[param(value_type = Option<SessionStatus>)]
     status: Option<String>,
     limit: Option<u32>,
     cursor: Option<String>,
@@ -161,7 +162,7 @@ pub async fn end(
     let work = Work::new(&state.db, &client, "session.end", "learning_session").by(&auth);
     work.entity(id);
     work.change(async |tx| {
-        let (status, idle): (String, bool) = sqlx::query_as(
+        let (status, idle): (SessionStatus, bool) = sqlx::query_as(
             "SELECT status, coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
                             < now() - make_interval(secs => $3)
                FROM learning_sessions WHERE id = $1 AND user_id = $2 FOR UPDATE",
@@ -172,7 +173,7 @@ pub async fn end(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound)?;
-        work.keeping(ensure_active(tx, work.actor(), id, &status, idle).await)?;
+        work.keeping(ensure_active(tx, work.actor(), id, status, idle).await)?;
         let session = crate::progress::session::record(tx, auth.user_id, id).await?;
         let answered: Vec<Uuid> = sqlx::query_scalar(
             "SELECT DISTINCT generated_asset_id FROM interactions
@@ -183,7 +184,8 @@ pub async fn end(
         .await?;
         crate::feedback::quality::recalibrate(tx, &answered).await?;
         crate::progress::rollup::recent(tx, auth.user_id).await?;
-        let change = Change::new(Some(json!({"status": "active"})), Some(json!({"status": session.status})));
+        let change =
+            Change::new(Some(json!({"status": SessionStatus::Active})), Some(json!({"status": session.status})));
         Ok((Json(session), change))
     })
     .await
@@ -195,20 +197,20 @@ pub async fn ensure_active(
     conn: &mut PgConnection,
     actor: Actor<'_>,
     id: Uuid,
-    status: &str,
+    status: SessionStatus,
     idle: bool,
 ) -> Result<()> {
-    if status == "active" && idle {
-        abandon(conn, actor, Some(id), None).await?;
-        return Err(ended("abandoned"));
+    match status {
+        SessionStatus::Active if idle => {
+            abandon(conn, actor, Some(id), None).await?;
+            Err(ended(SessionStatus::Abandoned))
+        }
+        SessionStatus::Active => Ok(()),
+        SessionStatus::Completed | SessionStatus::Abandoned => Err(ended(status)),
     }
-    if status != "active" {
-        return Err(ended(status));
-    }
-    Ok(())
 }
 
-fn ended(status: &str) -> Error {
+fn ended(status: SessionStatus) -> Error {
     Error::conflict("status", format!("is {status}: the session has ended"))
 }
 
@@ -237,8 +239,8 @@ async fn abandon(conn: &mut PgConnection, actor: Actor<'_>, id: Option<Uuid>, id
     .await?;
     for (session, owner) in &abandoned {
         let row = actor.row("session.abandon", "learning_session").user(Some(*owner)).entity(Some(*session));
-        let old = json!({"status": "active"});
-        row.values(Some(old), Some(json!({"status": "abandoned"}))).insert(conn).await?;
+        let (old, new) = (json!({"status": SessionStatus::Active}), json!({"status": SessionStatus::Abandoned}));
+        row.values(Some(old), Some(new)).insert(conn).await?;
     }
     Ok(abandoned.len() as u64)
 }

@@ -15,6 +15,7 @@ use crate::db::tenant;
 use crate::error::Result;
 use crate::http::extract::Client;
 use crate::learn::{Configuration, sessions};
+use crate::states::{SessionStatus, SessionType};
 
 #[derive(askama::Template)]
 #[template(path = "study.html")]
@@ -71,13 +72,13 @@ async fn load(state: &AppState, client: &Client, user: &WebUser, id: Uuid) -> Re
     // Abandoning an idle session is a change of state: audited as the learner's.
     sessions::abandon_idle(&mut tx, Actor::of(&user.auth, client), idle).await?;
     let session = sessions::fetch(&mut tx, learner, id).await?;
-    let kind = match session.session_type.as_str() {
-        "study" => "Study",
-        "review" => "Review",
-        _ => "Quiz",
+    let kind = match session.session_type {
+        SessionType::Study => "Study",
+        SessionType::Review => "Review",
+        SessionType::Quiz => "Quiz",
     };
     let all_materials = Configuration::stored(session.configuration.as_ref()).all_materials == Some(true);
-    if session.status == "active" {
+    if session.status == SessionStatus::Active {
         tx.commit().await?;
         let back = if all_materials {
             ("/".to_owned(), "Back to the dashboard")
@@ -112,33 +113,33 @@ async fn load(state: &AppState, client: &Client, user: &WebUser, id: Uuid) -> Re
         material: session.study_material_id,
         title: if all_materials { "All your materials".to_owned() } else { title },
         all_materials,
-        abandoned: session.status == "abandoned",
+        abandoned: session.status == SessionStatus::Abandoned,
         idle_minutes: idle.as_secs() / 60,
         done,
         graded,
         correct,
         accuracy: super::percent((graded > 0).then(|| correct as f64 / graded as f64)),
-        empty: (done == 0).then(|| empty(&session.session_type, count("planned"))),
+        empty: (done == 0).then(|| empty(session.session_type, count("planned"))),
         missed: missed.iter().map(|(asset_type, content, data)| self::missed(asset_type, content, data)).collect(),
     };
     Ok(render(StatusCode::OK, &page))
 }
 
 /// Why a session of `session_type` served nothing, and what to do instead.
-fn empty(session_type: &str, planned: i64) -> &'static str {
+fn empty(session_type: SessionType, planned: i64) -> &'static str {
     if planned > 0 {
         return "The session ended before any item was answered.";
     }
     match session_type {
-        "review" => {
+        SessionType::Review => {
             "Nothing was due and no new card was left for today (within your new cards per day): come back \
              tomorrow, or generate flashcards for another material."
         }
-        "study" => {
+        SessionType::Study => {
             "There was nothing to study: generate this material's flashcards and summaries first, or, if you \
              have, today's new cards are all introduced (your new cards per day): come back tomorrow."
         }
-        _ => "This material has no quiz items yet: generate them first.",
+        SessionType::Quiz => "This material has no quiz items yet: generate them first.",
     }
 }
 

@@ -81,7 +81,7 @@ async fn an_article_gets_grounded_cards_quizzes_and_summaries_once() {
 
     for asset in &all {
         let kind = asset["asset_type"].as_str().expect("a type");
-        check_shape(kind, &asset["content"]).unwrap_or_else(|e| panic!("{e}: {asset}"));
+        check_shape(kind.parse().expect("an asset type"), &asset["content"]).unwrap_or_else(|e| panic!("{e}: {asset}"));
         assert_eq!(asset["generation_model"], "builtin-v2");
         assert_eq!(asset["status"], "ready");
         assert!(asset["quality_score"].as_f64().is_some_and(|q| (0.0..=1.0).contains(&q)));

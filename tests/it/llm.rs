@@ -211,7 +211,7 @@ async fn a_model_writes_grounded_assets_and_its_junk_is_refused() {
     }
     for asset in &all {
         let kind = asset["asset_type"].as_str().expect("a type");
-        check_shape(kind, &asset["content"]).unwrap_or_else(|e| panic!("{e}: {asset}"));
+        check_shape(kind.parse().expect("an asset type"), &asset["content"]).unwrap_or_else(|e| panic!("{e}: {asset}"));
         assert!(!asset["content"].to_string().contains("Mars"), "an invented card was stored: {asset}");
         assert_eq!(asset["generation_model"], MODEL, "the model that answered");
         assert_eq!(asset["metadata"]["prompt_version"], "openai-v2");

@@ -21,6 +21,7 @@ use super::{
 use crate::error::Result;
 use crate::llm::{Answer, Ask, Chat, Usage};
 use crate::materials::pipeline::text;
+use crate::states::AssetType;
 
 /// The prompts' version, recorded with every asset; change it when the prompts change.
 pub const PROMPT_VERSION: &str = "openai-v2";
@@ -124,7 +125,7 @@ impl Output {
     fn push(&mut self, made: &Made, material: &MaterialInput, item: &Item) {
         let (asset_type, content, front, kind, evidence, quality) = match item {
             Item::Card { card, evidence, support } => (
-                "flashcard",
+                AssetType::Flashcard,
                 json!(card),
                 card.front.clone(),
                 if card.cloze == Some(true) { "cloze" } else { "definition" },
@@ -132,7 +133,7 @@ impl Output {
                 0.5 + 0.3 * support + 0.1 * length_score(&card.front, 3, 30) + 0.1 * length_score(&card.back, 1, 45),
             ),
             Item::Quiz { quiz, evidence, support } => (
-                "quiz",
+                AssetType::Quiz,
                 json!(quiz),
                 quiz.question.clone(),
                 match quiz.kind {
@@ -143,7 +144,7 @@ impl Output {
                 0.5 + 0.2 * support + 0.2 * plausibility(quiz) + 0.1 * length_score(&quiz.question, 5, 45),
             ),
             Item::Summary(summary) => (
-                "summary",
+                AssetType::Summary,
                 json!(summary.content),
                 // A chunk has one summary, the material one: that is what identifies them.
                 if made.material_summary {
@@ -428,7 +429,7 @@ fn check_card(raw: Value, chunk: &ChunkInput, words: &WordSet) -> Result<Item, S
         back: out.back.trim().to_owned(),
         cloze: out.cloze.then_some(true),
     };
-    check_shape("flashcard", &json!(card))?;
+    check_shape(AssetType::Flashcard, &json!(card))?;
     check_evidence(&out.evidence, chunk)?;
     if normalise(&card.front) == normalise(&card.back) {
         return Err("gives its answer as its question".to_owned());
@@ -457,7 +458,7 @@ fn check_quiz(raw: Value, chunk: &ChunkInput, words: &WordSet) -> Result<Item, S
         answer_index: out.answer_index,
         explanation: out.explanation.trim().to_owned(),
     };
-    check_shape("quiz", &json!(quiz))?;
+    check_shape(AssetType::Quiz, &json!(quiz))?;
     check_evidence(&out.evidence, chunk)?;
     let support = match quiz.kind {
         QuizKind::MultipleChoice => words.support(&quiz.choices[quiz.answer_index]),
@@ -483,7 +484,7 @@ fn check_summary(raw: Option<&Value>, words: &WordSet) -> Result<CheckedSummary,
         .filter(|p| !p.is_empty() && words.support(p) >= SUPPORTED)
         .collect();
     let content = Summary { text: out.text.trim().to_owned(), key_points };
-    check_shape("summary", &json!(content))?;
+    check_shape(AssetType::Summary, &json!(content))?;
     Ok(CheckedSummary { content, support })
 }
 
