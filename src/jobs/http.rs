@@ -14,6 +14,7 @@ use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
+use crate::states::JobState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get))
@@ -26,7 +27,7 @@ pub struct JobStatus {
     /// `ingest_material`, `generate_assets` or `optimise_fsrs`.
     kind: String,
     /// `queued` (waiting, or waiting to be retried), `running`, `done` or `failed`.
-    status: String,
+    status: JobState,
     /// Attempts made so far, and allowed.
     attempts: i32,
     max_attempts: i32,

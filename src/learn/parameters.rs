@@ -26,6 +26,7 @@ use crate::http::auth::AuthUser;
 use crate::http::extract::Client;
 use crate::jobs::kind::JobKind;
 use crate::jobs::{self, Job};
+use crate::states::JobState;
 
 /// Graded answers since a learner's last fit (or ever, before the first) after which
 /// housekeeping fits their parameters again.
@@ -55,7 +56,7 @@ pub struct FsrsParameters {
     pub fitted_at: Option<DateTime<Utc>>,
     /// The newest optimisation job: its id and `queued`, `running`, `done` or `failed`.
     pub job_id: Option<Uuid>,
-    pub job_status: Option<String>,
+    pub job_status: Option<JobState>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -68,7 +69,7 @@ struct Row {
     outcome: Option<String>,
     fitted_at: Option<DateTime<Utc>>,
     job_id: Option<Uuid>,
-    job_status: Option<String>,
+    job_status: Option<JobState>,
 }
 
 /// The caller's parameters, read in `conn` (a transaction as the caller).
