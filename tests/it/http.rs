@@ -1,7 +1,7 @@
 //! The HTTP basics a client and an operator rely on, over real HTTP.
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::harness::{TestApp, TestDb, http_config};
 
@@ -107,4 +107,10 @@ async fn the_openapi_document_describes_the_api() {
         assert!(document["paths"][path]["get"].is_object(), "{path} is described");
     }
     assert!(document["components"]["schemas"]["Problem"].is_object(), "errors are described");
+    // Statuses and kinds list their values.
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(schemas["Session"]["properties"]["session_type"]["$ref"], "#/components/schemas/SessionType");
+    assert_eq!(schemas["SessionType"]["enum"], json!(["study", "review", "quiz"]));
+    assert_eq!(schemas["AssetStatus"]["enum"], json!(["ready", "draft", "flagged", "archived"]));
+    assert_eq!(schemas["JobState"]["enum"], json!(["queued", "running", "done", "failed"]));
 }
