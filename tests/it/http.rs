@@ -89,11 +89,17 @@ async fn a_body_over_the_limit_is_refused_with_413() {
 #[tokio::test]
 async fn a_request_over_the_time_limit_is_answered_503() {
     let mut config = http_config();
-    config.request_timeout_secs = 0;
-    let app = TestApp::spawn_with(TestDb::migrated().await, config).await;
-    // /readyz waits on the database, so it cannot finish within no time at all.
-    let response = app.client.get(app.url("/readyz")).send().await.expect("request");
+    config.request_timeout_secs = 1;
+    let db = TestDb::migrated().await;
+    // /readyz reads the migrations table: while another session holds it locked, the
+    // request waits past its time limit (whatever the machine's load).
+    let mut lock = db.pool.begin().await.expect("a transaction");
+    sqlx::query("LOCK TABLE _sqlx_migrations IN ACCESS EXCLUSIVE MODE").execute(&mut *lock).await.expect("locked");
+    let app = TestApp::spawn_with(db, config).await;
+    let request = app.client.get(app.url("/readyz")).timeout(std::time::Duration::from_secs(30));
+    let response = request.send().await.expect("an answer within the time limit, not a hang");
     problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
+    lock.rollback().await.expect("unlocked");
 }
 
 #[tokio::test]
