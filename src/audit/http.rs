@@ -3,13 +3,14 @@
 use axum::Json;
 use axum::extract::{Query, State};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::store::{self, AuditLog};
 use super::{Change, Work};
 use crate::app::AppState;
 use crate::db::tenant;
@@ -21,25 +22,6 @@ use crate::validate::Validator;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(own_audit_logs)).routes(routes!(admin_audit_logs))
-}
-
-/// One audit row.
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
-pub struct AuditLog {
-    id: Uuid,
-    user_id: Option<Uuid>,
-    action: String,
-    entity_type: String,
-    entity_id: Option<Uuid>,
-    old_values: Option<Value>,
-    new_values: Option<Value>,
-    ip_address: Option<String>,
-    user_agent: Option<String>,
-    created_at: DateTime<Utc>,
-    /// The id of the sign-in token used (never the token).
-    session_id: Option<String>,
-    is_success: bool,
-    error_message: Option<String>,
 }
 
 fn position(row: &AuditLog) -> Newest {
@@ -64,19 +46,7 @@ pub async fn own_audit_logs(
 ) -> Result<Json<Page<AuditLog>>> {
     let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let rows: Vec<AuditLog> = sqlx::query_as(
-        "SELECT id, user_id, action, entity_type, entity_id, old_values, new_values, host(ip_address) AS ip_address,
-                user_agent, created_at, session_id, is_success, error_message
-           FROM audit_logs
-          WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
-          ORDER BY created_at DESC, id DESC LIMIT $4",
-    )
-    .bind(auth.user_id)
-    .bind(cursor.map(|c| c.0))
-    .bind(cursor.map(|c| c.1))
-    .bind(i64::from(limit) + 1)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = store::own(&mut tx, auth.user_id, cursor, i64::from(limit) + 1).await?;
     tx.commit().await?;
     Ok(Json(Page::from_rows(rows, limit, position)))
 }

@@ -278,8 +278,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
 /// $6 excerpt length. Public for the load harness's pgbench script.
 pub const READ: &str = concat!(
     "SELECT now() AS now, s.status, s.study_material_id AS session_material, s.configuration,
-                coalesce((s.session_data->>'last_activity_at')::timestamptz, s.started_at)
-                    < now() - make_interval(secs => $5) AS idle,
+                studyhall_session_idle(s.session_data, s.started_at, $5) AS idle,
                 a.study_material_id AS asset_material, a.asset_type, a.content, a.status AS asset_status,
                 a.content_chunk_id, left(ch.content, $6) AS excerpt,
                 r.stability, r.difficulty, r.reps, r.lapses, r.last_review, r.state, r.step, u.preferences,

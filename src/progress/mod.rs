@@ -3,6 +3,7 @@
 
 pub mod rollup;
 pub mod session;
+pub mod store;
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -255,29 +256,15 @@ pub async fn metrics(
     v.finish()?;
     let to = query.to.unwrap_or_else(Utc::now);
     let from = query.from.unwrap_or(to - chrono::Duration::days(90));
+    let filter = store::MetricFilter {
+        from,
+        to,
+        metric_type: query.metric_type.as_deref(),
+        time_period: query.time_period.as_deref(),
+        subject_area: query.subject_area.as_deref(),
+    };
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let rows: Vec<Metric> = sqlx::query_as(
-        "SELECT id, metric_type, metric_value, metric_data, recorded_at, time_period, subject_area, aggregation_type,
-                learning_session_id
-           FROM progress_metrics
-          WHERE user_id = $1 AND recorded_at >= $2 AND recorded_at < $3
-            AND ($4::text IS NULL OR metric_type = $4)
-            AND ($5::text IS NULL OR ($5 = 'session' AND learning_session_id IS NOT NULL) OR time_period = $5)
-            AND ($6::text IS NULL OR subject_area = $6)
-            AND ($7::timestamptz IS NULL OR (recorded_at, id) > ($7, $8))
-          ORDER BY recorded_at, id LIMIT $9",
-    )
-    .bind(auth.user_id)
-    .bind(from)
-    .bind(to)
-    .bind(&query.metric_type)
-    .bind(&query.time_period)
-    .bind(&query.subject_area)
-    .bind(cursor.map(|c| c.0))
-    .bind(cursor.map(|c| c.1))
-    .bind(i64::from(limit) + 1)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = store::metrics(&mut tx, auth.user_id, &filter, cursor, i64::from(limit) + 1).await?;
     tx.commit().await?;
     Ok(Json(Page::from_rows(rows, limit, |m| (m.recorded_at, m.id))))
 }
