@@ -293,8 +293,8 @@ pub const READ: &str = concat!(
                 k.interaction_created_at AS key_created_at
            FROM learning_sessions s
            JOIN users u ON u.id = s.user_id
-           LEFT JOIN (generated_assets a JOIN study_materials m ON m.id = a.study_material_id
-                                                             AND m.user_id = $2 AND m.deleted_at IS NULL)
+           LEFT JOIN (generated_assets a JOIN live_study_materials m ON m.id = a.study_material_id
+                                                                  AND m.user_id = $2)
                   ON a.id = $3
            LEFT JOIN content_chunks ch ON ch.id = a.content_chunk_id
            LEFT JOIN review_states r ON r.user_id = $2 AND r.generated_asset_id = $3

@@ -446,7 +446,7 @@ pub async fn delete(
     work.entity(id);
     work.change(async |tx| {
         let title: String = sqlx::query_scalar(
-            "UPDATE study_materials SET deleted_at = now() WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL
+            "UPDATE live_study_materials SET deleted_at = now() WHERE id = $1 AND user_id = $2
              RETURNING title",
         )
         .bind(id)
@@ -473,8 +473,8 @@ pub async fn reprocess(
     work.entity(id);
     work.change(async |tx| {
         let material: Material = sqlx::query_as(concat!(
-            "UPDATE study_materials SET status = 'processing', metadata = coalesce(metadata, '{}') - 'error'
-              WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL RETURNING ",
+            "UPDATE live_study_materials SET status = 'processing', metadata = coalesce(metadata, '{}') - 'error'
+              WHERE id = $1 AND user_id = $2 RETURNING ",
             material_columns!()
         ))
         .bind(id)

@@ -130,7 +130,7 @@ pub async fn load(state: &AppState, user: Uuid) -> Result<Summary> {
         ") AS retention
            FROM review_states r
            JOIN generated_assets a ON a.id = r.generated_asset_id AND a.status = 'ready'
-           JOIN study_materials m ON m.id = r.study_material_id AND m.deleted_at IS NULL
+           JOIN live_study_materials m ON m.id = r.study_material_id
            CROSS JOIN t
            LEFT JOIN q ON q.generated_asset_id = r.generated_asset_id
           WHERE r.user_id = $1
