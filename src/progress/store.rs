@@ -1,12 +1,14 @@
 //! The progress area's reads of recorded figures (`progress_metrics`).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::Metric;
+use super::{AnswerRow, DueRow, Metric};
 use crate::error::Result;
 use crate::http::page::Newest;
+use crate::learn::schedule::DECAY;
+use crate::predicted_recall_sql;
 
 /// Which figures GET /api/v1/progress/metrics returns.
 pub struct MetricFilter<'a> {
@@ -70,6 +72,72 @@ pub async fn daily(conn: &mut PgConnection, user: Uuid, since: DateTime<Utc>) ->
     )
     .bind(user)
     .bind(since)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The learner's answers of the last `window_days`: accuracy, count and median speed,
+/// overall and per subject area.
+#[tracing::instrument(skip(conn))]
+pub(super) async fn answers(conn: &mut PgConnection, user: Uuid, window_days: i32) -> Result<Vec<AnswerRow>> {
+    Ok(sqlx::query_as(
+        "SELECT GROUPING(m.subject_area) = 1 AS overall, m.subject_area,
+                avg(i.is_correct::int)::float8 AS accuracy, count(*) AS answers,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY i.response_time_ms) AS speed_ms
+           FROM interactions i
+           JOIN generated_assets a ON a.id = i.generated_asset_id
+           JOIN study_materials m ON m.id = a.study_material_id
+          WHERE i.user_id = $1 AND i.interaction_type = 'answer' AND i.is_correct IS NOT NULL
+            AND i.created_at >= now() - make_interval(days => $2)
+          GROUP BY GROUPING SETS ((m.subject_area), ())",
+    )
+    .bind(user)
+    .bind(window_days)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The learner's learned items: due today and this week, how many, and their mean
+/// predicted recall now, overall and per subject area.
+#[tracing::instrument(skip(conn))]
+pub(super) async fn due(conn: &mut PgConnection, user: Uuid) -> Result<Vec<DueRow>> {
+    Ok(sqlx::query_as(concat!(
+        "WITH t AS (SELECT d.next_day_start FROM users u, studyhall_learner_today(u.preferences, now()) d
+                     WHERE u.id = $1),
+              q AS (SELECT generated_asset_id FROM studyhall_study_queue($1, NULL, ARRAY['flashcard'])
+                     WHERE queue <> 'new')
+         SELECT GROUPING(m.subject_area) = 1 AS overall, m.subject_area,
+                count(q.generated_asset_id) AS due_today,
+                count(*) FILTER (WHERE q.generated_asset_id IS NOT NULL
+                                    OR a.asset_type = 'flashcard' AND r.due >= t.next_day_start
+                                       AND r.due < t.next_day_start + interval '6 days') AS due_this_week,
+                count(*) AS items,
+                avg(",
+        predicted_recall_sql!("$1", "$2"),
+        ") AS retention
+           FROM review_states r
+           JOIN generated_assets a ON a.id = r.generated_asset_id AND a.status = 'ready'
+           JOIN live_study_materials m ON m.id = r.study_material_id
+           CROSS JOIN t
+           LEFT JOIN q ON q.generated_asset_id = r.generated_asset_id
+          WHERE r.user_id = $1
+          GROUP BY GROUPING SETS ((m.subject_area), ())"
+    ))
+    .bind(user)
+    .bind(DECAY)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The days (UTC) the learner answered on, newest first, in the last 400.
+#[tracing::instrument(skip(conn))]
+pub(super) async fn answer_days(conn: &mut PgConnection, user: Uuid) -> Result<Vec<NaiveDate>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT (created_at AT TIME ZONE 'UTC')::date AS day FROM interactions
+          WHERE user_id = $1 AND interaction_type = 'answer' AND created_at >= now() - interval '400 days'
+          ORDER BY day DESC",
+    )
+    .bind(user)
     .fetch_all(conn)
     .await?)
 }
