@@ -336,6 +336,7 @@ pub async fn list(
         subject_area: query.subject_area.as_deref(),
         tag: query.tag.as_deref(),
         title: query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()),
+        ids: None,
     };
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
     let rows = store::list(&mut tx, auth.user_id, &filter, cursor, i64::from(limit) + 1).await?;

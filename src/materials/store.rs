@@ -11,8 +11,6 @@ use uuid::Uuid;
 use super::{ContentChunk, Material, material_columns};
 use crate::error::{Error, Result};
 use crate::http::page::Newest;
-use crate::learn::due::Counts;
-use crate::study_counts_sql;
 
 /// The caller's live material `id`, or 404.
 #[tracing::instrument(skip(conn))]
@@ -52,10 +50,12 @@ pub struct Filter<'a> {
     pub tag: Option<&'a str>,
     /// Titles like this (trigram similarity, or containing it).
     pub title: Option<&'a str>,
+    /// Only these materials.
+    pub ids: Option<&'a [Uuid]>,
 }
 
 /// The caller's live materials matching `filter`, newest first, after `cursor`, at most
-/// `limit` (the API's pages, and the dashboard's recent materials).
+/// `limit` (the API's pages, the materials page, the dashboard's recent materials).
 #[tracing::instrument(skip_all, fields(%user))]
 pub async fn list(
     conn: &mut PgConnection,
@@ -74,6 +74,7 @@ pub async fn list(
             AND ($4::text IS NULL OR tags @> ARRAY[$4])
             AND ($5::text IS NULL OR title % $5 OR title ILIKE '%' || $5 || '%')
             AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7))
+            AND ($9::uuid[] IS NULL OR id = ANY($9))
           ORDER BY created_at DESC, id DESC LIMIT $8"
     ))
     .bind(user)
@@ -84,37 +85,7 @@ pub async fn list(
     .bind(cursor.map(|c| c.0))
     .bind(cursor.map(|c| c.1))
     .bind(limit)
-    .fetch_all(conn)
-    .await?)
-}
-
-/// A material as the materials page lists it: with what a review of it would serve today.
-#[derive(sqlx::FromRow)]
-pub struct Listed {
-    pub id: Uuid,
-    pub title: String,
-    pub status: String,
-    #[sqlx(flatten)]
-    pub counts: Counts,
-    /// The best matching text, as [`Hit::snippet`], when the list answers a search.
-    #[sqlx(default)]
-    pub snippet: Option<String>,
-}
-
-/// The caller's live materials with their [`Counts`]: the newest 200, or those of `only`.
-#[tracing::instrument(skip_all, fields(%user))]
-pub async fn listed(conn: &mut PgConnection, user: Uuid, only: Option<&[Uuid]>) -> Result<Vec<Listed>> {
-    Ok(sqlx::query_as(concat!(
-        "SELECT m.id, m.title, m.status, c.new, c.learning, c.review
-           FROM live_study_materials m
-           CROSS JOIN LATERAL ",
-        study_counts_sql!("$1", "m.id"),
-        " c
-          WHERE m.user_id = $1 AND ($2::uuid[] IS NULL OR m.id = ANY($2))
-          ORDER BY m.created_at DESC LIMIT 200"
-    ))
-    .bind(user)
-    .bind(only)
+    .bind(filter.ids)
     .fetch_all(conn)
     .await?)
 }

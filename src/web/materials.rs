@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::generate::store as assets;
 use crate::learn::due::{self, Counts};
 use crate::materials::ContentChunk;
-use crate::materials::store::{self, Listed};
+use crate::materials::store;
 
 #[derive(askama::Template)]
 #[template(path = "materials.html")]
@@ -32,21 +32,31 @@ pub struct Search {
     q: Option<String>,
 }
 
+/// Most materials the page lists.
+const LISTED: i64 = 200;
+
 /// Most hits the search box reads: enough for a page of materials, each listed once.
 const SEARCH_HITS: i64 = 100;
 
+/// A material as the page lists it.
+struct Listed {
+    id: Uuid,
+    title: String,
+    status: String,
+    /// What a review of it would serve today.
+    counts: Counts,
+    /// Its best hit's text, when the list answers a search: escaped HTML, `<mark>`s only.
+    snippet: Option<String>,
+}
+
 /// The materials page: the newest 200, or those matching `q` as GET /api/v1/search finds
-/// them (best first, each with its best snippet).
+/// them (best first, each with its best hit's snippet).
 pub async fn list(State(state): State<AppState>, user: WebUser, Query(search): Query<Search>) -> Response {
     // As the API takes it: at most 500 characters.
     let q: String = search.q.unwrap_or_default().trim().chars().take(500).collect();
     let loaded = async {
         let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
-        let materials = if q.is_empty() {
-            store::listed(&mut tx, user.auth.user_id, None).await?
-        } else {
-            found(&mut tx, user.auth.user_id, &q).await?
-        };
+        let materials = listed(&mut tx, user.auth.user_id, &q).await?;
         tx.commit().await?;
         Ok::<_, Error>(materials)
     };
@@ -56,20 +66,38 @@ pub async fn list(State(state): State<AppState>, user: WebUser, Query(search): Q
     }
 }
 
-/// The materials `q` finds, in the order of their best hits, with those hits' snippets.
-async fn found(conn: &mut sqlx::PgConnection, user: Uuid, q: &str) -> Result<Vec<Listed>> {
-    let mut ids: Vec<Uuid> = Vec::new();
-    let mut snippets: HashMap<Uuid, String> = HashMap::new();
-    for hit in store::search(conn, user, q, SEARCH_HITS).await? {
-        if let Entry::Vacant(best) = snippets.entry(hit.study_material_id) {
-            ids.push(hit.study_material_id);
-            best.insert(hit.snippet);
+/// The materials to list: all (newest first) without `q`; with it, those it finds, in
+/// the order of their best hits, with those hits' snippets.
+async fn listed(conn: &mut sqlx::PgConnection, user: Uuid, q: &str) -> Result<Vec<Listed>> {
+    let mut found: Option<(Vec<Uuid>, HashMap<Uuid, String>)> = None;
+    if !q.is_empty() {
+        let (ids, snippets) = found.get_or_insert_default();
+        for hit in store::search(conn, user, q, SEARCH_HITS).await? {
+            if let Entry::Vacant(best) = snippets.entry(hit.study_material_id) {
+                ids.push(hit.study_material_id);
+                best.insert(hit.snippet);
+            }
         }
     }
-    let mut listed = store::listed(conn, user, Some(&ids)).await?;
-    listed.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
-    for m in &mut listed {
-        m.snippet = snippets.remove(&m.id);
+    let filter = store::Filter { ids: found.as_ref().map(|(ids, _)| ids.as_slice()), ..Default::default() };
+    let materials = store::list(conn, user, &filter, None, LISTED).await?;
+    let ids: Vec<Uuid> = materials.iter().map(|m| m.id).collect();
+    let counts = due::counts_each(conn, user, &ids).await?;
+    let mut listed: Vec<Listed> = materials
+        .into_iter()
+        .map(|m| Listed {
+            counts: counts.iter().find(|c| c.material == m.id).map(|c| c.counts).unwrap_or_default(),
+            snippet: None,
+            id: m.id,
+            title: m.title,
+            status: m.status,
+        })
+        .collect();
+    if let Some((ids, mut snippets)) = found {
+        listed.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
+        for m in &mut listed {
+            m.snippet = snippets.remove(&m.id);
+        }
     }
     Ok(listed)
 }
