@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::{User, fetch_user, password, user_columns, validate};
+use super::{User, password, store, user_columns, validate};
 use crate::app::AppState;
 use crate::audit::{Change, REDACTED, Work, changed_fields};
 use crate::db::tenant;
@@ -21,7 +21,7 @@ use crate::learn::preferences;
     responses((status = 200, body = User), (status = 401, body = Problem)))]
 pub async fn get_me(State(state): State<AppState>, auth: AuthUser) -> Result<Json<User>> {
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let user = fetch_user(&mut tx, auth.user_id).await?;
+    let user = store::user(&mut tx, auth.user_id).await?;
     tx.commit().await?;
     Ok(Json(user))
 }
@@ -95,7 +95,7 @@ pub async fn update(
         Ok(body)
     });
     work.run(input, async |tx, body| {
-        let before = fetch_user(tx, auth.user_id).await?;
+        let before = store::user(tx, auth.user_id).await?;
         let time_zone = body.preferences.iter().flatten().find_map(|p| p.get("time_zone")?.as_str());
         if let Some(name) = time_zone
             && !preferences::known_time_zone(tx, name).await?
@@ -177,7 +177,7 @@ pub async fn delete_me(State(state): State<AppState>, client: Client, auth: Auth
     let work = Work::new(&state.db, &client, "user.delete", "user").by(&auth);
     work.entity(auth.user_id);
     work.change(async |tx| {
-        let before = fetch_user(tx, auth.user_id).await?;
+        let before = store::user(tx, auth.user_id).await?;
         // The replacements are unique (they contain the id) and cannot sign in: no
         // email address ends in .invalid, and "!" is no bcrypt hash.
         sqlx::query(

@@ -5,13 +5,13 @@ pub mod cli;
 pub mod me;
 pub mod password;
 pub mod session;
+pub mod store;
 pub mod throttle;
 mod validate;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::PgConnection;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -57,15 +57,6 @@ macro_rules! user_columns {
     };
 }
 use user_columns;
-
-/// Reads the account `user_id` (the caller's, under row-level security).
-async fn fetch_user(conn: &mut PgConnection, user_id: Uuid) -> Result<User> {
-    sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1 AND deleted_at IS NULL"))
-        .bind(user_id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or(Error::NotFound)
-}
 
 /// A taken email or username: 409 naming the field. Each is unique twice over, as
 /// written and whatever its case.

@@ -3,13 +3,14 @@
 use axum::Json;
 use axum::extract::{Query, State};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::store::{self, AuditLog};
 use super::{Change, Work};
 use crate::app::AppState;
 use crate::db::tenant;
@@ -21,25 +22,6 @@ use crate::validate::Validator;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(own_audit_logs)).routes(routes!(admin_audit_logs))
-}
-
-/// One audit row.
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
-pub struct AuditLog {
-    id: Uuid,
-    user_id: Option<Uuid>,
-    action: String,
-    entity_type: String,
-    entity_id: Option<Uuid>,
-    old_values: Option<Value>,
-    new_values: Option<Value>,
-    ip_address: Option<String>,
-    user_agent: Option<String>,
-    created_at: DateTime<Utc>,
-    /// The id of the sign-in token used (never the token).
-    session_id: Option<String>,
-    is_success: bool,
-    error_message: Option<String>,
 }
 
 fn position(row: &AuditLog) -> Newest {
@@ -64,19 +46,7 @@ pub async fn own_audit_logs(
 ) -> Result<Json<Page<AuditLog>>> {
     let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let rows: Vec<AuditLog> = sqlx::query_as(
-        "SELECT id, user_id, action, entity_type, entity_id, old_values, new_values, host(ip_address) AS ip_address,
-                user_agent, created_at, session_id, is_success, error_message
-           FROM audit_logs
-          WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
-          ORDER BY created_at DESC, id DESC LIMIT $4",
-    )
-    .bind(auth.user_id)
-    .bind(cursor.map(|c| c.0))
-    .bind(cursor.map(|c| c.1))
-    .bind(i64::from(limit) + 1)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = store::own(&mut tx, auth.user_id, cursor, i64::from(limit) + 1).await?;
     tx.commit().await?;
     Ok(Json(Page::from_rows(rows, limit, position)))
 }
@@ -113,32 +83,17 @@ pub async fn admin_audit_logs(
         let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
         Validator::default().instant("from", query.from.as_ref()).instant("to", query.to.as_ref()).finish()?;
         // The privileged connection: an admin reads across users.
-        let rows: Vec<AuditLog> = sqlx::query_as(
-            "SELECT id, user_id, action, entity_type, entity_id, old_values, new_values,
-                    host(ip_address) AS ip_address, user_agent, created_at, session_id, is_success, error_message
-               FROM audit_logs
-              WHERE ($1::uuid IS NULL OR user_id = $1)
-                AND ($2::text IS NULL OR action = $2)
-                AND ($3::text IS NULL OR entity_type = $3)
-                AND ($4::uuid IS NULL OR entity_id = $4)
-                AND ($5::boolean IS NULL OR is_success = $5)
-                AND ($6::timestamptz IS NULL OR created_at >= $6)
-                AND ($7::timestamptz IS NULL OR created_at < $7)
-                AND ($8::timestamptz IS NULL OR (created_at, id) < ($8, $9))
-              ORDER BY created_at DESC, id DESC LIMIT $10",
-        )
-        .bind(query.user_id)
-        .bind(&query.action)
-        .bind(&query.entity_type)
-        .bind(query.entity_id)
-        .bind(query.is_success)
-        .bind(query.from)
-        .bind(query.to)
-        .bind(cursor.map(|c| c.0))
-        .bind(cursor.map(|c| c.1))
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&state.privileged)
-        .await?;
+        let filter = store::Filter {
+            user: query.user_id,
+            action: query.action.as_deref(),
+            entity_type: query.entity_type.as_deref(),
+            entity: query.entity_id,
+            is_success: query.is_success,
+            from: query.from,
+            to: query.to,
+        };
+        let mut conn = state.privileged.acquire().await?;
+        let rows = store::any(&mut conn, &filter, cursor, i64::from(limit) + 1).await?;
         Ok(Page::from_rows(rows, limit, position))
     };
     // The change is the audit row alone: the query and its filters.

@@ -9,6 +9,7 @@
 //! ever written.
 
 pub mod http;
+pub mod store;
 mod work;
 
 use serde_json::{Map, Value};

@@ -76,8 +76,8 @@ pub async fn create(
     // The asset is looked up first: another learner's is missing, whatever the body.
     work.change(async |tx| {
         let asset: Option<String> = sqlx::query_scalar(
-            "SELECT a.status FROM generated_assets a JOIN study_materials m ON m.id = a.study_material_id
-              WHERE a.id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL FOR UPDATE OF a",
+            "SELECT a.status FROM generated_assets a JOIN live_study_materials m ON m.id = a.study_material_id
+              WHERE a.id = $1 AND m.user_id = $2 FOR UPDATE OF a",
         )
         .bind(id)
         .bind(auth.user_id)

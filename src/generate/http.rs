@@ -181,8 +181,8 @@ async fn fetch(conn: &mut sqlx::PgConnection, user: Uuid, id: Uuid) -> Result<As
     sqlx::query_as(concat!(
         "SELECT ",
         asset_columns!(),
-        " FROM generated_assets a JOIN study_materials m ON m.id = a.study_material_id
-          WHERE a.id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL"
+        " FROM generated_assets a JOIN live_study_materials m ON m.id = a.study_material_id
+          WHERE a.id = $1 AND m.user_id = $2"
     ))
     .bind(id)
     .bind(user)

@@ -270,8 +270,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
 /// $6 excerpt length. Public for the load harness's pgbench script.
 pub const READ: &str = concat!(
     "SELECT now() AS now, s.status, s.study_material_id AS session_material, s.configuration,
-                coalesce((s.session_data->>'last_activity_at')::timestamptz, s.started_at)
-                    < now() - make_interval(secs => $5) AS idle,
+                studyhall_session_idle(s.session_data, s.started_at, $5) AS idle,
                 a.study_material_id AS asset_material, a.asset_type, a.content, a.status AS asset_status,
                 a.content_chunk_id, left(ch.content, $6) AS excerpt,
                 r.stability, r.difficulty, r.reps, r.lapses, r.last_review, r.state, r.step, u.preferences,
@@ -286,8 +285,8 @@ pub const READ: &str = concat!(
                 k.interaction_created_at AS key_created_at
            FROM learning_sessions s
            JOIN users u ON u.id = s.user_id
-           LEFT JOIN (generated_assets a JOIN study_materials m ON m.id = a.study_material_id
-                                                             AND m.user_id = $2 AND m.deleted_at IS NULL)
+           LEFT JOIN (generated_assets a JOIN live_study_materials m ON m.id = a.study_material_id
+                                                                  AND m.user_id = $2)
                   ON a.id = $3
            LEFT JOIN content_chunks ch ON ch.id = a.content_chunk_id
            LEFT JOIN review_states r ON r.user_id = $2 AND r.generated_asset_id = $3

@@ -131,6 +131,28 @@ macro_rules! study_counts_sql {
     };
 }
 
+/// The learner's [`Counts`] in each of `materials` (one statement; lists of materials).
+#[tracing::instrument(skip_all, fields(%user))]
+pub async fn counts_each(conn: &mut sqlx::PgConnection, user: Uuid, materials: &[Uuid]) -> Result<Vec<Each>> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT m.id AS material, c.* FROM unnest($2::uuid[]) m(id) CROSS JOIN LATERAL ",
+        study_counts_sql!("$1", "m.id"),
+        " c"
+    ))
+    .bind(user)
+    .bind(materials)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A material's [`Counts`].
+#[derive(sqlx::FromRow)]
+pub struct Each {
+    pub material: Uuid,
+    #[sqlx(flatten)]
+    pub counts: Counts,
+}
+
 /// The learner's [`Counts`] in `material`, or across all their materials.
 pub async fn counts(conn: &mut sqlx::PgConnection, user: Uuid, material: Option<Uuid>) -> Result<Counts> {
     Ok(sqlx::query_as(concat!("SELECT * FROM ", study_counts_sql!("$1", "$2"), " c"))

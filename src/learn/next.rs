@@ -180,8 +180,7 @@ pub async fn next(
     let row: Option<Row> = sqlx::query_as(concat!(
         "WITH s AS (SELECT id, user_id, study_material_id, session_type, status, started_at, configuration,
                            session_data,
-                           coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
-                               < now() - make_interval(secs => $3) AS idle
+                           studyhall_session_idle(session_data, started_at, $3) AS idle
                       FROM learning_sessions WHERE id = $1 AND user_id = $2), ",
         candidates!(),
         ", last AS (SELECT g.id, g.generation_params->>'fact' AS fact

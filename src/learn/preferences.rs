@@ -129,6 +129,15 @@ pub async fn known_time_zone(conn: &mut sqlx::PgConnection, name: &str) -> crate
         .await?)
 }
 
+/// The time zones PostgreSQL knows, by name (without the `posix/` copies), for the
+/// settings page to offer.
+#[tracing::instrument(skip_all)]
+pub async fn time_zones(conn: &mut sqlx::PgConnection) -> crate::error::Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT name FROM pg_timezone_names WHERE name NOT LIKE 'posix/%' ORDER BY name")
+        .fetch_all(conn)
+        .await?)
+}
+
 fn retention(value: &Value) -> Option<f64> {
     value.as_f64().filter(|r| schedule::RETENTION_RANGE.contains(r))
 }

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use sqlx::PgConnection;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -163,8 +163,7 @@ pub async fn end(
     work.entity(id);
     work.change(async |tx| {
         let (status, idle): (SessionStatus, bool) = sqlx::query_as(
-            "SELECT status, coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
-                            < now() - make_interval(secs => $3)
+            "SELECT status, studyhall_session_idle(session_data, started_at, $3)
                FROM learning_sessions WHERE id = $1 AND user_id = $2 FOR UPDATE",
         )
         .bind(id)
@@ -225,11 +224,9 @@ pub async fn abandon_idle(conn: &mut PgConnection, actor: Actor<'_>, idle: Durat
 async fn abandon(conn: &mut PgConnection, actor: Actor<'_>, id: Option<Uuid>, idle: Option<Duration>) -> Result<u64> {
     let abandoned: Vec<(Uuid, Uuid)> = sqlx::query_as(
         "UPDATE learning_sessions
-            SET status = 'abandoned', ended_at = coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
+            SET status = 'abandoned', ended_at = studyhall_session_last_activity(session_data, started_at)
           WHERE status = 'active' AND ($1::uuid IS NULL OR id = $1) AND ($2::uuid IS NULL OR user_id = $2)
-            AND ($3::float8 IS NULL
-                 OR coalesce((session_data->>'last_activity_at')::timestamptz, started_at)
-                    < now() - make_interval(secs => $3))
+            AND ($3::float8 IS NULL OR studyhall_session_idle(session_data, started_at, $3))
           RETURNING id, user_id",
     )
     .bind(id)
@@ -243,4 +240,29 @@ async fn abandon(conn: &mut PgConnection, actor: Actor<'_>, id: Option<Uuid>, id
         row.values(Some(old), Some(new)).insert(conn).await?;
     }
     Ok(abandoned.len() as u64)
+}
+
+/// An item the learner got wrong in a session, with their answer.
+#[derive(sqlx::FromRow)]
+pub struct Missed {
+    pub asset_type: String,
+    pub content: Value,
+    pub interaction_data: Value,
+}
+
+/// The items missed in session `id`, each once (a card in a learning step may be missed
+/// again), in the order first missed.
+#[tracing::instrument(skip(conn))]
+pub async fn missed(conn: &mut PgConnection, id: Uuid) -> Result<Vec<Missed>> {
+    Ok(sqlx::query_as(
+        "SELECT asset_type, content, interaction_data FROM (
+             SELECT DISTINCT ON (a.id) a.asset_type, a.content, i.interaction_data, i.created_at
+               FROM interactions i JOIN generated_assets a ON a.id = i.generated_asset_id
+              WHERE i.learning_session_id = $1 AND i.is_correct = false
+              ORDER BY a.id, i.created_at) m
+          ORDER BY created_at",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?)
 }

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::pipeline::extract;
+use super::store::{self, fetch};
 use super::{ContentChunk, Material, ingest, material_columns};
 use super::{fetch, sandbox};
 use crate::app::AppState;
@@ -313,7 +314,9 @@ pub struct ListQuery {
     subject_area: Option<String>,
     /// Materials carrying this tag.
     tag: Option<String>,
-    /// Titles like this (fuzzy: a typo still matches).
+    /// Titles like this (fuzzy: a typo still matches) or containing it: a filter of this
+    /// list, which stays newest first and paged by its position. To search titles, tags,
+    /// descriptions and text, ranked, with snippets, use GET /api/v1/search.
     q: Option<String>,
     limit: Option<u32>,
     cursor: Option<String>,
@@ -328,44 +331,17 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Page<Material>>> {
     let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
+    let filter = store::Filter {
+        status: query.status.as_deref(),
+        subject_area: query.subject_area.as_deref(),
+        tag: query.tag.as_deref(),
+        title: query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()),
+        ids: None,
+    };
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let rows: Vec<Material> = sqlx::query_as(concat!(
-        "SELECT ",
-        material_columns!(),
-        " FROM study_materials
-          WHERE user_id = $1 AND deleted_at IS NULL
-            AND ($2::text IS NULL OR status = $2)
-            AND ($3::text IS NULL OR subject_area = $3)
-            AND ($4::text IS NULL OR tags @> ARRAY[$4])
-            AND ($5::text IS NULL OR title % $5 OR title ILIKE '%' || $5 || '%')
-            AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7))
-          ORDER BY created_at DESC, id DESC LIMIT $8"
-    ))
-    .bind(auth.user_id)
-    .bind(&query.status)
-    .bind(&query.subject_area)
-    .bind(&query.tag)
-    .bind(query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()))
-    .bind(cursor.map(|c| c.0))
-    .bind(cursor.map(|c| c.1))
-    .bind(i64::from(limit) + 1)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = store::list(&mut tx, auth.user_id, &filter, cursor, i64::from(limit) + 1).await?;
     tx.commit().await?;
     Ok(Json(Page::from_rows(rows, limit, |m| (m.created_at, m.id))))
-}
-
-async fn fetch(conn: &mut sqlx::PgConnection, user: Uuid, id: Uuid) -> Result<Material> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        material_columns!(),
-        " FROM study_materials WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL"
-    ))
-    .bind(id)
-    .bind(user)
-    .fetch_optional(conn)
-    .await?
-    .ok_or(Error::NotFound)
 }
 
 /// One material.
@@ -471,7 +447,7 @@ pub async fn delete(
     work.entity(id);
     work.change(async |tx| {
         let title: String = sqlx::query_scalar(
-            "UPDATE study_materials SET deleted_at = now() WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL
+            "UPDATE live_study_materials SET deleted_at = now() WHERE id = $1 AND user_id = $2
              RETURNING title",
         )
         .bind(id)
@@ -498,8 +474,8 @@ pub async fn reprocess(
     work.entity(id);
     work.change(async |tx| {
         let material: Material = sqlx::query_as(concat!(
-            "UPDATE study_materials SET status = 'processing', metadata = coalesce(metadata, '{}') - 'error'
-              WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL RETURNING ",
+            "UPDATE live_study_materials SET status = 'processing', metadata = coalesce(metadata, '{}') - 'error'
+              WHERE id = $1 AND user_id = $2 RETURNING ",
             material_columns!()
         ))
         .bind(id)
@@ -532,17 +508,7 @@ pub async fn chunks(
     let (limit, after) = page::params::<i32>(query.limit, query.cursor.as_deref())?;
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
     fetch(&mut tx, auth.user_id, id).await?;
-    let rows: Vec<ContentChunk> = sqlx::query_as(
-        "SELECT id, study_material_id, chunk_order, content, chunk_type, metadata, word_count, language, summary,
-                relevance_score, created_at
-           FROM content_chunks WHERE study_material_id = $1 AND chunk_order > $2
-          ORDER BY chunk_order LIMIT $3",
-    )
-    .bind(id)
-    .bind(after.unwrap_or(-1))
-    .bind(i64::from(limit) + 1)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = store::chunks(&mut tx, id, after.unwrap_or(-1), Some(i64::from(limit) + 1)).await?;
     tx.commit().await?;
     Ok(Json(Page::from_rows(rows, limit, |chunk| chunk.chunk_order)))
 }

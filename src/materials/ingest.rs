@@ -86,8 +86,8 @@ async fn run(state: &AppState, job: &Job, material: Uuid) -> Result<()> {
     let mut tx = tenant::begin_as(&state.db, Some(job.user_id)).await?;
     let found: Option<Origin> = sqlx::query_as(
         "SELECT m.source_url, s.media_type, s.content
-           FROM study_materials m LEFT JOIN material_sources s ON s.study_material_id = m.id
-          WHERE m.id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL",
+           FROM live_study_materials m LEFT JOIN material_sources s ON s.study_material_id = m.id
+          WHERE m.id = $1 AND m.user_id = $2",
     )
     .bind(material)
     .bind(job.user_id)
@@ -215,13 +215,12 @@ impl From<Ingested> for Rows {
 async fn store(state: &AppState, user: Uuid, material: Uuid, rows: Rows) -> Result<()> {
     let count = rows.orders.len();
     let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
-    let live: Option<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM study_materials WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL FOR UPDATE",
-    )
-    .bind(material)
-    .bind(user)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let live: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM live_study_materials WHERE id = $1 AND user_id = $2 FOR UPDATE")
+            .bind(material)
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?;
     if live.is_none() {
         return Ok(()); // deleted while it was being processed
     }

@@ -1,11 +1,14 @@
-//! Study materials: creation from pasted text (later URLs and files), the ingestion job
-//! that turns them into chunks, and their HTTP endpoints.
+//! Study materials: creation from pasted text, URLs and files, the ingestion job that
+//! turns them into chunks, their HTTP endpoints (handlers.rs) and their reads (store.rs).
 
 pub mod fetch;
 mod handlers;
 pub mod ingest;
 pub mod pipeline;
 pub mod sandbox;
+pub mod store;
+
+pub use store::live_status;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -60,19 +63,6 @@ macro_rules! material_columns {
     };
 }
 use material_columns;
-
-/// The status of the caller's live material `id` (locked against deletion and
-/// reprocessing until the transaction ends), or 404.
-pub async fn live_status(conn: &mut sqlx::PgConnection, user: Uuid, id: Uuid) -> crate::error::Result<String> {
-    sqlx::query_scalar(
-        "SELECT status FROM study_materials WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL FOR SHARE",
-    )
-    .bind(id)
-    .bind(user)
-    .fetch_optional(conn)
-    .await?
-    .ok_or(crate::error::Error::NotFound)
-}
 
 /// One chunk of a material.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]

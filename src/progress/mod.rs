@@ -3,6 +3,7 @@
 
 pub mod rollup;
 pub mod session;
+pub mod store;
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -19,8 +20,6 @@ use crate::db::tenant;
 use crate::error::{Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::page::{self, Page};
-use crate::learn::schedule::DECAY;
-use crate::predicted_recall_sql;
 use crate::validate::Validator;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -98,55 +97,9 @@ pub async fn summary(State(state): State<AppState>, auth: AuthUser) -> Result<Js
 /// The learner's summary (the API's and the web app's dashboard).
 pub async fn load(state: &AppState, user: Uuid) -> Result<Summary> {
     let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
-    let answers: Vec<AnswerRow> = sqlx::query_as(
-        "SELECT GROUPING(m.subject_area) = 1 AS overall, m.subject_area,
-                avg(i.is_correct::int)::float8 AS accuracy, count(*) AS answers,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY i.response_time_ms) AS speed_ms
-           FROM interactions i
-           JOIN generated_assets a ON a.id = i.generated_asset_id
-           JOIN study_materials m ON m.id = a.study_material_id
-          WHERE i.user_id = $1 AND i.interaction_type = 'answer' AND i.is_correct IS NOT NULL
-            AND i.created_at >= now() - make_interval(days => $2)
-          GROUP BY GROUPING SETS ((m.subject_area), ())",
-    )
-    .bind(user)
-    .bind(WINDOW_DAYS)
-    .fetch_all(&mut *tx)
-    .await?;
-    let due: Vec<DueRow> = sqlx::query_as(concat!(
-        "WITH t AS (SELECT d.next_day_start FROM users u, studyhall_learner_today(u.preferences, now()) d
-                     WHERE u.id = $1),
-              q AS (SELECT generated_asset_id FROM studyhall_study_queue($1, NULL, ARRAY['flashcard'])
-                     WHERE queue <> 'new')
-         SELECT GROUPING(m.subject_area) = 1 AS overall, m.subject_area,
-                count(q.generated_asset_id) AS due_today,
-                count(*) FILTER (WHERE q.generated_asset_id IS NOT NULL
-                                    OR a.asset_type = 'flashcard' AND r.due >= t.next_day_start
-                                       AND r.due < t.next_day_start + interval '6 days') AS due_this_week,
-                count(*) AS items,
-                avg(",
-        predicted_recall_sql!("$1", "$2"),
-        ") AS retention
-           FROM review_states r
-           JOIN generated_assets a ON a.id = r.generated_asset_id AND a.status = 'ready'
-           JOIN study_materials m ON m.id = r.study_material_id AND m.deleted_at IS NULL
-           CROSS JOIN t
-           LEFT JOIN q ON q.generated_asset_id = r.generated_asset_id
-          WHERE r.user_id = $1
-          GROUP BY GROUPING SETS ((m.subject_area), ())"
-    ))
-    .bind(user)
-    .bind(DECAY)
-    .fetch_all(&mut *tx)
-    .await?;
-    let days: Vec<NaiveDate> = sqlx::query_scalar(
-        "SELECT DISTINCT (created_at AT TIME ZONE 'UTC')::date AS day FROM interactions
-          WHERE user_id = $1 AND interaction_type = 'answer' AND created_at >= now() - interval '400 days'
-          ORDER BY day DESC",
-    )
-    .bind(user)
-    .fetch_all(&mut *tx)
-    .await?;
+    let answers = store::answers(&mut tx, user, WINDOW_DAYS).await?;
+    let due = store::due(&mut tx, user).await?;
+    let days = store::answer_days(&mut tx, user).await?;
     tx.commit().await?;
 
     let figures = |overall: bool, subject: Option<&str>| {
@@ -255,29 +208,15 @@ pub async fn metrics(
     v.finish()?;
     let to = query.to.unwrap_or_else(Utc::now);
     let from = query.from.unwrap_or(to - chrono::Duration::days(90));
+    let filter = store::MetricFilter {
+        from,
+        to,
+        metric_type: query.metric_type.as_deref(),
+        time_period: query.time_period.as_deref(),
+        subject_area: query.subject_area.as_deref(),
+    };
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let rows: Vec<Metric> = sqlx::query_as(
-        "SELECT id, metric_type, metric_value, metric_data, recorded_at, time_period, subject_area, aggregation_type,
-                learning_session_id
-           FROM progress_metrics
-          WHERE user_id = $1 AND recorded_at >= $2 AND recorded_at < $3
-            AND ($4::text IS NULL OR metric_type = $4)
-            AND ($5::text IS NULL OR ($5 = 'session' AND learning_session_id IS NOT NULL) OR time_period = $5)
-            AND ($6::text IS NULL OR subject_area = $6)
-            AND ($7::timestamptz IS NULL OR (recorded_at, id) > ($7, $8))
-          ORDER BY recorded_at, id LIMIT $9",
-    )
-    .bind(auth.user_id)
-    .bind(from)
-    .bind(to)
-    .bind(&query.metric_type)
-    .bind(&query.time_period)
-    .bind(&query.subject_area)
-    .bind(cursor.map(|c| c.0))
-    .bind(cursor.map(|c| c.1))
-    .bind(i64::from(limit) + 1)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = store::metrics(&mut tx, auth.user_id, &filter, cursor, i64::from(limit) + 1).await?;
     tx.commit().await?;
     Ok(Json(Page::from_rows(rows, limit, |m| (m.recorded_at, m.id))))
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::error::Result;
 use crate::learn::Session;
 use crate::learn::schedule::DECAY;
-use crate::predicted_recall_sql;
+use crate::{predicted_recall_sql, session_columns};
 
 /// Marks the session `completed` and records, for its material's subject area: accuracy
 /// (the share of graded answers that were right), speed (the median response time of its
@@ -16,8 +16,9 @@ pub async fn record(conn: &mut PgConnection, user: Uuid, session: Uuid) -> Resul
     Ok(sqlx::query_as(concat!(
         "WITH s AS (UPDATE learning_sessions SET status = 'completed', ended_at = now()
                      WHERE id = $1 AND user_id = $2
-                    RETURNING id, study_material_id, session_type, status, started_at, ended_at, total_interactions,
-                              completion_percentage, configuration, session_data),
+                    RETURNING ",
+        session_columns!(),
+        "),
               m AS (SELECT m.subject_area FROM study_materials m JOIN s ON m.id = s.study_material_id),
               stats AS (SELECT count(*) FILTER (WHERE is_correct IS NOT NULL) AS graded,
                                count(*) FILTER (WHERE is_correct) AS correct,

@@ -4,11 +4,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{DateTime, Utc};
 
 use super::{WebUser, html_error, render};
 use crate::app::AppState;
 use crate::db::tenant;
+use crate::{accounts, audit};
+
+/// Audit rows the page shows, newest first.
+const AUDIT_ROWS: i64 = 50;
 
 #[derive(askama::Template)]
 #[template(path = "account.html")]
@@ -25,27 +28,19 @@ struct AccountPage {
 pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
     let loaded = async {
         let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
-        let (username, email, first_name, last_name): (String, String, Option<String>, Option<String>) =
-            sqlx::query_as("SELECT username, email, first_name, last_name FROM users WHERE id = $1")
-                .bind(user.auth.user_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        let audit: Vec<(DateTime<Utc>, String, bool)> = sqlx::query_as(
-            "SELECT created_at, action, coalesce(is_success, true) FROM audit_logs WHERE user_id = $1
-              ORDER BY created_at DESC LIMIT 50",
-        )
-        .bind(user.auth.user_id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let account = accounts::store::user(&mut tx, user.auth.user_id).await?;
+        let audit = audit::store::own(&mut tx, user.auth.user_id, None, AUDIT_ROWS).await?;
         tx.commit().await?;
-        let audit =
-            audit.into_iter().map(|(at, action, ok)| (at.format("%Y-%m-%d %H:%M").to_string(), action, ok)).collect();
+        let audit = audit
+            .into_iter()
+            .map(|row| (row.created_at.format("%Y-%m-%d %H:%M").to_string(), row.action, row.is_success))
+            .collect();
         Ok::<_, crate::error::Error>(AccountPage {
             csrf: user.csrf,
-            username,
-            email,
-            first_name: first_name.unwrap_or_default(),
-            last_name: last_name.unwrap_or_default(),
+            username: account.username,
+            email: account.email,
+            first_name: account.first_name.unwrap_or_default(),
+            last_name: account.last_name.unwrap_or_default(),
             audit,
         })
     };

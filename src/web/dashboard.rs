@@ -7,17 +7,15 @@ use axum::response::Response;
 
 use super::progress::Chart;
 use super::{WebUser, html_error, render};
+use crate::accounts;
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::learn::due::{self, Counts};
+use crate::materials::{self, Material};
 use crate::progress::{self, Summary};
 
-#[derive(sqlx::FromRow)]
-struct Recent {
-    id: uuid::Uuid,
-    title: String,
-    status: String,
-}
+/// Recent materials the dashboard shows.
+const RECENT: i64 = 5;
 
 #[derive(askama::Template)]
 #[template(path = "dashboard.html")]
@@ -27,7 +25,7 @@ struct Dashboard {
     summary: Summary,
     accuracy: String,
     retention: String,
-    materials: Vec<Recent>,
+    materials: Vec<Material>,
     chart: Chart,
     /// What Study now would serve: due and new cards across all materials.
     counts: Counts,
@@ -37,17 +35,8 @@ pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
     let loaded = async {
         let summary = progress::load(&state, user.auth.user_id).await?;
         let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
-        let username: String = sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
-            .bind(user.auth.user_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let materials: Vec<Recent> = sqlx::query_as(
-            "SELECT id, title, status FROM study_materials WHERE user_id = $1 AND deleted_at IS NULL
-              ORDER BY created_at DESC LIMIT 5",
-        )
-        .bind(user.auth.user_id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let username = accounts::store::user(&mut tx, user.auth.user_id).await?.username;
+        let materials = materials::store::list(&mut tx, user.auth.user_id, &Default::default(), None, RECENT).await?;
         let counts = due::counts(&mut tx, user.auth.user_id, None).await?;
         tx.commit().await?;
         let chart = Chart::load(&state, user.auth.user_id).await?;

@@ -1,6 +1,9 @@
 //! The materials pages: the list (with search and the add form) and one material (its
 //! assets and chunks, generation, sessions, reports).
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -11,17 +14,10 @@ use super::{WebUser, html_error, render};
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, Result};
+use crate::generate::store as assets;
 use crate::learn::due::{self, Counts};
-use crate::study_counts_sql;
-
-#[derive(sqlx::FromRow)]
-struct Listed {
-    id: Uuid,
-    title: String,
-    status: String,
-    #[sqlx(flatten)]
-    counts: Counts,
-}
+use crate::materials::ContentChunk;
+use crate::materials::store;
 
 #[derive(askama::Template)]
 #[template(path = "materials.html")]
@@ -36,24 +32,31 @@ pub struct Search {
     q: Option<String>,
 }
 
+/// Most materials the page lists.
+const LISTED: i64 = 200;
+
+/// Most hits the search box reads: enough for a page of materials, each listed once.
+const SEARCH_HITS: i64 = 100;
+
+/// A material as the page lists it.
+struct Listed {
+    id: Uuid,
+    title: String,
+    status: String,
+    /// What a review of it would serve today.
+    counts: Counts,
+    /// Its best hit's text, when the list answers a search: escaped HTML, `<mark>`s only.
+    snippet: Option<String>,
+}
+
+/// The materials page: the newest 200, or those matching `q` as GET /api/v1/search finds
+/// them (best first, each with its best hit's snippet).
 pub async fn list(State(state): State<AppState>, user: WebUser, Query(search): Query<Search>) -> Response {
-    let q = search.q.unwrap_or_default().trim().to_owned();
+    // As the API takes it: at most 500 characters.
+    let q: String = search.q.unwrap_or_default().trim().chars().take(500).collect();
     let loaded = async {
         let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
-        let materials: Vec<Listed> = sqlx::query_as(concat!(
-            "SELECT m.id, m.title, m.status, c.new, c.learning, c.review
-               FROM study_materials m
-               CROSS JOIN LATERAL ",
-            study_counts_sql!("$1", "m.id"),
-            " c
-              WHERE m.user_id = $1 AND m.deleted_at IS NULL
-                AND ($2 = '' OR m.title ILIKE '%' || $2 || '%' OR m.search_vector @@ websearch_to_tsquery('simple', $2))
-              ORDER BY m.created_at DESC LIMIT 200"
-        ))
-        .bind(user.auth.user_id)
-        .bind(&q)
-        .fetch_all(&mut *tx)
-        .await?;
+        let materials = listed(&mut tx, user.auth.user_id, &q).await?;
         tx.commit().await?;
         Ok::<_, Error>(materials)
     };
@@ -63,17 +66,47 @@ pub async fn list(State(state): State<AppState>, user: WebUser, Query(search): Q
     }
 }
 
+/// The materials to list: all (newest first) without `q`; with it, those it finds, in
+/// the order of their best hits, with those hits' snippets.
+async fn listed(conn: &mut sqlx::PgConnection, user: Uuid, q: &str) -> Result<Vec<Listed>> {
+    let mut found: Option<(Vec<Uuid>, HashMap<Uuid, String>)> = None;
+    if !q.is_empty() {
+        let (ids, snippets) = found.get_or_insert_default();
+        for hit in store::search(conn, user, q, SEARCH_HITS).await? {
+            if let Entry::Vacant(best) = snippets.entry(hit.study_material_id) {
+                ids.push(hit.study_material_id);
+                best.insert(hit.snippet);
+            }
+        }
+    }
+    let filter = store::Filter { ids: found.as_ref().map(|(ids, _)| ids.as_slice()), ..Default::default() };
+    let materials = store::list(conn, user, &filter, None, LISTED).await?;
+    let ids: Vec<Uuid> = materials.iter().map(|m| m.id).collect();
+    let counts = due::counts_each(conn, user, &ids).await?;
+    let mut listed: Vec<Listed> = materials
+        .into_iter()
+        .map(|m| Listed {
+            counts: counts.iter().find(|c| c.material == m.id).map(|c| c.counts).unwrap_or_default(),
+            snippet: None,
+            id: m.id,
+            title: m.title,
+            status: m.status,
+        })
+        .collect();
+    if let Some((ids, mut snippets)) = found {
+        listed.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
+        for m in &mut listed {
+            m.snippet = snippets.remove(&m.id);
+        }
+    }
+    Ok(listed)
+}
+
 struct AssetLine {
     id: Uuid,
     asset_type: String,
     front: String,
     status: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct ChunkLine {
-    summary: Option<String>,
-    content: String,
 }
 
 /// Below this share of its words kept, a material's page says that text was lost.
@@ -89,7 +122,7 @@ struct MaterialPage {
     /// The percentage of its words kept, when ingestion lost a noticeable part.
     kept_percent: Option<u32>,
     assets: Vec<AssetLine>,
-    chunks: Vec<ChunkLine>,
+    chunks: Vec<ContentChunk>,
     /// Its flashcards new, in a step and due, as a review of it would serve them today.
     counts: Counts,
 }
@@ -114,47 +147,28 @@ struct Loaded {
     /// `metadata.kept_words_ratio`, set by ingestion.
     kept_ratio: Option<f64>,
     assets: Vec<AssetLine>,
-    chunks: Vec<ChunkLine>,
+    chunks: Vec<ContentChunk>,
     counts: Counts,
 }
 
 async fn load(state: &AppState, user: Uuid, id: Uuid) -> Result<Loaded> {
     let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
-    let (title, status, kept_ratio): (String, String, Option<f64>) = sqlx::query_as(
-        "SELECT title, status, (metadata->>'kept_words_ratio')::float8 FROM study_materials
-          WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL",
-    )
-    .bind(id)
-    .bind(user)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound)?;
-    let assets: Vec<(Uuid, String, serde_json::Value, String)> = sqlx::query_as(
-        "SELECT a.id, a.asset_type, a.content, a.status FROM generated_assets a
-           LEFT JOIN content_chunks c ON c.id = a.content_chunk_id
-          WHERE a.study_material_id = $1 AND a.status NOT IN ('archived', 'draft')
-          ORDER BY coalesce(c.chunk_order, -1), a.asset_type, a.id",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let chunks: Vec<ChunkLine> =
-        sqlx::query_as("SELECT summary, content FROM content_chunks WHERE study_material_id = $1 ORDER BY chunk_order")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
+    let material = store::fetch(&mut tx, user, id).await?;
+    let assets = assets::shown(&mut tx, id).await?;
+    let chunks = store::chunks(&mut tx, id, -1, None).await?;
     let counts = due::counts(&mut tx, user, Some(id)).await?;
     tx.commit().await?;
     let assets = assets
         .into_iter()
-        .map(|(id, asset_type, content, status)| {
+        .map(|asset| {
             let front = ["front", "question", "text"]
                 .iter()
-                .find_map(|key| content[*key].as_str())
+                .find_map(|key| asset.content[*key].as_str())
                 .unwrap_or_default()
                 .to_owned();
-            AssetLine { id, asset_type, front, status }
+            AssetLine { id: asset.id, asset_type: asset.asset_type, front, status: asset.status }
         })
         .collect();
-    Ok(Loaded { title, status, kept_ratio, assets, chunks, counts })
+    let kept_ratio = material.metadata.as_ref().and_then(|m| m["kept_words_ratio"].as_f64());
+    Ok(Loaded { title: material.title, status: material.status, kept_ratio, assets, chunks, counts })
 }

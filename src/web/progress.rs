@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use uuid::Uuid;
 
 use super::{WebUser, html_error, render};
@@ -64,19 +64,14 @@ impl Chart {
     pub async fn load(state: &AppState, user: Uuid) -> Result<Chart> {
         let since = (Utc::now() - Duration::days(DAYS - 1)).date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
         let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
-        let rows: Vec<(DateTime<Utc>, String, f64)> = sqlx::query_as(
-            "SELECT recorded_at, metric_type, metric_value FROM progress_metrics
-              WHERE user_id = $1 AND time_period = 'daily' AND subject_area IS NULL AND recorded_at >= $2",
-        )
-        .bind(user)
-        .bind(since)
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows = progress::store::daily(&mut tx, user, since).await?;
         tx.commit().await?;
         let days: Vec<Day> = (0..DAYS)
             .map(|n| {
                 let day = since + Duration::days(n);
-                let value = |kind: &str| rows.iter().find(|(at, k, _)| *at == day && k == kind).map(|r| r.2);
+                let value = |kind: &str| {
+                    rows.iter().find(|r| r.recorded_at == day && r.metric_type == kind).map(|r| r.metric_value)
+                };
                 Day {
                     label: day.format("%b %-d").to_string(),
                     accuracy: value("accuracy"),

@@ -12,13 +12,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{WebUser, forbidden, html_error, render};
+use crate::accounts;
 use crate::accounts::me::{UpdateMe, update};
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, FieldError, Result};
 use crate::http::extract::Client;
 use crate::learn::parameters::{self, FsrsParameters};
-use crate::learn::preferences::Preferences;
+use crate::learn::preferences::{self, Preferences};
 use crate::states::JobState;
 
 #[derive(askama::Template)]
@@ -187,13 +188,8 @@ async fn show(
 /// The stored preferences, the time zones PostgreSQL knows, and the FSRS parameters.
 async fn load(state: &AppState, user: &WebUser) -> Result<(Option<Value>, Vec<String>, FsrsParameters)> {
     let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
-    let (stored, time_zones): (Option<Value>, Vec<String>) = sqlx::query_as(
-        "SELECT (SELECT preferences FROM users WHERE id = $1),
-                ARRAY(SELECT name FROM pg_timezone_names WHERE name NOT LIKE 'posix/%' ORDER BY name)",
-    )
-    .bind(user.auth.user_id)
-    .fetch_one(&mut *tx)
-    .await?;
+    let stored = accounts::store::user(&mut tx, user.auth.user_id).await?.preferences;
+    let time_zones = preferences::time_zones(&mut tx).await?;
     let fsrs = parameters::current(&mut tx, user.auth.user_id).await?;
     tx.commit().await?;
     Ok((stored, time_zones, fsrs))

@@ -15,6 +15,7 @@ use crate::db::tenant;
 use crate::error::Result;
 use crate::http::extract::Client;
 use crate::learn::{Configuration, sessions};
+use crate::materials;
 use crate::states::{SessionStatus, SessionType};
 
 #[derive(askama::Template)]
@@ -88,22 +89,9 @@ async fn load(state: &AppState, client: &Client, user: &WebUser, id: Uuid) -> Re
         let page = StudyPage { csrf: user.csrf.clone(), id, kind, back };
         return Ok(render(StatusCode::OK, &page));
     }
-    let title: String = sqlx::query_scalar("SELECT title FROM study_materials WHERE id = $1")
-        .bind(session.study_material_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let title = materials::store::title(&mut tx, session.study_material_id).await?;
     // Each item once, though a card in a learning step may be missed again.
-    let missed: Vec<(String, Value, Value)> = sqlx::query_as(
-        "SELECT asset_type, content, interaction_data FROM (
-             SELECT DISTINCT ON (a.id) a.asset_type, a.content, i.interaction_data, i.created_at
-               FROM interactions i JOIN generated_assets a ON a.id = i.generated_asset_id
-              WHERE i.learning_session_id = $1 AND i.is_correct = false
-              ORDER BY a.id, i.created_at) m
-          ORDER BY created_at",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let missed = sessions::missed(&mut tx, id).await?;
     tx.commit().await?;
     let count = |key: &str| session.session_data.as_ref().and_then(|d| d[key].as_i64()).unwrap_or(0);
     let (done, graded, correct) = (count("done"), count("graded"), count("correct"));
@@ -120,7 +108,7 @@ async fn load(state: &AppState, client: &Client, user: &WebUser, id: Uuid) -> Re
         correct,
         accuracy: super::percent((graded > 0).then(|| correct as f64 / graded as f64)),
         empty: (done == 0).then(|| empty(session.session_type, count("planned"))),
-        missed: missed.iter().map(|(asset_type, content, data)| self::missed(asset_type, content, data)).collect(),
+        missed: missed.iter().map(|m| self::missed(&m.asset_type, &m.content, &m.interaction_data)).collect(),
     };
     Ok(render(StatusCode::OK, &page))
 }

@@ -139,6 +139,32 @@ async fn with_a_user_set_only_their_rows_are_visible_or_writable() {
 }
 
 #[tokio::test]
+async fn views_read_with_the_caller_s_rights_so_row_level_security_still_applies() {
+    let db = TestDb::migrated().await;
+    let ann = learner(&db.pool, "ann").await;
+    let bob = learner(&db.pool, "bob").await;
+    let definers: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_class c
+          WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'v'
+            AND NOT coalesce('security_invoker=true' = ANY(c.reloptions), false)",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("list views");
+    assert!(definers.is_empty(), "views reading with their owner's rights: {definers:?}");
+
+    let requests = db.requests().await;
+    let mut nobody = requests.begin().await.expect("begin");
+    assert_eq!(count(&mut nobody, "live_study_materials").await, 0, "as nobody");
+    let mut tx = db::tenant::begin_as(&requests, Some(ann.user_id)).await.expect("begin as ann");
+    let seen: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM live_study_materials").fetch_all(&mut *tx).await.expect("read the view");
+    assert_eq!(seen, [ann.material_id], "ann sees her live material, not bob's {}", bob.material_id);
+    sqlx::query("UPDATE study_materials SET deleted_at = now()").execute(&mut *tx).await.expect("delete hers");
+    assert_eq!(count(&mut tx, "live_study_materials").await, 0, "a deleted material is not live");
+}
+
+#[tokio::test]
 async fn requests_can_neither_make_an_admin_nor_hard_delete_an_account() {
     let db = TestDb::migrated().await;
     let ann = learner(&db.pool, "ann").await;

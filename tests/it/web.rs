@@ -232,6 +232,40 @@ async fn a_material_that_lost_text_says_so_on_its_page() {
     assert!(!page(whole).await.contains("could not be read"), "nothing lost, nothing said");
 }
 
+#[tokio::test]
+async fn the_materials_page_searches_titles_and_text_with_snippets() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    let notes = "Memory is split between two regions. Local variables live on the stack, which grows and \
+        shrinks with each call. Objects that outlive a call are allocated on the heap, and a garbage collector \
+        or the programmer frees them later. Allocating on the heap costs more than pushing on the stack.";
+    let memory = crate::materials::create(&app, &ada, "How programs use memory", notes, serde_json::json!({})).await;
+    let cells = crate::materials::create(&app, &ada, "Cells", ARTICLE, serde_json::json!({})).await;
+    settled(&app, &ada, memory).await;
+    settled(&app, &ada, cells).await;
+
+    let web = browser();
+    let search = |token: &str, q: &str| {
+        let request =
+            web.get(app.url(&format!("/materials?q={q}"))).header(COOKIE, format!("studyhall_session={token}"));
+        async move {
+            let response = request.send().await.expect("a page");
+            assert_eq!(response.status(), StatusCode::OK);
+            response.text().await.expect("html")
+        }
+    };
+    let html = search(&ada.token, "heap").await;
+    assert!(html.contains(&format!("href=\"/materials/{memory}\"")), "found by its text: {html}");
+    assert!(!html.contains(&format!("href=\"/materials/{cells}\"")), "only what matches: {html}");
+    assert!(html.contains("data-snippet") && html.contains("<mark>heap</mark>"), "with its snippet: {html}");
+    assert!(html.contains("value=\"heap\""), "the search box keeps the words");
+
+    let none = search(&bob.token, "heap").await;
+    assert!(none.contains("No materials match “heap”") && !none.contains("Nothing here yet"), "{none}");
+    assert!(!none.contains(&memory.to_string()), "another learner's materials are not searched");
+}
+
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 

@@ -1,0 +1,17 @@
+//! The accounts area's reads.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{User, user_columns};
+use crate::error::{Error, Result};
+
+/// The account `user_id` (the caller's, under row-level security), or 404.
+#[tracing::instrument(skip(conn))]
+pub async fn user(conn: &mut PgConnection, user_id: Uuid) -> Result<User> {
+    sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1 AND deleted_at IS NULL"))
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(Error::NotFound)
+}

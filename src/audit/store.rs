@@ -1,0 +1,107 @@
+//! The audit trail's reads.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::http::page::Newest;
+
+/// One audit row.
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
+pub struct AuditLog {
+    pub id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<Uuid>,
+    pub old_values: Option<Value>,
+    pub new_values: Option<Value>,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// The id of the sign-in token used (never the token).
+    pub session_id: Option<String>,
+    pub is_success: bool,
+    pub error_message: Option<String>,
+}
+
+/// The columns of [`AuditLog`].
+macro_rules! audit_columns {
+    () => {
+        "id, user_id, action, entity_type, entity_id, old_values, new_values, host(ip_address) AS ip_address,
+         user_agent, created_at, session_id, is_success, error_message"
+    };
+}
+
+/// The caller's own audit rows, newest first, after `cursor`, at most `limit`.
+#[tracing::instrument(skip(conn))]
+pub async fn own(conn: &mut PgConnection, user: Uuid, cursor: Option<Newest>, limit: i64) -> Result<Vec<AuditLog>> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        audit_columns!(),
+        " FROM audit_logs
+          WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
+          ORDER BY created_at DESC, id DESC LIMIT $4"
+    ))
+    .bind(user)
+    .bind(cursor.map(|c| c.0))
+    .bind(cursor.map(|c| c.1))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Which rows an admin reads (each filter optional).
+#[derive(Debug)]
+pub struct Filter<'a> {
+    pub user: Option<Uuid>,
+    pub action: Option<&'a str>,
+    pub entity_type: Option<&'a str>,
+    pub entity: Option<Uuid>,
+    pub is_success: Option<bool>,
+    /// At or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Everyone's audit rows matching `filter`, newest first, after `cursor`, at most
+/// `limit`: for admins, on the privileged connection (it reads across users).
+#[tracing::instrument(skip(conn))]
+pub async fn any(
+    conn: &mut PgConnection,
+    filter: &Filter<'_>,
+    cursor: Option<Newest>,
+    limit: i64,
+) -> Result<Vec<AuditLog>> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        audit_columns!(),
+        " FROM audit_logs
+          WHERE ($1::uuid IS NULL OR user_id = $1)
+            AND ($2::text IS NULL OR action = $2)
+            AND ($3::text IS NULL OR entity_type = $3)
+            AND ($4::uuid IS NULL OR entity_id = $4)
+            AND ($5::boolean IS NULL OR is_success = $5)
+            AND ($6::timestamptz IS NULL OR created_at >= $6)
+            AND ($7::timestamptz IS NULL OR created_at < $7)
+            AND ($8::timestamptz IS NULL OR (created_at, id) < ($8, $9))
+          ORDER BY created_at DESC, id DESC LIMIT $10"
+    ))
+    .bind(filter.user)
+    .bind(filter.action)
+    .bind(filter.entity_type)
+    .bind(filter.entity)
+    .bind(filter.is_success)
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(cursor.map(|c| c.0))
+    .bind(cursor.map(|c| c.1))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
