@@ -142,6 +142,17 @@ where
 }
 
 text_enum! {
+    /// A study material's status (`study_materials.status`): ingestion moves it from
+    /// `processing` to `ready` or `failed`.
+    MaterialStatus {
+        Processing = "processing",
+        Ready = "ready",
+        /// Its reason in `metadata.error`.
+        Failed = "failed",
+    }
+}
+
+text_enum! {
     /// A generated asset's kind (`generated_assets.asset_type`).
     AssetType {
         Flashcard = "flashcard",
@@ -245,6 +256,7 @@ mod tests {
                 assert!(schema["enum"].as_array().expect("an enum").contains(&json!(text)), "{schema}");
             }
         }
+        round_trip(MaterialStatus::ALL);
         round_trip(AssetType::ALL);
         round_trip(AssetStatus::ALL);
         round_trip(SessionType::ALL);

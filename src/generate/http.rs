@@ -21,7 +21,7 @@ use crate::error::{Error, Problem, Result};
 use crate::http::extract::{Client, Input};
 use crate::http::page::{self, Newest, Page};
 use crate::materials::live_status;
-use crate::states::{self, AssetStatus, AssetType};
+use crate::states::{self, AssetStatus, AssetType, MaterialStatus};
 use crate::validate::Validator;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -91,7 +91,7 @@ pub async fn generate(
     });
     work.run(checked, async |tx, request| {
         let status = live_status(tx, auth.user_id, id).await?;
-        if status != "ready" {
+        if status != MaterialStatus::Ready {
             return Err(Error::conflict("status", format!("is {status}: assets are made from a ready material")));
         }
         let job_id = job::enqueue(tx, &state, auth.user_id, &request).await?;

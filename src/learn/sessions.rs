@@ -23,7 +23,7 @@ use crate::http::extract::{Client, Input};
 use crate::http::page::{self, Newest, Page};
 use crate::materials::live_status;
 use crate::session_columns;
-use crate::states::{SessionStatus, SessionType};
+use crate::states::{AssetType, SessionStatus, SessionType};
 use crate::validate::Validator;
 
 /// A session to start.
@@ -245,7 +245,7 @@ async fn abandon(conn: &mut PgConnection, actor: Actor<'_>, id: Option<Uuid>, id
 /// An item the learner got wrong in a session, with their answer.
 #[derive(sqlx::FromRow)]
 pub struct Missed {
-    pub asset_type: String,
+    pub asset_type: AssetType,
     pub content: Value,
     pub interaction_data: Value,
 }

@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::states::MaterialStatus;
 
 /// The materials endpoints; creating one reads bodies up to `max_upload` bytes.
 pub fn routes(max_upload: usize) -> OpenApiRouter<AppState> {
@@ -44,8 +45,7 @@ pub struct Material {
     /// What ingestion found: extractor, language, word count, reading time, chunk count;
     /// `error` when it failed.
     pub metadata: Option<Value>,
-    /// `processing`, `ready` or `failed`.
-    pub status: String,
+    pub status: MaterialStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Characters of extracted text.

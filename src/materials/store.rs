@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::{ContentChunk, Material, material_columns};
 use crate::error::{Error, Result};
 use crate::http::page::Newest;
+use crate::states::MaterialStatus;
 
 /// The caller's live material `id`, or 404.
 #[tracing::instrument(skip(conn))]
@@ -26,7 +27,7 @@ pub async fn fetch(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<Mate
 /// The status of the caller's live material `id` (locked against deletion and
 /// reprocessing until the transaction ends), or 404.
 #[tracing::instrument(skip(conn))]
-pub async fn live_status(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<String> {
+pub async fn live_status(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<MaterialStatus> {
     sqlx::query_scalar("SELECT status FROM live_study_materials WHERE id = $1 AND user_id = $2 FOR SHARE")
         .bind(id)
         .bind(user)

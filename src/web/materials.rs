@@ -18,6 +18,7 @@ use crate::generate::store as assets;
 use crate::learn::due::{self, Counts};
 use crate::materials::ContentChunk;
 use crate::materials::store;
+use crate::states::MaterialStatus;
 
 #[derive(askama::Template)]
 #[template(path = "materials.html")]
@@ -42,7 +43,7 @@ const SEARCH_HITS: i64 = 100;
 struct Listed {
     id: Uuid,
     title: String,
-    status: String,
+    status: MaterialStatus,
     /// What a review of it would serve today.
     counts: Counts,
     /// Its best hit's text, when the list answers a search: escaped HTML, `<mark>`s only.
@@ -118,7 +119,7 @@ struct MaterialPage {
     csrf: String,
     id: Uuid,
     title: String,
-    status: String,
+    status: MaterialStatus,
     /// The percentage of its words kept, when ingestion lost a noticeable part.
     kept_percent: Option<u32>,
     assets: Vec<AssetLine>,
@@ -143,7 +144,7 @@ pub async fn page(State(state): State<AppState>, user: WebUser, Path(id): Path<U
 
 struct Loaded {
     title: String,
-    status: String,
+    status: MaterialStatus,
     /// `metadata.kept_words_ratio`, set by ingestion.
     kept_ratio: Option<f64>,
     assets: Vec<AssetLine>,

@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::http::extract::Client;
 use crate::learn::{Configuration, sessions};
 use crate::materials;
-use crate::states::{SessionStatus, SessionType};
+use crate::states::{AssetType, SessionStatus, SessionType};
 
 #[derive(askama::Template)]
 #[template(path = "study.html")]
@@ -108,7 +108,7 @@ async fn load(state: &AppState, client: &Client, user: &WebUser, id: Uuid) -> Re
         correct,
         accuracy: super::percent((graded > 0).then(|| correct as f64 / graded as f64)),
         empty: (done == 0).then(|| empty(session.session_type, count("planned"))),
-        missed: missed.iter().map(|m| self::missed(&m.asset_type, &m.content, &m.interaction_data)).collect(),
+        missed: missed.iter().map(|m| self::missed(m.asset_type, &m.content, &m.interaction_data)).collect(),
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -131,23 +131,25 @@ fn empty(session_type: SessionType, planned: i64) -> &'static str {
     }
 }
 
-fn missed(asset_type: &str, content: &Value, data: &Value) -> Missed {
+fn missed(asset_type: AssetType, content: &Value, data: &Value) -> Missed {
     let text = |key: &str| content[key].as_str().map(str::to_owned);
-    if asset_type == "quiz" {
-        let choice =
-            |index: Option<u64>| index.and_then(|i| content["choices"][i as usize].as_str()).map(str::to_owned);
-        Missed {
-            question: text("question").unwrap_or_default(),
-            chosen: choice(data["choice_index"].as_u64()),
-            answer: choice(content["answer_index"].as_u64()).unwrap_or_default(),
-            explanation: text("explanation"),
+    match asset_type {
+        AssetType::Quiz => {
+            let choice =
+                |index: Option<u64>| index.and_then(|i| content["choices"][i as usize].as_str()).map(str::to_owned);
+            Missed {
+                question: text("question").unwrap_or_default(),
+                chosen: choice(data["choice_index"].as_u64()),
+                answer: choice(content["answer_index"].as_u64()).unwrap_or_default(),
+                explanation: text("explanation"),
+            }
         }
-    } else {
-        Missed {
+        // (A summary is never graded, so never missed.)
+        AssetType::Flashcard | AssetType::Summary => Missed {
             question: text("front").unwrap_or_default(),
             chosen: None,
             answer: text("back").unwrap_or_default(),
             explanation: None,
-        }
+        },
     }
 }
