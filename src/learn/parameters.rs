@@ -57,6 +57,9 @@ pub struct FsrsParameters {
     /// The newest optimisation job: its id and `queued`, `running`, `done` or `failed`.
     pub job_id: Option<Uuid>,
     pub job_status: Option<JobState>,
+    /// Whether a fit is waiting or running: the newest job is queued or running and has
+    /// not written its outcome yet (it is marked done just after it does).
+    pub optimising: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -70,16 +73,19 @@ struct Row {
     fitted_at: Option<DateTime<Utc>>,
     job_id: Option<Uuid>,
     job_status: Option<JobState>,
+    optimising: bool,
 }
 
 /// The caller's parameters, read in `conn` (a transaction as the caller).
 pub async fn current(conn: &mut PgConnection, user: Uuid) -> Result<FsrsParameters> {
     let row: Row = sqlx::query_as(
         "SELECT p.parameters, p.log_loss_default, p.log_loss_fitted, p.reviews, p.training_reviews, p.outcome,
-                p.fitted_at, j.id AS job_id, j.status AS job_status
+                p.fitted_at, j.id AS job_id, j.status AS job_status,
+                coalesce(j.status IN ('queued', 'running') AND (p.fitted_at IS NULL OR p.fitted_at < j.created_at),
+                         false) AS optimising
            FROM (SELECT $1::uuid AS user_id) me
            LEFT JOIN learner_parameters p ON p.user_id = me.user_id
-           LEFT JOIN LATERAL (SELECT id, status FROM jobs WHERE user_id = me.user_id AND kind = $2
+           LEFT JOIN LATERAL (SELECT id, status, created_at FROM jobs WHERE user_id = me.user_id AND kind = $2
                                ORDER BY created_at DESC LIMIT 1) j ON true",
     )
     .bind(user)
@@ -98,6 +104,7 @@ pub async fn current(conn: &mut PgConnection, user: Uuid) -> Result<FsrsParamete
         fitted_at: row.fitted_at,
         job_id: row.job_id,
         job_status: row.job_status,
+        optimising: row.optimising,
     })
 }
 

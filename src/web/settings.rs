@@ -20,7 +20,6 @@ use crate::error::{Error, FieldError, Result};
 use crate::http::extract::Client;
 use crate::learn::parameters::{self, FsrsParameters};
 use crate::learn::preferences::{self, Preferences};
-use crate::states::JobState;
 
 #[derive(askama::Template)]
 #[template(path = "settings.html")]
@@ -47,7 +46,7 @@ impl SettingsPage {
 
     /// Whether a fit is waiting or running.
     fn optimising(&self) -> bool {
-        matches!(self.fsrs.job_status, Some(JobState::Queued | JobState::Running))
+        self.fsrs.optimising
     }
 
     fn hours(&self) -> Vec<(String, String)> {
