@@ -171,14 +171,13 @@ impl Context<'_> {
     /// uses more than once ("trait" in "the Deref trait", "stack" in "the call stack"):
     /// a blank on it leaves the modifier to give it away. (A blanked modifier, "_____
     /// numbers" for "floating-point numbers", still asks something.)
-    fn in_longer_term(&self, term: &str, sentence: &str) -> bool {
-        let key = format!(" {} ", normalise(term));
-        let in_sentence = format!(" {} ", normalise(sentence));
+    /// (`in_sentence` is the sentence normalised, padded with a space at each end.)
+    fn in_longer_term(&self, term: &str, in_sentence: &str) -> bool {
+        let key = normalise(term);
         self.stats.by_term.iter().any(|(longer, usage)| {
-            usage.count >= 2 && longer.len() + 2 > key.len() && {
-                let padded = format!(" {longer} ");
-                padded.ends_with(&key) && in_sentence.contains(&padded)
-            }
+            usage.count >= 2
+                && longer.strip_suffix(key.as_str()).is_some_and(|modifier| modifier.ends_with(' '))
+                && in_sentence.contains(&format!(" {longer} "))
         })
     }
 
@@ -332,22 +331,25 @@ fn described_entries(text: &str) -> Vec<(&str, &str)> {
         .windows(2)
         .filter_map(|pair| {
             let [name, description] = pair else { return None };
-            let first = *text::sentences(description).first()?;
             let option_like = |w: &str| {
                 let w = w.trim_end_matches(',');
                 w.starts_with('-') && w.len() > 1 && w.chars().all(|c| c.is_alphanumeric() || "-_=<>[]".contains(c))
             };
-            let command = !name.contains(char::is_whitespace)
+            let command_like = !name.contains(char::is_whitespace)
                 && name.starts_with(|c: char| c.is_ascii_lowercase())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-                && first.split_whitespace().any(|w| w == *name);
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
             let option = name.split_whitespace().count() <= 4 && name.split_whitespace().all(option_like);
             // Every program's --help, --version and --usage: nothing to learn (graded blind).
             let routine = name.split_whitespace().any(|w| {
                 ["help", "version", "usage"]
                     .contains(&w.trim_start_matches('-').trim_end_matches(',').to_lowercase().as_str())
             });
-            (command || option).then_some((*name, first)).filter(|_| !routine)
+            if routine || !(command_like || option) {
+                return None; // (before splitting the description: most paragraphs are no entry)
+            }
+            let first = *text::sentences(description).first()?;
+            let command = command_like && first.split_whitespace().any(|w| w == *name);
+            (command || option).then_some((*name, first))
         })
         .collect()
 }
@@ -647,20 +649,17 @@ impl Pool {
             .map(|t| t.key.as_str())
     }
 
-    /// Whether `sentence` holds a counterpart of `term`: what a contrast would set
-    /// against it.
-    fn has_counterpart(&self, term: &str, sentence: &str) -> bool {
-        let key = normalise(term);
-        let in_sentence = format!(" {} ", normalise(sentence));
-        self.counterparts(&key, &in_sentence).next().is_some()
+    /// Whether the sentence (`in_sentence`: normalised, padded with spaces) holds a
+    /// counterpart of `term`: what a contrast would set against it.
+    fn has_counterpart(&self, term: &str, in_sentence: &str) -> bool {
+        self.counterparts(&normalise(term), in_sentence).next().is_some()
     }
 
     /// Whether `term` stands joined to a counterpart by "and" or "or" ("the stack and the
-    /// heap"): the pair gives a blank on either away.
-    fn paired(&self, term: &str, sentence: &str, lang: Lang) -> bool {
+    /// heap"): the pair gives a blank on either away. (`in_sentence` as above.)
+    fn paired(&self, term: &str, in_sentence: &str, lang: Lang) -> bool {
         let key = normalise(term);
-        let in_sentence = format!(" {} ", normalise(sentence));
-        self.counterparts(&key, &in_sentence).any(|other| {
+        self.counterparts(&key, in_sentence).any(|other| {
             lang.coordinators().iter().any(|and| {
                 std::iter::once("").chain(lang.articles().iter().copied()).any(|article| {
                     let joined = |a: &str, b: &str| format!(" {a} {and} {article} {b} ").replace("  ", " ");
@@ -986,13 +985,14 @@ fn blank_term(
     candidates.dedup();
     let lang = Lang::of(fact.language.as_deref());
     let contrasts = lang.is_some_and(|l| l.contrasts(sentence));
+    let in_sentence = format!(" {} ", normalise(sentence));
     for term in candidates {
         if let Some((start, end)) = find_words(sentence, term)
             && (!topics_only || context.is_topic(term))
             && word_count(term) * 3 <= word_count(sentence)
-            && !(contrasts && context.pool.has_counterpart(term, sentence))
-            && !lang.is_some_and(|l| context.pool.paired(term, sentence, l))
-            && !context.in_longer_term(term, sentence)
+            && !(contrasts && context.pool.has_counterpart(term, &in_sentence))
+            && !lang.is_some_and(|l| context.pool.paired(term, &in_sentence, l))
+            && !context.in_longer_term(term, &in_sentence)
         {
             let found = sentence[start..end].to_owned();
             let blanked = format!("{}{BLANK}{}", &sentence[..start], &sentence[end..]);
@@ -1013,9 +1013,6 @@ fn blank_term(
     None
 }
 
-/// The headings above a chunk and those inside it: a chunk may hold several short
-/// sections, their headings lines of their own (up to 12 words, a capital first, no
-/// sentence's punctuation last).
 /// The names that are the material's background, not concepts to ask about ("Rust" in a
 /// chapter of the Rust book, as "the compiler" is), lower case: a name in more than a
 /// third of the prose chunks (of four or more), and the name in most paragraphs (three
@@ -1029,16 +1026,25 @@ fn background_names(
     headings: &str,
 ) -> HashSet<String> {
     let names: HashSet<&String> = candidates.iter().flatten().filter(|t| stats.is_name(t)).collect();
-    let paragraphs: Vec<&str> =
-        prose.iter().flat_map(|c| c.text.split("\n\n")).filter(|p| !p.trim().is_empty()).collect();
+    // Each paragraph with its chunk: a chunk holds a name when one of its paragraphs does,
+    // so one pass over the paragraphs counts both.
+    let paragraphs: Vec<(usize, &str)> = prose
+        .iter()
+        .enumerate()
+        .flat_map(|(chunk, c)| c.text.split("\n\n").map(move |p| (chunk, p)))
+        .filter(|(_, p)| !p.trim().is_empty())
+        .collect();
     let mut background = HashSet::new();
     let mut most_mentioned: Option<(usize, &String)> = None;
     for name in names {
-        let in_chunks = prose.iter().filter(|c| find_words(c.text, name).is_some()).count();
+        let (mut in_paragraphs, mut in_chunks, mut last_chunk) = (0, 0, None);
+        for &(chunk, _) in paragraphs.iter().filter(|(_, p)| find_words(p, name).is_some()) {
+            in_paragraphs += 1;
+            in_chunks += usize::from(last_chunk.replace(chunk) != Some(chunk));
+        }
         if prose.len() >= 4 && in_chunks * 3 > prose.len() {
             background.insert(name.to_lowercase());
         }
-        let in_paragraphs = paragraphs.iter().filter(|p| find_words(p, name).is_some()).count();
         let unheaded = !headings.contains(&format!(" {} ", singular_key(name)));
         if unheaded && in_paragraphs >= 3 && in_paragraphs * 20 >= paragraphs.len() {
             most_mentioned = most_mentioned.max(Some((in_paragraphs, name)));
@@ -1048,6 +1054,9 @@ fn background_names(
     background
 }
 
+/// The headings above a chunk and those inside it: a chunk may hold several short
+/// sections, their headings lines of their own (up to 12 words, a capital first, no
+/// sentence's punctuation last).
 fn headings_of<'a>(chunk: &'a ChunkInput) -> impl Iterator<Item = &'a str> {
     let inside = chunk.text.lines().map(str::trim).filter(|line| {
         line.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit())
