@@ -548,7 +548,6 @@ fn definition_term(paragraph: &str) -> Option<(&str, &str)> {
 /// The blocks of normalised plain text, after [`plain_blocks`]'s rules; `section_level`
 /// follows the headings.
 fn plain_paragraphs(normalised: &str, blocks: &mut Vec<Block>, section_level: &mut u8) {
-    let push = push_block;
     for paragraph in normalised.split("\n\n") {
         let lines: Vec<&str> = paragraph.lines().collect();
         let mut prose: Vec<&str> = Vec::new();
@@ -563,9 +562,9 @@ fn plain_paragraphs(normalised: &str, blocks: &mut Vec<Block>, section_level: &m
                 None => None,
             };
             if let Some(level) = level {
-                push(blocks, BlockKind::Paragraph, std::mem::take(&mut prose).join(" "));
-                push(blocks, BlockKind::List, std::mem::take(&mut items).join("\n"));
-                push(blocks, BlockKind::Heading(level), line.to_owned());
+                push_block(blocks, BlockKind::Paragraph, std::mem::take(&mut prose).join(" "));
+                push_block(blocks, BlockKind::List, std::mem::take(&mut items).join("\n"));
+                push_block(blocks, BlockKind::Heading(level), line.to_owned());
                 *section_level = level;
                 at += if next.and_then(underline).is_some() { 2 } else { 1 };
                 continue;
@@ -574,7 +573,7 @@ fn plain_paragraphs(normalised: &str, blocks: &mut Vec<Block>, section_level: &m
                 // A rule on its own line: no words.
             } else if list_item(line) {
                 if !prose.is_empty() {
-                    push(blocks, BlockKind::Paragraph, std::mem::take(&mut prose).join(" "));
+                    push_block(blocks, BlockKind::Paragraph, std::mem::take(&mut prose).join(" "));
                 }
                 items.push(line.to_owned());
             } else if let Some(item) = items.last_mut() {
@@ -585,8 +584,8 @@ fn plain_paragraphs(normalised: &str, blocks: &mut Vec<Block>, section_level: &m
             }
             at += 1;
         }
-        push(blocks, BlockKind::Paragraph, prose.join(" "));
-        push(blocks, BlockKind::List, items.join("\n"));
+        push_block(blocks, BlockKind::Paragraph, prose.join(" "));
+        push_block(blocks, BlockKind::List, items.join("\n"));
     }
 }
 
