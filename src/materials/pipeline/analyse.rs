@@ -1,6 +1,6 @@
 //! Analysis: language, terms, summaries, relevance, difficulty and key terms.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use yake_rust::StopWords;
 
@@ -127,8 +127,10 @@ const RELEVANCE_NON_PROSE: f64 = 0.25;
 /// (`kinds`) are penalised. `terms` are the chunks' term frequencies, in order.
 pub fn relevance(kinds: &[&str], terms: &[HashMap<String, f64>]) -> Vec<f64> {
     let n = terms.len();
-    // Postings: for each term, the chunks holding it and how often.
-    let mut postings: HashMap<&str, Vec<(usize, f64)>> = HashMap::new();
+    // Postings: for each term, the chunks holding it and how often. In the terms' order,
+    // so that every sum below adds in the same order and a material ranks the same on
+    // every run (a hash map's order differs, and with it the last bits of the sums).
+    let mut postings: BTreeMap<&str, Vec<(usize, f64)>> = BTreeMap::new();
     for (chunk, bag) in terms.iter().enumerate() {
         for (term, count) in bag {
             postings.entry(term.as_str()).or_default().push((chunk, *count));
