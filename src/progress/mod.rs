@@ -23,11 +23,17 @@ use crate::http::page::{self, Page};
 use crate::validate::Validator;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(summary)).routes(routes!(metrics))
+    OpenApiRouter::new().routes(routes!(summary)).routes(routes!(materials)).routes(routes!(metrics))
 }
 
 /// Days of answers the summary's accuracy and speed cover.
 const WINDOW_DAYS: i32 = 30;
+
+/// Days the review forecast covers, today first.
+pub const FORECAST_DAYS: i32 = 30;
+
+/// Most materials GET /progress/materials lists.
+const MATERIALS_LISTED: i64 = 100;
 
 /// Where the learner stands.
 #[derive(Serialize, ToSchema)]
@@ -43,7 +49,40 @@ pub struct Summary {
     pub retention: Option<f64>,
     /// Consecutive days (UTC), up to today or yesterday, with at least one answer.
     pub streak_days: i64,
+    /// The learner's flashcards by stage.
+    pub cards: CardCounts,
+    /// Flashcards falling due on each of the learner's next 30 days (their time zone and
+    /// day start), today first with those overdue and those in a step; daily limits aside.
+    pub forecast: Vec<i64>,
     pub subjects: Vec<SubjectFigures>,
+}
+
+/// Flashcards (ready, in live materials) by stage, as Anki counts them.
+#[derive(Serialize, ToSchema, sqlx::FromRow, Default, Clone, Copy)]
+pub struct CardCounts {
+    /// Never answered.
+    pub new: i64,
+    /// In a learning or relearning step.
+    pub learning: i64,
+    /// In review, with an interval under 21 days.
+    pub young: i64,
+    /// In review, with an interval of 21 days or more.
+    pub mature: i64,
+}
+
+/// One material's progress.
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
+pub struct MaterialProgress {
+    pub id: Uuid,
+    pub title: String,
+    pub subject_area: Option<String>,
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    pub cards: CardCounts,
+    /// Graded answers to its items in the last 30 days.
+    pub answers: i64,
+    /// The share of those that were right.
+    pub accuracy: Option<f64>,
 }
 
 #[derive(Serialize, ToSchema, Default)]
@@ -100,6 +139,8 @@ pub async fn load(state: &AppState, user: Uuid) -> Result<Summary> {
     let answers = store::answers(&mut tx, user, WINDOW_DAYS).await?;
     let due = store::due(&mut tx, user).await?;
     let days = store::answer_days(&mut tx, user).await?;
+    let cards = store::cards(&mut tx, user).await?;
+    let forecast = store::forecast(&mut tx, user, FORECAST_DAYS).await?;
     tx.commit().await?;
 
     let figures = |overall: bool, subject: Option<&str>| {
@@ -128,11 +169,29 @@ pub async fn load(state: &AppState, user: Uuid) -> Result<Summary> {
         items_learned: overall_due.map_or(0, |r| r.items),
         retention: overall_due.and_then(|r| r.retention),
         streak_days: streak(&days, Utc::now().date_naive()),
+        cards,
+        forecast,
         subjects: subjects
             .into_iter()
             .map(|subject| SubjectFigures { figures: figures(false, subject.as_deref()), subject_area: subject })
             .collect(),
     })
+}
+
+/// Each material's progress: its flashcards by stage and its answers of the last 30
+/// days; materials with cards or answers, the most answered first (at most 100).
+#[utoipa::path(get, path = "/api/v1/progress/materials", tag = "progress", security(("bearer" = [])),
+    responses((status = 200, body = Vec<MaterialProgress>)))]
+pub async fn materials(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Vec<MaterialProgress>>> {
+    Ok(Json(by_material(&state, auth.user_id).await?))
+}
+
+/// The learner's progress per material (the API's and the progress page's).
+pub async fn by_material(state: &AppState, user: Uuid) -> Result<Vec<MaterialProgress>> {
+    let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
+    let materials = store::materials(&mut tx, user, WINDOW_DAYS, MATERIALS_LISTED).await?;
+    tx.commit().await?;
+    Ok(materials)
 }
 
 /// Consecutive days with answers ending today, or yesterday (today is not over yet);

@@ -1,6 +1,7 @@
 //! The progress page, and the chart it shares with the dashboard: the last 30 days'
 //! accuracy, retention and speed from the daily rollups, drawn here as SVG (with the
-//! same figures as a table).
+//! same figures as a table); the cards by stage, the next 30 days' reviews as a bar
+//! chart, and each material's progress.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,7 +13,7 @@ use super::{WebUser, html_error, render};
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::Result;
-use crate::progress::{self, Summary};
+use crate::progress::{self, MaterialProgress, Summary};
 
 const DAYS: i64 = 30;
 const WIDTH: f64 = 600.0;
@@ -95,17 +96,75 @@ impl Chart {
     }
 }
 
+/// One day of the review forecast: a bar of the chart.
+pub struct Bar {
+    /// "today", "tomorrow", "in 5 days".
+    pub label: String,
+    pub count: i64,
+    pub x: String,
+    pub y: String,
+    pub height: String,
+}
+
+/// The next 30 days' reviews as bars, the tallest day at the top.
+pub struct Forecast {
+    pub bars: Vec<Bar>,
+    pub top: i64,
+    pub total: i64,
+    /// The bars' width, a little less than a day's.
+    pub width: String,
+}
+
+impl Forecast {
+    fn of(counts: &[i64]) -> Forecast {
+        let top = counts.iter().copied().max().unwrap_or(0).max(1);
+        let step = WIDTH / counts.len().max(1) as f64;
+        let bars = counts
+            .iter()
+            .enumerate()
+            .map(|(day, &count)| {
+                let height = count as f64 / top as f64 * HEIGHT;
+                Bar {
+                    label: in_days(day),
+                    count,
+                    x: format!("{:.1}", day as f64 * step),
+                    y: format!("{:.1}", HEIGHT - height),
+                    height: format!("{height:.1}"),
+                }
+            })
+            .collect();
+        Forecast { bars, top, total: counts.iter().sum(), width: format!("{:.1}", step * 0.8) }
+    }
+}
+
+/// A day of the learner's as the page names it, counted from their today.
+fn in_days(day: usize) -> String {
+    match day {
+        0 => "today".to_owned(),
+        1 => "tomorrow".to_owned(),
+        n => format!("in {n} days"),
+    }
+}
+
 #[derive(askama::Template)]
 #[template(path = "progress.html")]
 struct ProgressPage {
     csrf: String,
     summary: Summary,
     chart: Chart,
+    forecast: Forecast,
+    materials: Vec<MaterialProgress>,
 }
 
 impl ProgressPage {
     fn percent(&self, share: &Option<f64>) -> String {
         super::percent(*share)
+    }
+
+    /// The right answers of the last 30 days.
+    fn right(&self) -> i64 {
+        let overall = &self.summary.overall;
+        (overall.accuracy.unwrap_or(0.0) * overall.answers as f64).round() as i64
     }
 
     /// A share as the width of a 100-wide bar.
@@ -118,10 +177,32 @@ pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
     let loaded = async {
         let summary = progress::load(&state, user.auth.user_id).await?;
         let chart = Chart::load(&state, user.auth.user_id).await?;
-        Ok::<_, crate::error::Error>((summary, chart))
+        let materials = progress::by_material(&state, user.auth.user_id).await?;
+        Ok::<_, crate::error::Error>((summary, chart, materials))
     };
     match loaded.await {
-        Ok((summary, chart)) => render(StatusCode::OK, &ProgressPage { csrf: user.csrf, summary, chart }),
+        Ok((summary, chart, materials)) => {
+            let forecast = Forecast::of(&summary.forecast);
+            render(StatusCode::OK, &ProgressPage { csrf: user.csrf, summary, chart, forecast, materials })
+        }
         Err(error) => html_error(&error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_forecast_scales_to_its_busiest_day_and_names_days_from_today() {
+        let forecast = Forecast::of(&[4, 0, 8, 2]);
+        assert_eq!(forecast.total, 14);
+        assert_eq!(forecast.top, 8);
+        let heights: Vec<&str> = forecast.bars.iter().map(|b| b.height.as_str()).collect();
+        assert_eq!(heights, ["100.0", "0.0", "200.0", "50.0"]);
+        let labels: Vec<&str> = forecast.bars.iter().map(|b| b.label.as_str()).collect();
+        assert_eq!(labels, ["today", "tomorrow", "in 2 days", "in 3 days"]);
+        // Nothing due: flat bars, no division by zero.
+        assert!(Forecast::of(&[0, 0]).bars.iter().all(|b| b.height == "0.0"));
     }
 }

@@ -410,6 +410,11 @@ async fn screenshots() {
                 b.resize(width, if width == 390 { 844 } else { 900 }).await;
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 b.save(&dir, &format!("{name}-{width}")).await;
+                // And the whole page, as tall as it is (up to 5,000 px).
+                let tall = b.script("return document.documentElement.scrollHeight", json!([])).await;
+                b.resize(width, tall.as_u64().map_or(900, |h| h.clamp(900, 5000) as u32)).await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                b.save(&dir, &format!("{name}-{width}-full")).await;
             }
             b.resize(1280, 900).await;
         }

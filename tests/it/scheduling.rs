@@ -332,6 +332,82 @@ async fn page(app: &TestApp, token: &str, path: &str) -> String {
     response.text().await.expect("html")
 }
 
+/// The learner's flashcards, as GET /progress/summary counts them.
+async fn summary(app: &TestApp, who: &Session) -> Value {
+    let (status, summary) = app.call(Method::GET, "/api/v1/progress/summary", Some(&who.token), None).await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    summary
+}
+
+#[tokio::test]
+async fn cards_by_stage_the_review_forecast_and_each_materials_progress_count_what_the_learner_has() {
+    let app = TestApp::spawn().await;
+    let (ada, material) = learner_with_assets(&app, "ada").await;
+    without_siblings(&app, ada.user_id).await;
+    let before = summary(&app, &ada).await;
+    let cards = before["cards"]["new"].as_i64().expect("new cards");
+    assert!(cards >= 3, "{before}");
+    assert_eq!(before["cards"], json!({"new": cards, "learning": 0, "young": 0, "mature": 0}));
+    let forecast = before["forecast"].as_array().expect("a forecast");
+    assert_eq!(forecast.len(), 30);
+    assert!(forecast.iter().all(|n| n == 0), "{forecast:?}");
+
+    // Three cards answered: one Again (in a step, due in minutes: today), one Easy due in
+    // three of the learner's days, one Easy given 40 days (mature, beyond the forecast).
+    let session = id(&start(&app, &ada, material, "review", json!({"max_items": 10})).await);
+    let mut answered = Vec::new();
+    for rating in [1, 4, 4] {
+        let card = next(&app, &ada, &session).await.expect("a card");
+        rate(&app, &ada, &session, &card, rating).await;
+        answered.push(id(&card["asset"]));
+    }
+    let day_end = "(SELECT d.next_day_start FROM users u, studyhall_learner_today(u.preferences, now()) d
+                     WHERE u.username = 'ada')";
+    due_at(&app, &answered[1], &format!("{day_end} + interval '2 days 1 hour'")).await;
+    due_at(&app, &answered[2], "now() + interval '40 days'").await;
+    sqlx::query("UPDATE review_states SET last_review = now() WHERE user_id = $1")
+        .bind(ada.user_id)
+        .execute(&app.db.pool)
+        .await
+        .expect("reviewed now");
+
+    let after = summary(&app, &ada).await;
+    assert_eq!(after["cards"], json!({"new": cards - 3, "learning": 1, "young": 1, "mature": 1}));
+    let forecast: Vec<i64> =
+        after["forecast"].as_array().expect("a forecast").iter().filter_map(Value::as_i64).collect();
+    let mut expected = vec![0; 30];
+    expected[0] = 1;
+    expected[3] = 1;
+    assert_eq!(forecast, expected);
+
+    let (status, materials) = app.call(Method::GET, "/api/v1/progress/materials", Some(&ada.token), None).await;
+    assert_eq!(status, StatusCode::OK, "{materials}");
+    let row = &materials[0];
+    assert_eq!(materials.as_array().map(Vec::len), Some(1), "{materials}");
+    assert_eq!(row["id"], material.to_string());
+    assert_eq!(
+        (row["new"].as_i64(), row["learning"].as_i64(), row["young"].as_i64()),
+        (Some(cards - 3), Some(1), Some(1))
+    );
+    assert_eq!((row["mature"].as_i64(), row["answers"].as_i64()), (Some(1), Some(3)));
+    assert!((row["accuracy"].as_f64().expect("accuracy") - 2.0 / 3.0).abs() < 1e-9, "{row}");
+
+    // The page says the same, in words; another learner sees none of it.
+    let html = page(&app, &ada.token, "/progress").await;
+    for shown in [
+        "2 of 3".to_owned(),
+        format!("{} new · 1 learning · 1 young · 1 mature", cards - 3),
+        "2 review(s): 1 today".to_owned(),
+        "<td>in 3 days</td><td>1</td>".to_owned(),
+    ] {
+        assert!(html.contains(&shown), "{shown} in {html}");
+    }
+    let bob = app.register("bob").await;
+    let (_, theirs) = app.call(Method::GET, "/api/v1/progress/materials", Some(&bob.token), None).await;
+    assert_eq!(theirs, json!([]));
+    assert_eq!(summary(&app, &bob).await["cards"], json!({"new": 0, "learning": 0, "young": 0, "mature": 0}));
+}
+
 #[tokio::test]
 async fn the_dashboard_and_materials_show_what_study_now_would_serve() {
     let app = TestApp::spawn().await;
