@@ -1,4 +1,5 @@
-//! Files' checksums, as the manifests of backups and archive exports record them.
+//! Files' checksums, as the manifests of backups and archive exports record them, and
+//! hex for digests.
 
 use std::io::Read;
 use std::path::Path;
@@ -21,5 +22,10 @@ pub fn digest(path: &Path) -> Result<(u64, String)> {
         hasher.update(&buffer[..read]);
         bytes += read as u64;
     }
-    Ok((bytes, hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()))
+    Ok((bytes, hex(&hasher.finalize())))
+}
+
+/// Bytes as lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

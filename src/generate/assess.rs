@@ -69,7 +69,7 @@ impl Fronts {
 /// database holds one live asset per fingerprint and material).
 pub fn fingerprint(asset_type: AssetType, front: &str) -> String {
     let digest = Sha256::digest(format!("{asset_type}|{}", normalise(front)).as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::hex(&digest[..16])
 }
 
 /// 1 to 10: the material's level (`beginner`, `intermediate`, `advanced`), raised for a

@@ -15,7 +15,7 @@ pub const FORM_TOKEN_SECS: i64 = 3600;
 /// The CSRF token of a signed-in session: derived from its token, so it needs no storage
 /// and dies with the session.
 pub fn session_csrf(token: &str) -> String {
-    Sha256::digest(format!("studyhall-csrf|{token}").as_bytes())[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::hex(&Sha256::digest(format!("studyhall-csrf|{token}").as_bytes())[..16])
 }
 
 /// A new token for a sign-in or sign-up form, signed by the server: a token a client

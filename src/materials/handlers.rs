@@ -176,6 +176,34 @@ enum Origin {
     Url(url::Url),
 }
 
+/// How long an add identical to an earlier one returns the material the first made
+/// instead of adding another: a double click, or a client retrying after a lost answer.
+const SAME_ADD_WITHIN_SECS: f64 = 30.0;
+
+/// What makes two adds the same (SHA-256, hex): the title, the details, and the text or
+/// file sent or the page to fetch.
+fn add_digest(draft: &Draft, tags: &Option<Vec<String>>, origin: &Origin) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let details = json!([
+        draft.title.trim(),
+        draft.source_type,
+        draft.description,
+        draft.subject_area,
+        draft.difficulty_level,
+        tags,
+    ]);
+    hasher.update(details.to_string());
+    match origin {
+        Origin::Sent { media_type, file_name, bytes } => {
+            hasher.update(json!([media_type, file_name, bytes.len()]).to_string());
+            hasher.update(bytes);
+        }
+        Origin::Url(url) => hasher.update(url.as_str()),
+    }
+    crate::digest::hex(&hasher.finalize())
+}
+
 /// The material's origin, or None with the reasons recorded in `v`.
 async fn origin_of(v: &mut Validator, draft: &mut Draft, state: &AppState) -> Result<Option<Origin>> {
     match draft.source_type.as_str() {
@@ -244,6 +272,8 @@ async fn origin_of(v: &mut Validator, draft: &mut Draft, state: &AppState) -> Re
     request_body(content((CreateMaterial = "application/json"), (CreateMaterial = "multipart/form-data"))),
     responses(
         (status = 202, description = "Accepted; ingestion runs in the background", body = Material),
+        (status = 200, description = "The same add (title, details and content) was made in the last 30 seconds: \
+            the material it made, not another", body = Material),
         (status = 401, body = Problem), (status = 413, description = "Too large", body = Problem),
         (status = 415, description = "Not a supported file", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
@@ -273,14 +303,19 @@ pub async fn create(
         Ok((draft, tags, origin))
     };
     work.run(checked.await, async |tx, (draft, tags, origin)| {
+        let digest = add_digest(&draft, &tags, &origin);
+        if let Some(first) = store::same_add(tx, auth.user_id, &digest, SAME_ADD_WITHIN_SECS).await? {
+            work.entity(first.id);
+            return Ok(((StatusCode::OK, Json(first)), Change::nothing()));
+        }
         let source_url = match &origin {
             Origin::Url(url) => Some(url.to_string()),
             Origin::Sent { .. } => None,
         };
         let material: Material = sqlx::query_as(concat!(
             "INSERT INTO study_materials (user_id, title, description, source_url, source_type, subject_area,
-                                          difficulty_level, tags)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
+                                          difficulty_level, tags, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, jsonb_build_object('add_digest', $9::text)) RETURNING ",
             material_columns!()
         ))
         .bind(auth.user_id)
@@ -291,6 +326,7 @@ pub async fn create(
         .bind(&draft.subject_area)
         .bind(&draft.difficulty_level)
         .bind(&tags)
+        .bind(&digest)
         .fetch_one(&mut *tx)
         .await?;
         let mut new = json!({"title": material.title, "source_type": material.source_type, "source_url": source_url});

@@ -24,6 +24,32 @@ pub async fn fetch(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<Mate
         .ok_or(Error::NotFound)
 }
 
+/// The caller's live material added in the last `within_secs` seconds by an add whose
+/// digest is `digest` (`metadata.add_digest`), if any; first waiting for any add of the
+/// same digest still running to finish (a lock held to the end of the transaction), so
+/// that of two identical adds at once, the second finds the first.
+#[tracing::instrument(skip(conn))]
+pub async fn same_add(conn: &mut PgConnection, user: Uuid, digest: &str, within_secs: f64) -> Result<Option<Material>> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || $2, 0))")
+        .bind(user.to_string())
+        .bind(digest)
+        .execute(&mut *conn)
+        .await?;
+    // A statement of its own: it sees what the add it waited for committed.
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        material_columns!(),
+        " FROM live_study_materials
+          WHERE user_id = $1 AND metadata ->> 'add_digest' = $2 AND created_at > now() - make_interval(secs => $3)
+          ORDER BY created_at DESC LIMIT 1"
+    ))
+    .bind(user)
+    .bind(digest)
+    .bind(within_secs)
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// The status of the caller's live material `id` (locked against deletion and
 /// reprocessing until the transaction ends), or 404.
 #[tracing::instrument(skip(conn))]
@@ -184,6 +210,54 @@ pub async fn search(conn: &mut PgConnection, user: Uuid, q: &str, limit: i64) ->
     Ok(hits)
 }
 
+/// One passage (chunk) of a material, as the passage page shows it.
+#[derive(sqlx::FromRow)]
+pub struct Passage {
+    pub title: String,
+    pub chunk_order: i32,
+    /// The headings above it, outermost first.
+    pub heading_path: Vec<String>,
+    /// Its text as HTML: escaped, with the matches of the search it was found by marked
+    /// (`<mark>`, its only markup).
+    pub html: String,
+    /// The passages before and after it, and how many the material has.
+    pub previous: Option<Uuid>,
+    pub next: Option<Uuid>,
+    pub chunks: i64,
+}
+
+/// Chunk `chunk` of the caller's live material `material` as a [`Passage`], with the
+/// words of `q` (a search, or empty) marked throughout; 404 for anything else.
+#[tracing::instrument(skip(conn))]
+pub async fn passage(conn: &mut PgConnection, user: Uuid, material: Uuid, chunk: Uuid, q: &str) -> Result<Passage> {
+    let mut passage: Passage = sqlx::query_as(
+        "SELECT m.title, c.chunk_order,
+                ARRAY(SELECT jsonb_array_elements_text(coalesce(c.metadata -> 'heading_path', '[]'))) AS heading_path,
+                CASE WHEN $4 = '' THEN translate(c.content, $5, $6)
+                     ELSE ts_headline(studyhall_text_config(coalesce(c.language, m.metadata ->> 'language')),
+                                      translate(c.content, $5, $6), studyhall_search_query($4), $7) END AS html,
+                (SELECT p.id FROM content_chunks p WHERE p.study_material_id = m.id AND p.chunk_order < c.chunk_order
+                  ORDER BY p.chunk_order DESC LIMIT 1) AS previous,
+                (SELECT n.id FROM content_chunks n WHERE n.study_material_id = m.id AND n.chunk_order > c.chunk_order
+                  ORDER BY n.chunk_order LIMIT 1) AS next,
+                (SELECT count(*) FROM content_chunks a WHERE a.study_material_id = m.id) AS chunks
+           FROM live_study_materials m JOIN content_chunks c ON c.study_material_id = m.id
+          WHERE m.id = $2 AND m.user_id = $1 AND c.id = $3",
+    )
+    .bind(user)
+    .bind(material)
+    .bind(chunk)
+    .bind(q)
+    .bind(Snippets::replaced())
+    .bind(Snippets::replacements())
+    .bind(Snippets::whole())
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    passage.html = marked(&passage.html);
+    Ok(passage)
+}
+
 /// Snippets are escaped text whose only markup is `<mark>`: ts_headline works on the
 /// text with `<` and `>` replaced by stand-ins (else it would drop whatever looks like a
 /// tag, `Vec<String>` included) and puts sentinels around matches; the stand-ins and
@@ -209,6 +283,11 @@ impl Snippets {
 
     fn options() -> String {
         format!("StartSel={}, StopSel={}, MaxWords=35, MinWords=15, MaxFragments=2", Self::START, Self::STOP)
+    }
+
+    /// A whole text with every match marked.
+    fn whole() -> String {
+        format!("StartSel={}, StopSel={}, HighlightAll=true", Self::START, Self::STOP)
     }
 }
 

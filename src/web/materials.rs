@@ -2,7 +2,6 @@
 //! assets and chunks, generation, sessions, reports).
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -28,6 +27,13 @@ struct MaterialsPage {
     materials: Vec<Listed>,
 }
 
+impl MaterialsPage {
+    /// `q` for a query string.
+    fn q_encoded(&self) -> String {
+        super::encoded(&self.q)
+    }
+}
+
 #[derive(Deserialize)]
 pub struct Search {
     q: Option<String>,
@@ -36,8 +42,11 @@ pub struct Search {
 /// Most materials the page lists.
 const LISTED: i64 = 200;
 
-/// Most hits the search box reads: enough for a page of materials, each listed once.
+/// Most hits the search box reads: enough for a page of materials.
 const SEARCH_HITS: i64 = 100;
+
+/// Most hits a search lists under each material.
+const HITS_PER_MATERIAL: usize = 3;
 
 /// A material as the page lists it.
 struct Listed {
@@ -46,12 +55,20 @@ struct Listed {
     status: MaterialStatus,
     /// What a review of it would serve today.
     counts: Counts,
-    /// Its best hit's text, when the list answers a search: escaped HTML, `<mark>`s only.
-    snippet: Option<String>,
+    /// Its best hits, when the list answers a search.
+    hits: Vec<Found>,
+}
+
+/// A search hit under its material.
+struct Found {
+    /// The text found: escaped HTML, `<mark>`s only.
+    snippet: String,
+    /// The passage found (none when the title, tags or description matched).
+    chunk: Option<Uuid>,
 }
 
 /// The materials page: the newest 200, or those matching `q` as GET /api/v1/search finds
-/// them (best first, each with its best hit's snippet).
+/// them (best first, each with its best hits' snippets, which lead to the passages).
 pub async fn list(State(state): State<AppState>, user: WebUser, Query(search): Query<Search>) -> Response {
     // As the API takes it: at most 500 characters.
     let q: String = search.q.unwrap_or_default().trim().chars().take(500).collect();
@@ -68,15 +85,18 @@ pub async fn list(State(state): State<AppState>, user: WebUser, Query(search): Q
 }
 
 /// The materials to list: all (newest first) without `q`; with it, those it finds, in
-/// the order of their best hits, with those hits' snippets.
+/// the order of their best hits, with those hits.
 async fn listed(conn: &mut sqlx::PgConnection, user: Uuid, q: &str) -> Result<Vec<Listed>> {
-    let mut found: Option<(Vec<Uuid>, HashMap<Uuid, String>)> = None;
+    let mut found: Option<(Vec<Uuid>, HashMap<Uuid, Vec<Found>>)> = None;
     if !q.is_empty() {
-        let (ids, snippets) = found.get_or_insert_default();
+        let (ids, hits) = found.get_or_insert_default();
         for hit in store::search(conn, user, q, SEARCH_HITS).await? {
-            if let Entry::Vacant(best) = snippets.entry(hit.study_material_id) {
+            let under = hits.entry(hit.study_material_id).or_default();
+            if under.is_empty() {
                 ids.push(hit.study_material_id);
-                best.insert(hit.snippet);
+            }
+            if under.len() < HITS_PER_MATERIAL {
+                under.push(Found { snippet: hit.snippet, chunk: hit.content_chunk_id });
             }
         }
     }
@@ -88,16 +108,16 @@ async fn listed(conn: &mut sqlx::PgConnection, user: Uuid, q: &str) -> Result<Ve
         .into_iter()
         .map(|m| Listed {
             counts: counts.iter().find(|c| c.material == m.id).map(|c| c.counts).unwrap_or_default(),
-            snippet: None,
+            hits: Vec::new(),
             id: m.id,
             title: m.title,
             status: m.status,
         })
         .collect();
-    if let Some((ids, mut snippets)) = found {
+    if let Some((ids, mut hits)) = found {
         listed.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
         for m in &mut listed {
-            m.snippet = snippets.remove(&m.id);
+            m.hits = hits.remove(&m.id).unwrap_or_default();
         }
     }
     Ok(listed)

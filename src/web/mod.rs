@@ -11,6 +11,7 @@ mod auth;
 mod dashboard;
 mod materials;
 mod origin;
+mod passage;
 mod progress;
 mod settings;
 mod study;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/signout", axum::routing::post(auth::signout))
         .route("/materials", get(materials::list))
         .route("/materials/{id}", get(materials::page))
+        .route("/materials/{id}/chunks/{chunk}", get(passage::page))
         .route("/study/{id}", get(study::page))
         .route("/progress", get(progress::page))
         .route("/account", get(account::page))
@@ -53,6 +55,11 @@ async fn stylesheet() -> Response {
 async fn script() -> Response {
     let headers = [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")];
     (headers, include_str!("app.js")).into_response()
+}
+
+/// A value for a URL's query string.
+fn encoded(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// A share as a whole percentage, or a dash when there is none.

@@ -290,3 +290,48 @@ async fn an_unreadable_source_fails_with_its_reason_and_is_not_retried() {
     };
     assert_eq!((attempts, status.as_str()), (1, "done"), "an unreadable source is not tried again");
 }
+
+/// A double click, or a retry after a lost answer: the same add twice at once makes one
+/// material, and both get it; an add that differs in anything makes another.
+#[tokio::test]
+async fn the_same_add_twice_makes_one_material() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let body = json!({"title": "Notes", "source_type": "text", "text": "Mitochondria make ATP.", "tags": ["bio"]});
+    let add = |body: Value| {
+        let (app, token) = (&app, ada.token.clone());
+        async move { app.call(Method::POST, "/api/v1/materials", Some(&token), Some(body)).await }
+    };
+    let ((first, a), (second, b)) = tokio::join!(add(body.clone()), add(body.clone()));
+    let mut statuses = [first, second];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::ACCEPTED], "{a} {b}");
+    assert_eq!(a["id"], b["id"]);
+    let (_, again) = add(body.clone()).await;
+    assert_eq!(again["id"], a["id"], "still within 30 seconds");
+    let (_, listed) = app.call(Method::GET, "/api/v1/materials", Some(&ada.token), None).await;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1), "{listed}");
+
+    // Another text, title or tag is another material; so is the same add by someone else.
+    for (key, value) in
+        [("text", json!("Chloroplasts make sugar.")), ("title", json!("More notes")), ("tags", json!([]))]
+    {
+        let mut other = body.clone();
+        other[key] = value;
+        let (status, made) = add(other).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{key}: {made}");
+        assert_ne!(made["id"], a["id"]);
+    }
+    let bob = app.register("bob").await;
+    let (status, theirs) = app.call(Method::POST, "/api/v1/materials", Some(&bob.token), Some(body)).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_ne!(theirs["id"], a["id"]);
+    // One audit row for the one material the two requests made.
+    let rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE action = 'material.create' AND entity_id = $1::uuid")
+            .bind(a["id"].as_str())
+            .fetch_one(&app.db.pool)
+            .await
+            .expect("audit rows");
+    assert_eq!(rows, 1);
+}

@@ -261,8 +261,28 @@ async fn the_materials_page_searches_titles_and_text_with_snippets() {
     assert!(html.contains("data-snippet") && html.contains("<mark>heap</mark>"), "with its snippet: {html}");
     assert!(html.contains("value=\"heap\""), "the search box keeps the words");
 
+    // A passage found opens with every match of the search marked, and links on.
+    let link = html
+        .split("data-passage-link")
+        .next()
+        .and_then(|before| before.rsplit("href=\"").next())
+        .and_then(|tail| tail.split('"').next())
+        .expect("a link to the passage")
+        .replace("&amp;", "&");
+    assert!(link.starts_with(&format!("/materials/{memory}/chunks/")) && link.ends_with("?q=heap"), "{link}");
+    let open = |token: &str| web.get(app.url(&link)).header(COOKIE, format!("studyhall_session={token}")).send();
+    let passage = open(&ada.token).await.expect("the passage");
+    assert_eq!(passage.status(), StatusCode::OK);
+    let passage = passage.text().await.expect("html");
+    assert_eq!(passage.matches("<mark>heap</mark>").count(), 2, "both places: {passage}");
+    assert!(passage.contains("Objects that outlive a call") && passage.contains("Back to the results"), "{passage}");
+    assert!(passage.contains(&format!("href=\"/materials/{memory}\"")), "its material: {passage}");
+    let theirs = open(&bob.token).await.expect("a page");
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND, "another learner's passage");
+
     let none = search(&bob.token, "heap").await;
-    assert!(none.contains("No materials match “heap”") && !none.contains("Nothing here yet"), "{none}");
+    assert!(none.contains("No matches for “heap”") && !none.contains("Nothing here yet"), "{none}");
+    assert!(none.contains(r#"<a href="/materials">Clear the search</a>"#), "{none}");
     assert!(!none.contains(&memory.to_string()), "another learner's materials are not searched");
 }
 
@@ -455,7 +475,8 @@ async fn posts_from_another_site_are_refused() {
         .post(app.url("/api/v1/materials"))
         .bearer_auth(&ada.token)
         .header(ORIGIN, &evil)
-        .json(&body)
+        // Another material: the same add again would give back the first (200).
+        .json(&serde_json::json!({"title": "Also mine", "source_type": "text", "text": "Cells divide."}))
         .send()
         .await
         .expect("a response");
