@@ -1,8 +1,6 @@
 //! The materials pages: the list (with search and the add form) and one material (its
 //! assets and chunks, generation, sessions, reports).
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -87,23 +85,28 @@ pub async fn list(State(state): State<AppState>, user: WebUser, Query(search): Q
 /// The materials to list: all (newest first) without `q`; with it, those it finds, in
 /// the order of their best hits, with those hits.
 async fn listed(conn: &mut sqlx::PgConnection, user: Uuid, q: &str) -> Result<Vec<Listed>> {
-    let mut found: Option<(Vec<Uuid>, HashMap<Uuid, Vec<Found>>)> = None;
+    // With a search: the materials found, best first, each with its best hits.
+    let mut found: Option<Vec<(Uuid, Vec<Found>)>> = None;
     if !q.is_empty() {
-        let (ids, hits) = found.get_or_insert_default();
+        let order = found.get_or_insert_default();
         for hit in store::search(conn, user, q, SEARCH_HITS).await? {
-            let under = hits.entry(hit.study_material_id).or_default();
-            if under.is_empty() {
-                ids.push(hit.study_material_id);
-            }
+            let at = match order.iter().position(|(id, _)| *id == hit.study_material_id) {
+                Some(at) => at,
+                None => {
+                    order.push((hit.study_material_id, Vec::new()));
+                    order.len() - 1
+                }
+            };
+            let under = &mut order[at].1;
             if under.len() < HITS_PER_MATERIAL {
                 under.push(Found { snippet: hit.snippet, chunk: hit.content_chunk_id });
             }
         }
     }
-    let filter = store::Filter { ids: found.as_ref().map(|(ids, _)| ids.as_slice()), ..Default::default() };
+    let ids: Option<Vec<Uuid>> = found.as_ref().map(|order| order.iter().map(|(id, _)| *id).collect());
+    let filter = store::Filter { ids: ids.as_deref(), ..Default::default() };
     let materials = store::list(conn, user, &filter, None, LISTED).await?;
-    let ids: Vec<Uuid> = materials.iter().map(|m| m.id).collect();
-    let counts = due::counts_each(conn, user, &ids).await?;
+    let counts = due::counts_each(conn, user, &materials.iter().map(|m| m.id).collect::<Vec<_>>()).await?;
     let mut listed: Vec<Listed> = materials
         .into_iter()
         .map(|m| Listed {
@@ -114,10 +117,12 @@ async fn listed(conn: &mut sqlx::PgConnection, user: Uuid, q: &str) -> Result<Ve
             status: m.status,
         })
         .collect();
-    if let Some((ids, mut hits)) = found {
-        listed.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
+    if let Some(mut order) = found {
+        listed.sort_by_key(|m| order.iter().position(|(id, _)| *id == m.id));
         for m in &mut listed {
-            m.hits = hits.remove(&m.id).unwrap_or_default();
+            if let Some((_, hits)) = order.iter_mut().find(|(id, _)| *id == m.id) {
+                m.hits = std::mem::take(hits);
+            }
         }
     }
     Ok(listed)
