@@ -1,5 +1,6 @@
 //! studyhall's integration tests: one binary, one PostgreSQL, one database per test.
 
+mod accessibility;
 mod accounts;
 mod admin;
 mod assets;
