@@ -22,6 +22,7 @@ mod materials;
 mod migrations;
 mod observability;
 mod optimiser;
+mod pages;
 mod partitions;
 mod progress;
 mod quality;
