@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/optimise", axum::routing::post(settings::optimise))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
+        .route("/static/signed-in.js", get(signed_in_script))
         .route("/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
         .route_layer(axum::middleware::map_response(errors::unexplained))
@@ -58,6 +59,10 @@ async fn stylesheet() -> Response {
 
 async fn script() -> Response {
     asset("text/javascript; charset=utf-8", include_str!("app.js"))
+}
+
+async fn signed_in_script() -> Response {
+    asset("text/javascript; charset=utf-8", include_str!("signed-in.js"))
 }
 
 /// The icon browsers show in the tab (an SVG, also at the address they try by default).
