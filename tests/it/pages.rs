@@ -188,5 +188,6 @@ pub async fn refusals(site: String, b: Session) {
         assert!(text.contains(line), "{line} in {text}");
     }
     assert!(!text.contains("auth.login") && !text.contains("user.update"), "no internal names: {text}");
+    b.script("document.querySelector('#activity-title').scrollIntoView()", json!([])).await;
     b.shot("account-activity").await;
 }
