@@ -272,4 +272,39 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn materials_feedback_and_sessions_are_named_and_refusals_say_what_was_tried() {
+        let (material, gone, session) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let mut names = Names::default();
+        names.materials.insert(material, "Cells".to_owned());
+        names.sessions.insert(session, (SessionType::Review, None));
+        let rows = vec![
+            row("session.abandon", (7, 12, 0), true, Some(session), None),
+            row("feedback.create", (7, 11, 0), true, None, Some(json!({"feedback_type": "report"}))),
+            row("feedback.create", (7, 10, 59), true, None, Some(json!({"feedback_type": "rating"}))),
+            row("material.generate", (7, 10, 0), true, Some(material), None),
+            row("material.delete", (7, 9, 0), false, Some(material), None),
+            row("material.delete", (7, 8, 0), true, Some(gone), Some(json!({"title": "Old notes"}))),
+            row("session.create", (7, 7, 0), true, Some(session), None),
+            row("user.update", (7, 6, 0), true, None, Some(json!({"first_name": "Ada"}))),
+            row("user.export", (7, 5, 0), true, None, None),
+            row("something.new", (7, 4, 0), true, None, None),
+        ];
+        let now = Utc.with_ymd_and_hms(2026, 12, 7, 18, 0, 0).single().expect("a time");
+        assert_eq!(
+            texts(&describe(&rows, &names, now))[0].1,
+            [
+                "Closed a review across all your materials left idle",
+                "Reported an item",
+                "Rated an item",
+                "Generated cards for “Cells”",
+                "Tried to delete “Cells”: not deleted",
+                "Deleted “Old notes”",
+                "Changed the profile",
+                "Exported your data",
+                "Changed your account",
+            ]
+        );
+    }
 }

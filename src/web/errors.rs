@@ -112,3 +112,35 @@ pub async fn error_pages(State(state): State<AppState>, request: Request, next: 
     }
     rendered
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::response::IntoResponse;
+
+    use super::*;
+
+    async fn body(response: Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+        String::from_utf8(bytes.to_vec()).expect("UTF-8")
+    }
+
+    #[tokio::test]
+    async fn a_server_failure_is_a_page_in_general_words_without_internals() {
+        let failed = html_error(&Error::Internal("SELECT secret FROM users went wrong".to_owned()));
+        assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(failed.headers()[CONTENT_TYPE], "text/html; charset=utf-8");
+        let html = body(failed).await;
+        assert!(html.contains("<title>Something went wrong · studyhall</title>"), "{html}");
+        assert!(html.contains("Something went wrong on our side.") && !html.contains("SELECT"), "{html}");
+        assert!(html.contains("href=\"/signin\""), "without the navigation until error_pages adds it");
+
+        let unreadable =
+            unexplained((StatusCode::BAD_REQUEST, "Invalid URL: UUID parsing failed").into_response()).await;
+        assert_eq!(unreadable.status(), StatusCode::BAD_REQUEST);
+        let html = body(unreadable).await;
+        assert!(html.contains("This address is not right") && !html.contains("UUID parsing"), "{html}");
+
+        let refused = html_error(&Error::BadRequest("The query string is malformed.".to_owned()));
+        assert!(body(refused).await.contains("The query string is malformed."), "a client error's own words");
+    }
+}
