@@ -78,6 +78,13 @@ function say(root, message, outcome) {
   line.classList.toggle("done", outcome === "done");
   line.setAttribute("role", outcome === "failed" ? "alert" : "status");
   line.textContent = message;
+  if (outcome === "failed") line.scrollIntoView({ block: "nearest" });
+}
+
+// Marks the field a refusal names as invalid (after clearing earlier marks).
+function markInvalid(form, field) {
+  form.querySelectorAll("[aria-invalid]").forEach((input) => input.removeAttribute("aria-invalid"));
+  if (field) form.querySelector(`[name="${CSS.escape(field)}"]`)?.setAttribute("aria-invalid", "true");
 }
 
 async function until(check, ms = 400) {
@@ -103,9 +110,9 @@ if (adder) {
     const kind = form.get("kind");
     const subject = form.get("subject_area") || undefined;
     const file = adder.querySelector("#file");
-    file.removeAttribute("aria-invalid");
+    markInvalid(adder, null);
     if (kind === "file" && !file.files.length) {
-      file.setAttribute("aria-invalid", "true");
+      markInvalid(adder, "file");
       say(adder, "Not added. Choose a file to add.", "failed");
       file.focus();
       return;
@@ -133,6 +140,7 @@ if (adder) {
       else say(adder, "It could not be read: " + (material.metadata?.error ?? "the reason is unknown"), "failed");
       window.location.href = "/materials/" + data.id;
     } catch (error) {
+      markInvalid(adder, error.field);
       say(adder, "Not added. " + error.message, "failed");
     }
   });
@@ -228,7 +236,7 @@ document.querySelectorAll("form[data-api]").forEach((form) =>
     event.preventDefault();
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
     const [method, path] = form.dataset.api.split(" ");
-    form.querySelectorAll("[aria-invalid]").forEach((input) => input.removeAttribute("aria-invalid"));
+    markInvalid(form, null);
     const body = {};
     new FormData(form).forEach((value, key) => {
       if (value !== "") body[key] = value;
@@ -241,7 +249,7 @@ document.querySelectorAll("form[data-api]").forEach((form) =>
       }
       say(form, "Saved.", "done");
     } catch (error) {
-      if (error.field) form.querySelector(`[name="${CSS.escape(error.field)}"]`)?.setAttribute("aria-invalid", "true");
+      markInvalid(form, error.field);
       say(form, "Not saved. " + error.message, "failed");
     }
   }),

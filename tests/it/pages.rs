@@ -152,6 +152,8 @@ pub async fn refusals(site: String, b: Session) {
     let (text, class, _) = status_of(&b, "#add-material").await;
     assert_eq!(text, "Not added. Text must not be empty.", "the field as its label says");
     assert!(class.contains("failed"));
+    let invalid = b.script("return document.querySelector('#text').getAttribute('aria-invalid')", json!([])).await;
+    assert_eq!(invalid, json!("true"), "the field is marked");
     b.shot("add-refused").await;
 
     // A wrong current password: the field by its label, as an error.
