@@ -533,6 +533,14 @@ async fn an_ended_session_shows_its_results_in_plain_words() {
     ] {
         assert!(page.contains(shown), "{shown} in {page}");
     }
+
+    // The account's activity tells it in words, the answers of a session as one line.
+    let (status, _, account) = page_of(&app, "/account", Some("studyhall_session=ada")).await;
+    assert_eq!(status, StatusCode::OK);
+    for line in ["Finished a review of ada&#39;s notes", "Answered 1 card in ada&#39;s notes", "Finished a quiz of"] {
+        assert!(account.contains(line), "{line} in {account}");
+    }
+    assert!(!account.contains("interaction.create") && !account.contains("session.end"), "{account}");
 }
 
 /// A page's status, content type and HTML.
