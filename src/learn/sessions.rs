@@ -139,6 +139,25 @@ pub async fn get(
     Ok(Json(session))
 }
 
+/// The caller's sessions among `ids`: each one's type, and the title of its material
+/// (deleted or not), or None for a review across all materials (the account's activity).
+pub async fn described(
+    conn: &mut PgConnection,
+    user: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, SessionType, Option<String>)>> {
+    Ok(sqlx::query_as(
+        "SELECT s.id, s.session_type,
+                CASE WHEN coalesce((s.configuration->>'all_materials')::boolean, false) THEN NULL ELSE m.title END
+           FROM learning_sessions s JOIN study_materials m ON m.id = s.study_material_id
+          WHERE s.user_id = $1 AND s.id = ANY($2)",
+    )
+    .bind(user)
+    .bind(ids)
+    .fetch_all(conn)
+    .await?)
+}
+
 pub async fn fetch(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<Session> {
     sqlx::query_as(concat!("SELECT ", session_columns!(), " FROM learning_sessions WHERE id = $1 AND user_id = $2"))
         .bind(id)

@@ -36,12 +36,13 @@ pub fn parse(url: &str) -> Result<Url, String> {
     if url.len() > 1000 {
         return Err("must be at most 1000 characters".to_owned());
     }
-    let parsed = Url::parse(url).map_err(|_| "is not a valid URL".to_owned())?;
+    let parsed =
+        Url::parse(url).map_err(|_| "is not a web address (one such as https://example.org/page)".to_owned())?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err("must be an http or https URL".to_owned());
+        return Err("must be a web address starting with http:// or https://".to_owned());
     }
     if parsed.host().is_none() {
-        return Err("has no host".to_owned());
+        return Err("has no site name in it".to_owned());
     }
     Ok(parsed)
 }
@@ -50,23 +51,29 @@ pub fn parse(url: &str) -> Result<Url, String> {
 /// names a literal address but never what a host name resolves to (that would map the
 /// private network for whoever asks).
 pub async fn resolve(url: &Url, config: &MaterialsConfig) -> Result<SocketAddr, FetchError> {
-    let host = url.host().ok_or_else(|| FetchError::Refused("the URL has no host".to_owned()))?;
+    let host = url.host().ok_or_else(|| FetchError::Refused("the address has no site name in it".to_owned()))?;
     let port = url.port_or_known_default().unwrap_or(80);
     let addresses: Vec<SocketAddr> = match host {
         Host::Ipv4(ip) => vec![SocketAddr::new(ip.into(), port)],
         Host::Ipv6(ip) => vec![SocketAddr::new(ip.into(), port)],
         Host::Domain(name) => tokio::net::lookup_host((name, port))
             .await
-            .map_err(|_| FetchError::Refused(format!("the host {name} cannot be found")))?
+            .map_err(|_| FetchError::Refused(format!("no site called {name} can be found; check the address")))?
             .collect(),
     };
-    let first = *addresses.first().ok_or_else(|| FetchError::Refused(format!("the host {host} has no address")))?;
+    let first = *addresses
+        .first()
+        .ok_or_else(|| FetchError::Refused(format!("no site called {host} can be found; check the address")))?;
     if !config.url_allow_private && addresses.iter().any(|a| !is_public(a.ip())) {
         return Err(FetchError::Refused(match host {
             Host::Domain(name) => {
-                format!("the host {name} resolves to an address that is not allowed (private or reserved)")
+                format!(
+                    "{name} is on a private network (or a reserved address), and studyhall reads only public web pages"
+                )
             }
-            literal => format!("the address {literal} is not allowed (private or reserved)"),
+            literal => {
+                format!("{literal} is a private (or reserved) address, and studyhall reads only public web pages")
+            }
         }));
     }
     Ok(first)
@@ -157,10 +164,7 @@ pub async fn fetch(url: &str, config: &MaterialsConfig) -> Result<Fetched, Fetch
             .build()
             .map_err(|err| FetchError::Transient(format!("cannot make an HTTP client: {err}")))?;
         let mut response = client.get(url.clone()).send().await.map_err(|err| {
-            FetchError::Transient(format!(
-                "fetching {url} failed: {}",
-                if err.is_timeout() { "timed out" } else { "no answer" }
-            ))
+            FetchError::Transient(format!("{url} did not answer{}", if err.is_timeout() { " in time" } else { "" }))
         })?;
         let status = response.status();
         if status.is_redirection() {
@@ -179,7 +183,9 @@ pub async fn fetch(url: &str, config: &MaterialsConfig) -> Result<Fetched, Fetch
             return Err(FetchError::Transient(format!("{url} answered {status}")));
         }
         if !status.is_success() {
-            return Err(FetchError::Refused(format!("{url} answered {status}")));
+            return Err(FetchError::Refused(format!(
+                "{url} answered {status}: the page may have moved, or be only for signed-in readers"
+            )));
         }
         let mut bytes = Vec::new();
         while let Some(chunk) =

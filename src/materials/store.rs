@@ -69,6 +69,17 @@ pub async fn title(conn: &mut PgConnection, id: Uuid) -> Result<String> {
     Ok(sqlx::query_scalar("SELECT title FROM study_materials WHERE id = $1").bind(id).fetch_one(conn).await?)
 }
 
+/// The titles of the caller's materials among `ids`, deleted or not (the account's
+/// activity names the materials it was about).
+#[tracing::instrument(skip_all, fields(%user, ids = ids.len()))]
+pub async fn titles(conn: &mut PgConnection, user: Uuid, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>> {
+    Ok(sqlx::query_as("SELECT id, title FROM study_materials WHERE user_id = $1 AND id = ANY($2)")
+        .bind(user)
+        .bind(ids)
+        .fetch_all(conn)
+        .await?)
+}
+
 /// What GET /api/v1/materials filters on (each optional).
 #[derive(Debug, Default)]
 pub struct Filter<'a> {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderName, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderName, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router, middleware};
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -85,8 +85,8 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
 
     routes
         .merge(crate::web::routes())
-        .fallback(|| async { Error::NotFound })
-        .with_state(state)
+        .fallback(not_found)
+        .with_state(state.clone())
         .layer(Extension(openapi))
         // Innermost first: each of these sees only what the layers below let through.
         // Bodies are read up to max_body_bytes, except where a route allows more (material
@@ -97,6 +97,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .layer(middleware::from_fn(extract::refuse_nul_in_query))
         .layer(middleware::map_response(problem_for_bare_errors))
         .layer(middleware::from_fn_with_state(secure, crate::web::same_origin))
+        .layer(middleware::from_fn_with_state(state, crate::web::error_pages))
         .layer(middleware::map_response_with_state(secure, security_headers))
         .layer(middleware::from_fn(crate::metrics::track))
         .layer(
@@ -109,6 +110,15 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
+}
+
+/// An unknown address: problem+json under /api/, the web app's 404 page elsewhere.
+async fn not_found(uri: Uri) -> Response {
+    if uri.path() == "/api" || uri.path().starts_with("/api/") {
+        Error::NotFound.into_response()
+    } else {
+        crate::web::not_found()
+    }
 }
 
 /// This document: the OpenAPI 3 description of the whole HTTP API.

@@ -12,21 +12,79 @@ async function api(method, path, body) {
     headers["Content-Type"] = "application/json";
     payload = JSON.stringify(body);
   }
-  const response = await fetch("/api/v1" + path, { method, headers, body: payload, credentials: "same-origin" });
+  let response;
+  try {
+    response = await fetch("/api/v1" + path, { method, headers, body: payload, credentials: "same-origin" });
+  } catch {
+    throw new Error("studyhall could not be reached: check the connection and try again.");
+  }
   const text = await response.text();
-  const data = text ? JSON.parse(text) : null;
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null; // not JSON: a proxy's page, say
+  }
   if (!response.ok) {
-    const reason = data?.errors?.map((e) => `${e.field} ${e.message}`).join("; ") || data?.detail || response.statusText;
-    throw Object.assign(new Error(reason), { status: response.status, field: data?.errors?.[0]?.field });
+    if (response.status === 401) {
+      // Signed out (a password changed elsewhere, the sign-in expired): sign in again, then back here.
+      window.location.href = "/signin?next=" + encodeURIComponent(location.pathname + location.search);
+    }
+    throw Object.assign(new Error(explain(response.status, data)), { status: response.status, field: data?.errors?.[0]?.field });
   }
   return { status: response.status, data };
 }
 
+// A refusal in the learner's words: each field named as the page labels it ("Current
+// password is wrong."), else the server's own sentence, and in general words for what
+// only the server can fix.
+function explain(status, data) {
+  if (data?.errors?.length) return data.errors.map(({ field, message }) => fieldSentence(labelOf(field), message)).join(" ");
+  if (status === 401) return "You were signed out: sign in again.";
+  if (status === 413) return "That is larger than this studyhall accepts.";
+  if (status >= 500) return "Something went wrong on our side; try again in a moment.";
+  return data?.detail || "That could not be done; reload the page and try again.";
+}
+
+// "Current password" + "is wrong" → "Current password is wrong."; a message that is not
+// a predicate follows a colon ("Address: no site called … can be found.").
+function fieldSentence(label, message) {
+  const predicate = /^(is|are|must|may|has|have|cannot|can|does|should|was|were|needs)\b/.test(message);
+  const text = predicate ? `${label} ${message}` : `${label}: ${message}`;
+  return /[.!?]$/.test(text) ? text : text + ".";
+}
+
+// The label of the field named `name` on this page (its hint left out), or the name in words.
+function labelOf(name) {
+  const input = document.querySelector(`[name="${CSS.escape(name)}"]`);
+  const label = input?.labels?.[0];
+  if (label) {
+    const words = label.cloneNode(true);
+    words.querySelectorAll(".hint").forEach((hint) => hint.remove());
+    return words.textContent.trim();
+  }
+  const words = name.replace(/^.*\./, "").replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function say(root, message) {
+// Tells the outcome in a form's status line: a refusal as an error (an alert), a
+// success as a success, anything else as progress.
+function say(root, message, outcome) {
   const line = root.querySelector("[data-status]");
-  if (line) line.textContent = message;
+  if (!line) return;
+  line.classList.toggle("failed", outcome === "failed");
+  line.classList.toggle("done", outcome === "done");
+  line.setAttribute("role", outcome === "failed" ? "alert" : "status");
+  line.textContent = message;
+  if (outcome === "failed") line.scrollIntoView({ block: "nearest" });
+}
+
+// Marks the field a refusal names as invalid (after clearing earlier marks).
+function markInvalid(form, field) {
+  form.querySelectorAll("[aria-invalid]").forEach((input) => input.removeAttribute("aria-invalid"));
+  if (field) form.querySelector(`[name="${CSS.escape(field)}"]`)?.setAttribute("aria-invalid", "true");
 }
 
 async function until(check, ms = 400) {
@@ -51,6 +109,14 @@ if (adder) {
     const form = new FormData(adder);
     const kind = form.get("kind");
     const subject = form.get("subject_area") || undefined;
+    const file = adder.querySelector("#file");
+    markInvalid(adder, null);
+    if (kind === "file" && !file.files.length) {
+      markInvalid(adder, "file");
+      say(adder, "Not added. Choose a file to add.", "failed");
+      file.focus();
+      return;
+    }
     try {
       say(adder, "Adding…");
       let body;
@@ -70,10 +136,12 @@ if (adder) {
         const { data: now } = await api("GET", "/materials/" + data.id);
         return now.status !== "processing" && now;
       });
-      say(adder, material.status === "ready" ? "Ready." : "It could not be read: " + (material.metadata?.error ?? "unknown"));
+      if (material.status === "ready") say(adder, "Ready.", "done");
+      else say(adder, "It could not be read: " + (material.metadata?.error ?? "the reason is unknown"), "failed");
       window.location.href = "/materials/" + data.id;
     } catch (error) {
-      say(adder, "Not added: " + error.message);
+      markInvalid(adder, error.field);
+      say(adder, "Not added. " + error.message, "failed");
     }
   });
 }
@@ -162,12 +230,13 @@ document.querySelectorAll("form[data-optimise]").forEach((form) =>
 
 // Forms that call the API: <form data-api="METHOD /path">, their named fields as JSON
 // (empty ones left out); data-confirm asks first, data-redirect goes on after,
-// data-reset clears the fields.
+// and the outcome is told in the form's status line.
 document.querySelectorAll("form[data-api]").forEach((form) =>
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
     const [method, path] = form.dataset.api.split(" ");
+    markInvalid(form, null);
     const body = {};
     new FormData(form).forEach((value, key) => {
       if (value !== "") body[key] = value;
@@ -178,10 +247,10 @@ document.querySelectorAll("form[data-api]").forEach((form) =>
         window.location.href = form.dataset.redirect;
         return;
       }
-      if (form.dataset.reset !== undefined) form.reset();
-      say(form, "Saved.");
+      say(form, "Saved.", "done");
     } catch (error) {
-      say(form, "Not saved: " + error.message);
+      markInvalid(form, error.field);
+      say(form, "Not saved. " + error.message, "failed");
     }
   }),
 );

@@ -1,7 +1,7 @@
 //! Sign in, sign up and sign out, as pages and form posts.
 
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,6 +21,38 @@ struct SignInPage {
     csrf: String,
     login: String,
     error: Option<String>,
+    /// Why the learner is here (signed out by a password change, deleted).
+    notice: Option<&'static str>,
+    /// The local page to return to once signed in ("" for the dashboard).
+    next: String,
+}
+
+/// Where a sign-in returns to: `next` if it is a path on this site (one leading "/",
+/// not "//" or "/\\", which browsers read as another host; printable ASCII only, so
+/// no scheme, no whitespace a browser would strip, and a valid Location), else None.
+pub fn safe_next(next: &str) -> Option<&str> {
+    let bytes = next.as_bytes();
+    let local = bytes.first() == Some(&b'/') && !matches!(bytes.get(1), Some(b'/' | b'\\'));
+    (local && next.len() <= 2000 && bytes.iter().all(|b| b.is_ascii_graphic())).then_some(next)
+}
+
+/// What the sign-in page is asked for: `next`, and `done` (why the learner was signed out).
+#[derive(Deserialize)]
+pub struct SignInQuery {
+    next: Option<String>,
+    done: Option<String>,
+}
+
+/// The notice for `done`.
+fn notice(done: Option<&str>) -> Option<&'static str> {
+    match done? {
+        "password" => Some(
+            "Your password was changed, and that signed you out everywhere: here and on your other devices. \
+             Sign in with the new password.",
+        ),
+        "deleted" => Some("Your account was deleted. Your sign-ins have ended and your personal details are erased."),
+        _ => None,
+    }
 }
 
 #[derive(askama::Template)]
@@ -58,21 +90,24 @@ async fn form_checks(state: &AppState, headers: &HeaderMap, posted: &str) -> Res
     }
 }
 
-/// Signed in: the session cookie, the form cookie ended, and on to the dashboard.
-fn signed_in(state: &AppState, token: &str) -> Response {
+/// Signed in: the session cookie, the form cookie ended, and on to `next` (a safe
+/// local path) or the dashboard.
+fn signed_in(state: &AppState, token: &str, next: &str) -> Response {
     let age = i64::from(state.auth.token_ttl_days) * 86_400;
-    let mut response = Redirect::to("/").into_response();
+    let mut response = Redirect::to(safe_next(next).unwrap_or("/")).into_response();
     response.headers_mut().append(SET_COOKIE, set_cookie(state, SESSION, token, Some(age)));
     response.headers_mut().append(SET_COOKIE, set_cookie(state, FORM_CSRF, "", None));
     response
 }
 
-pub async fn signin_page(State(state): State<AppState>) -> Response {
+pub async fn signin_page(State(state): State<AppState>, Query(query): Query<SignInQuery>) -> Response {
     let (csrf, cookie) = match form_token(&state).await {
         Ok(token) => token,
         Err(page) => return page,
     };
-    let mut page = render(StatusCode::OK, &SignInPage { csrf, login: String::new(), error: None });
+    let next = query.next.as_deref().and_then(safe_next).unwrap_or_default().to_owned();
+    let page = SignInPage { csrf, login: String::new(), error: None, notice: notice(query.done.as_deref()), next };
+    let mut page = render(StatusCode::OK, &page);
     page.headers_mut().append(SET_COOKIE, cookie);
     page
 }
@@ -83,6 +118,8 @@ pub struct SignInForm {
     password: String,
     #[serde(default)]
     csrf: String,
+    #[serde(default)]
+    next: String,
 }
 
 pub async fn signin(
@@ -96,9 +133,11 @@ pub async fn signin(
     }
     let request = LoginRequest { login: form.login.clone(), password: form.password };
     match sign_in(&state, &client, Ok(request)).await {
-        Ok(session) => signed_in(&state, &session.token),
+        Ok(session) => signed_in(&state, &session.token, &form.next),
         Err(error @ (Error::Unauthorized(_) | Error::TooManyRequests { .. } | Error::Validation(_))) => {
-            let page = SignInPage { csrf: form.csrf, login: form.login, error: error.client_message() };
+            let next = safe_next(&form.next).unwrap_or_default().to_owned();
+            let page =
+                SignInPage { csrf: form.csrf, login: form.login, error: error.client_message(), notice: None, next };
             render(error.status(), &page)
         }
         Err(error) => html_error(&error),
@@ -142,7 +181,7 @@ pub async fn signup(
         last_name: None,
     };
     match sign_up(&state, &client, Ok(request)).await {
-        Ok(session) => signed_in(&state, &session.token),
+        Ok(session) => signed_in(&state, &session.token, "/"),
         Err(error @ (Error::Validation(_) | Error::Conflict(_))) => {
             let status = error.status();
             let page = SignUpPage {
@@ -179,4 +218,33 @@ pub async fn signout(
     let mut response = Redirect::to("/signin").into_response();
     response.headers_mut().append(SET_COOKIE, set_cookie(&state, SESSION, "", None));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_a_path_on_this_site_is_returned_to() {
+        for local in ["/", "/materials/0b5e0000-0000-4000-8000-000000000000", "/materials?q=heap", "/study/x#top"] {
+            assert_eq!(safe_next(local), Some(local));
+        }
+        for hostile in [
+            "",
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example/",
+            "http:/evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            " /materials",
+            "/ma terials",
+            "/é",
+        ] {
+            assert_eq!(safe_next(hostile), None, "{hostile:?}");
+        }
+        assert_eq!(safe_next(&format!("/{}", "a".repeat(2000))), None, "too long");
+    }
 }

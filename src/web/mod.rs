@@ -7,8 +7,10 @@
 //! rules apply: pages call the same functions as the API.
 
 mod account;
+mod activity;
 mod auth;
 mod dashboard;
+mod errors;
 mod materials;
 mod origin;
 mod passage;
@@ -22,6 +24,8 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+pub use errors::{error_pages, not_found};
+use errors::{explained, html_error};
 pub use origin::same_origin;
 
 use crate::app::AppState;
@@ -45,16 +49,32 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/optimise", axum::routing::post(settings::optimise))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
+        .route("/static/signed-in.js", get(signed_in_script))
+        .route("/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
+        .route_layer(axum::middleware::map_response(errors::unexplained))
 }
 
 async fn stylesheet() -> Response {
-    let headers = [(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")];
-    (headers, include_str!("app.css")).into_response()
+    asset("text/css; charset=utf-8", include_str!("app.css"))
 }
 
 async fn script() -> Response {
-    let headers = [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")];
-    (headers, include_str!("app.js")).into_response()
+    asset("text/javascript; charset=utf-8", include_str!("app.js"))
+}
+
+async fn signed_in_script() -> Response {
+    asset("text/javascript; charset=utf-8", include_str!("signed-in.js"))
+}
+
+/// The icon browsers show in the tab (an SVG, also at the address they try by default).
+async fn favicon() -> Response {
+    asset("image/svg+xml", include_str!("favicon.svg"))
+}
+
+/// A static asset: the same for everyone, so it may be cached for an hour.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(CONTENT_TYPE, content_type), (CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }
 
 /// A value for a URL's query string.
@@ -78,7 +98,7 @@ impl FromRequestParts<AppState> for WebUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let signin = || Redirect::to("/signin").into_response();
+        let signin = || Redirect::to(&signin_for(parts)).into_response();
         let token = cookie(&parts.headers, SESSION).ok_or_else(signin)?;
         match AuthUser::resolve(state, token).await {
             Ok(auth) => Ok(WebUser { auth, csrf: session_csrf(token) }),
@@ -88,26 +108,21 @@ impl FromRequestParts<AppState> for WebUser {
     }
 }
 
+/// The sign-in page, asked to return to the page requested (a GET of a page other
+/// than the dashboard).
+fn signin_for(parts: &Parts) -> String {
+    let wanted = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    if parts.method != axum::http::Method::GET || wanted == "/" {
+        return "/signin".to_owned();
+    }
+    format!("/signin?next={}", url::form_urlencoded::byte_serialize(wanted.as_bytes()).collect::<String>())
+}
+
 impl WebUser {
     /// Whether a posted form's CSRF token is this session's.
     fn checks(&self, posted: &str) -> bool {
         !posted.is_empty() && posted == self.csrf
     }
-}
-
-/// An error page.
-#[derive(askama::Template)]
-#[template(path = "error.html")]
-struct ErrorPage {
-    status: u16,
-    message: String,
-}
-
-/// A failure as a page (a database outage is a 503, others a 500), never with internals.
-fn html_error(error: &crate::error::Error) -> Response {
-    let status = error.status();
-    let message = error.client_message().unwrap_or_else(|| "Something went wrong on our side.".to_owned());
-    render(status, &ErrorPage { status: status.as_u16(), message })
 }
 
 /// A template rendered with `status`, as HTML; a template that cannot render is a 500.
@@ -128,5 +143,5 @@ fn forbidden() -> Response {
 
 /// A 403 page saying why.
 fn refused(message: &str) -> Response {
-    render(axum::http::StatusCode::FORBIDDEN, &ErrorPage { status: 403, message: message.to_owned() })
+    explained(axum::http::StatusCode::FORBIDDEN, Some(message.to_owned()))
 }

@@ -419,6 +419,16 @@ async fn screenshots() {
             b.resize(1280, 900).await;
         }
     };
+    // Error pages, refusals and the account's activity (pages.rs), on a desktop and a phone.
+    for (screen, name) in [(Screen::Desktop, "desktop"), (Screen::Phone, "phone")] {
+        let pages_app = TestApp::spawn().await;
+        pages_app.register("ada").await;
+        let (_pages_driver, mut pages) = Session::start(screen).await;
+        pages.shots = Some(dir.join("pages").join(name));
+        crate::pages::error_pages(pages_app.url(""), pages.clone()).await;
+        pages.command(reqwest::Method::DELETE, "/cookie", None).await;
+        crate::pages::refusals(pages_app.url(""), pages).await;
+    }
     for page in ["signin", "signup"] {
         b.go(&format!("{site}/{page}")).await;
         b.find("form").await;

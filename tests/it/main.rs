@@ -23,6 +23,7 @@ mod materials;
 mod migrations;
 mod observability;
 mod optimiser;
+mod pages;
 mod partitions;
 mod progress;
 mod quality;

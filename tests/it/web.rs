@@ -312,8 +312,10 @@ async fn every_page_and_answer_carries_the_security_headers() {
         (study.as_str(), StatusCode::OK),
         ("/progress", StatusCode::OK),
         ("/account", StatusCode::OK),
+        ("/settings", StatusCode::OK),
         (missing.as_str(), StatusCode::NOT_FOUND),
         ("/no-such-page", StatusCode::NOT_FOUND),
+        ("/materials/not-a-uuid", StatusCode::BAD_REQUEST),
     ] {
         let page = web.get(app.url(path)).header(COOKIE, cookie).send().await.expect("a page");
         assert_eq!(page.status(), status, "{path}");
@@ -337,6 +339,16 @@ async fn every_page_and_answer_carries_the_security_headers() {
     assert_eq!(me.status(), StatusCode::OK);
     assert_eq!(header(&me, "x-content-type-options"), "nosniff");
     assert_eq!(header(&me, "cache-control"), "no-store", "personal data is not cached");
+    for api in ["/api/v1/me/audit-logs", "/api/v1/materials", "/api/v1/progress/summary"] {
+        let answer = web.get(app.url(api)).header(COOKIE, cookie).send().await.expect("an answer");
+        assert_eq!((answer.status(), header(&answer, "cache-control")), (StatusCode::OK, "no-store"), "{api}");
+    }
+    for icon in ["/favicon.svg", "/favicon.ico"] {
+        let favicon = web.get(app.url(icon)).send().await.expect("the icon");
+        assert_eq!(favicon.status(), StatusCode::OK, "{icon}");
+        assert_eq!(header(&favicon, "content-type"), "image/svg+xml");
+        assert_eq!(header(&favicon, "cache-control"), "public, max-age=3600", "{icon}");
+    }
     let css = web.get(app.url("/static/app.css")).send().await.expect("the stylesheet");
     assert_eq!(header(&css, "x-content-type-options"), "nosniff");
     assert_eq!(header(&css, "cache-control"), "public, max-age=3600", "static assets keep their own");
@@ -542,4 +554,96 @@ async fn an_ended_session_shows_its_results_in_plain_words() {
     ] {
         assert!(page.contains(shown), "{shown} in {page}");
     }
+
+    // The account's activity tells it in words, the answers of a session as one line.
+    let (status, _, account) = page_of(&app, "/account", Some("studyhall_session=ada")).await;
+    assert_eq!(status, StatusCode::OK);
+    for line in ["Finished a review of ada&#39;s notes", "Answered 1 card in ada&#39;s notes", "Finished a quiz of"] {
+        assert!(account.contains(line), "{line} in {account}");
+    }
+    assert!(!account.contains("interaction.create") && !account.contains("session.end"), "{account}");
+}
+
+/// A page's status, content type and HTML.
+async fn page_of(app: &TestApp, path: &str, cookie: Option<&str>) -> (StatusCode, String, String) {
+    let mut request = browser().get(app.url(path));
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, cookie);
+    }
+    let response = request.send().await.expect("a response");
+    let kind = header(&response, "content-type").to_owned();
+    (response.status(), kind, response.text().await.expect("a body"))
+}
+
+#[tokio::test]
+async fn failures_are_pages_in_words_and_the_api_keeps_problems() {
+    let app = TestApp::spawn().await;
+    let ada = learner(&app.db.pool, "ada").await;
+    let signed_in = Some("studyhall_session=ada");
+    let nav = "<nav aria-label=\"Main\">\n  <a href=\"/\">Dashboard</a>";
+    for (path, status, heading) in [
+        (format!("/materials/{}", uuid::Uuid::new_v4()), StatusCode::NOT_FOUND, "Page not found"),
+        ("/nope".to_owned(), StatusCode::NOT_FOUND, "Page not found"),
+        ("/materials/not-a-uuid".to_owned(), StatusCode::BAD_REQUEST, "This address is not right"),
+        ("/study/not-a-uuid".to_owned(), StatusCode::BAD_REQUEST, "This address is not right"),
+        (format!("/study/{}", ada.material_id), StatusCode::NOT_FOUND, "Page not found"),
+    ] {
+        let (got, kind, html) = page_of(&app, &path, signed_in).await;
+        assert_eq!((got, kind.as_str()), (status, "text/html; charset=utf-8"), "{path}");
+        assert!(html.contains(&format!("<title>{heading} · studyhall</title>")), "{path}: {html}");
+        assert!(html.contains(nav), "{path}: the navigation: {html}");
+        assert!(html.contains("role=\"alert\"") && !html.contains("Error 4"), "{path}: {html}");
+    }
+    // Signed out (or with a session that has ended): the page offers to sign in.
+    for cookie in [None, Some("studyhall_session=revoked-or-made-up")] {
+        let (got, _, html) = page_of(&app, "/nope", cookie).await;
+        assert_eq!(got, StatusCode::NOT_FOUND);
+        assert!(html.contains("href=\"/signin\"") && !html.contains("Sign out"), "{html}");
+    }
+    // The API's unknown addresses stay problem+json.
+    for path in ["/api/v1/nope", "/api/nope", "/api"] {
+        let (got, kind, body) = page_of(&app, path, signed_in).await;
+        assert_eq!((got, kind.as_str()), (StatusCode::NOT_FOUND, "application/problem+json"), "{path}");
+        assert!(body.starts_with('{'), "{body}");
+    }
+    let (got, kind, _) = page_of(&app, &format!("/api/v1/materials/{}", uuid::Uuid::new_v4()), signed_in).await;
+    assert_eq!((got, kind.as_str()), (StatusCode::NOT_FOUND, "application/problem+json"));
+}
+
+#[tokio::test]
+async fn sign_in_returns_to_the_page_asked_for_and_only_to_a_local_one() {
+    let app = TestApp::spawn().await;
+    app.register("ada").await;
+    let web = browser();
+    let asked = web.get(app.url("/materials?q=heap")).send().await.expect("a redirect");
+    assert_eq!(asked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(asked.headers()[LOCATION], "/signin?next=%2Fmaterials%3Fq%3Dheap");
+    let home = web.get(app.url("/")).send().await.expect("a redirect");
+    assert_eq!(home.headers()[LOCATION], "/signin", "the dashboard is where sign-in goes anyway");
+
+    let form = web.get(app.url("/signin?next=%2Fmaterials%3Fq%3Dheap")).send().await.expect("the form");
+    let html = form.text().await.expect("html");
+    assert!(html.contains("name=\"next\" value=\"/materials?q=heap\""), "{html}");
+    let token = csrf(&html);
+    for (next, lands) in [
+        ("/materials?q=heap", "/materials?q=heap"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/\t/evil.example", "/"),
+        ("", "/"),
+    ] {
+        let signed_in = web
+            .post(app.url("/signin"))
+            .header(COOKIE, format!("studyhall_csrf={token}"))
+            .form(&[("login", "ada"), ("password", PASSWORD), ("csrf", token.as_str()), ("next", next)])
+            .send()
+            .await
+            .expect("a response");
+        assert_eq!(signed_in.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(signed_in.headers()[LOCATION], lands, "{next:?}");
+    }
+    let hostile = web.get(app.url("/signin?next=%2F%2Fevil.example")).send().await.expect("the form");
+    assert!(!hostile.text().await.expect("html").contains("evil.example"), "a hostile next is dropped");
 }
