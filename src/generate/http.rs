@@ -116,7 +116,8 @@ pub struct Asset {
     generation_model: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-    /// `ready`, `draft` (made with flaws: not served), `flagged` or `archived`.
+    /// `ready` (the only one served), `draft` (made with flaws), `flagged` (reported),
+    /// `suspended` (set aside by its owner) or `archived` (deleted).
     status: AssetStatus,
     quality_score: Option<f64>,
     difficulty_level: Option<i32>,
@@ -127,7 +128,8 @@ pub struct Asset {
 pub struct ListQuery {
     #[param(value_type = Option<AssetType>)]
     asset_type: Option<String>,
-    /// `ready`, `draft`, `flagged` or `archived`; without it, ready and flagged ones.
+    /// `ready`, `draft`, `flagged`, `suspended` or `archived`; without it, all but drafts
+    /// and archived ones.
     #[param(value_type = Option<AssetStatus>)]
     status: Option<String>,
     limit: Option<u32>,
@@ -208,7 +210,8 @@ pub async fn get(State(state): State<AppState>, auth: AuthUser, Path(id): Path<U
 pub struct UpdateAsset {
     #[schema(value_type = Option<Object>)]
     content: Option<Value>,
-    /// `ready`, `flagged` or `archived`.
+    /// `ready`, `draft`, `flagged`, `suspended` (out of every session, its review state
+    /// kept) or `archived`.
     status: Option<AssetStatus>,
 }
 
@@ -229,9 +232,13 @@ pub async fn update(
         let before = fetch(tx, auth.user_id, id).await?;
         let mut v = Validator::default();
         if let Some(content) = &body.content
-            && let Err(why) = check_shape(before.asset_type, content)
+            && let Err(misfit) = check_shape(before.asset_type, content)
         {
-            v.fail("content", format!("does not fit a {}: {why}", before.asset_type));
+            // The part at fault by name (`content.front`), for an edit form to say it there.
+            match misfit.field {
+                Some(part) => v.fail(&format!("content.{part}"), misfit.reason),
+                None => v.fail("content", format!("does not fit a {}: {}", before.asset_type, misfit.reason)),
+            };
         }
         v.finish()?;
         let after: Asset = sqlx::query_as(concat!(

@@ -181,7 +181,7 @@ async fn owners_edit_flag_and_archive_assets() {
 
     let mut broken = quiz["content"].clone();
     broken["choices"] = json!(["only", "three", "choices"]);
-    for (body, field) in [(json!({"content": broken}), "content"), (json!({"status": "deleted"}), "status")] {
+    for (body, field) in [(json!({"content": broken}), "content.choices"), (json!({"status": "deleted"}), "status")] {
         let (status, problem) = app.call(Method::PATCH, &quiz_path, Some(&ada.token), Some(body.clone())).await;
         assert_eq!(
             (status, problem["errors"][0]["field"].as_str()),
