@@ -8,6 +8,7 @@
 
 mod account;
 mod auth;
+mod cards;
 mod dashboard;
 mod materials;
 mod origin;
