@@ -82,13 +82,15 @@ pub async fn page(conn: &mut PgConnection, material: Uuid, filter: Filter, page:
     let pages = match rows.first() {
         Some(row) => row.pages,
         // Past the last page, or nothing to list: how many pages there are, for the links.
-        None => sqlx::query_scalar(concat!(paged_sql!(), "SELECT coalesce(max(page), 0) FROM paged"))
-            .bind(material)
-            .bind(filter.kind)
-            .bind(filter.status)
-            .bind(per_page)
-            .fetch_one(&mut *conn)
-            .await?,
+        None => {
+            sqlx::query_scalar(concat!(paged_sql!(), "SELECT coalesce(max(page), 0) FROM paged"))
+                .bind(material)
+                .bind(filter.kind)
+                .bind(filter.status)
+                .bind(per_page)
+                .fetch_one(&mut *conn)
+                .await?
+        }
     };
     Ok(Shelf { assets: rows.into_iter().map(|r| r.shown).collect(), pages })
 }

@@ -140,9 +140,23 @@ pub struct Item {
 
 pub enum Body {
     /// A cloze card's front is its sentence with a blank: `parts` around it.
-    Card { front: String, back: String, cloze: bool, parts: Vec<String> },
-    Quiz { question: String, choices: Vec<String>, answer: usize, explanation: String, true_false: bool },
-    Summary { text: String, key_points: Vec<String> },
+    Card {
+        front: String,
+        back: String,
+        cloze: bool,
+        parts: Vec<String>,
+    },
+    Quiz {
+        question: String,
+        choices: Vec<String>,
+        answer: usize,
+        explanation: String,
+        true_false: bool,
+    },
+    Summary {
+        text: String,
+        key_points: Vec<String>,
+    },
     /// Content not of its kind's shape (never stored so, but the page still shows).
     Unreadable,
 }
@@ -163,7 +177,9 @@ impl Item {
                 explanation: q.explanation,
                 true_false: q.kind == QuizKind::TrueFalse,
             }),
-            AssetType::Summary => read::<Summary>(content).map(|s| Body::Summary { text: s.text, key_points: s.key_points }),
+            AssetType::Summary => {
+                read::<Summary>(content).map(|s| Body::Summary { text: s.text, key_points: s.key_points })
+            }
         };
         Item { id: asset.id, kind: asset.asset_type, status: asset.status, body: body.unwrap_or(Body::Unreadable) }
     }
