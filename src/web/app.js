@@ -180,6 +180,7 @@ if (items) {
   items.querySelectorAll("form[data-edit]").forEach((form) =>
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      form.closest("[data-item]").querySelector("[data-item-said]").textContent = "";
       form.querySelectorAll("[data-error-for]").forEach((line) => (line.textContent = ""));
       form.querySelectorAll("[aria-invalid]").forEach((field) => field.removeAttribute("aria-invalid"));
       try {

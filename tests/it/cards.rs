@@ -98,6 +98,8 @@ async fn an_owner_sees_edits_suspends_reports_restores_and_deletes_items() {
 
         // An edit is saved and shown; an empty front is refused under the field, in words.
         click_in(&b, &card, "details.edit summary").await;
+        let dir = target("screenshots").join("cards");
+        b.save(&dir, "material-1280").await;
         retype(&b, &card, "back", "The smallest unit of life, edited").await;
         click_in(&b, &card, "form button[type=submit]").await;
         b.wait_for_text("Saved.").await;
@@ -113,6 +115,7 @@ async fn an_owner_sees_edits_suspends_reports_restores_and_deletes_items() {
         assert_eq!(error, "Must be 1 to 2000 characters.", "said under the front");
         assert_eq!(asset(&app, &ada, &card).await["content"]["front"], front, "nothing saved");
         b.fits("an edit refused").await;
+        b.save(&dir, "refused-1280").await;
 
         // Suspended, the card leaves today's count and every session; unsuspended, back.
         b.go(&page).await;
@@ -147,6 +150,7 @@ async fn an_owner_sees_edits_suspends_reports_restores_and_deletes_items() {
         assert_eq!(reports(&app, &quiz).await, ["Unclear: Two choices say the same"], "one report: Cancel and Escape sent none");
         assert_eq!(asset(&app, &ada, &quiz).await["status"], "flagged");
         assert!(item_text(&b, &quiz).await.contains("reported"));
+        b.save(&dir, "reported-1280").await;
         click_in(&b, &quiz, "[data-item-action='ready']").await;
         b.wait_for_text("Back in your sessions.").await;
         assert_eq!(asset(&app, &ada, &quiz).await["status"], "ready");
