@@ -25,7 +25,11 @@ use crate::states::{self, AssetStatus, AssetType, MaterialStatus};
 use crate::validate::Validator;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(generate)).routes(routes!(list)).routes(routes!(get, update, delete))
+    OpenApiRouter::new()
+        .routes(routes!(generate))
+        .routes(routes!(list))
+        .routes(routes!(accept))
+        .routes(routes!(get, update, delete))
 }
 
 const DEFAULT_PER_CHUNK: usize = 3;
@@ -280,6 +284,34 @@ pub async fn delete(
         let change =
             Change::new(Some(json!({"status": before.status})), Some(json!({"status": AssetStatus::Archived})));
         Ok((StatusCode::NO_CONTENT, change))
+    })
+    .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AcceptedItems {
+    /// How many items were accepted.
+    accepted: u64,
+}
+
+/// Accepts every new item of a material waiting for its owner's review (drafts "to
+/// review", made while the `review_new_items` preference is on): they become `ready`.
+/// Drafts for flaws are left as they are.
+#[utoipa::path(post, path = "/api/v1/materials/{id}/assets/accept", tag = "assets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The material")),
+    responses((status = 200, body = AcceptedItems), (status = 404, body = Problem)))]
+pub async fn accept(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<AcceptedItems>> {
+    let work = Work::new(&state.db, &client, "material.accept_assets", "material").by(&auth);
+    work.entity(id);
+    work.change(async |tx| {
+        live_status(tx, auth.user_id, id).await?;
+        let accepted = super::store::accept_to_review(tx, id).await?;
+        Ok((Json(AcceptedItems { accepted }), Change::new(None, Some(json!({"accepted": accepted})))))
     })
     .await
 }

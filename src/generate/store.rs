@@ -18,6 +18,8 @@ pub struct Shown {
     pub chunk_order: Option<i32>,
     /// The chunk's `metadata.heading_path`: its headings, outermost first.
     pub heading_path: Option<Value>,
+    /// A draft made while its owner reviews new items, waiting to be accepted.
+    pub to_review: bool,
 }
 
 /// Which of a material's assets a page lists.
@@ -40,6 +42,7 @@ macro_rules! paged_sql {
     () => {
         "WITH items AS (
              SELECT a.id, a.asset_type, a.content, a.status, c.chunk_order, c.metadata -> 'heading_path' AS heading_path,
+                    a.status = 'draft' AND coalesce((a.metadata ->> 'to_review')::boolean, false) AS to_review,
                     coalesce(c.chunk_order, -1) AS ord
                FROM generated_assets a LEFT JOIN content_chunks c ON c.id = a.content_chunk_id
               WHERE a.study_material_id = $1 AND ($2::text IS NULL OR a.asset_type = $2)
@@ -66,7 +69,7 @@ pub async fn page(conn: &mut PgConnection, material: Uuid, filter: Filter, page:
     }
     let rows: Vec<Row> = sqlx::query_as(concat!(
         paged_sql!(),
-        "SELECT i.id, i.asset_type, i.content, i.status, i.chunk_order, i.heading_path,
+        "SELECT i.id, i.asset_type, i.content, i.status, i.chunk_order, i.heading_path, i.to_review,
                 (SELECT max(page) FROM paged) AS pages
            FROM items i JOIN paged p ON p.ord = i.ord
           WHERE p.page = $5
@@ -95,13 +98,28 @@ pub async fn page(conn: &mut PgConnection, material: Uuid, filter: Filter, page:
     Ok(Shelf { assets: rows.into_iter().map(|r| r.shown).collect(), pages })
 }
 
-/// How many of material `material`'s assets have each status.
+/// How many of material `material`'s assets have each status, and (`true`) how many of
+/// its drafts wait for review.
 #[tracing::instrument(skip(conn))]
-pub async fn status_counts(conn: &mut PgConnection, material: Uuid) -> Result<Vec<(AssetStatus, i64)>> {
+pub async fn status_counts(conn: &mut PgConnection, material: Uuid) -> Result<Vec<(AssetStatus, bool, i64)>> {
     Ok(sqlx::query_as(
-        "SELECT status, count(*) FROM generated_assets WHERE study_material_id = $1 GROUP BY status ORDER BY status",
+        "SELECT status, status = 'draft' AND coalesce((metadata ->> 'to_review')::boolean, false), count(*)
+           FROM generated_assets WHERE study_material_id = $1 GROUP BY 1, 2 ORDER BY 1, 2",
     )
     .bind(material)
     .fetch_all(conn)
     .await?)
+}
+
+/// Sets material `material`'s drafts waiting for review `ready`; how many.
+#[tracing::instrument(skip(conn))]
+pub async fn accept_to_review(conn: &mut PgConnection, material: Uuid) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE generated_assets SET status = 'ready', metadata = metadata - 'to_review'
+          WHERE study_material_id = $1 AND status = 'draft' AND (metadata ->> 'to_review')::boolean",
+    )
+    .bind(material)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
 }

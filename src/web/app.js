@@ -138,6 +138,8 @@ if (items) {
     suspended: ["PATCH", { status: "suspended" }, "Suspended: it is out of your sessions until you unsuspend it."],
     ready: ["PATCH", { status: "ready" }, "Back in your sessions."],
     delete: ["DELETE", undefined, "Deleted."],
+    accept: ["PATCH", { status: "ready" }, "Accepted: it is in your sessions."],
+    reject: ["DELETE", undefined, "Rejected."],
   };
   items.querySelectorAll("[data-item-action]").forEach((button) =>
     button.addEventListener("click", async () => {
@@ -153,6 +155,16 @@ if (items) {
       }
     }),
   );
+
+  items.querySelector("[data-accept-all]")?.addEventListener("click", async (event) => {
+    const button = event.currentTarget;
+    try {
+      const { data } = await api("POST", `/materials/${button.dataset.acceptAll}/assets/accept`);
+      done(null, `Accepted ${data.accepted} new item${data.accepted === 1 ? "" : "s"}: they are in your sessions.`);
+    } catch (error) {
+      say(items, "Not done: " + error.message);
+    }
+  });
 
   // An edit form's fields as the item's content.
   const content = (form) => {

@@ -135,6 +135,8 @@ pub struct Item {
     pub id: Uuid,
     pub kind: AssetType,
     pub status: AssetStatus,
+    /// A new draft waiting for its owner's review: Accept or Reject.
+    pub to_review: bool,
     pub body: Body,
 }
 
@@ -181,19 +183,29 @@ impl Item {
                 read::<Summary>(content).map(|s| Body::Summary { text: s.text, key_points: s.key_points })
             }
         };
-        Item { id: asset.id, kind: asset.asset_type, status: asset.status, body: body.unwrap_or(Body::Unreadable) }
+        Item {
+            id: asset.id,
+            kind: asset.asset_type,
+            status: asset.status,
+            to_review: asset.to_review,
+            body: body.unwrap_or(Body::Unreadable),
+        }
     }
 
     /// What the learner calls its status.
     pub fn status_label(&self) -> &'static str {
-        status_label(self.status)
+        if self.to_review { TO_REVIEW } else { status_label(self.status) }
     }
 
-    /// Whether "Restore" (back to ready) is offered: for reported items and drafts.
+    /// Whether "Restore" (back to ready) is offered: for reported items and drafts (but
+    /// those to review, which are accepted).
     pub fn restorable(&self) -> bool {
-        matches!(self.status, AssetStatus::Flagged | AssetStatus::Draft)
+        matches!(self.status, AssetStatus::Flagged | AssetStatus::Draft) && !self.to_review
     }
 }
+
+/// A new draft waiting for review, in the learner's words.
+pub const TO_REVIEW: &str = "new, to review";
 
 /// A status in the learner's words.
 pub fn status_label(status: AssetStatus) -> &'static str {

@@ -115,9 +115,11 @@ struct MaterialPage {
     status: MaterialStatus,
     /// The percentage of its words kept, when ingestion lost a noticeable part.
     kept_percent: Option<u32>,
-    /// Its items (all but deleted ones), and how many have each status.
+    /// Its items (all but deleted ones); how many have each status (in words); how many
+    /// new ones wait for review.
     items: i64,
-    by_status: Vec<(AssetStatus, i64)>,
+    by_status: Vec<(&'static str, i64)>,
+    to_review: i64,
     view: cards::View,
     sections: Vec<cards::Section>,
     pager: cards::Pager,
@@ -129,10 +131,6 @@ struct MaterialPage {
 }
 
 impl MaterialPage {
-    fn status_label(&self, status: &AssetStatus) -> &'static str {
-        cards::status_label(*status)
-    }
-
     fn status_choices(&self) -> Vec<(&'static str, &'static str)> {
         cards::status_choices()
     }
@@ -168,7 +166,12 @@ pub async fn page(
                 .and_then(|m| m["kept_words_ratio"].as_f64())
                 .filter(|ratio| *ratio < KEPT_WORDS_NOTICE_BELOW)
                 .map(|ratio| (ratio.clamp(0.0, 1.0) * 100.0).floor() as u32);
-            let items = by_status.iter().filter(|(s, _)| *s != AssetStatus::Archived).map(|(_, n)| n).sum();
+            let items = by_status.iter().filter(|(s, ..)| *s != AssetStatus::Archived).map(|(.., n)| n).sum();
+            let to_review = by_status.iter().filter(|(_, review, _)| *review).map(|(.., n)| n).sum();
+            let by_status = by_status
+                .into_iter()
+                .map(|(s, review, n)| (if review { cards::TO_REVIEW } else { cards::status_label(s) }, n))
+                .collect();
             let page = MaterialPage {
                 csrf: user.csrf,
                 id,
@@ -177,6 +180,7 @@ pub async fn page(
                 kept_percent,
                 items,
                 by_status,
+                to_review,
                 pager: view.item_pages(id, shelf.pages),
                 chunk_pager: view.chunk_pages(id, chunk_count),
                 view,

@@ -284,3 +284,45 @@ async fn a_suspended_item_leaves_sessions_and_due_counts_and_keeps_its_schedule(
     assert_eq!(again["items"][0]["id"], card.as_str(), "{again}");
     assert_eq!(again["items"][0]["due"], before["items"][0]["due"], "the same due date");
 }
+
+#[tokio::test]
+async fn new_items_wait_for_review_when_the_learner_asks() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let review = json!({"preferences": {"review_new_items": true}});
+    assert_eq!(app.call(Method::PATCH, "/api/v1/me", Some(&ada.token), Some(review)).await.0, StatusCode::OK);
+    let (status, refused) = app
+        .call(Method::PATCH, "/api/v1/me", Some(&ada.token), Some(json!({"preferences": {"review_new_items": 1}})))
+        .await;
+    assert_eq!(
+        (status, refused["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("preferences.review_new_items"))
+    );
+    let material = create(&app, &ada, "The Cell", ARTICLE, json!({})).await;
+    settled(&app, &ada, material).await;
+    generated(&app, &ada, material).await;
+    assert!(assets(&app, &ada, material, "").await.is_empty(), "nothing is ready");
+    let waiting = assets(&app, &ada, material, "&status=draft").await;
+    assert!(
+        waiting.iter().all(|a| a["metadata"]["to_review"] == true),
+        "all to review (the builtin makes no flawed drafts)"
+    );
+
+    // Sessions serve none of them.
+    let body = json!({"study_material_id": material, "session_type": "study"});
+    let (_, session) = app.call(Method::POST, "/api/v1/sessions", Some(&ada.token), Some(body)).await;
+    let next = format!("/api/v1/sessions/{}/next", session["id"].as_str().expect("a session"));
+    assert_eq!(app.call(Method::GET, &next, Some(&ada.token), None).await.0, StatusCode::NO_CONTENT);
+
+    // Accepting all makes them ready; a second time there is nothing left to accept.
+    let accept = format!("/api/v1/materials/{material}/assets/accept");
+    let (status, accepted) = app.call(Method::POST, &accept, Some(&ada.token), None).await;
+    assert_eq!((status, accepted["accepted"].as_u64()), (StatusCode::OK, Some(waiting.len() as u64)), "{accepted}");
+    assert_eq!(assets(&app, &ada, material, "").await.len(), waiting.len());
+    assert_eq!(app.call(Method::POST, &accept, Some(&ada.token), None).await.1["accepted"], 0);
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE action = 'material.accept_assets'")
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(audited, 2);
+}

@@ -35,7 +35,8 @@ async fn click_in(b: &Session, id: &str, css: &str) {
 
 /// What item `id` shows (its rendered text: folded parts not).
 async fn item_text(b: &Session, id: &str) -> String {
-    let text = b.script("return document.querySelector(`[data-item='${arguments[0]}']`)?.innerText ?? ''", json!([id])).await;
+    let text =
+        b.script("return document.querySelector(`[data-item='${arguments[0]}']`)?.innerText ?? ''", json!([id])).await;
     text.as_str().unwrap_or_default().to_owned()
 }
 
@@ -111,7 +112,8 @@ async fn an_owner_sees_edits_suspends_reports_restores_and_deletes_items() {
         retype(&b, &card, "front", "").await;
         click_in(&b, &card, "form button[type=submit]").await;
         b.wait_for_text("Must be 1 to 2000 characters.").await;
-        let error = b.script(&format!("return document.getElementById('front-{card}-error').innerText"), json!([])).await;
+        let error =
+            b.script(&format!("return document.getElementById('front-{card}-error').innerText"), json!([])).await;
         assert_eq!(error, "Must be 1 to 2000 characters.", "said under the front");
         assert_eq!(asset(&app, &ada, &card).await["content"]["front"], front, "nothing saved");
         b.fits("an edit refused").await;
@@ -147,7 +149,11 @@ async fn an_owner_sees_edits_suspends_reports_restores_and_deletes_items() {
         b.type_into("#report-comment", "Two choices say the same").await;
         b.click("#report-dialog button[value='report']").await;
         b.wait_for_text("Reported: it is out of your sessions until you restore it.").await;
-        assert_eq!(reports(&app, &quiz).await, ["Unclear: Two choices say the same"], "one report: Cancel and Escape sent none");
+        assert_eq!(
+            reports(&app, &quiz).await,
+            ["Unclear: Two choices say the same"],
+            "one report: Cancel and Escape sent none"
+        );
         assert_eq!(asset(&app, &ada, &quiz).await["status"], "flagged");
         assert!(item_text(&b, &quiz).await.contains("reported"));
         b.save(&dir, "reported-1280").await;
@@ -275,7 +281,12 @@ async fn a_material_of_two_thousand_chunks_is_shown_a_page_at_a_time() {
         b.script("document.querySelector('select[name=kind]').value = 'quiz'", json!([])).await;
         b.click_element(&b.find_text("Show").await).await;
         b.wait_for_text("Page 1 of 50").await;
-        let kinds = b.script("return [...new Set([...document.querySelectorAll('[data-item]')].map((i) => i.dataset.kind))]", json!([])).await;
+        let kinds = b
+            .script(
+                "return [...new Set([...document.querySelectorAll('[data-item]')].map((i) => i.dataset.kind))]",
+                json!([]),
+            )
+            .await;
         assert_eq!(kinds, json!(["quiz"]));
         b.click_element(&b.find_text("Next page").await).await;
         b.wait_for_text("Page 2 of 50").await;
