@@ -9,8 +9,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::assets::generate;
 use crate::browser::{Screen, Session, available, run, target};
 use crate::harness::{self, TestApp};
+use crate::materials::{ARTICLE, create, settled};
 use crate::study_screens::{learner, sign_in};
 
 /// An asset as the API shows it.
@@ -291,6 +293,51 @@ async fn a_material_of_two_thousand_chunks_is_shown_a_page_at_a_time() {
         b.click_element(&b.find_text("Next page").await).await;
         b.wait_for_text("Page 2 of 50").await;
         b.fits("a page of a large material").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_learner_who_reviews_new_items_accepts_and_rejects_them() {
+    if !available() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    run("a_learner_who_reviews_new_items_accepts_and_rejects_them", Screen::Desktop, move |b| async move {
+        let ada = app.register("ada").await;
+        let roomy = json!({"preferences": {"new_cards_per_day": 9999}});
+        assert_eq!(app.call(Method::PATCH, "/api/v1/me", Some(&ada.token), Some(roomy)).await.0, StatusCode::OK);
+        sign_in(&b, &app, &ada.token).await;
+        b.go(&app.url("/settings")).await;
+        b.click("#review_new_items").await;
+        b.click_element(&b.find_text("Save settings").await).await;
+        b.wait_for_text("Saved.").await;
+        let material = create(&app, &ada, "The Cell", ARTICLE, json!({})).await;
+        settled(&app, &ada, material).await;
+        assert_eq!(generate(&app, &ada, material, json!({})).await["status"], "done");
+
+        b.go(&app.url(&format!("/materials/{material}"))).await;
+        b.wait_for_text("new, to review").await;
+        assert_eq!(new_today(&b).await, 0, "nothing is served before it is accepted");
+        let card = first(&b, "flashcard", "draft").await;
+        click_in(&b, &card, "[data-item-action='accept']").await;
+        b.wait_for_text("Accepted: it is in your sessions.").await;
+        assert_eq!(new_today(&b).await, 1);
+        assert_eq!(asset(&app, &ada, &card).await["status"], "ready");
+        let other = first(&b, "flashcard", "draft").await;
+        click_in(&b, &other, "[data-item-action='reject']").await;
+        b.wait_for_text("Rejected.").await;
+        assert_eq!(asset(&app, &ada, &other).await["status"], "archived");
+        b.fits("items to review").await;
+        b.click("[data-accept-all]").await;
+        b.wait_for_text("new items: they are in your sessions.").await;
+        // (Siblings, cards of the same fact, count once a day.)
+        assert!(new_today(&b).await > 1, "the cards accepted are new today");
+        assert!(!b.text().await.contains("new, to review"));
+        let (_, drafts) = app
+            .call(Method::GET, &format!("/api/v1/materials/{material}/assets?status=draft"), Some(&ada.token), None)
+            .await;
+        assert_eq!(drafts["items"], json!([]), "none left to review");
     })
     .await;
 }
