@@ -94,10 +94,10 @@ async fn an_owner_sees_edits_suspends_reports_restores_and_deletes_items() {
         // A card's answer is folded until asked for.
         let card = first(&b, "flashcard", "ready").await;
         let back = asset(&app, &ada, &card).await["content"]["back"].as_str().expect("a back").to_owned();
-        let shown = format!("return document.querySelector(`[data-item='${{arguments[0]}}'] .back`).innerText");
-        assert_eq!(b.script(&shown, json!([card])).await, "", "folded");
+        let shown = "return document.querySelector(`[data-item='${arguments[0]}'] .back`).innerText";
+        assert_eq!(b.script(shown, json!([card])).await, "", "folded");
         click_in(&b, &card, "details.reveal summary").await;
-        assert!(b.script(&shown, json!([card])).await.as_str().is_some_and(|t| t.contains(&back)), "shown");
+        assert!(b.script(shown, json!([card])).await.as_str().is_some_and(|t| t.contains(&back)), "shown");
 
         // An edit is saved and shown; an empty front is refused under the field, in words.
         click_in(&b, &card, "details.edit summary").await;
