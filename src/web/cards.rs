@@ -18,6 +18,11 @@ pub const PER_PAGE: i64 = 40;
 /// Chunks a page lists.
 pub const CHUNKS_PER_PAGE: i64 = 30;
 
+/// Where the chunk list's last page starts, of `total` chunks.
+pub fn last_chunks_from(total: i64) -> i64 {
+    (total - 1).max(0) / CHUNKS_PER_PAGE * CHUNKS_PER_PAGE
+}
+
 /// The page's query: `?page=2&kind=quiz&status=flagged&chunks=60`. Values it does not
 /// know are read as their default (the first page, every kind, every status but
 /// deleted), so that an edited link still shows a page.

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -142,17 +143,24 @@ pub async fn page(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<Uuid>,
-    Query(query): Query<cards::Query>,
+    query: Result<Query<cards::Query>, QueryRejection>,
 ) -> Response {
-    let view = query.view();
+    // A query string that does not parse (a key twice) is read as none: the first page.
+    let mut view = query.map(|q| q.0).unwrap_or_default().view();
     let loaded = async {
         let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
         let material = store::fetch(&mut tx, user.auth.user_id, id).await?;
-        let shelf = assets::page(&mut tx, id, view.filter, view.page, cards::PER_PAGE).await?;
+        let mut shelf = assets::page(&mut tx, id, view.filter, view.page, cards::PER_PAGE).await?;
+        if shelf.assets.is_empty() && shelf.pages > 0 && view.page > shelf.pages {
+            // Past the end (a link kept after items went): the last page.
+            view.page = shelf.pages;
+            shelf = assets::page(&mut tx, id, view.filter, view.page, cards::PER_PAGE).await?;
+        }
         let by_status = assets::status_counts(&mut tx, id).await?;
+        let chunk_count = store::chunk_count(&mut tx, id).await?;
+        view.chunks_from = view.chunks_from.min(cards::last_chunks_from(chunk_count));
         let after = i32::try_from(view.chunks_from).unwrap_or(i32::MAX) - 1;
         let chunks = store::chunks(&mut tx, id, after, Some(cards::CHUNKS_PER_PAGE)).await?;
-        let chunk_count = store::chunk_count(&mut tx, id).await?;
         let counts = due::counts(&mut tx, user.auth.user_id, Some(id)).await?;
         tx.commit().await?;
         Ok::<_, Error>((material, shelf, by_status, chunks, chunk_count, counts))

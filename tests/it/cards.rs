@@ -248,16 +248,21 @@ async fn a_material_of_two_thousand_chunks_is_shown_a_page_at_a_time() {
     let ada = app.register("ada").await;
     let material = book(&app, ada.user_id, 2000).await;
     let page = app.url(&format!("/materials/{material}"));
-    let html = app
-        .client
-        .get(&page)
-        .header(COOKIE, format!("studyhall_session={}", ada.token))
-        .send()
-        .await
-        .expect("the page")
-        .text()
-        .await
-        .expect("html");
+    let get = |query: &'static str| {
+        let request =
+            app.client.get(format!("{page}{query}")).header(COOKIE, format!("studyhall_session={}", ada.token));
+        async move {
+            let response = request.send().await.expect("the page");
+            assert_eq!(response.status(), StatusCode::OK, "{query}");
+            response.text().await.expect("html")
+        }
+    };
+    // Past the end, the last page; what the page does not know, its default.
+    assert!(get("?page=999&chunks=99999").await.contains("Page 200 of 200"));
+    assert!(get("?page=999&chunks=99999").await.contains("Chunks, page 67 of 67"));
+    assert!(get("?page=2&page=3").await.contains("Page 1 of 200"), "a query that does not parse");
+    assert!(get("?kind=poem&status=lost&page=x").await.contains("Page 1 of 200"));
+    let html = get("").await;
     eprintln!("the first page of 2,000 chunks and 8,000 items: {} bytes", html.len());
     assert!(html.len() < 200_000, "the page stays small: {} bytes", html.len());
     assert_eq!(html.matches("data-item=").count(), 40, "a page of items, whole chunks of 4");
