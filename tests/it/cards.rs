@@ -298,6 +298,11 @@ async fn a_material_of_two_thousand_chunks_is_shown_a_page_at_a_time() {
         b.click_element(&b.find_text("Next page").await).await;
         b.wait_for_text("Page 2 of 50").await;
         b.fits("a page of a large material").await;
+        let dir = target("screenshots").join("cards");
+        b.resize(390, 844).await;
+        b.save(&dir, "book-page-390").await;
+        b.script("document.querySelector('.pager').scrollIntoView()", json!([])).await;
+        b.save(&dir, "book-pager-390").await;
     })
     .await;
 }
