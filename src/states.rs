@@ -171,6 +171,9 @@ text_enum! {
         Flagged = "flagged",
         /// Deleted by its owner, kept for learners' history.
         Archived = "archived",
+        /// Set aside by its owner: out of every session and due count, its review state
+        /// kept, until they set it back to ready.
+        Suspended = "suspended",
     }
 }
 

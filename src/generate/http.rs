@@ -25,7 +25,11 @@ use crate::states::{self, AssetStatus, AssetType, MaterialStatus};
 use crate::validate::Validator;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(generate)).routes(routes!(list)).routes(routes!(get, update, delete))
+    OpenApiRouter::new()
+        .routes(routes!(generate))
+        .routes(routes!(list))
+        .routes(routes!(accept))
+        .routes(routes!(get, update, delete))
 }
 
 const DEFAULT_PER_CHUNK: usize = 3;
@@ -116,7 +120,8 @@ pub struct Asset {
     generation_model: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-    /// `ready`, `draft` (made with flaws: not served), `flagged` or `archived`.
+    /// `ready` (the only one served), `draft` (made with flaws), `flagged` (reported),
+    /// `suspended` (set aside by its owner) or `archived` (deleted).
     status: AssetStatus,
     quality_score: Option<f64>,
     difficulty_level: Option<i32>,
@@ -127,7 +132,8 @@ pub struct Asset {
 pub struct ListQuery {
     #[param(value_type = Option<AssetType>)]
     asset_type: Option<String>,
-    /// `ready`, `draft`, `flagged` or `archived`; without it, ready and flagged ones.
+    /// `ready`, `draft`, `flagged`, `suspended` or `archived`; without it, all but drafts
+    /// and archived ones.
     #[param(value_type = Option<AssetStatus>)]
     status: Option<String>,
     limit: Option<u32>,
@@ -208,7 +214,8 @@ pub async fn get(State(state): State<AppState>, auth: AuthUser, Path(id): Path<U
 pub struct UpdateAsset {
     #[schema(value_type = Option<Object>)]
     content: Option<Value>,
-    /// `ready`, `flagged` or `archived`.
+    /// `ready`, `draft`, `flagged`, `suspended` (out of every session, its review state
+    /// kept) or `archived`.
     status: Option<AssetStatus>,
 }
 
@@ -229,9 +236,13 @@ pub async fn update(
         let before = fetch(tx, auth.user_id, id).await?;
         let mut v = Validator::default();
         if let Some(content) = &body.content
-            && let Err(why) = check_shape(before.asset_type, content)
+            && let Err(misfit) = check_shape(before.asset_type, content)
         {
-            v.fail("content", format!("does not fit a {}: {why}", before.asset_type));
+            // The part at fault by name (`content.front`), for an edit form to say it there.
+            match misfit.field {
+                Some(part) => v.fail(&format!("content.{part}"), misfit.reason),
+                None => v.fail("content", format!("does not fit a {}: {}", before.asset_type, misfit.reason)),
+            };
         }
         v.finish()?;
         let after: Asset = sqlx::query_as(concat!(
@@ -273,6 +284,34 @@ pub async fn delete(
         let change =
             Change::new(Some(json!({"status": before.status})), Some(json!({"status": AssetStatus::Archived})));
         Ok((StatusCode::NO_CONTENT, change))
+    })
+    .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AcceptedItems {
+    /// How many items were accepted.
+    accepted: u64,
+}
+
+/// Accepts every new item of a material waiting for its owner's review (drafts "to
+/// review", made while the `review_new_items` preference is on): they become `ready`.
+/// Drafts for flaws are left as they are.
+#[utoipa::path(post, path = "/api/v1/materials/{id}/assets/accept", tag = "assets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The material")),
+    responses((status = 200, body = AcceptedItems), (status = 404, body = Problem)))]
+pub async fn accept(
+    State(state): State<AppState>,
+    client: Client,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<AcceptedItems>> {
+    let work = Work::new(&state.db, &client, "material.accept_assets", "material").by(&auth);
+    work.entity(id);
+    work.change(async |tx| {
+        live_status(tx, auth.user_id, id).await?;
+        let accepted = super::store::accept_to_review(tx, id).await?;
+        Ok((Json(AcceptedItems { accepted }), Change::new(None, Some(json!({"accepted": accepted})))))
     })
     .await
 }

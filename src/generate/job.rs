@@ -18,6 +18,7 @@ use crate::db::tenant;
 use crate::error::{Error, Result};
 use crate::jobs::kind::JobKind;
 use crate::jobs::{self, Job};
+use crate::learn::preferences::Preferences;
 use crate::states::AssetType;
 
 /// What a generation job makes, and with which generator: the job's payload.
@@ -74,17 +75,18 @@ struct ChunkRow {
 /// Reports how many assets were made and how many of them were new.
 async fn run(state: &AppState, job: &Job, request: Request) -> Result<Option<Value>> {
     let mut tx = tenant::begin_as(&state.db, Some(job.user_id)).await?;
-    let material: Option<(Option<String>, Option<Value>)> = sqlx::query_as(
-        "SELECT difficulty_level, metadata FROM study_materials
-          WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL AND status = 'ready'",
+    let material: Option<(Option<String>, Option<Value>, Option<Value>)> = sqlx::query_as(
+        "SELECT m.difficulty_level, m.metadata, u.preferences FROM study_materials m JOIN users u ON u.id = m.user_id
+          WHERE m.id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL AND m.status = 'ready'",
     )
     .bind(request.material_id)
     .bind(job.user_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((difficulty, metadata)) = material else {
+    let Some((difficulty, metadata, preferences)) = material else {
         return Ok(None); // deleted, or being processed again, meanwhile: nothing to do
     };
+    let to_review = Preferences::of(preferences.as_ref()).review_new_items;
     let chunks: Vec<ChunkRow> = sqlx::query_as(
         "SELECT id, chunk_order, chunk_type, content, summary, relevance_score, language,
                 ARRAY(SELECT jsonb_array_elements_text(coalesce(metadata->'heading_path', '[]'))) AS heading_path
@@ -119,13 +121,16 @@ async fn run(state: &AppState, job: &Job, request: Request) -> Result<Option<Val
     };
 
     // All assets in one statement; those the material has already are skipped. Items
-    // the checker scored under flaws::READY are drafts: no session serves them.
+    // the checker scored under flaws::READY are drafts: no session serves them. A learner
+    // who reviews new items gets the others as drafts "to review" too, until accepted.
     let mut tx = tenant::begin_as(&state.db, Some(job.user_id)).await?;
     let stored = sqlx::query(
         "INSERT INTO generated_assets (study_material_id, content_chunk_id, asset_type, content, metadata,
                                        generation_model, quality_score, difficulty_level, generation_params, status)
-         SELECT $1, chunk, kind, content, meta || jsonb_build_object('job_id', $2::uuid), model, quality, level, params,
-                status
+         SELECT $1, chunk, kind, content,
+                meta || jsonb_build_object('job_id', $2::uuid)
+                     || CASE WHEN $12 AND status = 'ready' THEN '{\"to_review\": true}'::jsonb ELSE '{}' END,
+                model, quality, level, params, CASE WHEN $12 THEN 'draft' ELSE status END
            FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::float8[], $7::int[], $8::jsonb[], $9::text[],
                        $10::jsonb[], $11::text[])
                 AS a(chunk, kind, content, quality, level, params, model, meta, status)
@@ -144,6 +149,7 @@ async fn run(state: &AppState, job: &Job, request: Request) -> Result<Option<Val
     .bind(drafts.iter().map(|d| d.generation_model.as_str()).collect::<Vec<_>>())
     .bind(drafts.iter().map(|d| d.metadata.clone()).collect::<Vec<_>>())
     .bind(drafts.iter().map(|d| flaws::status(d.quality_score)).collect::<Vec<_>>())
+    .bind(to_review)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -136,49 +136,78 @@ pub struct Options {
     pub max_per_chunk: usize,
 }
 
-/// Checks `content` against the shape of `asset_type`; the reason when it does not fit.
-pub fn check_shape(asset_type: AssetType, content: &Value) -> Result<(), String> {
+/// Why content does not fit its type's shape: the part at fault (`front`, `choices`...;
+/// None when the JSON is not of the shape at all) and the reason in words, so that an
+/// edit form can say it under the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Misfit {
+    pub field: Option<&'static str>,
+    pub reason: String,
+}
+
+impl Misfit {
+    fn at(field: &'static str, reason: impl Into<String>) -> Misfit {
+        Misfit { field: Some(field), reason: reason.into() }
+    }
+}
+
+impl std::fmt::Display for Misfit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.field {
+            Some(field) => write!(f, "{field} {}", self.reason),
+            None => f.write_str(&self.reason),
+        }
+    }
+}
+
+impl From<Misfit> for String {
+    fn from(misfit: Misfit) -> String {
+        misfit.to_string()
+    }
+}
+
+/// Checks `content` against the shape of `asset_type`; what does not fit, when something
+/// does not.
+pub fn check_shape(asset_type: AssetType, content: &Value) -> Result<(), Misfit> {
+    const TEXT: &str = "must be 1 to 2000 characters";
     let text_ok = |s: &str| !s.trim().is_empty() && s.chars().count() <= 2000;
+    let check = |ok: bool, field: &'static str, reason: &str| if ok { Ok(()) } else { Err(Misfit::at(field, reason)) };
+    fn parse<T: serde::de::DeserializeOwned>(content: &Value) -> Result<T, Misfit> {
+        serde_json::from_value(content.clone()).map_err(|e| Misfit { field: None, reason: e.to_string() })
+    }
     match asset_type {
         AssetType::Flashcard => {
-            let card: Flashcard = serde_json::from_value(content.clone()).map_err(|e| e.to_string())?;
-            if !text_ok(&card.front) || !text_ok(&card.back) {
-                return Err("front and back must be 1 to 2000 characters".to_owned());
-            }
-            Ok(())
+            let card: Flashcard = parse(content)?;
+            check(text_ok(&card.front), "front", TEXT)?;
+            check(text_ok(&card.back), "back", TEXT)
         }
         AssetType::Quiz => {
-            let quiz: Quiz = serde_json::from_value(content.clone()).map_err(|e| e.to_string())?;
+            let quiz: Quiz = parse(content)?;
+            check(text_ok(&quiz.question), "question", TEXT)?;
             let expected = match quiz.kind {
                 QuizKind::MultipleChoice => 4,
                 QuizKind::TrueFalse => 2,
             };
             if quiz.choices.len() != expected {
-                return Err(format!("a {:?} quiz has {expected} choices", quiz.kind));
+                return Err(Misfit::at("choices", format!("must be {expected} for a {:?} quiz", quiz.kind)));
             }
-            if quiz.kind == QuizKind::TrueFalse && !language::TRUE_FALSE.iter().any(|pair| quiz.choices == *pair) {
-                return Err("a true/false quiz's choices are True and False (or the same in its language)".to_owned());
-            }
-            if quiz.answer_index >= quiz.choices.len() {
-                return Err("answer_index must point at a choice".to_owned());
-            }
+            check(
+                quiz.kind == QuizKind::MultipleChoice || language::TRUE_FALSE.iter().any(|pair| quiz.choices == *pair),
+                "choices",
+                "of a true/false quiz are True and False (or the same in its language)",
+            )?;
+            check(quiz.answer_index < quiz.choices.len(), "answer_index", "must point at a choice")?;
             let mut seen: Vec<String> = quiz.choices.iter().map(|c| normalise(c)).collect();
             seen.sort();
             seen.dedup();
-            if seen.len() != quiz.choices.len() || quiz.choices.iter().any(|c| !text_ok(c)) {
-                return Err("choices must be distinct and not empty".to_owned());
-            }
-            if !text_ok(&quiz.question) || !text_ok(&quiz.explanation) {
-                return Err("question and explanation must be 1 to 2000 characters".to_owned());
-            }
-            Ok(())
+            let distinct = seen.len() == quiz.choices.len() && quiz.choices.iter().all(|c| text_ok(c));
+            check(distinct, "choices", "must be distinct, each 1 to 2000 characters")?;
+            check(text_ok(&quiz.explanation), "explanation", TEXT)
         }
         AssetType::Summary => {
-            let summary: Summary = serde_json::from_value(content.clone()).map_err(|e| e.to_string())?;
-            if summary.text.trim().is_empty() || summary.key_points.iter().any(|p| p.trim().is_empty()) {
-                return Err("a summary needs text, and its key points must not be empty".to_owned());
-            }
-            Ok(())
+            let summary: Summary = parse(content)?;
+            check(!summary.text.trim().is_empty(), "text", "must not be empty")?;
+            check(summary.key_points.iter().all(|p| !p.trim().is_empty()), "key_points", "must not be empty")
         }
     }
 }
@@ -207,7 +236,8 @@ mod tests {
             check_shape(AssetType::Flashcard, &json!({"front": "What is a cell?", "back": "The unit of life."}))
                 .is_ok()
         );
-        assert!(check_shape(AssetType::Flashcard, &json!({"front": "", "back": "x"})).is_err());
+        let empty = check_shape(AssetType::Flashcard, &json!({"front": "", "back": "x"})).expect_err("empty");
+        assert_eq!(empty.to_string(), "front must be 1 to 2000 characters");
         assert!(check_shape(AssetType::Flashcard, &json!({"front": "f", "back": "b", "extra": 1})).is_err());
         let quiz = json!({"kind": "multiple_choice", "question": "Q?", "choices": ["a", "b", "c", "d"],
                           "answer_index": 2, "explanation": "Because."});
@@ -217,7 +247,7 @@ mod tests {
         assert!(check_shape(AssetType::Quiz, &duplicate).is_err(), "distinct choices");
         let mut out_of_range = quiz.clone();
         out_of_range["answer_index"] = json!(4);
-        assert!(check_shape(AssetType::Quiz, &out_of_range).is_err());
+        assert_eq!(check_shape(AssetType::Quiz, &out_of_range).map_err(|m| m.field), Err(Some("answer_index")));
         let tf = json!({"kind": "true_false", "question": "Cells divide.", "choices": ["True", "False"],
                         "answer_index": 0, "explanation": "They do."});
         assert!(check_shape(AssetType::Quiz, &tf).is_ok());

@@ -32,6 +32,9 @@ pub struct Preferences {
     pub time_zone: String,
     /// The longest interval, 1 to 36,500 days (36,500).
     pub maximum_interval_days: f64,
+    /// Whether newly generated items wait for the learner's review (drafts "to review",
+    /// served once accepted) rather than being ready at once (false).
+    pub review_new_items: bool,
 }
 
 impl Default for Preferences {
@@ -45,6 +48,7 @@ impl Default for Preferences {
             day_starts_at_hour: 4,
             time_zone: "UTC".to_owned(),
             maximum_interval_days: schedule::MAXIMUM_INTERVAL_DAYS,
+            review_new_items: false,
         }
     }
 }
@@ -77,6 +81,7 @@ impl Preferences {
             maximum_interval_days: read("maximum_interval_days")
                 .and_then(whole(INTERVAL_DAYS))
                 .map_or(defaults.maximum_interval_days, |days| days as f64),
+            review_new_items: read("review_new_items").and_then(Value::as_bool).unwrap_or(defaults.review_new_items),
         }
     }
 }
@@ -94,7 +99,7 @@ const INTERVAL_DAYS: (i64, i64) = (1, schedule::MAXIMUM_INTERVAL_DAYS as i64);
 pub fn validate(v: &mut Validator, field: &str, preferences: &Value) {
     let range = schedule::RETENTION_RANGE;
     let whole_reason = |(min, max): (i64, i64)| format!("must be a whole number from {min} to {max}");
-    let rules: [Rule; 8] = [
+    let rules: [Rule; 9] = [
         (
             "desired_retention",
             |v| retention(v).is_some(),
@@ -107,6 +112,7 @@ pub fn validate(v: &mut Validator, field: &str, preferences: &Value) {
         ("day_starts_at_hour", |v| whole(HOURS)(v).is_some(), whole_reason(HOURS)),
         ("time_zone", |v| time_zone(v).is_some(), "must be a time zone name, such as Europe/Paris or UTC".to_owned()),
         ("maximum_interval_days", |v| whole(INTERVAL_DAYS)(v).is_some(), whole_reason(INTERVAL_DAYS)),
+        ("review_new_items", Value::is_boolean, "must be true or false".to_owned()),
     ];
     for (key, valid, reason) in rules {
         if let Some(value) = preferences.get(key) {

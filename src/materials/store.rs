@@ -150,6 +150,15 @@ pub async fn chunks(
     .await?)
 }
 
+/// How many chunks material `material` has.
+#[tracing::instrument(skip(conn))]
+pub async fn chunk_count(conn: &mut PgConnection, material: Uuid) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM content_chunks WHERE study_material_id = $1")
+        .bind(material)
+        .fetch_one(conn)
+        .await?)
+}
+
 /// One search result.
 #[derive(Serialize, ToSchema, sqlx::FromRow)]
 pub struct Hit {

@@ -1,5 +1,6 @@
 // studyhall's few lines of JavaScript: adding materials with live status, generating,
-// starting sessions, reporting items, and the study loop (buttons, taps, keys).
+// starting sessions, a material's items (edit, suspend, delete, restore, report), and
+// the study loop (buttons, taps, keys).
 // Everything goes through the JSON API, signed in by the page's cookie and CSRF token.
 "use strict";
 
@@ -30,7 +31,7 @@ async function api(method, path, body) {
       // Signed out (a password changed elsewhere, the sign-in expired): sign in again, then back here.
       window.location.href = "/signin?next=" + encodeURIComponent(location.pathname + location.search);
     }
-    throw Object.assign(new Error(explain(response.status, data)), { status: response.status, field: data?.errors?.[0]?.field });
+    throw Object.assign(new Error(explain(response.status, data)), { status: response.status, field: data?.errors?.[0]?.field, errors: data?.errors ?? [] });
   }
   return { status: response.status, data };
 }
@@ -146,7 +147,7 @@ if (adder) {
   });
 }
 
-// A material's page: generate, start sessions, report items.
+// A material's page: generate, start sessions.
 document.querySelectorAll("[data-generate]").forEach((button) =>
   button.addEventListener("click", async () => {
     const root = button.closest("section");
@@ -180,17 +181,137 @@ document.querySelectorAll("[data-start]").forEach((button) =>
   }),
 );
 
-document.querySelectorAll("[data-report]").forEach((button) =>
-  button.addEventListener("click", async () => {
-    const comment = window.prompt("What is wrong with this item?") ?? "";
-    try {
-      await api("POST", `/assets/${button.dataset.report}/feedback`, { feedback_type: "report", comment: comment || undefined });
-      button.replaceWith(Object.assign(document.createElement("span"), { className: "status status-failed", textContent: "reported" }));
-    } catch (error) {
-      button.textContent = "Could not report: " + error.message;
+// A material's items: edit (PATCH, the API's refusals said under their fields),
+// suspend, unsuspend, restore and delete, then the page again with what was done said
+// beside the item (or above the list, when the filter no longer shows it).
+const items = document.querySelector("[data-items]");
+if (items) {
+  const SAID = "studyhall-item-said";
+  const done = (id, message) => {
+    sessionStorage.setItem(SAID, JSON.stringify({ id, message }));
+    location.reload();
+  };
+  try {
+    const said = JSON.parse(sessionStorage.getItem(SAID) ?? "null");
+    sessionStorage.removeItem(SAID);
+    if (said) {
+      const line = items.querySelector(`[data-item="${CSS.escape(said.id)}"] [data-item-said]`) ?? items.querySelector("[data-status]");
+      line.textContent = said.message;
+      line.scrollIntoView({ block: "center" });
     }
-  }),
-);
+  } catch {
+    sessionStorage.removeItem(SAID);
+  }
+  const ACTIONS = {
+    suspended: ["PATCH", { status: "suspended" }, "Suspended: it is out of your sessions until you unsuspend it."],
+    ready: ["PATCH", { status: "ready" }, "Back in your sessions."],
+    delete: ["DELETE", undefined, "Deleted."],
+    accept: ["PATCH", { status: "ready" }, "Accepted: it is in your sessions."],
+    reject: ["DELETE", undefined, "Rejected."],
+  };
+  items.querySelectorAll("[data-item-action]").forEach((button) =>
+    button.addEventListener("click", async () => {
+      const action = button.dataset.itemAction;
+      if (action === "delete" && !window.confirm("Delete this item? It leaves your sessions for good.")) return;
+      const [method, body, message] = ACTIONS[action];
+      const line = button.closest("[data-item]").querySelector("[data-item-said]");
+      try {
+        await api(method, `/assets/${button.dataset.asset}`, body);
+        done(button.dataset.asset, message);
+      } catch (error) {
+        line.textContent = "Not done: " + error.message;
+      }
+    }),
+  );
+
+  items.querySelector("[data-accept-all]")?.addEventListener("click", async (event) => {
+    const button = event.currentTarget;
+    try {
+      const { data } = await api("POST", `/materials/${button.dataset.acceptAll}/assets/accept`);
+      done(null, `Accepted ${data.accepted} new item${data.accepted === 1 ? "" : "s"}: they are in your sessions.`);
+    } catch (error) {
+      say(items, "Not done: " + error.message);
+    }
+  });
+
+  // An edit form's fields as the item's content.
+  const content = (form) => {
+    const data = new FormData(form);
+    const text = (name) => data.get(name) ?? "";
+    if (form.dataset.kind === "flashcard") {
+      const card = { front: text("front"), back: text("back") };
+      if (data.get("cloze")) card.cloze = true;
+      return card;
+    }
+    if (form.dataset.kind === "quiz") {
+      return {
+        kind: text("kind"),
+        question: text("question"),
+        choices: data.getAll("choice"),
+        answer_index: Number(data.get("answer_index") ?? -1),
+        explanation: text("explanation"),
+      };
+    }
+    const points = text("key_points").split("\n").map((point) => point.trim()).filter(Boolean);
+    return { text: text("text"), key_points: points };
+  };
+  // "must be 1 to 2000 characters" as "Must be 1 to 2000 characters."
+  const sentence = (message) => message.charAt(0).toUpperCase() + message.slice(1).replace(/\.?$/, ".");
+  items.querySelectorAll("form[data-edit]").forEach((form) =>
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      form.closest("[data-item]").querySelector("[data-item-said]").textContent = "";
+      form.querySelectorAll("[data-error-for]").forEach((line) => (line.textContent = ""));
+      form.querySelectorAll("[aria-invalid]").forEach((field) => field.removeAttribute("aria-invalid"));
+      try {
+        await api("PATCH", `/assets/${form.dataset.edit}`, { content: content(form) });
+        done(form.dataset.edit, "Saved.");
+      } catch (error) {
+        const refusals = error.errors.length ? error.errors : [{ field: "content", message: error.message }];
+        for (const { field, message } of refusals) {
+          const part = field.replace(/^content\./, "");
+          const line = [...form.querySelectorAll("[data-error-for]")].find((node) =>
+            node.dataset.errorFor.split(" ").includes(part),
+          ) ?? form.querySelector('[data-error-for="content"]');
+          line.textContent = sentence(message);
+          const input = form.querySelector(`[aria-describedby="${line.id}"]`);
+          if (input) input.setAttribute("aria-invalid", "true");
+        }
+        form.querySelector('[aria-invalid="true"]')?.focus();
+      }
+    }),
+  );
+
+  // Reporting: a dialog with the reasons; Cancel or Escape closes it having done nothing.
+  const dialog = document.getElementById("report-dialog");
+  let reporting = null;
+  items.querySelectorAll("[data-report]").forEach((button) =>
+    button.addEventListener("click", () => {
+      reporting = button;
+      dialog.returnValue = "";
+      dialog.querySelector("form").reset();
+      dialog.showModal();
+    }),
+  );
+  dialog?.addEventListener("close", async () => {
+    const button = reporting;
+    reporting = null;
+    if (!button || dialog.returnValue !== "report") {
+      button?.focus();
+      return;
+    }
+    const form = new FormData(dialog.querySelector("form"));
+    const comment = String(form.get("comment") ?? "").trim();
+    const reason = form.get("reason");
+    try {
+      const body = { feedback_type: "report", comment: comment ? `${reason}: ${comment}` : reason };
+      await api("POST", `/assets/${button.dataset.report}/feedback`, body);
+      done(button.dataset.report, "Reported: it is out of your sessions until you restore it.");
+    } catch (error) {
+      button.closest("[data-item]").querySelector("[data-item-said]").textContent = "Could not report: " + error.message;
+    }
+  });
+}
 
 // The settings page's "Optimise": fits the learner's FSRS parameters (a job), then shows
 // the outcome and the log losses.

@@ -1,13 +1,14 @@
 //! The materials pages: the list (with search and the add form) and one material (its
 //! assets and chunks, generation, sessions, reports).
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{WebUser, html_error, render};
+use super::{WebUser, cards, html_error, render};
 use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, Result};
@@ -15,7 +16,7 @@ use crate::generate::store as assets;
 use crate::learn::due::{self, Counts};
 use crate::materials::ContentChunk;
 use crate::materials::store;
-use crate::states::MaterialStatus;
+use crate::states::{AssetStatus, MaterialStatus};
 
 #[derive(askama::Template)]
 #[template(path = "materials.html")]
@@ -128,13 +129,6 @@ async fn listed(conn: &mut sqlx::PgConnection, user: Uuid, q: &str) -> Result<Ve
     Ok(listed)
 }
 
-struct AssetLine {
-    id: Uuid,
-    asset_type: String,
-    front: String,
-    status: String,
-}
-
 /// Below this share of its words kept, a material's page says that text was lost.
 const KEPT_WORDS_NOTICE_BELOW: f64 = 0.98;
 
@@ -147,54 +141,89 @@ struct MaterialPage {
     status: MaterialStatus,
     /// The percentage of its words kept, when ingestion lost a noticeable part.
     kept_percent: Option<u32>,
-    assets: Vec<AssetLine>,
+    /// Its items (all but deleted ones); how many have each status (in words); how many
+    /// new ones wait for review.
+    items: i64,
+    by_status: Vec<(&'static str, i64)>,
+    to_review: i64,
+    view: cards::View,
+    sections: Vec<cards::Section>,
+    pager: cards::Pager,
     chunks: Vec<ContentChunk>,
+    chunk_count: i64,
+    chunk_pager: cards::Pager,
     /// Its flashcards new, in a step and due, as a review of it would serve them today.
     counts: Counts,
 }
 
-pub async fn page(State(state): State<AppState>, user: WebUser, Path(id): Path<Uuid>) -> Response {
-    match load(&state, user.auth.user_id, id).await {
-        Ok(Loaded { title, status, kept_ratio, assets, chunks, counts }) => {
+impl MaterialPage {
+    fn status_choices(&self) -> Vec<(&'static str, &'static str)> {
+        cards::status_choices()
+    }
+}
+
+/// A material's page: `?page=N` of its items (`kind`, `status` filter them), and
+/// `?chunks=N` its chunks from the Nth.
+pub async fn page(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<Uuid>,
+    query: Result<Query<cards::Query>, QueryRejection>,
+) -> Response {
+    // A query string that does not parse (a key twice) is read as none: the first page.
+    let mut view = query.map(|q| q.0).unwrap_or_default().view();
+    let loaded = async {
+        let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
+        let material = store::fetch(&mut tx, user.auth.user_id, id).await?;
+        let mut shelf = assets::page(&mut tx, id, view.filter, view.page, cards::PER_PAGE).await?;
+        if shelf.assets.is_empty() && shelf.pages > 0 && view.page > shelf.pages {
+            // Past the end (a link kept after items went): the last page.
+            view.page = shelf.pages;
+            shelf = assets::page(&mut tx, id, view.filter, view.page, cards::PER_PAGE).await?;
+        }
+        let by_status = assets::status_counts(&mut tx, id).await?;
+        let chunk_count = store::chunk_count(&mut tx, id).await?;
+        view.chunks_from = view.chunks_from.min(cards::last_chunks_from(chunk_count));
+        let after = i32::try_from(view.chunks_from).unwrap_or(i32::MAX) - 1;
+        let chunks = store::chunks(&mut tx, id, after, Some(cards::CHUNKS_PER_PAGE)).await?;
+        let counts = due::counts(&mut tx, user.auth.user_id, Some(id)).await?;
+        tx.commit().await?;
+        Ok::<_, Error>((material, shelf, by_status, chunks, chunk_count, counts))
+    };
+    match loaded.await {
+        Ok((material, shelf, by_status, chunks, chunk_count, counts)) => {
             // Rounded down, so that a page that lost text never says it kept 100%.
-            let kept_percent = kept_ratio
+            let kept_percent = material
+                .metadata
+                .as_ref()
+                .and_then(|m| m["kept_words_ratio"].as_f64())
                 .filter(|ratio| *ratio < KEPT_WORDS_NOTICE_BELOW)
                 .map(|ratio| (ratio.clamp(0.0, 1.0) * 100.0).floor() as u32);
-            let page = MaterialPage { csrf: user.csrf, id, title, status, kept_percent, assets, chunks, counts };
+            let items = by_status.iter().filter(|(s, ..)| *s != AssetStatus::Archived).map(|(.., n)| n).sum();
+            let to_review = by_status.iter().filter(|(_, review, _)| *review).map(|(.., n)| n).sum();
+            let by_status = by_status
+                .into_iter()
+                .map(|(s, review, n)| (if review { cards::TO_REVIEW } else { cards::status_label(s) }, n))
+                .collect();
+            let page = MaterialPage {
+                csrf: user.csrf,
+                id,
+                title: material.title,
+                status: material.status,
+                kept_percent,
+                items,
+                by_status,
+                to_review,
+                pager: view.item_pages(id, shelf.pages),
+                chunk_pager: view.chunk_pages(id, chunk_count),
+                view,
+                sections: cards::sections(shelf.assets),
+                chunks,
+                chunk_count,
+                counts,
+            };
             render(StatusCode::OK, &page)
         }
         Err(error) => html_error(&error),
     }
-}
-
-struct Loaded {
-    title: String,
-    status: MaterialStatus,
-    /// `metadata.kept_words_ratio`, set by ingestion.
-    kept_ratio: Option<f64>,
-    assets: Vec<AssetLine>,
-    chunks: Vec<ContentChunk>,
-    counts: Counts,
-}
-
-async fn load(state: &AppState, user: Uuid, id: Uuid) -> Result<Loaded> {
-    let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
-    let material = store::fetch(&mut tx, user, id).await?;
-    let assets = assets::shown(&mut tx, id).await?;
-    let chunks = store::chunks(&mut tx, id, -1, None).await?;
-    let counts = due::counts(&mut tx, user, Some(id)).await?;
-    tx.commit().await?;
-    let assets = assets
-        .into_iter()
-        .map(|asset| {
-            let front = ["front", "question", "text"]
-                .iter()
-                .find_map(|key| asset.content[*key].as_str())
-                .unwrap_or_default()
-                .to_owned();
-            AssetLine { id: asset.id, asset_type: asset.asset_type, front, status: asset.status }
-        })
-        .collect();
-    let kept_ratio = material.metadata.as_ref().and_then(|m| m["kept_words_ratio"].as_f64());
-    Ok(Loaded { title: material.title, status: material.status, kept_ratio, assets, chunks, counts })
 }

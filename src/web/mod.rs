@@ -9,6 +9,7 @@
 mod account;
 mod activity;
 mod auth;
+mod cards;
 mod dashboard;
 mod errors;
 mod materials;

@@ -69,6 +69,9 @@ pub struct Values {
     day_starts_at_hour: String,
     time_zone: String,
     maximum_interval_days: String,
+    /// A checkbox: "on" when ticked, absent (empty) otherwise.
+    #[serde(default)]
+    review_new_items: String,
 }
 
 impl Values {
@@ -83,6 +86,7 @@ impl Values {
             day_starts_at_hour: p.day_starts_at_hour.to_string(),
             time_zone: p.time_zone.clone(),
             maximum_interval_days: p.maximum_interval_days.to_string(),
+            review_new_items: if p.review_new_items { "on" } else { "" }.to_owned(),
         }
     }
 
@@ -121,6 +125,7 @@ impl Values {
             "day_starts_at_hour": whole(&self.day_starts_at_hour, &defaults.day_starts_at_hour),
             "time_zone": or_default(&self.time_zone, &defaults.time_zone),
             "maximum_interval_days": whole(&self.maximum_interval_days, &defaults.maximum_interval_days),
+            "review_new_items": !self.review_new_items.is_empty(),
         })
     }
 }
@@ -243,12 +248,14 @@ mod tests {
             day_starts_at_hour: "3".to_owned(),
             time_zone: "Europe/Paris".to_owned(),
             maximum_interval_days: "ten".to_owned(),
+            review_new_items: "on".to_owned(),
         };
         assert_eq!(
             typed.preferences(),
             json!({"desired_retention": 0.85, "learning_steps_minutes": [1.0, 5.0, 20.0],
                    "relearning_steps_minutes": [], "new_cards_per_day": "2.5", "reviews_per_day": 200,
-                   "day_starts_at_hour": 3, "time_zone": "Europe/Paris", "maximum_interval_days": "ten"})
+                   "day_starts_at_hour": 3, "time_zone": "Europe/Paris", "maximum_interval_days": "ten",
+                   "review_new_items": true})
         );
         let defaults = Values::of(&Preferences::default());
         assert_eq!((defaults.learning_steps_minutes.as_str(), defaults.desired_retention.as_str()), ("1 10", "0.9"));

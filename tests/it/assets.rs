@@ -181,7 +181,7 @@ async fn owners_edit_flag_and_archive_assets() {
 
     let mut broken = quiz["content"].clone();
     broken["choices"] = json!(["only", "three", "choices"]);
-    for (body, field) in [(json!({"content": broken}), "content"), (json!({"status": "deleted"}), "status")] {
+    for (body, field) in [(json!({"content": broken}), "content.choices"), (json!({"status": "deleted"}), "status")] {
         let (status, problem) = app.call(Method::PATCH, &quiz_path, Some(&ada.token), Some(body.clone())).await;
         assert_eq!(
             (status, problem["errors"][0]["field"].as_str()),
@@ -206,4 +206,123 @@ async fn owners_edit_flag_and_archive_assets() {
     .await
     .expect("count");
     assert_eq!(updates, 3, "every change is audited");
+}
+
+#[tokio::test]
+async fn a_suspended_item_leaves_sessions_and_due_counts_and_keeps_its_schedule() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let material = create(&app, &ada, "The Cell", ARTICLE, json!({})).await;
+    settled(&app, &ada, material).await;
+    generated(&app, &ada, material).await;
+    let cards: Vec<String> = assets(&app, &ada, material, "&asset_type=flashcard")
+        .await
+        .iter()
+        .map(|a| a["id"].as_str().expect("an id").to_owned())
+        .collect();
+    let card = cards[0].clone();
+    // A card learned earlier, due since yesterday.
+    sqlx::query(
+        "INSERT INTO review_states (user_id, generated_asset_id, study_material_id, stability, difficulty, due, reps,
+                                    last_rating, last_review)
+         VALUES ($1, $2::uuid, $3, 3.5, 5, now() - interval '1 day', 2, 3, now() - interval '4 days')",
+    )
+    .bind(ada.user_id)
+    .bind(&card)
+    .bind(material)
+    .execute(&app.db.pool)
+    .await
+    .expect("a review state");
+    let due = || async {
+        let path = format!("/api/v1/reviews/due?study_material_id={material}");
+        let (status, due) = app.call(Method::GET, &path, Some(&ada.token), None).await;
+        assert_eq!(status, StatusCode::OK, "{due}");
+        due
+    };
+    let before = due().await;
+    assert_eq!(before["due_count"], 1, "{before}");
+    assert_eq!(before["items"][0]["id"], card.as_str());
+    let new_before = before["new_count"].as_i64().expect("a count");
+
+    let path = format!("/api/v1/assets/{card}");
+    let (status, suspended) =
+        app.call(Method::PATCH, &path, Some(&ada.token), Some(json!({"status": "suspended"}))).await;
+    assert_eq!((status, suspended["status"].as_str()), (StatusCode::OK, Some("suspended")), "{suspended}");
+    let after = due().await;
+    assert_eq!((after["due_count"].as_i64(), after["items"].as_array().map(Vec::len)), (Some(0), Some(0)), "{after}");
+    assert_eq!(after["new_count"].as_i64(), Some(new_before), "the other cards are still new");
+    let listed = assets(&app, &ada, material, "&status=suspended").await;
+    assert_eq!(listed.len(), 1, "listed by its status");
+
+    // A suspended card is never served: with every card suspended a review has nothing,
+    // and an answer to it is refused.
+    for other in &cards[1..] {
+        let path = format!("/api/v1/assets/{other}");
+        let (status, _) = app.call(Method::PATCH, &path, Some(&ada.token), Some(json!({"status": "suspended"}))).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let body = json!({"study_material_id": material, "session_type": "review"});
+    let (status, session) = app.call(Method::POST, "/api/v1/sessions", Some(&ada.token), Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    let session = session["id"].as_str().expect("a session").to_owned();
+    let (status, next) =
+        app.call(Method::GET, &format!("/api/v1/sessions/{session}/next"), Some(&ada.token), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "nothing to serve: {next}");
+    let answer = json!({"generated_asset_id": card, "interaction_type": "answer", "interaction_data": {"rating": 3}});
+    let (status, refused) = app
+        .call(Method::POST, &format!("/api/v1/sessions/{session}/interactions"), Some(&ada.token), Some(answer))
+        .await;
+    assert_eq!(
+        (status, refused["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("generated_asset_id"))
+    );
+
+    // Back to ready, it is due again as it was: its review state was kept.
+    let (status, ready) = app.call(Method::PATCH, &path, Some(&ada.token), Some(json!({"status": "ready"}))).await;
+    assert_eq!((status, ready["status"].as_str()), (StatusCode::OK, Some("ready")));
+    let again = due().await;
+    assert_eq!(again["items"][0]["id"], card.as_str(), "{again}");
+    assert_eq!(again["items"][0]["due"], before["items"][0]["due"], "the same due date");
+}
+
+#[tokio::test]
+async fn new_items_wait_for_review_when_the_learner_asks() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let review = json!({"preferences": {"review_new_items": true}});
+    assert_eq!(app.call(Method::PATCH, "/api/v1/me", Some(&ada.token), Some(review)).await.0, StatusCode::OK);
+    let (status, refused) = app
+        .call(Method::PATCH, "/api/v1/me", Some(&ada.token), Some(json!({"preferences": {"review_new_items": 1}})))
+        .await;
+    assert_eq!(
+        (status, refused["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("preferences.review_new_items"))
+    );
+    let material = create(&app, &ada, "The Cell", ARTICLE, json!({})).await;
+    settled(&app, &ada, material).await;
+    generated(&app, &ada, material).await;
+    assert!(assets(&app, &ada, material, "").await.is_empty(), "nothing is ready");
+    let waiting = assets(&app, &ada, material, "&status=draft").await;
+    assert!(
+        waiting.iter().all(|a| a["metadata"]["to_review"] == true),
+        "all to review (the builtin makes no flawed drafts)"
+    );
+
+    // Sessions serve none of them.
+    let body = json!({"study_material_id": material, "session_type": "study"});
+    let (_, session) = app.call(Method::POST, "/api/v1/sessions", Some(&ada.token), Some(body)).await;
+    let next = format!("/api/v1/sessions/{}/next", session["id"].as_str().expect("a session"));
+    assert_eq!(app.call(Method::GET, &next, Some(&ada.token), None).await.0, StatusCode::NO_CONTENT);
+
+    // Accepting all makes them ready; a second time there is nothing left to accept.
+    let accept = format!("/api/v1/materials/{material}/assets/accept");
+    let (status, accepted) = app.call(Method::POST, &accept, Some(&ada.token), None).await;
+    assert_eq!((status, accepted["accepted"].as_u64()), (StatusCode::OK, Some(waiting.len() as u64)), "{accepted}");
+    assert_eq!(assets(&app, &ada, material, "").await.len(), waiting.len());
+    assert_eq!(app.call(Method::POST, &accept, Some(&ada.token), None).await.1["accepted"], 0);
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE action = 'material.accept_assets'")
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(audited, 2);
 }

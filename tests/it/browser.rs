@@ -309,7 +309,7 @@ impl Session {
     }
 
     /// Saves the viewport as `dir/name.png`, as best it can.
-    async fn save(&self, dir: &std::path::Path, name: &str) {
+    pub async fn save(&self, dir: &std::path::Path, name: &str) {
         if let Some(bytes) = self.png().await {
             let _ = std::fs::create_dir_all(dir);
             let _ = std::fs::write(dir.join(format!("{name}.png")), bytes);
@@ -329,7 +329,7 @@ fn reference(element: &str) -> Value {
     json!({ELEMENT: element})
 }
 
-fn target(dir: &str) -> PathBuf {
+pub fn target(dir: &str) -> PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join(dir)
 }
 

@@ -117,6 +117,6 @@ async fn the_openapi_document_describes_the_api() {
     let schemas = &document["components"]["schemas"];
     assert_eq!(schemas["Session"]["properties"]["session_type"]["$ref"], "#/components/schemas/SessionType");
     assert_eq!(schemas["SessionType"]["enum"], json!(["study", "review", "quiz"]));
-    assert_eq!(schemas["AssetStatus"]["enum"], json!(["ready", "draft", "flagged", "archived"]));
+    assert_eq!(schemas["AssetStatus"]["enum"], json!(["ready", "draft", "flagged", "archived", "suspended"]));
     assert_eq!(schemas["JobState"]["enum"], json!(["queued", "running", "done", "failed"]));
 }

@@ -21,6 +21,7 @@ fn others_objects(other: &crate::fixtures::Learner) -> HashMap<&'static str, Uui
         ("/api/v1/materials/{id}/chunks", other.material_id),
         ("/api/v1/materials/{id}/generate", other.material_id),
         ("/api/v1/materials/{id}/assets", other.material_id),
+        ("/api/v1/materials/{id}/assets/accept", other.material_id),
         ("/api/v1/assets/{id}", other.asset_id),
         ("/api/v1/jobs/{id}", other.job_id),
         ("/api/v1/assets/{id}/feedback", other.asset_id),

@@ -7,6 +7,7 @@ mod assets;
 mod audit;
 mod backups;
 mod browser;
+mod cards;
 mod embedded;
 mod fixtures;
 mod fuzz_api;

@@ -98,7 +98,8 @@ async fn the_settings_page_shows_the_settings_and_saving_keeps_other_preferences
         preferences(&app, &ada).await,
         json!({"theme": "dark", "desired_retention": 0.85, "learning_steps_minutes": [1.0, 5.0],
                "relearning_steps_minutes": [], "new_cards_per_day": 15, "reviews_per_day": 200,
-               "day_starts_at_hour": 3, "time_zone": "Europe/Paris", "maximum_interval_days": 3650}),
+               "day_starts_at_hour": 3, "time_zone": "Europe/Paris", "maximum_interval_days": 3650,
+               "review_new_items": false}),
         "merged: the theme is kept"
     );
     let (_, html) = page(&app, &ada, "/settings?saved=1").await;

@@ -220,7 +220,7 @@ async fn study(b: &Session, how: How) {
 }
 
 /// A learner with the article added and generated, through the API.
-async fn learner(app: &TestApp) -> (harness::Session, Uuid) {
+pub async fn learner(app: &TestApp) -> (harness::Session, Uuid) {
     let ada = app.register("ada").await;
     let material = create(app, &ada, "The Cell", ARTICLE, json!({})).await;
     settled(app, &ada, material).await;
@@ -229,7 +229,7 @@ async fn learner(app: &TestApp) -> (harness::Session, Uuid) {
 }
 
 /// Signs the browser in with `token`, as the sign-in form would.
-async fn sign_in(b: &Session, app: &TestApp, token: &str) {
+pub async fn sign_in(b: &Session, app: &TestApp, token: &str) {
     b.go(&app.url("/signin")).await;
     let cookie = json!({"cookie": {"name": "studyhall_session", "value": token, "path": "/", "httpOnly": true}});
     b.command(Method::POST, "/cookie", Some(cookie)).await;
