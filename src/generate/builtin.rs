@@ -34,7 +34,7 @@ use super::assess::{Fronts, difficulty};
 use super::flaws::{self, BLANK, Checks, Content, Flaw, NON_PROSE_KINDS};
 use super::language::{self, Lang, Verb};
 use super::{
-    ChunkInput, Draft, Flashcard, MaterialInput, Options, Quiz, QuizKind, SUBSTANTIVE_WORDS, Summary, grounded,
+    ChunkInput, Draft, Flashcard, MaterialInput, Options, Quiz, QuizKind, SUBSTANTIVE_WORDS, Summary, Watch, grounded,
     normalise,
 };
 use crate::materials::pipeline::{analyse, text};
@@ -50,7 +50,13 @@ const KEY_TERMS_PER_CHUNK: usize = 12;
 
 /// The assets of a material, in a stable order.
 pub fn generate(material: &MaterialInput, options: &Options) -> Vec<Draft> {
-    generate_reporting(material, options).0
+    generate_watched(material, options, &|_, _| {})
+}
+
+/// [`generate`], telling `watch` as it reads each passage for its key terms (the
+/// longest step on a large material).
+pub fn generate_watched(material: &MaterialInput, options: &Options, watch: Watch) -> Vec<Draft> {
+    run(material, options, watch).0
 }
 
 /// What the checker found in the items the generator proposed, and how many of the
@@ -66,12 +72,22 @@ pub struct Report {
 
 /// The assets of a material, with the [`Report`] on how they were chosen.
 pub fn generate_reporting(material: &MaterialInput, options: &Options) -> (Vec<Draft>, Report) {
+    run(material, options, &|_, _| {})
+}
+
+fn run(material: &MaterialInput, options: &Options, watch: Watch) -> (Vec<Draft>, Report) {
     let prose: Vec<&ChunkInput> = material.chunks.iter().filter(|c| !NON_PROSE_KINDS.contains(&c.kind)).collect();
     let stop = analyse::stop_words(material.language);
     let whole: String = prose.iter().map(|c| c.text).collect::<Vec<_>>().join("\n\n");
     let checks = Checks::new(prose.iter().map(|c| c.text), material.language);
-    let candidates: Vec<Vec<String>> =
-        prose.iter().map(|c| candidate_terms(c.text, &stop, Lang::of(c.language.or(material.language)))).collect();
+    let candidates: Vec<Vec<String>> = prose
+        .iter()
+        .enumerate()
+        .map(|(n, c)| {
+            watch(n, prose.len());
+            candidate_terms(c.text, &stop, Lang::of(c.language.or(material.language)))
+        })
+        .collect();
     let facts: Vec<Vec<Fact>> = prose.iter().map(|c| facts_of(c, material.language, &stop)).collect();
     let definitions: Vec<&Definition> = facts.iter().flatten().filter_map(|f| f.definition.as_ref()).collect();
     let stats =
@@ -1394,6 +1410,19 @@ mod tests {
     /// The question a learner reads: a card's front or a quiz item's question.
     fn front(draft: &Draft) -> &str {
         draft.content.get("front").or_else(|| draft.content.get("question")).and_then(Value::as_str).expect("a front")
+    }
+
+    #[test]
+    fn generating_tells_its_watcher_each_passage_it_reads() {
+        let ingested = pipeline::ingest("text/markdown", ARTICLE.as_bytes()).expect("ingested");
+        let material = MaterialInput::of_ingested(&ingested);
+        let seen = std::sync::Mutex::new(Vec::new());
+        let drafts = generate_watched(&material, &ALL, &|done, total| seen.lock().expect("a lock").push((done, total)));
+        assert_eq!(drafts, generate(&material, &ALL), "watching changes nothing");
+        let seen = seen.into_inner().expect("a lock");
+        let total = seen.first().map(|(_, total)| *total).expect("told");
+        assert!(total > 1 && total <= ingested.chunks.len());
+        assert_eq!(seen, (0..total).map(|n| (n, total)).collect::<Vec<_>>());
     }
 
     #[test]

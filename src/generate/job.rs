@@ -107,8 +107,12 @@ async fn run(state: &AppState, job: &Job, request: Request) -> Result<Option<Val
         max_per_chunk: request.max_per_chunk,
     };
     let drafts: Vec<Draft> = match request.provider {
-        Provider::Builtin => tokio::task::spawn_blocking(move || {
-            builtin::generate(&input(&chunks, language.as_deref(), difficulty.as_deref()), &options)
+        Provider::Builtin => tokio::task::spawn_blocking({
+            let progress = job.progress.clone();
+            move || {
+                let watch = |done, total| progress.set(json!({"stage": "reading", "done": done, "total": total}));
+                builtin::generate_watched(&input(&chunks, language.as_deref(), difficulty.as_deref()), &options, &watch)
+            }
         })
         .await
         .map_err(Error::failed("the generator panicked"))?,
@@ -116,9 +120,12 @@ async fn run(state: &AppState, job: &Job, request: Request) -> Result<Option<Val
             let chat = state.llm.as_ref().ok_or_else(|| {
                 Error::Upstream("The openai generator is no longer configured on this server.".to_owned())
             })?;
-            openai::generate(chat, &input(&chunks, language.as_deref(), difficulty.as_deref()), &options).await?
+            let watch = |done, total| job.progress.set(json!({"stage": "asking", "done": done, "total": total}));
+            openai::generate(chat, &input(&chunks, language.as_deref(), difficulty.as_deref()), &options, &watch)
+                .await?
         }
     };
+    job.progress.set(json!({"stage": "saving", "done": 0, "total": drafts.len()}));
 
     // All assets in one statement; those the material has already are skipped. Items
     // the checker scored under flaws::READY are drafts: no session serves them. A learner

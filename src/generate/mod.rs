@@ -17,6 +17,10 @@ use uuid::Uuid;
 use crate::materials::pipeline::Ingested;
 use crate::states::AssetType;
 
+/// Told how far a generator is: `done` of `total` passages read (builtin) or asked
+/// about (openai), for the job's progress report.
+pub type Watch<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
 /// `flashcard`: `{"front", "back", "cloze"?}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

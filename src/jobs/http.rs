@@ -34,6 +34,10 @@ pub struct JobStatus {
     /// What a finished job reports (for generation: `made`, and `added`, the assets that
     /// were new).
     result: Option<Value>,
+    /// What a running job has done so far, as it reports it (generation: `stage`
+    /// `reading` the passages, `asking` the model about them, or `saving` the items, with
+    /// `done` of `total`); the last report once it has finished.
+    progress: Option<Value>,
     /// Why the last attempt failed: for a `failed` job, why it was given up.
     reason: Option<String>,
     /// When a queued job runs (again).
@@ -50,7 +54,8 @@ pub struct JobStatus {
 pub async fn get(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> Result<Json<JobStatus>> {
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
     let job: Option<JobStatus> = sqlx::query_as(
-        "SELECT id, kind, status, attempts, max_attempts, result, reason, run_at, created_at, updated_at, finished_at
+        "SELECT id, kind, status, attempts, max_attempts, result, progress, reason, run_at, created_at, updated_at,
+                finished_at
            FROM jobs WHERE id = $1 AND user_id = $2",
     )
     .bind(id)

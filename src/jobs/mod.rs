@@ -32,6 +32,39 @@ pub struct Job {
     /// This attempt's number, from 1.
     pub attempts: i32,
     pub max_attempts: i32,
+    /// What the job has done so far: the worker writes it to `jobs.progress`.
+    #[sqlx(skip)]
+    pub progress: Progress,
+}
+
+/// A running job's latest progress report, shared between the job (which sets it) and
+/// its worker (which writes each new one to `jobs.progress` every half second).
+#[derive(Debug, Clone, Default)]
+pub struct Progress(std::sync::Arc<std::sync::Mutex<(u64, Option<Value>)>>);
+
+impl Progress {
+    /// Reports where the job is (the newest report wins).
+    pub fn set(&self, report: Value) {
+        let mut slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        slot.0 += 1;
+        slot.1 = Some(report);
+    }
+
+    /// The newest report when it is newer than `seen` (a count of reports), with its count.
+    fn newer_than(&self, seen: u64) -> Option<(u64, Value)> {
+        let slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        (slot.0 > seen).then(|| (slot.0, slot.1.clone().unwrap_or(Value::Null)))
+    }
+}
+
+/// Writes a running job's progress report.
+async fn record_progress(privileged: &PgPool, job: Uuid, report: &Value) -> Result<()> {
+    sqlx::query("UPDATE jobs SET progress = $2 WHERE id = $1 AND status = 'running'")
+        .bind(job)
+        .bind(report)
+        .execute(privileged)
+        .await?;
+    Ok(())
 }
 
 impl Job {

@@ -125,12 +125,20 @@ impl Worker {
         let _entered = span.enter();
         let heartbeat =
             AbortOnDrop(tokio::spawn(keep_leased(state.clone(), job.id, self.name.clone(), config.lease())));
+        let reports = AbortOnDrop(tokio::spawn(report_progress(state.clone(), job.id, job.progress.clone())));
         // Run on a task of its own, so that a panic is one failed attempt, not a dead worker;
         // aborted with this worker (a document reader it started is killed with it).
         let limit = self.kinds.time_limit(&job, config);
         let task = AbortOnDrop(tokio::spawn(self.kinds.run(state.clone(), job.clone())));
         let outcome = tokio::time::timeout(limit, task).await;
         drop(heartbeat);
+        drop(reports);
+        // The last report, which a quick job makes before the reporter's first write.
+        if let Some((_, report)) = job.progress.newer_than(0)
+            && let Err(error) = super::record_progress(&state.privileged, job.id, &report).await
+        {
+            tracing::warn!(%error, "recording a job's progress failed");
+        }
         let Ok(outcome) = outcome else {
             let why = format!("the job took longer than {} s", limit.as_secs());
             self.failed(&job, &why, &why).await?;
@@ -188,6 +196,21 @@ impl<T> std::future::Future for AbortOnDrop<T> {
 
     fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
         std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+/// Writes each new progress report of a running job, at most every half second.
+async fn report_progress(state: AppState, job: uuid::Uuid, progress: super::Progress) {
+    let mut ticks = tokio::time::interval(Duration::from_millis(500));
+    let mut seen = 0;
+    loop {
+        ticks.tick().await;
+        if let Some((count, report)) = progress.newer_than(seen) {
+            seen = count;
+            if let Err(error) = super::record_progress(&state.privileged, job, &report).await {
+                tracing::warn!(%error, "recording a job's progress failed");
+            }
+        }
     }
 }
 

@@ -118,6 +118,11 @@ if (adder) {
       file.focus();
       return;
     }
+    // Sent once: Add waits for the answer (and the server makes one material of an add
+    // repeated within seconds).
+    const add = adder.querySelector("button[type=submit]");
+    if (add.disabled) return;
+    add.disabled = true;
     try {
       say(adder, "Adding…");
       let body;
@@ -143,26 +148,49 @@ if (adder) {
     } catch (error) {
       markInvalid(adder, error.field);
       say(adder, "Not added. " + error.message, "failed");
+      add.disabled = false;
     }
   });
 }
 
-// A material's page: generate, start sessions.
+// A material still being processed (added or reprocessed elsewhere): its page comes
+// back once it is ready or has failed.
+document.querySelectorAll("[data-processing]").forEach(async (status) => {
+  await until(async () => (await api("GET", "/materials/" + status.dataset.materialStatus)).data.status !== "processing", 1000);
+  window.location.reload();
+});
+
+// What a generation job is doing, in words ("Reading passage 812 of 1,977…").
+function generating(job) {
+  const p = job.progress;
+  const count = (n) => Number(n).toLocaleString("en");
+  if (job.status === "queued") return "Waiting for a worker…";
+  if (p?.stage === "reading") return `Reading passage ${count(p.done + 1)} of ${count(p.total)}…`;
+  if (p?.stage === "asking") return `Asked the model about ${count(p.done)} of ${count(p.total)} passages…`;
+  if (p?.stage === "saving") return `Saving ${count(p.total)} items…`;
+  return "Generating…";
+}
+
+// A material's page: generate (the study buttons wait meanwhile), start sessions.
 document.querySelectorAll("[data-generate]").forEach((button) =>
   button.addEventListener("click", async () => {
     const root = button.closest("section");
+    const waiting = [button, ...root.querySelectorAll("[data-start]")].filter((b) => !b.disabled);
+    waiting.forEach((b) => (b.disabled = true));
     try {
       say(root, "Generating…");
       const { data } = await api("POST", `/materials/${button.dataset.generate}/generate`, {});
       const job = await until(async () => {
         const { data: now } = await api("GET", "/jobs/" + data.job_id);
+        if (now.status !== "done" && now.status !== "failed") say(root, generating(now));
         return (now.status === "done" || now.status === "failed") && now;
       });
       if (job.status === "failed") throw new Error(job.reason);
-      say(root, `Made ${job.result.added} new item(s).`);
+      say(root, `Made ${job.result.added} new item(s).`, "done");
       window.location.reload();
     } catch (error) {
-      say(root, "Generation failed: " + error.message);
+      say(root, "Generation failed: " + error.message, "failed");
+      waiting.forEach((b) => (b.disabled = false));
     }
   }),
 );
@@ -360,8 +388,15 @@ document.querySelectorAll("form[data-api]").forEach((form) =>
     markInvalid(form, null);
     const body = {};
     new FormData(form).forEach((value, key) => {
-      if (value !== "") body[key] = value;
+      const field = form.elements.namedItem(key)?.dataset ?? {};
+      if ("list" in field) body[key] = value.split(",").map((v) => v.trim()).filter(Boolean);
+      else if (value !== "") body[key] = value;
+      else if ("clearable" in field) body[key] = null;
     });
+    // Sent once: the button waits for the answer (a double click sends nothing more).
+    const submit = form.querySelector("button[type=submit], button:not([type])");
+    if (submit?.disabled) return;
+    if (submit) submit.disabled = true;
     try {
       await api(method, path, method === "DELETE" ? undefined : body);
       if (form.dataset.redirect) {
@@ -372,6 +407,8 @@ document.querySelectorAll("form[data-api]").forEach((form) =>
     } catch (error) {
       markInvalid(form, error.field);
       say(form, "Not saved. " + error.message, "failed");
+    } finally {
+      if (submit) submit.disabled = false;
     }
   }),
 );

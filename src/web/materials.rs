@@ -146,6 +146,14 @@ struct MaterialPage {
     items: i64,
     by_status: Vec<(&'static str, i64)>,
     to_review: i64,
+    /// Whether a session has anything to serve: some item is ready.
+    studyable: bool,
+    /// Its details as the edit form shows them (tags joined by commas).
+    description: String,
+    subject: String,
+    tags: String,
+    /// The page it was fetched from, if any: reprocessing fetches it again.
+    source_url: Option<String>,
     view: cards::View,
     sections: Vec<cards::Section>,
     pager: cards::Pager,
@@ -201,6 +209,7 @@ pub async fn page(
                 .map(|ratio| (ratio.clamp(0.0, 1.0) * 100.0).floor() as u32);
             let items = by_status.iter().filter(|(s, ..)| *s != AssetStatus::Archived).map(|(.., n)| n).sum();
             let to_review = by_status.iter().filter(|(_, review, _)| *review).map(|(.., n)| n).sum();
+            let studyable = by_status.iter().any(|(s, _, n)| *s == AssetStatus::Ready && *n > 0);
             let by_status = by_status
                 .into_iter()
                 .map(|(s, review, n)| (if review { cards::TO_REVIEW } else { cards::status_label(s) }, n))
@@ -210,10 +219,15 @@ pub async fn page(
                 id,
                 title: material.title,
                 status: material.status,
+                description: material.description.unwrap_or_default(),
+                subject: material.subject_area.unwrap_or_default(),
+                tags: material.tags.unwrap_or_default().join(", "),
+                source_url: material.source_url,
                 kept_percent,
                 items,
                 by_status,
                 to_review,
+                studyable,
                 pager: view.item_pages(id, shelf.pages),
                 chunk_pager: view.chunk_pages(id, chunk_count),
                 view,

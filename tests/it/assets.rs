@@ -326,3 +326,16 @@ async fn new_items_wait_for_review_when_the_learner_asks() {
         .expect("count");
     assert_eq!(audited, 2);
 }
+
+/// A generation job says where it is (GET /jobs/{id}'s `progress`): its last report, once
+/// done, is the items it saved.
+#[tokio::test]
+async fn a_generation_job_reports_its_progress() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let material = create(&app, &ada, "The Cell", ARTICLE, json!({})).await;
+    settled(&app, &ada, material).await;
+    let job = generate(&app, &ada, material, json!({})).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["progress"], json!({"stage": "saving", "done": 0, "total": job["result"]["made"]}), "{job}");
+}

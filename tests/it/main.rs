@@ -18,6 +18,7 @@ mod input;
 mod isolation;
 mod jobs;
 mod learning;
+mod library;
 mod llm;
 mod maintain;
 mod materials;

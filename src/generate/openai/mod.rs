@@ -15,7 +15,7 @@ use super::assess::{Fronts, difficulty, length_score};
 use super::flaws::{self, Checks, Content, Flaw, NON_PROSE_KINDS};
 use super::language::Lang;
 use super::{
-    ChunkInput, Draft, Flashcard, MaterialInput, Options, Quiz, QuizKind, SUBSTANTIVE_WORDS, Summary, builtin,
+    ChunkInput, Draft, Flashcard, MaterialInput, Options, Quiz, QuizKind, SUBSTANTIVE_WORDS, Summary, Watch, builtin,
     check_shape, grounded, normalise,
 };
 use crate::error::Result;
@@ -37,7 +37,12 @@ states. Answer with one JSON object and nothing else. In every flashcard and qui
 sentence copied word for word from the passage that supports it. Write in the passage's language.";
 
 /// The assets of a material, chunk by chunk in order, then its summary.
-pub async fn generate(chat: &Chat, material: &MaterialInput<'_>, options: &Options) -> Result<Vec<Draft>> {
+pub async fn generate(
+    chat: &Chat,
+    material: &MaterialInput<'_>,
+    options: &Options,
+    watch: Watch<'_>,
+) -> Result<Vec<Draft>> {
     // Prose only: code, output and tables make no sentence-based items.
     let substantive: Vec<&ChunkInput> = material
         .chunks
@@ -48,7 +53,12 @@ pub async fn generate(chat: &Chat, material: &MaterialInput<'_>, options: &Optio
     // Collected first: a lazy map here trips the compiler's Send checks of the job's future.
     let asks: Vec<_> =
         substantive.iter().map(|chunk| ask_chunk(chat, chunk, chunk.language.or(material.language), options)).collect();
-    let answers: Vec<Answer<Checked>> = stream::iter(asks).buffered(chat.concurrency()).try_collect().await?;
+    let asked = std::sync::atomic::AtomicUsize::new(0);
+    let answers: Vec<Answer<Checked>> = stream::iter(asks)
+        .buffered(chat.concurrency())
+        .inspect_ok(|_| watch(asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, substantive.len()))
+        .try_collect()
+        .await?;
 
     let checks = Checks::new(substantive.iter().map(|c| c.text), material.language);
     let mut out = Output { fronts: Fronts::default(), drafts: Vec::new(), checks };
