@@ -190,7 +190,12 @@ pub async fn create(server: &Server, dir: &Path, keep: Keep) -> Result<(Manifest
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
     let (snapshot, created_at): (String, DateTime<Utc>) =
         sqlx::query_as("SELECT pg_export_snapshot(), now()").fetch_one(&mut *tx).await?;
-    let name = dump_name(created_at);
+    // Two backups in one second (a cron job beside one taken by hand) get distinct names.
+    let first = dump_name(created_at);
+    let name = (1..)
+        .map(|n| if n == 1 { first.clone() } else { format!("{first}-{n}") })
+        .find(|name| !dir.join(format!("{name}.json")).exists() && !dir.join(format!("{name}.dump.partial")).exists())
+        .expect("a free name");
     let file = format!("{name}.dump");
     let partial = dir.join(format!("{file}.partial"));
     let args = vec![

@@ -1,8 +1,8 @@
 //! Which backups to keep, as the spec says: the newest of each day for 30 days, of each
 //! ISO week for 12 weeks, of each month for 12 months (and always the newest of all).
-//! Besides, every backup of the newest backup's day is kept (all that is younger than the
-//! newest daily one of an earlier day): a backup taken by hand before a risky change
-//! outlives the next backup of the same day. Backups marked to keep are not rotation's
+//! Besides, every backup taken today (UTC) is kept, all that is younger than the newest
+//! daily one of an earlier day: a backup taken by hand before a risky change outlives the
+//! next backup of the same day, and goes (unless it is that day's newest) once the day is over. Backups marked to keep are not rotation's
 //! business (see `super::prune`).
 
 use std::collections::{BTreeMap, HashSet};
@@ -20,8 +20,8 @@ pub enum Rule {
     Daily,
     Weekly,
     Monthly,
-    /// Taken on the newest backup's day, before the newest.
-    SameDay,
+    /// Taken today, before the newest.
+    Today,
 }
 
 impl fmt::Display for Rule {
@@ -31,7 +31,7 @@ impl fmt::Display for Rule {
             Rule::Daily => "daily (newest of its day, 30 days)",
             Rule::Weekly => "weekly (newest of its week, 12 weeks)",
             Rule::Monthly => "monthly (newest of its month, 12 months)",
-            Rule::SameDay => "same day as the newest (until a later day's backup)",
+            Rule::Today => "taken today (UTC; kept until the day is over)",
         })
     }
 }
@@ -55,10 +55,8 @@ pub fn keep(times: &[DateTime<Utc>], now: DateTime<Utc>) -> BTreeMap<DateTime<Ut
             }
         }
     }
-    if let Some(newest) = sorted.first() {
-        for time in sorted.iter().take_while(|t| t.date_naive() == newest.date_naive()) {
-            kept.entry(*time).or_insert(Rule::SameDay);
-        }
+    for time in sorted.iter().filter(|t| t.date_naive() == now.date_naive()) {
+        kept.entry(*time).or_insert(Rule::Today);
     }
     kept
 }
@@ -88,14 +86,14 @@ mod tests {
     }
 
     #[test]
-    fn every_backup_of_the_newest_day_is_kept_until_a_later_day_s() {
+    fn every_backup_of_today_is_kept_until_the_day_is_over() {
         let at = |s: &str| -> DateTime<Utc> { s.parse().expect("a time") };
         let cron = at("2026-11-24T03:00:00Z");
         let manual = at("2026-11-24T14:00:00Z");
         let again = at("2026-11-24T14:00:13Z");
         let kept = keep(&[cron, manual, again], again);
-        assert_eq!(kept.get(&manual), Some(&Rule::SameDay), "the one taken 13 s before");
-        assert_eq!(kept.get(&cron), Some(&Rule::SameDay));
+        assert_eq!(kept.get(&manual), Some(&Rule::Today), "the one taken 13 s before");
+        assert_eq!(kept.get(&cron), Some(&Rule::Today));
         // The next night: the newest of the 24th stays (daily), the earlier ones go.
         let next = at("2026-11-25T03:00:00Z");
         let kept = keep(&[cron, manual, again, next], next);

@@ -170,7 +170,7 @@ pub fn check_data_dir(data_dir: &Path) -> Result<()> {
         )));
     }
     let free = nix::sys::statvfs::statvfs(existing)
-        .map(|stat| stat.blocks_available() as u64 * stat.fragment_size() as u64)
+        .map(|stat| stat.blocks_available().saturating_mul(stat.fragment_size()))
         .map_err(|errno| Error::io(format!("reading the free space of {}", existing.display()))(errno.into()))?;
     if free < MIN_FREE_BYTES {
         return Err(Error::Config(format!(

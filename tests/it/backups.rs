@@ -50,7 +50,7 @@ async fn a_backup_verifies_and_restores_with_identical_counts_and_checksums() {
 }
 
 /// Switches to a new WAL segment and waits until the archiver has copied the one before.
-async fn archive_current_segment(pool: &sqlx::PgPool, archive: &std::path::Path) {
+pub async fn archive_current_segment(pool: &sqlx::PgPool, archive: &std::path::Path) {
     let segment: String =
         sqlx::query_scalar("SELECT pg_walfile_name(pg_switch_wal())").fetch_one(pool).await.expect("a switch");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

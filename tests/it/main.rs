@@ -21,6 +21,7 @@ mod maintain;
 mod materials;
 mod migrations;
 mod observability;
+mod operations;
 mod optimiser;
 mod partitions;
 mod progress;
