@@ -196,7 +196,7 @@ async fn run_backup(db: &Database, settings: &Settings, action: BackupAction) ->
     };
     match action {
         BackupAction::Create { keep, label } => {
-            let keep = if keep || label.is_some() { Keep::ByHand { label } } else { Keep::ByRotation };
+            let keep = Keep::from_flags(keep, label)?;
             eprintln!("dumping to {} ...", dir.display());
             let (manifest, rotated) = crate::backup::create(&server, &dir, keep).await?;
             let base = if manifest.base.is_some() { ", with a base backup" } else { "" };

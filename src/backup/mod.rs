@@ -89,6 +89,22 @@ pub enum Keep {
     },
 }
 
+impl Keep {
+    /// How `backup create --keep --label NAME` keeps a backup (neither: by rotation);
+    /// refuses a label that is empty, longer than 100 characters or not on one line.
+    pub fn from_flags(keep: bool, label: Option<String>) -> Result<Keep> {
+        let label = label.map(|label| label.trim().to_owned());
+        match label {
+            Some(label) if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) => {
+                Err(Error::Config(format!("the label {label:?} must be 1 to 100 characters on one line")))
+            }
+            Some(label) => Ok(Keep::ByHand { label: Some(label) }),
+            None if keep => Ok(Keep::ByHand { label: None }),
+            None => Ok(Keep::ByRotation),
+        }
+    }
+}
+
 /// Why a backup is kept; a backup with none is what rotation deletes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kept {
@@ -178,13 +194,8 @@ pub async fn fingerprints(conn: &mut PgConnection) -> Result<Fingerprints> {
 pub async fn create(server: &Server, dir: &Path, keep: Keep) -> Result<(Manifest, Vec<String>)> {
     let (keep, label) = match keep {
         Keep::ByRotation => (false, None),
-        Keep::ByHand { label } => (true, label.map(|l| l.trim().to_owned())),
+        Keep::ByHand { label } => (true, label),
     };
-    if let Some(label) = &label
-        && (label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control))
-    {
-        return Err(Error::Config(format!("the label {label:?} must be 1 to 100 characters on one line")));
-    }
     std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
     let mut tx = server.pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;

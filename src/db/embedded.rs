@@ -274,9 +274,12 @@ impl EmbeddedCluster {
         }
         wait_for_orphan(&data_dir, &pgdata)?;
         if let Some(pid) = running_postmaster(&pgdata) {
-            let pid = owner_of(&data_dir, pid).unwrap_or(pid.as_raw());
+            let by = match owner_of(&data_dir, pid) {
+                Some(owner) => format!("another studyhall (pid {owner})"),
+                None => format!("a PostgreSQL started outside studyhall (pid {pid})"),
+            };
             return Err(Error::Embedded(format!(
-                "the database in {} is in use by another studyhall (pid {pid}): wait for it to finish, or stop it",
+                "the database in {} is in use by {by}: wait for it to finish, or stop it",
                 data_dir.display()
             )));
         }
@@ -804,5 +807,30 @@ fn log_since(path: &Path, start: u64) -> String {
         format!("see {}", path.display())
     } else {
         format!("{} (see {})", said.join("; "), path.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_start_is_told_in_one_line_from_the_log_s_fatal_and_hint() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let log = dir.path().join("postgresql.log");
+        fs::write(&log, "old\n").expect("write");
+        let start = log_len(&log);
+        let said = "2026-12-07 12:00:00.000 UTC [41] FATAL:  lock file \"postmaster.pid\" already exists\n\
+                    2026-12-07 12:00:00.000 UTC [41] HINT:  Is another postmaster (PID 40) running?\n\
+                    2026-12-07 12:00:00.001 UTC [41] LOG:  database system is shut down\n";
+        fs::write(&log, format!("old\n{said}")).expect("write");
+        let line = log_since(&log, start);
+        assert_eq!(
+            line,
+            format!(
+                "FATAL: lock file \"postmaster.pid\" already exists; HINT: Is another postmaster (PID 40) running? (see {})",
+                log.display()
+            )
+        );
     }
 }

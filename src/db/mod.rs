@@ -51,6 +51,7 @@ impl Database {
         match &config.database_url {
             Some(url) => {
                 let options = PgConnectOptions::from_str(url)?;
+                reachable(&options).await?;
                 let pool = connect(options.clone(), &privileged(&config.pool)).await?;
                 Ok(Database { pool, options, url: url.clone(), embedded: None })
             }
@@ -168,6 +169,24 @@ impl Database {
         }
         Ok(())
     }
+}
+
+/// Fails with the reason and what to do when DATABASE_URL's server cannot be connected to
+/// (a pool would only say that it timed out).
+async fn reachable(options: &PgConnectOptions) -> Result<()> {
+    use sqlx::{ConnectOptions, Connection};
+    let connected = tokio::time::timeout(std::time::Duration::from_secs(10), options.connect()).await;
+    let reason = match connected {
+        Ok(Ok(conn)) => return Ok(conn.close().await?),
+        Ok(Err(err)) => err.to_string(),
+        Err(_) => "no answer within 10 s".to_owned(),
+    };
+    Err(Error::Config(format!(
+        "cannot connect to the database {} on {}:{} ({reason}): check that PostgreSQL runs there and DATABASE_URL",
+        options.get_database().unwrap_or("(default)"),
+        options.get_host(),
+        options.get_port()
+    )))
 }
 
 /// Waits while the cluster is still recovering (after `backup restore --to-time`, it takes
