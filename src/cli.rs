@@ -1,4 +1,5 @@
-//! The command line: `studyhall serve | worker | migrate | maintain | user`.
+//! The command line: `studyhall serve | worker | migrate | maintain | backup | user`. The one-off
+//! commands run beside a running `serve` (see [`Database::open_beside_server`]).
 
 use clap::{Parser, Subcommand};
 
