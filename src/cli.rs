@@ -1,8 +1,10 @@
-//! The command line: `studyhall serve | worker | migrate | maintain | user`.
+//! The command line: `studyhall serve | worker | migrate | maintain | backup | user`. The one-off
+//! commands run beside a running `serve` (see [`Database::open_beside_server`]).
 
 use clap::{Parser, Subcommand};
 
 use crate::accounts::cli::UserAction;
+use crate::backup::Keep;
 use crate::config::{LogConfig, ServeConfig, Settings};
 use crate::db::Database;
 use crate::db::migrate::{self, Down, MigrationState};
@@ -58,10 +60,29 @@ pub enum Command {
 #[derive(Subcommand)]
 pub enum BackupAction {
     /// Dump the database (pg_dump, custom format) with a manifest of every table's rows
-    /// and checksum; then drop backups the rotation no longer keeps.
-    Create,
-    /// List the backups, oldest first.
+    /// and checksum, and a base backup for point-in-time recovery (embedded cluster); then
+    /// drop backups the rotation no longer keeps. Works beside a running `serve`.
+    Create {
+        /// Keep this backup until `backup delete` removes it: rotation leaves it alone.
+        #[arg(long)]
+        keep: bool,
+        /// Name the backup (say, "before the upgrade"); a labelled backup is kept as --keep is.
+        #[arg(long, value_name = "NAME")]
+        label: Option<String>,
+    },
+    /// List the backups, oldest first, with the rule that keeps each.
     List,
+    /// Delete the backups rotation no longer keeps (with --dry-run, only name them).
+    Prune {
+        /// Name what would be deleted and delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Delete one backup, kept or not.
+    Delete {
+        /// The backup's name, as `backup list` shows it.
+        name: String,
+    },
     /// Restore a backup into a scratch database and compare every table with its manifest.
     Verify {
         /// A backup's name, or `latest`.
@@ -70,6 +91,7 @@ pub enum BackupAction {
     },
     /// Restore a backup into the database, which must be empty, and check it; or, with
     /// --to-time, recover the embedded cluster to that moment (base backup + archived WAL).
+    /// Both need studyhall stopped.
     Restore {
         /// A backup's name, or `latest`.
         #[arg(required_unless_present = "to_time")]
@@ -99,20 +121,15 @@ pub enum MigrateAction {
 
 impl Cli {
     pub async fn run(self) -> Result<()> {
+        let settings = &self.settings;
         match self.command {
-            Command::Serve(config) => root::serve(&self.settings, &config).await,
-            Command::Worker => root::work(&self.settings).await,
-            Command::Migrate { action } => {
-                let db = Database::open(&self.settings.database).await?;
-                let result = run_migrate(&db, action).await;
-                let closed = db.close().await;
-                result.and(closed)
-            }
+            Command::Serve(config) => root::serve(settings, &config).await,
+            Command::Worker => root::work(settings).await,
+            Command::Migrate { action } => beside_server(settings, async |db| run_migrate(db, action).await).await,
             Command::Maintain { dry_run } => {
-                let db = Database::open(&self.settings.database).await?;
-                let result = async {
+                beside_server(settings, async |db| {
                     db.migrate_on_start(false).await?;
-                    let (plan, report) = crate::maintain::run(&db.pool, &self.settings.maintain, dry_run).await?;
+                    let (plan, report) = crate::maintain::run(&db.pool, &settings.maintain, dry_run).await?;
                     if plan.actions.is_empty() {
                         println!("nothing to do");
                     } else if dry_run {
@@ -121,30 +138,25 @@ impl Cli {
                         report.done.iter().for_each(|(action, rows)| println!("did {action}: {rows} row(s)"));
                     }
                     Ok(())
-                }
-                .await;
-                let closed = db.close().await;
-                result.and(closed)
+                })
+                .await
             }
             Command::Backup { action: BackupAction::Restore { to_time: Some(target), .. } } => {
-                if self.settings.database.database_url.is_some() {
+                if settings.database.database_url.is_some() {
                     return Err(crate::error::Error::Config(
                         "--to-time recovers the embedded cluster; for a server of your own use its own PITR".to_owned(),
                     ));
                 }
-                let data_dir = &self.settings.database.data_dir;
-                let backups = crate::backup::dir(self.settings.backup_dir.as_deref(), data_dir);
+                let data_dir = &settings.database.data_dir;
+                let backups = crate::backup::dir(settings.backup_dir.as_deref(), data_dir);
                 let base = crate::backup::pitr::prepare(data_dir, &backups, target)?;
                 eprintln!("recovering from base backup {} to {} ...", base.name, target.to_rfc3339());
-                let db = Database::open(&self.settings.database).await?;
+                let db = Database::open(&settings.database).await?;
                 println!("recovered to {}; the data before is kept in {}", target.to_rfc3339(), data_dir.display());
                 db.close().await
             }
             Command::Backup { action } => {
-                let db = Database::open(&self.settings.database).await?;
-                let result = run_backup(&db, &self.settings, action).await;
-                let closed = db.close().await;
-                result.and(closed)
+                beside_server(settings, async |db| run_backup(db, settings, action).await).await
             }
             // Run by `main` without a runtime; here only if called as a library.
             Command::Extract(args) => {
@@ -152,17 +164,23 @@ impl Cli {
                 Ok(())
             }
             Command::User { action } => {
-                let db = Database::open(&self.settings.database).await?;
-                let result = async {
+                beside_server(settings, async |db| {
                     db.migrate_on_start(false).await?;
-                    crate::accounts::cli::run(&db.pool, &self.settings.auth, action).await
-                }
-                .await;
-                let closed = db.close().await;
-                result.and(closed)
+                    crate::accounts::cli::run(&db.pool, &settings.auth, action).await
+                })
+                .await
             }
         }
     }
+}
+
+/// Runs a one-off command on the database: the running `serve`'s embedded cluster if there
+/// is one, else the one this opens (and closes after, whatever happened).
+async fn beside_server(settings: &Settings, command: impl AsyncFnOnce(&Database) -> Result<()>) -> Result<()> {
+    let db = Database::open_beside_server(&settings.database).await?;
+    let result = command(&db).await;
+    let closed = db.close().await;
+    result.and(closed)
 }
 
 async fn run_backup(db: &Database, settings: &Settings, action: BackupAction) -> Result<()> {
@@ -178,22 +196,38 @@ async fn run_backup(db: &Database, settings: &Settings, action: BackupAction) ->
         }
     };
     match action {
-        BackupAction::Create => {
+        BackupAction::Create { keep, label } => {
+            let keep = Keep::from_flags(keep, label)?;
             eprintln!("dumping to {} ...", dir.display());
-            let (manifest, rotated) = crate::backup::create(&server, &dir).await?;
-            println!("{}: {} bytes, {} tables", manifest.file, manifest.bytes, manifest.tables.len());
+            let (manifest, rotated) = crate::backup::create(&server, &dir, keep).await?;
+            let base = if manifest.base.is_some() { ", with a base backup" } else { "" };
+            println!("{}: {} bytes, {} tables{base}", manifest.file, manifest.bytes, manifest.tables.len());
             rotated.iter().for_each(|name| println!("rotated away {name}"));
         }
         BackupAction::List => {
-            for manifest in crate::backup::list(&dir)? {
+            for (manifest, kept) in crate::backup::kept(&dir, chrono::Utc::now())? {
                 let rows: i64 = manifest.tables.values().map(|(rows, _)| rows).sum();
+                let kept = kept.map_or_else(|| "not kept: the next prune deletes it".to_owned(), |k| k.to_string());
+                let base = if manifest.base.is_some() { "  +base" } else { "" };
                 println!(
-                    "{}  {}  {} bytes  {rows} rows",
+                    "{}  {}  {} bytes  {rows} rows{base}  {kept}",
                     manifest.name,
                     manifest.created_at.to_rfc3339(),
                     manifest.bytes
                 );
             }
+        }
+        BackupAction::Prune { dry_run } => {
+            let doomed = crate::backup::prune(&server, &dir, chrono::Utc::now(), dry_run).await?;
+            let verb = if dry_run { "would delete" } else { "deleted" };
+            doomed.iter().for_each(|m| println!("{verb} {}", m.name));
+            if doomed.is_empty() {
+                println!("nothing to prune: rotation keeps every backup");
+            }
+        }
+        BackupAction::Delete { name } => {
+            let manifest = crate::backup::delete(&server, &dir, &name).await?;
+            println!("deleted {}", manifest.name);
         }
         BackupAction::Verify { name } => {
             let manifest = crate::backup::find(&dir, &name)?;
@@ -201,6 +235,9 @@ async fn run_backup(db: &Database, settings: &Settings, action: BackupAction) ->
             checked(&manifest.name, crate::backup::verify(&server, &dir, &manifest).await?)?;
         }
         BackupAction::Restore { name, .. } => {
+            if let Some(running) = db.running_server() {
+                return Err(running.stop_first(&settings.database.data_dir, "restore"));
+            }
             let manifest = crate::backup::find(&dir, name.as_deref().unwrap_or("latest"))?;
             eprintln!("restoring {} ...", manifest.name);
             checked(&manifest.name, crate::backup::restore(&server, &dir, &manifest).await?)?;

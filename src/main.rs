@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!(error = %err, "studyhall failed");
+            // Once, on stderr, where the log goes too: not also as a log event.
             eprintln!("studyhall: {err}");
             ExitCode::FAILURE
         }

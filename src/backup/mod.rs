@@ -4,7 +4,8 @@
 //! repeatable-read transaction, and in that same transaction fingerprints every table
 //! (row count, and an order-independent sum of the rows' MD5s), so the manifest written
 //! next to the dump (`<name>.json`) describes exactly what the dump holds. Then old
-//! backups are rotated away (see [`rotation`]). `verify` restores a dump into a scratch
+//! backups are rotated away (see [`rotation`]), except those marked to keep (`--keep`,
+//! `--label`), which stay until deleted by hand. `verify` restores a dump into a scratch
 //! database and compares the fingerprints; `restore` loads one into an empty database and
 //! checks it the same way. Credentials reach the PostgreSQL tools through the
 //! environment (PGPASSWORD...), never their command line.
@@ -70,6 +71,55 @@ pub struct Manifest {
     /// The WAL segment its base backup starts from: recovery needs it and what follows.
     #[serde(default)]
     pub wal_start: Option<String>,
+    /// Marked to keep until deleted by hand: rotation leaves it alone.
+    #[serde(default)]
+    pub keep: bool,
+    /// The operator's name for it (a label marks it to keep too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// How a new backup is kept: by rotation, or until deleted by hand (with a label or not).
+#[derive(Debug, Clone, Default)]
+pub enum Keep {
+    #[default]
+    ByRotation,
+    ByHand {
+        label: Option<String>,
+    },
+}
+
+impl Keep {
+    /// How `backup create --keep --label NAME` keeps a backup (neither: by rotation);
+    /// refuses a label that is empty, longer than 100 characters or not on one line.
+    pub fn from_flags(keep: bool, label: Option<String>) -> Result<Keep> {
+        let label = label.map(|label| label.trim().to_owned());
+        match label {
+            Some(label) if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) => {
+                Err(Error::Config(format!("the label {label:?} must be 1 to 100 characters on one line")))
+            }
+            Some(label) => Ok(Keep::ByHand { label: Some(label) }),
+            None if keep => Ok(Keep::ByHand { label: None }),
+            None => Ok(Keep::ByRotation),
+        }
+    }
+}
+
+/// Why a backup is kept; a backup with none is what rotation deletes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kept {
+    ByHand { label: Option<String> },
+    Rotation(rotation::Rule),
+}
+
+impl std::fmt::Display for Kept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Kept::ByHand { label: Some(label) } => write!(f, "kept by hand, labelled {label:?}"),
+            Kept::ByHand { label: None } => f.write_str("kept by hand"),
+            Kept::Rotation(rule) => write!(f, "{rule}"),
+        }
+    }
 }
 
 const PREFIX: &str = "studyhall-";
@@ -139,15 +189,24 @@ pub async fn fingerprints(conn: &mut PgConnection) -> Result<Fingerprints> {
     Ok(out)
 }
 
-/// Dumps the database into `dir` and rotates old backups; returns the new backup's
-/// manifest and the names rotated away.
-pub async fn create(server: &Server, dir: &Path) -> Result<(Manifest, Vec<String>)> {
+/// Dumps the database into `dir`, kept as `keep` says, and rotates old backups; returns
+/// the new backup's manifest and the names rotated away.
+pub async fn create(server: &Server, dir: &Path, keep: Keep) -> Result<(Manifest, Vec<String>)> {
+    let (keep, label) = match keep {
+        Keep::ByRotation => (false, None),
+        Keep::ByHand { label } => (true, label),
+    };
     std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
     let mut tx = server.pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
     let (snapshot, created_at): (String, DateTime<Utc>) =
         sqlx::query_as("SELECT pg_export_snapshot(), now()").fetch_one(&mut *tx).await?;
-    let name = dump_name(created_at);
+    // Two backups in one second (a cron job beside one taken by hand) get distinct names.
+    let first = dump_name(created_at);
+    let name = (1..)
+        .map(|n| if n == 1 { first.clone() } else { format!("{first}-{n}") })
+        .find(|name| !dir.join(format!("{name}.json")).exists() && !dir.join(format!("{name}.dump.partial")).exists())
+        .expect("a free name");
     let file = format!("{name}.dump");
     let partial = dir.join(format!("{file}.partial"));
     let args = vec![
@@ -177,14 +236,12 @@ pub async fn create(server: &Server, dir: &Path) -> Result<(Manifest, Vec<String
     } else {
         (None, None)
     };
-    let manifest = Manifest { name: name.clone(), file, created_at, bytes, sha256, tables, base, wal_start };
+    let manifest =
+        Manifest { name: name.clone(), file, created_at, bytes, sha256, tables, base, wal_start, keep, label };
     let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
     std::fs::write(dir.join(format!("{name}.json")), json).map_err(Error::io("writing the backup manifest"))?;
-    let rotated = rotate(dir, created_at)?;
-    if let Some(archive) = &server.wal_archive {
-        prune_wal(server, archive, dir).await?;
-    }
-    Ok((manifest, rotated))
+    let rotated = prune(server, dir, created_at, false).await?;
+    Ok((manifest, rotated.into_iter().map(|m| m.name).collect()))
 }
 
 /// The backups in `dir`, oldest first.
@@ -208,21 +265,64 @@ pub fn find(dir: &Path, name: &str) -> Result<Manifest> {
     found.ok_or_else(|| Error::Config(format!("no backup {name} in {}", dir.display())))
 }
 
-fn rotate(dir: &Path, now: DateTime<Utc>) -> Result<Vec<String>> {
+/// The backups in `dir`, oldest first, each with why it is kept as of `now` (None: rotation
+/// deletes it). Marked ones are kept by hand and take no rotation slot.
+pub fn kept(dir: &Path, now: DateTime<Utc>) -> Result<Vec<(Manifest, Option<Kept>)>> {
     let all = list(dir)?;
-    let keep = rotation::keep(&all.iter().map(|m| m.created_at).collect::<Vec<_>>(), now);
-    let mut removed = Vec::new();
-    for manifest in all.into_iter().filter(|m| !keep.contains(&m.created_at)) {
-        for path in [dir.join(&manifest.file), dir.join(format!("{}.json", manifest.name))] {
-            std::fs::remove_file(&path).map_err(Error::io(format!("removing {}", path.display())))?;
-        }
-        if let Some(base) = &manifest.base {
-            let path = dir.join(base);
-            std::fs::remove_dir_all(&path).map_err(Error::io(format!("removing {}", path.display())))?;
-        }
-        removed.push(manifest.name);
+    let rotated: Vec<DateTime<Utc>> = all.iter().filter(|m| !m.keep).map(|m| m.created_at).collect();
+    let rules = rotation::keep(&rotated, now);
+    Ok(all
+        .into_iter()
+        .map(|m| {
+            let kept = if m.keep {
+                Some(Kept::ByHand { label: m.label.clone() })
+            } else {
+                rules.get(&m.created_at).map(|rule| Kept::Rotation(*rule))
+            };
+            (m, kept)
+        })
+        .collect())
+}
+
+/// Deletes the backups rotation no longer keeps as of `now` (with `dry_run`, only names
+/// them), then the archived WAL no kept base backup needs; returns them, oldest first.
+pub async fn prune(server: &Server, dir: &Path, now: DateTime<Utc>, dry_run: bool) -> Result<Vec<Manifest>> {
+    let doomed: Vec<Manifest> = kept(dir, now)?.into_iter().filter(|(_, k)| k.is_none()).map(|(m, _)| m).collect();
+    if dry_run {
+        return Ok(doomed);
     }
-    Ok(removed)
+    for manifest in &doomed {
+        remove(dir, manifest)?;
+    }
+    if let Some(archive) = &server.wal_archive {
+        prune_wal(server, archive, dir).await?;
+    }
+    Ok(doomed)
+}
+
+/// Deletes the backup called `name`, kept or not (`backup delete`), and the archived WAL
+/// no remaining base backup needs.
+pub async fn delete(server: &Server, dir: &Path, name: &str) -> Result<Manifest> {
+    let manifest = list(dir)?.into_iter().find(|m| m.name == name).ok_or_else(|| {
+        Error::Config(format!("no backup {name} in {}: `studyhall backup list` names them", dir.display()))
+    })?;
+    remove(dir, &manifest)?;
+    if let Some(archive) = &server.wal_archive {
+        prune_wal(server, archive, dir).await?;
+    }
+    Ok(manifest)
+}
+
+/// Removes a backup's dump, manifest and base backup.
+fn remove(dir: &Path, manifest: &Manifest) -> Result<()> {
+    for path in [dir.join(&manifest.file), dir.join(format!("{}.json", manifest.name))] {
+        std::fs::remove_file(&path).map_err(Error::io(format!("removing {}", path.display())))?;
+    }
+    if let Some(base) = &manifest.base {
+        let path = dir.join(base);
+        std::fs::remove_dir_all(&path).map_err(Error::io(format!("removing {}", path.display())))?;
+    }
+    Ok(())
 }
 
 /// Removes the archived WAL that precedes the oldest kept base backup (no recovery can

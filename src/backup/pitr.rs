@@ -10,24 +10,18 @@ use std::path::Path;
 use std::process::Command;
 
 use chrono::{DateTime, Utc};
-use nix::unistd::{Pid, User, chown, geteuid};
+use nix::unistd::{User, chown, geteuid};
 
 use super::{Manifest, list};
-use crate::db::embedded::{SUPERUSER, wal_archive};
+use crate::db::embedded::{SUPERUSER, in_use, stop_first, wal_archive};
 use crate::error::{Error, Result};
 
 /// Prepares the embedded cluster in `data_dir` (which must be stopped) to recover to
 /// `target` from the backups in `backups` on its next start; returns the base backup used.
 pub fn prepare(data_dir: &Path, backups: &Path, target: DateTime<Utc>) -> Result<Manifest> {
     let pgdata = data_dir.join("pgdata");
-    if let Ok(pid) = std::fs::read_to_string(pgdata.join("postmaster.pid"))
-        && let Some(pid) = pid.lines().next().and_then(|line| line.trim().parse::<i32>().ok())
-        && nix::sys::signal::kill(Pid::from_raw(pid), None).is_ok()
-    {
-        return Err(Error::Config(format!(
-            "PostgreSQL (pid {pid}) is running on {}: stop studyhall first",
-            data_dir.display()
-        )));
+    if let Some(pid) = in_use(data_dir) {
+        return Err(stop_first(data_dir, pid, "recover to a time"));
     }
     let base = list(backups)?
         .into_iter()

@@ -151,6 +151,38 @@ pub struct ClusterOptions {
     pub archive_wal: bool,
 }
 
+/// The least free space a data directory needs to start the cluster in (a new cluster
+/// takes about 40 MiB, and WAL grows in 16 MiB segments).
+const MIN_FREE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Fails with what to do when `data_dir` (or, before it exists, the directory it would be
+/// created in) is not writable or has too little free space: checked before anything is
+/// created, so a bad STUDYHALL_DATA costs nothing.
+pub fn check_data_dir(data_dir: &Path) -> Result<()> {
+    let Some(existing) = data_dir.ancestors().find(|dir| dir.as_os_str().is_empty() || dir.is_dir()) else {
+        return Ok(());
+    };
+    let existing = if existing.as_os_str().is_empty() { Path::new(".") } else { existing };
+    if let Err(errno) = nix::unistd::access(existing, nix::unistd::AccessFlags::W_OK) {
+        return Err(Error::Config(format!(
+            "cannot write to {} ({errno}): choose a STUDYHALL_DATA this account can write to",
+            existing.display()
+        )));
+    }
+    let free = nix::sys::statvfs::statvfs(existing)
+        .map(|stat| stat.blocks_available().saturating_mul(stat.fragment_size()))
+        .map_err(|errno| Error::io(format!("reading the free space of {}", existing.display()))(errno.into()))?;
+    if free < MIN_FREE_BYTES {
+        return Err(Error::Config(format!(
+            "only {} MiB free on {}: the database needs at least {} MiB; free some space or choose another STUDYHALL_DATA",
+            free / (1024 * 1024),
+            existing.display(),
+            MIN_FREE_BYTES / (1024 * 1024)
+        )));
+    }
+    Ok(())
+}
+
 /// Where a cluster in `data_dir` archives its WAL.
 pub fn wal_archive(data_dir: &Path) -> PathBuf {
     data_dir.join("wal-archive")
@@ -241,6 +273,16 @@ impl EmbeddedCluster {
             init_cluster(&binaries, &pgdata, owner.as_ref())?;
         }
         wait_for_orphan(&data_dir, &pgdata)?;
+        if let Some(pid) = running_postmaster(&pgdata) {
+            let by = match owner_of(&data_dir, pid) {
+                Some(owner) => format!("another studyhall (pid {owner})"),
+                None => format!("a PostgreSQL started outside studyhall (pid {pid})"),
+            };
+            return Err(Error::Embedded(format!(
+                "the database in {} is in use by {by}: wait for it to finish, or stop it",
+                data_dir.display()
+            )));
+        }
 
         let log_path = data_dir.join("postgresql.log");
         let log = OpenOptions::new()
@@ -325,11 +367,7 @@ impl EmbeddedCluster {
 
     /// A libpq connection URI for `database`, for `psql`, `pg_dump` and DATABASE_URL.
     pub fn url(&self, database: &str) -> String {
-        let mut url = url::Url::parse("postgresql://localhost").expect("a valid base URL");
-        url.set_username(SUPERUSER).expect("a URL with a host takes a user name");
-        url.set_path(database);
-        url.query_pairs_mut().append_pair("host", &self.socket_dir.to_string_lossy());
-        url.into()
+        socket_url(&self.socket_dir, 5432, database)
     }
 
     /// Creates the `learning_platform` database, as the spec's creation script does,
@@ -390,6 +428,18 @@ impl Drop for EmbeddedCluster {
             tracing::error!(error = %err, "stopping the embedded PostgreSQL failed");
         }
     }
+}
+
+/// A libpq URI for `database` as the superuser, over the socket in `socket_dir`.
+fn socket_url(socket_dir: &Path, port: u16, database: &str) -> String {
+    let mut url = url::Url::parse("postgresql://localhost").expect("a valid base URL");
+    url.set_username(SUPERUSER).expect("a URL with a host takes a user name");
+    url.set_path(database);
+    url.query_pairs_mut().append_pair("host", &socket_dir.to_string_lossy());
+    if port != 5432 {
+        url.query_pairs_mut().append_pair("port", &port.to_string());
+    }
+    url.into()
 }
 
 /// Runs `initdb` for a new cluster: UTF8, superuser `postgres`, trust authentication on
@@ -571,10 +621,7 @@ fn pid_of(child: &Child) -> Pid {
 /// still that process's child) is left alone; PostgreSQL refuses to start beside it.
 fn wait_for_orphan(data_dir: &Path, pgdata: &Path) -> Result<()> {
     let Some(pid) = running_postmaster(pgdata) else { return Ok(()) };
-    // Recorded as "<studyhall pid> <postmaster pid>" by the supervisor that spawned it.
-    let recorded = fs::read_to_string(data_dir.join(OWNER_FILE)).unwrap_or_default();
-    let recorded: Vec<i32> = recorded.split_whitespace().filter_map(|n| n.parse().ok()).collect();
-    let [owner, postmaster] = recorded[..] else { return Ok(()) };
+    let Some((owner, postmaster)) = recorded_owner(data_dir) else { return Ok(()) };
     if postmaster != pid.as_raw() || parent_of(pid) == Some(owner) {
         return Ok(()); // not ours to stop, or its studyhall still runs
     }
@@ -599,6 +646,95 @@ fn wait_for_orphan(data_dir: &Path, pgdata: &Path) -> Result<()> {
     Err(Error::Embedded(format!(
         "the PostgreSQL of an earlier run (pid {pid}) does not stop; stop it, then start again"
     )))
+}
+
+/// A postmaster already running on a data directory, as its lock file describes it.
+#[derive(Debug, Clone)]
+pub struct Running {
+    /// The process to name to the operator: the studyhall that started the postmaster
+    /// while it runs (postmaster.owner), else the postmaster itself.
+    pub pid: i32,
+    pub socket_dir: PathBuf,
+    pub port: u16,
+}
+
+impl Running {
+    /// How to connect to `database` as the superuser, through the running server's socket.
+    pub fn connect_options(&self, database: &str) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .host(&self.socket_dir.to_string_lossy())
+            .port(self.port)
+            .username(SUPERUSER)
+            .database(database)
+    }
+
+    /// A libpq connection URI for `database`, for PostgreSQL's own tools.
+    pub fn url(&self, database: &str) -> String {
+        socket_url(&self.socket_dir, self.port, database)
+    }
+
+    /// The refusal of work that needs the cluster stopped (`what`: "restore").
+    pub fn stop_first(&self, data_dir: &Path, what: &str) -> Error {
+        stop_first(data_dir, self.pid, what)
+    }
+}
+
+/// The refusal of work that needs the cluster in `data_dir` stopped while process `pid` runs it.
+pub fn stop_first(data_dir: &Path, pid: i32, what: &str) -> Error {
+    Error::Config(format!(
+        "studyhall is running on {}: stop studyhall first (pid {pid}), then {what}",
+        data_dir.display()
+    ))
+}
+
+/// The process running the cluster in `data_dir` now, if any (its studyhall, else its
+/// postmaster), without waiting for it to be ready.
+pub fn in_use(data_dir: &Path) -> Option<i32> {
+    let pid = running_postmaster(&data_dir.join("pgdata"))?;
+    Some(owner_of(data_dir, pid).unwrap_or(pid.as_raw()))
+}
+
+/// How long a command waits for a postmaster that is starting (or stopping) on the data
+/// directory to become ready (or to go).
+const SETTLE_PATIENCE: Duration = Duration::from_secs(60);
+
+/// The postmaster serving `data_dir` now, if one runs and accepts connections: the one a
+/// running `studyhall serve` owns, which commands connect to instead of starting their
+/// own. One starting up is waited for; one shutting down, until it has gone. Blocking.
+pub fn running(data_dir: &Path) -> Option<Running> {
+    let pgdata = data_dir.join("pgdata");
+    let deadline = Instant::now() + SETTLE_PATIENCE;
+    loop {
+        let pid = running_postmaster(&pgdata)?;
+        // postmaster.pid: pid, data directory, start time, port, socket directory,
+        // listen address, shared memory key, status.
+        let contents = fs::read_to_string(pgdata.join("postmaster.pid")).unwrap_or_default();
+        let lines: Vec<&str> = contents.lines().map(str::trim).collect();
+        let port = lines.get(3).and_then(|port| port.parse().ok());
+        let socket_dir = lines.get(4).filter(|dir| !dir.is_empty()).map(PathBuf::from);
+        if let (Some("ready"), Some(port), Some(socket_dir)) = (lines.get(7).copied(), port, socket_dir) {
+            return Some(Running { pid: owner_of(data_dir, pid).unwrap_or(pid.as_raw()), socket_dir, port });
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The live studyhall that started postmaster `pid`, as postmaster.owner records it.
+fn owner_of(data_dir: &Path, pid: Pid) -> Option<i32> {
+    let (owner, postmaster) = recorded_owner(data_dir)?;
+    (postmaster == pid.as_raw() && parent_of(pid) == Some(owner)).then_some(owner)
+}
+
+/// (studyhall pid, postmaster pid), as the supervisor that spawned the postmaster
+/// recorded them in postmaster.owner.
+fn recorded_owner(data_dir: &Path) -> Option<(i32, i32)> {
+    let recorded = fs::read_to_string(data_dir.join(OWNER_FILE)).ok()?;
+    let recorded: Vec<i32> = recorded.split_whitespace().filter_map(|n| n.parse().ok()).collect();
+    let [owner, postmaster] = recorded[..] else { return None };
+    Some((owner, postmaster))
 }
 
 /// The live postmaster that `pgdata`'s lock file names, if there is one.
@@ -648,7 +784,8 @@ fn log_len(path: &Path) -> u64 {
     fs::metadata(path).map(|meta| meta.len()).unwrap_or(0)
 }
 
-/// What the server logged since `start`, for error messages (the last 2 KiB of it).
+/// What the server logged since `start` that says why it failed (its FATAL, PANIC and
+/// HINT lines from the last 2 KiB), on one line for an error message.
 fn log_since(path: &Path, start: u64) -> String {
     let read = || -> io::Result<String> {
         let mut file = File::open(path)?;
@@ -658,8 +795,42 @@ fn log_since(path: &Path, start: u64) -> String {
         file.read_to_end(&mut bytes)?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     };
-    match read() {
-        Ok(text) if !text.trim().is_empty() => text.trim().to_owned(),
-        _ => format!("see {}", path.display()),
+    let said: Vec<String> = read()
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let at = ["FATAL:", "PANIC:", "HINT:"].iter().filter_map(|level| line.find(level)).min()?;
+            Some(line[at..].split_whitespace().collect::<Vec<_>>().join(" "))
+        })
+        .collect();
+    if said.is_empty() {
+        format!("see {}", path.display())
+    } else {
+        format!("{} (see {})", said.join("; "), path.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_start_is_told_in_one_line_from_the_log_s_fatal_and_hint() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let log = dir.path().join("postgresql.log");
+        fs::write(&log, "old\n").expect("write");
+        let start = log_len(&log);
+        let said = "2026-12-07 12:00:00.000 UTC [41] FATAL:  lock file \"postmaster.pid\" already exists\n\
+                    2026-12-07 12:00:00.000 UTC [41] HINT:  Is another postmaster (PID 40) running?\n\
+                    2026-12-07 12:00:00.001 UTC [41] LOG:  database system is shut down\n";
+        fs::write(&log, format!("old\n{said}")).expect("write");
+        let line = log_since(&log, start);
+        assert_eq!(
+            line,
+            format!(
+                "FATAL: lock file \"postmaster.pid\" already exists; HINT: Is another postmaster (PID 40) running? (see {})",
+                log.display()
+            )
+        );
     }
 }

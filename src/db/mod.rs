@@ -13,7 +13,7 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::config::{DatabaseConfig, PoolConfig};
 use crate::error::{Error, Result};
-use embedded::{ClusterOptions, EmbeddedCluster, PgBinaries};
+use embedded::{ClusterOptions, EmbeddedCluster, PgBinaries, Running};
 
 /// The role request handling runs as: it owns nothing and cannot bypass row-level
 /// security (created by migration 0006).
@@ -32,7 +32,16 @@ pub struct Database {
     options: PgConnectOptions,
     /// The database's URL, for PostgreSQL's own tools.
     url: String,
-    cluster: Option<EmbeddedCluster>,
+    /// The embedded cluster, when there is no DATABASE_URL.
+    embedded: Option<Embedded>,
+}
+
+/// The embedded cluster as this process reaches it.
+enum Embedded {
+    /// Started by this process, which stops it on close.
+    Owned(EmbeddedCluster),
+    /// Run by another studyhall (a `serve`): reached through its socket, left running.
+    Attached { server: Running, data_dir: PathBuf, archives_wal: bool },
 }
 
 impl Database {
@@ -42,14 +51,16 @@ impl Database {
         match &config.database_url {
             Some(url) => {
                 let options = PgConnectOptions::from_str(url)?;
+                reachable(&options).await?;
                 let pool = connect(options.clone(), &privileged(&config.pool)).await?;
-                Ok(Database { pool, options, url: url.clone(), cluster: None })
+                Ok(Database { pool, options, url: url.clone(), embedded: None })
             }
             None => {
                 let data_dir = config.data_dir.clone();
                 let pg_bin = config.pg_bin.clone();
                 tracing::info!(data_dir = %data_dir.display(), "starting the embedded PostgreSQL");
                 let cluster = tokio::task::spawn_blocking(move || {
+                    embedded::check_data_dir(&data_dir)?;
                     let binaries = PgBinaries::locate(pg_bin.as_deref())?;
                     EmbeddedCluster::start(&data_dir, binaries, ClusterOptions { ephemeral: false, archive_wal: true })
                 })
@@ -61,8 +72,45 @@ impl Database {
                 finish_recovery(&pool).await?;
                 tracing::info!(socket_dir = %cluster.socket_dir().display(), "embedded PostgreSQL is ready");
                 let url = cluster.url(embedded::DATABASE);
-                Ok(Database { pool, options, url, cluster: Some(cluster) })
+                Ok(Database { pool, options, url, embedded: Some(Embedded::Owned(cluster)) })
             }
+        }
+    }
+
+    /// As [`Database::open`], but when a studyhall already runs the embedded cluster, connects
+    /// to it through its socket and leaves it running: how one-off commands (`backup`,
+    /// `user`, `migrate`, `maintain`) work beside `serve`.
+    pub async fn open_beside_server(config: &DatabaseConfig) -> Result<Self> {
+        if config.database_url.is_some() {
+            return Self::open(config).await;
+        }
+        let data_dir = config.data_dir.clone();
+        let running = tokio::task::spawn_blocking(move || embedded::running(&data_dir))
+            .await
+            .map_err(Error::failed("looking for a running PostgreSQL panicked"))?;
+        let Some(server) = running else { return Self::open(config).await };
+        tracing::info!(pid = server.pid, socket_dir = %server.socket_dir.display(), "using the running studyhall's PostgreSQL");
+        let options = server.connect_options(embedded::DATABASE);
+        let pool = connect(options.clone(), &privileged(&config.pool)).await.map_err(|err| {
+            Error::Embedded(format!(
+                "studyhall (pid {}) runs the database in {}, but connecting to it failed ({err}): \
+                 try again once it is up, or stop it",
+                server.pid,
+                config.data_dir.display()
+            ))
+        })?;
+        let archives_wal: bool =
+            sqlx::query_scalar("SELECT current_setting('archive_mode') <> 'off'").fetch_one(&pool).await?;
+        let url = server.url(embedded::DATABASE);
+        let data_dir = config.data_dir.clone();
+        Ok(Database { pool, options, url, embedded: Some(Embedded::Attached { server, data_dir, archives_wal }) })
+    }
+
+    /// The studyhall whose embedded cluster this database is attached to, if it is.
+    pub fn running_server(&self) -> Option<&Running> {
+        match &self.embedded {
+            Some(Embedded::Attached { server, .. }) => Some(server),
+            _ => None,
         }
     }
 
@@ -87,7 +135,7 @@ impl Database {
     /// Applies pending migrations when this is the embedded cluster (always kept
     /// current), or when `external_too` (STUDYHALL_AUTO_MIGRATE) for a DATABASE_URL server.
     pub async fn migrate_on_start(&self, external_too: bool) -> Result<()> {
-        if self.cluster.is_some() || external_too {
+        if self.embedded.is_some() || external_too {
             let applied = migrate::up(&self.pool).await?;
             if !applied.is_empty() {
                 tracing::info!(?applied, "applied migrations");
@@ -103,13 +151,17 @@ impl Database {
 
     /// Where the embedded cluster archives its WAL; None for a DATABASE_URL server.
     pub fn wal_archive(&self) -> Option<PathBuf> {
-        self.cluster.as_ref().map(|cluster| embedded::wal_archive(cluster.data_dir()))
+        match &self.embedded {
+            Some(Embedded::Owned(cluster)) => Some(embedded::wal_archive(cluster.data_dir())),
+            Some(Embedded::Attached { data_dir, archives_wal: true, .. }) => Some(embedded::wal_archive(data_dir)),
+            _ => None,
+        }
     }
 
-    /// Closes every connection, then stops the embedded cluster if there is one.
+    /// Closes every connection, then stops the embedded cluster if this process started it.
     pub async fn close(self) -> Result<()> {
         self.pool.close().await;
-        if let Some(cluster) = self.cluster {
+        if let Some(Embedded::Owned(cluster)) = self.embedded {
             tokio::task::spawn_blocking(move || cluster.stop())
                 .await
                 .map_err(Error::failed("stopping PostgreSQL panicked"))??;
@@ -117,6 +169,24 @@ impl Database {
         }
         Ok(())
     }
+}
+
+/// Fails with the reason and what to do when DATABASE_URL's server cannot be connected to
+/// (a pool would only say that it timed out).
+async fn reachable(options: &PgConnectOptions) -> Result<()> {
+    use sqlx::{ConnectOptions, Connection};
+    let connected = tokio::time::timeout(std::time::Duration::from_secs(10), options.connect()).await;
+    let reason = match connected {
+        Ok(Ok(conn)) => return Ok(conn.close().await?),
+        Ok(Err(err)) => err.to_string(),
+        Err(_) => "no answer within 10 s".to_owned(),
+    };
+    Err(Error::Config(format!(
+        "cannot connect to the database {} on {}:{} ({reason}): check that PostgreSQL runs there and DATABASE_URL",
+        options.get_database().unwrap_or("(default)"),
+        options.get_host(),
+        options.get_port()
+    )))
 }
 
 /// Waits while the cluster is still recovering (after `backup restore --to-time`, it takes

@@ -43,10 +43,10 @@ async fn open(settings: &Settings, auto_migrate: bool) -> Result<(Database, AppS
 /// until SIGINT or SIGTERM, then stops accepting connections, lets requests in flight
 /// finish, stops the workers, closes the pools and stops the embedded cluster.
 pub async fn serve(settings: &Settings, config: &ServeConfig) -> Result<()> {
+    // Bound first: a busy port fails at once, before a cluster is created or started.
+    let listener = bind(config.http.bind).await?;
     let (db, state) = open(settings, config.auto_migrate).await?;
     let result = async {
-        let listener =
-            TcpListener::bind(config.http.bind).await.map_err(Error::io(format!("binding {}", config.http.bind)))?;
         let workers = Background::start(state.clone(), &settings.workers);
         let served = run(listener, router(state.clone(), &config.http), shutdown_signal()).await;
         workers.stop(settings.workers.shutdown_grace()).await;
@@ -56,6 +56,20 @@ pub async fn serve(settings: &Settings, config: &ServeConfig) -> Result<()> {
     state.db.close().await;
     // The database is closed whatever happened, so no PostgreSQL outlives studyhall.
     result.and(db.close().await)
+}
+
+/// Listens on `address`, saying what to do when it cannot.
+async fn bind(address: std::net::SocketAddr) -> Result<TcpListener> {
+    TcpListener::bind(address).await.map_err(|err| match err.kind() {
+        std::io::ErrorKind::AddrInUse => Error::Config(format!(
+            "cannot listen on {address}: the address is in use (another studyhall or program listens there); \
+             stop it or choose another STUDYHALL_BIND"
+        )),
+        std::io::ErrorKind::PermissionDenied => Error::Config(format!(
+            "cannot listen on {address}: permission denied (ports below 1024 need privileges); choose another STUDYHALL_BIND"
+        )),
+        _ => Error::io(format!("listening on {address}"))(err),
+    })
 }
 
 /// `studyhall worker`: runs job workers, without HTTP, until SIGINT or SIGTERM.

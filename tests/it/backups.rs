@@ -1,7 +1,7 @@
 //! Backups: create, list, verify and restore round trips with identical row counts and
 //! checksums; a damaged dump is caught; a database with tables is not restored over.
 
-use studyhall::backup::{self, Server};
+use studyhall::backup::{self, Keep, Server};
 
 use crate::fixtures::learner;
 use crate::harness::{TestDb, pg_binaries, scratch_dir};
@@ -16,7 +16,7 @@ async fn a_backup_verifies_and_restores_with_identical_counts_and_checksums() {
     learner(&db.pool, "ada").await;
     learner(&db.pool, "bob").await;
     let dir = scratch_dir();
-    let (manifest, rotated) = backup::create(&server(&db), dir.path()).await.expect("a backup");
+    let (manifest, rotated) = backup::create(&server(&db), dir.path(), Keep::ByRotation).await.expect("a backup");
     assert!(rotated.is_empty());
     assert_eq!(manifest.tables["public.users"].0, 2);
     assert_eq!(manifest.tables["public.interactions"].0, 2);
@@ -50,7 +50,7 @@ async fn a_backup_verifies_and_restores_with_identical_counts_and_checksums() {
 }
 
 /// Switches to a new WAL segment and waits until the archiver has copied the one before.
-async fn archive_current_segment(pool: &sqlx::PgPool, archive: &std::path::Path) {
+pub async fn archive_current_segment(pool: &sqlx::PgPool, archive: &std::path::Path) {
     let segment: String =
         sqlx::query_scalar("SELECT pg_walfile_name(pg_switch_wal())").fetch_one(pool).await.expect("a switch");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
@@ -92,19 +92,23 @@ async fn point_in_time_recovery_restores_to_a_moment_between_two_writes() {
         names
     };
     // A first backup, WAL archived after it, a second backup the same day: rotation keeps
-    // the second only, and the WAL before its base backup goes too.
-    backup::create(&server, &backups).await.expect("a first backup");
+    // both (the first until a later day's backup); deleting the first deletes the WAL
+    // before the second's base backup too.
+    let (first, _) = backup::create(&server, &backups, Keep::ByRotation).await.expect("a first backup");
     for _ in 0..2 {
         sqlx::query("INSERT INTO notes VALUES (0)").execute(&db.pool).await.expect("a write");
         archive_current_segment(&db.pool, &archive).await;
     }
     let archived_before = segments();
     sqlx::query("DELETE FROM notes").execute(&db.pool).await.expect("clean");
-    let (second, rotated) = backup::create(&server, &backups).await.expect("a second backup");
-    assert_eq!(rotated.len(), 1, "the first backup of the day rotated away");
+    let (second, rotated) = backup::create(&server, &backups, Keep::ByRotation).await.expect("a second backup");
+    assert!(rotated.is_empty(), "the first backup of the day is kept: {rotated:?}");
     let start = second.wal_start.clone().expect("a base backup's start");
     assert!(second.base.is_some(), "a base backup with the dump");
-    assert!(archived_before.iter().any(|s| *s < start), "there was WAL to prune: {archived_before:?} / {start}");
+    let older: Vec<&String> = archived_before.iter().filter(|s| **s < start).collect();
+    assert!(!older.is_empty(), "there was WAL to prune: {archived_before:?} / {start}");
+    assert!(older.iter().all(|s| segments().contains(s)), "the first backup's WAL is kept with it");
+    backup::delete(&server, &backups, &first.name).await.expect("the first deleted");
     assert!(segments().iter().all(|s| *s >= start), "WAL before the kept base backup pruned: {:?}", segments());
 
     sqlx::query("INSERT INTO notes VALUES (1)").execute(&db.pool).await.expect("the first write");

@@ -58,12 +58,12 @@ impl Serve {
         crate::harness::client().post(url).json(&body).send().await.expect("request").status()
     }
 
-    async fn register(&self, name: &str) -> reqwest::StatusCode {
+    pub async fn register(&self, name: &str) -> reqwest::StatusCode {
         let body = json!({"email": format!("{name}@example.org"), "username": name, "password": PASSWORD});
         self.post("/api/v1/auth/register", body).await
     }
 
-    async fn sign_in(&self, name: &str) -> reqwest::StatusCode {
+    pub async fn sign_in(&self, name: &str) -> reqwest::StatusCode {
         self.post("/api/v1/auth/login", json!({"login": name, "password": PASSWORD})).await
     }
 
@@ -141,7 +141,7 @@ fn wait_until_gone(pid: i32) -> bool {
     true
 }
 
-fn learning_platform(data_dir: &Path) -> PgConnectOptions {
+pub fn learning_platform(data_dir: &Path) -> PgConnectOptions {
     PgConnectOptions::new()
         .host(&data_dir.join("run").to_string_lossy())
         .username("postgres")

@@ -24,6 +24,7 @@ mod maintain;
 mod materials;
 mod migrations;
 mod observability;
+mod operations;
 mod optimiser;
 mod pages;
 mod partitions;
