@@ -68,6 +68,9 @@ async fn every_page_passes_axe_at_desktop_and_phone_sizes() {
         "/progress".to_owned(),
         "/settings".to_owned(),
         "/account".to_owned(),
+        "/materials/not-a-uuid".to_owned(),
+        format!("/materials/{}", uuid::Uuid::new_v4()),
+        "/no/such/page".to_owned(),
     ];
     let mut found = Vec::new();
     for screen in [Screen::Desktop, Screen::Phone] {
@@ -88,7 +91,7 @@ async fn every_page_passes_axe_at_desktop_and_phone_sizes() {
         b.command(Method::POST, "/cookie", Some(cookie)).await;
         for path in &signed_in {
             b.go(&app.url(path)).await;
-            b.find("main h1, main [data-card]").await;
+            b.find("main h1, main [data-card], main h2").await;
             found.extend(violations(&b, &axe).await.into_iter().map(|v| format!("{path}: {v}")));
         }
     }

@@ -64,6 +64,22 @@ async fn a_learner_adds_once_generates_renames_reads_again_and_deletes_a_materia
         b.wait_for_text("FLASHCARD").await;
         assert!(!disabled(&b, "[data-start='study']").await, "ready to study once generated");
 
+        // A word of its text searched for: the passage found opens with the word marked.
+        b.go(&format!("{site}/materials?q=membrane")).await;
+        b.click("[data-passage-link]").await;
+        b.wait_for_text("Passage").await;
+        let marked = b
+            .script("return [...document.querySelectorAll('[data-passage] mark')].map(m => m.textContent)", json!([]))
+            .await;
+        assert!(
+            marked.as_array().is_some_and(|m| !m.is_empty()
+                && m.iter().all(|w| w.as_str().is_some_and(|w| w.to_lowercase().starts_with("membrane")))),
+            "{marked}"
+        );
+        b.click("a[rel='prev'], a[rel='next']").await;
+        b.wait_for_text("Passage").await;
+        b.go(&format!("{site}/materials/{id}")).await;
+
         // Renamed, described and tagged; the description cleared again.
         open(&b, "Rename or describe it").await;
         let title = b.find("#m-title").await;
