@@ -89,7 +89,13 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let address = listener.local_addr().map_err(Error::io("reading the bound address"))?;
-    tracing::info!(%address, "listening");
+    // The address to open, as a link a terminal makes clickable (the name when it listens on all).
+    let url = match address.ip() {
+        ip if ip.is_unspecified() => format!("http://localhost:{}/", address.port()),
+        std::net::IpAddr::V6(ip) => format!("http://[{ip}]:{}/", address.port()),
+        ip => format!("http://{ip}:{}/", address.port()),
+    };
+    tracing::info!(%address, %url, "listening");
     // Peer addresses reach the handlers (the client address of sign-in throttling and audit rows).
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)

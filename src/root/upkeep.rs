@@ -34,7 +34,13 @@ struct Report {
 pub async fn housekeeping(state: AppState, stopping: watch::Receiver<bool>) {
     periodically(state.learning.housekeeping_interval(), stopping, || async {
         match once(&state).await {
-            Ok(Some(report)) => tracing::info!(?report, "housekeeping done"),
+            Ok(Some(report)) => tracing::info!(
+                abandoned_sessions = report.abandoned,
+                learners_rolled_up = report.learners_rolled_up,
+                rollup_rows = report.rollup_rows,
+                refits_queued = report.refits_queued,
+                "housekeeping done"
+            ),
             Ok(None) => tracing::debug!("housekeeping skipped: another node is at it"),
             Err(error) => tracing::warn!(%error, "housekeeping failed"),
         }

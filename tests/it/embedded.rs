@@ -273,3 +273,35 @@ fn without_postgresql_binaries_the_error_names_the_package() {
     assert!(message[0].contains("PostgreSQL server binaries (initdb, postgres) not found"), "{stderr}");
     assert!(message[0].contains("apt-get install postgresql"), "names the package: {stderr}");
 }
+
+/// The text log redirected to a file (a pipe here) is plain text, and says where to open
+/// studyhall.
+#[test]
+fn a_redirected_text_log_has_no_colour_codes_and_names_the_url() {
+    let dir = scratch_dir();
+    let mut child = Command::new(studyhall_bin())
+        .arg("serve")
+        .env_remove("DATABASE_URL")
+        .env_remove("NO_COLOR")
+        .env("STUDYHALL_DATA", dir.path())
+        .env("STUDYHALL_BIND", "127.0.0.1:0")
+        .env("STUDYHALL_LOG_FORMAT", "text")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start studyhall serve");
+    let mut read = Vec::new();
+    for line in BufReader::new(child.stderr.take().expect("stderr")).lines().map_while(Result::ok) {
+        let listening = line.contains("listening");
+        read.push(line);
+        if listening {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = read.join("\n");
+    assert!(!log.contains('\u{1b}'), "no ANSI escape codes:\n{log}");
+    let line = read.last().expect("a line");
+    assert!(line.contains("listening") && line.contains("url=http://127.0.0.1:"), "{log}");
+}
