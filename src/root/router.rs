@@ -10,10 +10,11 @@ use axum::http::{HeaderName, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router, middleware};
 use tower::ServiceBuilder;
+use tower_http::LatencyUnit;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -103,11 +104,19 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
-                    let request_id = request.headers().get(&REQUEST_ID).and_then(|id| id.to_str().ok());
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(),
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &Request<Body>| {
+                            let request_id = request.headers().get(&REQUEST_ID).and_then(|id| id.to_str().ok());
+                            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(),
                         request_id = request_id.unwrap_or_default(), user_id = tracing::field::Empty)
-                }))
+                        })
+                        // A line per request at info (status and latency, in the request's span), so
+                        // that refusals leave a trace too.
+                        .on_response(
+                            DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis),
+                        ),
+                )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
 }

@@ -274,10 +274,10 @@ fn without_postgresql_binaries_the_error_names_the_package() {
     assert!(message[0].contains("apt-get install postgresql"), "names the package: {stderr}");
 }
 
-/// The text log redirected to a file (a pipe here) is plain text, and says where to open
-/// studyhall.
+/// The text log redirected to a file (a pipe here) is plain text, says where to open
+/// studyhall, and has a line for each request, a refused one too.
 #[test]
-fn a_redirected_text_log_has_no_colour_codes_and_names_the_url() {
+fn a_redirected_text_log_has_no_colour_codes_names_the_url_and_logs_requests() {
     let dir = scratch_dir();
     let mut child = Command::new(studyhall_bin())
         .arg("serve")
@@ -291,10 +291,26 @@ fn a_redirected_text_log_has_no_colour_codes_and_names_the_url() {
         .spawn()
         .expect("start studyhall serve");
     let mut read = Vec::new();
-    for line in BufReader::new(child.stderr.take().expect("stderr")).lines().map_while(Result::ok) {
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines().map_while(Result::ok);
+    for line in lines.by_ref() {
         let listening = line.contains("listening");
         read.push(line);
         if listening {
+            break;
+        }
+    }
+    let listening = read.last().cloned().unwrap_or_default();
+    assert!(listening.contains("listening") && listening.contains("url=http://127.0.0.1:"), "{}", read.join("\n"));
+    // A request refused (401): its line has the method, path, status and latency.
+    let address = listening.split("url=http://").nth(1).and_then(|rest| rest.split('/').next()).expect("an address");
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    std::io::Write::write_all(&mut stream, b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("a request");
+    std::io::Read::read_to_end(&mut stream, &mut Vec::new()).expect("an answer");
+    for line in lines.by_ref() {
+        let answered = line.contains("status=401");
+        read.push(line);
+        if answered {
             break;
         }
     }
@@ -302,6 +318,8 @@ fn a_redirected_text_log_has_no_colour_codes_and_names_the_url() {
     let _ = child.wait();
     let log = read.join("\n");
     assert!(!log.contains('\u{1b}'), "no ANSI escape codes:\n{log}");
-    let line = read.last().expect("a line");
-    assert!(line.contains("listening") && line.contains("url=http://127.0.0.1:"), "{log}");
+    let request = read.last().expect("a line");
+    for part in ["method=GET", "path=/api/v1/me", "request_id=", "status=401", "latency="] {
+        assert!(request.contains(part), "{part} in {request}\n{log}");
+    }
 }
