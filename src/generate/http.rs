@@ -17,7 +17,7 @@ use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::audit::{Change, Work};
 use crate::db::tenant;
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, OnConstraint, Problem, Result};
 use crate::http::extract::{Client, Input};
 use crate::http::page::{self, Newest, Page};
 use crate::materials::live_status;
@@ -222,7 +222,9 @@ pub struct UpdateAsset {
 /// Edits an asset's content or status.
 #[utoipa::path(patch, path = "/api/v1/assets/{id}", tag = "assets", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The asset")), request_body = UpdateAsset,
-    responses((status = 200, body = Asset), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Asset), (status = 404, body = Problem),
+        (status = 409, description = "A deleted item's copy was made since: it cannot be restored", body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn update(
     State(state): State<AppState>,
     client: Client,
@@ -258,7 +260,11 @@ pub async fn update(
         .bind(&body.content)
         .bind(body.status)
         .fetch_one(&mut *tx)
-        .await?;
+        .await
+        // A deleted item restored after generation made it again: the copy stands.
+        .on_constraint(&["idx_generated_assets_fingerprint"], || {
+            Error::conflict("status", "cannot be restored: the material has this item again, made since it was deleted")
+        })?;
         let change = Change::diff(&before, &after);
         Ok((Json(after), change))
     })

@@ -240,7 +240,7 @@ if (items) {
   items.querySelectorAll("[data-item-action]").forEach((button) =>
     button.addEventListener("click", async () => {
       const action = button.dataset.itemAction;
-      if (action === "delete" && !window.confirm("Delete this item? It leaves your sessions for good.")) return;
+      if (action === "delete" && !window.confirm("Delete this item? It leaves your sessions (the deleted items can be restored).")) return;
       const [method, body, message] = ACTIONS[action];
       const line = button.closest("[data-item]").querySelector("[data-item-said]");
       try {

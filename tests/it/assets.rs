@@ -339,3 +339,30 @@ async fn a_generation_job_reports_its_progress() {
     assert_eq!(job["status"], "done", "{job}");
     assert_eq!(job["progress"], json!({"stage": "saving", "done": 0, "total": job["result"]["made"]}), "{job}");
 }
+
+/// A deleted item can be restored, unless generating again made it anew meanwhile: then
+/// the copy stands and restoring is refused (409), not a server error.
+#[tokio::test]
+async fn a_deleted_item_is_restored_unless_made_again_since() {
+    let app = TestApp::spawn().await;
+    let ada = app.register("ada").await;
+    let material = create(&app, &ada, "The Cell", ARTICLE, json!({})).await;
+    settled(&app, &ada, material).await;
+    generate(&app, &ada, material, json!({"asset_types": ["flashcard"]})).await;
+    let (_, assets) =
+        app.call(Method::GET, &format!("/api/v1/materials/{material}/assets"), Some(&ada.token), None).await;
+    let item = assets["items"][0]["id"].as_str().expect("an item").to_owned();
+    let path = format!("/api/v1/assets/{item}");
+    let (status, _) = app.call(Method::DELETE, &path, Some(&ada.token), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let ready = Some(json!({"status": "ready"}));
+    let (status, restored) = app.call(Method::PATCH, &path, Some(&ada.token), ready.clone()).await;
+    assert_eq!((status, restored["status"].as_str()), (StatusCode::OK, Some("ready")), "{restored}");
+
+    app.call(Method::DELETE, &path, Some(&ada.token), None).await;
+    let job = generate(&app, &ada, material, json!({"asset_types": ["flashcard"]})).await;
+    assert!(job["result"]["added"].as_u64().is_some_and(|n| n >= 1), "made again: {job}");
+    let (status, refused) = app.call(Method::PATCH, &path, Some(&ada.token), ready).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["errors"][0]["field"], "status", "{refused}");
+}

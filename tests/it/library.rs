@@ -64,6 +64,20 @@ async fn a_learner_adds_once_generates_renames_reads_again_and_deletes_a_materia
         b.wait_for_text("FLASHCARD").await;
         assert!(!disabled(&b, "[data-start='study']").await, "ready to study once generated");
 
+        // An item deleted by mistake comes back from the deleted items.
+        let item =
+            b.script("return document.querySelector('[data-item-action=delete]').dataset.asset", json!([])).await;
+        let item = item.as_str().expect("an item").to_owned();
+        b.click(&format!("[data-item-action='delete'][data-asset='{item}']")).await;
+        b.command(Method::POST, "/alert/accept", Some(json!({}))).await;
+        b.wait_for_text("Deleted.").await;
+        b.go(&format!("{site}/materials/{id}?status=archived")).await;
+        b.click(&format!("[data-item-action='ready'][data-asset='{item}']")).await;
+        b.wait_for_text("Back in your sessions.").await;
+        let (_, restored) = app.call(Method::GET, &format!("/api/v1/assets/{item}"), Some(&ada.token), None).await;
+        assert_eq!(restored["status"], "ready", "{restored}");
+        b.go(&format!("{site}/materials/{id}")).await;
+
         // A word of its text searched for: the passage found opens with the word marked.
         b.go(&format!("{site}/materials?q=membrane")).await;
         b.click("[data-passage-link]").await;
