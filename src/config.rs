@@ -393,7 +393,12 @@ pub struct LogConfig {
     #[arg(long, env = "STUDYHALL_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
 
-    /// Which events to log, as a tracing filter (e.g. `info`, `studyhall=debug`).
-    #[arg(long, env = "STUDYHALL_LOG", default_value = "info", global = true)]
-    pub log: String,
+    /// Which events to log, as a tracing filter (e.g. `info`, `studyhall=debug`). Unset:
+    /// `info` for `serve` and `worker`, warnings and errors only for one-off commands.
+    #[arg(long, env = "STUDYHALL_LOG", global = true)]
+    pub log: Option<String>,
+
+    /// Log what a one-off command does (`info`), not only warnings and errors.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }

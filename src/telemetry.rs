@@ -4,11 +4,15 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogConfig, LogFormat};
 
-/// Installs the global subscriber. Tests do not call it, so they stay quiet.
-pub fn init(config: &LogConfig) {
-    let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|err| {
-        eprintln!("STUDYHALL_LOG {:?} is not a valid filter ({err}); using \"info\"", config.log);
-        EnvFilter::new("info")
+/// Installs the global subscriber; `server` says whether the command runs a server (which
+/// logs at `info` by default; a one-off command logs only warnings and errors unless
+/// asked). Tests do not call it, so they stay quiet.
+pub fn init(config: &LogConfig, server: bool) {
+    let default = if server || config.verbose { "info" } else { "warn" };
+    let wanted = config.log.as_deref().unwrap_or(default);
+    let filter = EnvFilter::try_new(wanted).unwrap_or_else(|err| {
+        eprintln!("STUDYHALL_LOG {wanted:?} is not a valid filter ({err}); using \"{default}\"");
+        EnvFilter::new(default)
     });
     // Colours only for a person at a terminal (and never with NO_COLOR set): a log
     // redirected to a file or a collector gets plain text.

@@ -118,3 +118,27 @@ async fn up_twice_applies_nothing_the_second_time() {
     studyhall(&db, &["migrate", "up"]);
     assert_eq!(stdout(&studyhall(&db, &["migrate", "up"])).trim(), "applied 0 migration(s)");
 }
+
+/// A one-off command says nothing on stderr unless something is wrong, or it is asked
+/// to (`-v`); its answer is on stdout either way.
+#[test]
+fn one_off_commands_are_quiet_unless_asked() {
+    let dir = crate::harness::scratch_dir();
+    let run = |args: &[&str]| {
+        let output = Command::new(studyhall_bin())
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env_remove("STUDYHALL_LOG")
+            .env("STUDYHALL_DATA", dir.path().join("data"))
+            .output()
+            .expect("run studyhall");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        (stdout(&output), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    // The embedded cluster created, started and stopped: not a word of it.
+    let (listed, said) = run(&["migrate", "status"]);
+    assert_eq!(said, "", "nothing but warnings and errors");
+    assert!(listed.contains(versions().last().expect("a migration")), "{listed}");
+    let (_, said) = run(&["-v", "migrate", "status"]);
+    assert!(said.contains("INFO") && said.contains("embedded PostgreSQL"), "{said}");
+}
