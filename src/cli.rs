@@ -14,7 +14,7 @@ use crate::root;
 #[derive(Parser)]
 #[command(name = "studyhall", version, about = "A self-hostable learning platform on PostgreSQL")]
 pub struct Cli {
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Logging")]
     pub log: LogConfig,
 
     #[command(flatten)]

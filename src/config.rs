@@ -13,19 +13,19 @@ use clap::{Args, ValueEnum};
 /// The settings every command shares.
 #[derive(Args, Clone)]
 pub struct Settings {
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Database")]
     pub database: DatabaseConfig,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Accounts")]
     pub auth: AuthConfig,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Jobs")]
     pub workers: WorkerConfig,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Materials")]
     pub materials: MaterialsConfig,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Language model")]
     pub llm: LlmConfig,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Learning")]
     pub learning: LearningConfig,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Maintenance")]
     pub maintain: MaintainConfig,
     /// Where `studyhall backup` keeps backups (default: `backups/` in STUDYHALL_DATA).
     #[arg(long, env = "STUDYHALL_BACKUP_DIR", global = true)]

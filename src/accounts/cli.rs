@@ -21,8 +21,10 @@ pub enum UserAction {
     /// Create an account. The password is read from standard input with
     /// --password-stdin; otherwise a random one is generated and printed once.
     Create {
+        /// The account's email address (a login).
         #[arg(long)]
         email: String,
+        /// The account's username (a login): 3 to 50 letters, digits, '.', '_' or '-'.
         #[arg(long)]
         username: String,
         /// Read the password from the first line of standard input.
@@ -33,10 +35,16 @@ pub enum UserAction {
         admin: bool,
     },
     /// Make an account (by email or username) an administrator.
-    Promote { login: String },
+    Promote {
+        /// The account's email address or username.
+        login: String,
+    },
     /// Deactivate an account (by email or username): it can no longer sign in, and its
     /// sessions end.
-    Deactivate { login: String },
+    Deactivate {
+        /// The account's email address or username.
+        login: String,
+    },
 }
 
 pub async fn run(pool: &PgPool, auth: &AuthConfig, action: UserAction) -> Result<()> {
