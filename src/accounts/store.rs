@@ -15,3 +15,10 @@ pub async fn user(conn: &mut PgConnection, user_id: Uuid) -> Result<User> {
         .await?
         .ok_or(Error::NotFound)
 }
+
+/// Whether any account exists, on the privileged pool (row-level security would hide
+/// every account from a request's connection).
+#[tracing::instrument(skip_all)]
+pub async fn any_account(privileged: &sqlx::PgPool) -> Result<bool> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(privileged).await?)
+}

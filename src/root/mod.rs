@@ -47,6 +47,12 @@ pub async fn serve(settings: &Settings, config: &ServeConfig) -> Result<()> {
     let listener = bind(config.http.bind).await?;
     let (db, state) = open(settings, config.auto_migrate).await?;
     let result = async {
+        if !crate::accounts::store::any_account(&state.privileged).await? {
+            tracing::info!(
+                "no account yet: sign up in the web app, then make yourself an administrator with \
+                 `studyhall user promote LOGIN`, or create one with `studyhall user create --admin`"
+            );
+        }
         let workers = Background::start(state.clone(), &settings.workers);
         let served = run(listener, router(state.clone(), &config.http), shutdown_signal()).await;
         workers.stop(settings.workers.shutdown_grace()).await;

@@ -300,6 +300,7 @@ fn a_redirected_text_log_has_no_colour_codes_names_the_url_and_logs_requests() {
         }
     }
     let listening = read.last().cloned().unwrap_or_default();
+    assert!(read.iter().any(|line| line.contains("no account yet")), "how to begin: {}", read.join("\n"));
     assert!(listening.contains("listening") && listening.contains("url=http://127.0.0.1:"), "{}", read.join("\n"));
     // A request refused (401): its line has the method, path, status and latency.
     let address = listening.split("url=http://").nth(1).and_then(|rest| rest.split('/').next()).expect("an address");
