@@ -130,17 +130,29 @@ struct DueRow {
 #[utoipa::path(get, path = "/api/v1/progress/summary", tag = "progress", security(("bearer" = [])),
     responses((status = 200, body = Summary)))]
 pub async fn summary(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Summary>> {
-    Ok(Json(load(&state, auth.user_id).await?))
+    Ok(Json(load(&state, auth.user_id, Detail::Full).await?))
 }
 
-/// The learner's summary (the API's and the web app's dashboard).
-pub async fn load(state: &AppState, user: Uuid) -> Result<Summary> {
+/// How much of a summary to read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// All of it (the API's and the progress page's).
+    Full,
+    /// The figures the dashboard shows: the card stages and the forecast, which it does
+    /// not show, are not read (left at zero and empty).
+    Figures,
+}
+
+/// The learner's summary (the API's, the progress page's and the dashboard's).
+pub async fn load(state: &AppState, user: Uuid, detail: Detail) -> Result<Summary> {
     let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
     let answers = store::answers(&mut tx, user, WINDOW_DAYS).await?;
     let due = store::due(&mut tx, user).await?;
     let days = store::answer_days(&mut tx, user).await?;
-    let cards = store::cards(&mut tx, user).await?;
-    let forecast = store::forecast(&mut tx, user, FORECAST_DAYS).await?;
+    let (cards, forecast) = match detail {
+        Detail::Full => (store::cards(&mut tx, user).await?, store::forecast(&mut tx, user, FORECAST_DAYS).await?),
+        Detail::Figures => (CardCounts::default(), Vec::new()),
+    };
     tx.commit().await?;
 
     let figures = |overall: bool, subject: Option<&str>| {

@@ -33,7 +33,7 @@ struct Dashboard {
 
 pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
     let loaded = async {
-        let summary = progress::load(&state, user.auth.user_id).await?;
+        let summary = progress::load(&state, user.auth.user_id, progress::Detail::Figures).await?;
         let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
         let username = accounts::store::user(&mut tx, user.auth.user_id).await?.username;
         let materials = materials::store::list(&mut tx, user.auth.user_id, &Default::default(), None, RECENT).await?;

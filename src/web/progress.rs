@@ -175,7 +175,7 @@ impl ProgressPage {
 
 pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
     let loaded = async {
-        let summary = progress::load(&state, user.auth.user_id).await?;
+        let summary = progress::load(&state, user.auth.user_id, progress::Detail::Full).await?;
         let chart = Chart::load(&state, user.auth.user_id).await?;
         let materials = progress::by_material(&state, user.auth.user_id).await?;
         Ok::<_, crate::error::Error>((summary, chart, materials))
