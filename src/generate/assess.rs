@@ -17,8 +17,10 @@ pub const NEAR_DUPLICATE: f64 = 0.8;
 /// without comparing a new front with every other.
 #[derive(Default)]
 pub struct Fronts {
-    /// Each front's words and asset type.
-    fronts: Vec<(HashSet<String>, AssetType)>,
+    /// Each front's words, its answer's words (for a question) and its asset type.
+    fronts: Vec<(HashSet<String>, HashSet<String>, AssetType)>,
+    /// Each front's fingerprint: the same question twice is a repeat whatever its answer.
+    fingerprints: HashSet<String>,
     /// For each word, the fronts that have it.
     postings: HashMap<String, Vec<usize>>,
 }
@@ -31,16 +33,30 @@ pub struct Admitted {
 }
 
 impl Fronts {
-    /// Admits `front` unless it nearly repeats a front of the same asset type admitted
-    /// before. A sentence-completion question is compared by its sentence (after the
-    /// "Which term completes the sentence?" that opens it), so that it meets the cloze
-    /// card of the same sentence.
-    pub fn admit(&mut self, asset_type: AssetType, front: &str) -> Option<Admitted> {
+    /// Admits `front` (answered by `answer`) unless it nearly repeats a front of the
+    /// same asset type admitted before. A sentence-completion question is compared by its
+    /// sentence (after the "Which term completes the sentence?" that opens it), so that
+    /// it meets the cloze card of the same sentence. Two questions of a type that nearly
+    /// share their words are told apart by their answers: "How do you define a struct?"
+    /// and "How do you define a tuple struct?" ask different things. The same question
+    /// twice is a repeat whatever its answer.
+    pub fn admit(&mut self, asset_type: AssetType, front: &str, answer: &str) -> Option<Admitted> {
         let claim = match front.split_once('?') {
             Some((_, sentence)) if sentence.contains(BLANK) => sentence,
             _ => front,
         };
+        let fingerprint = fingerprint(asset_type, front);
+        if self.fingerprints.contains(&fingerprint) {
+            return None;
+        }
         let words: HashSet<String> = normalise(claim).split(' ').map(str::to_owned).collect();
+        let answer_words: HashSet<String> = match front.contains(BLANK) {
+            true => HashSet::new(),
+            false => normalise(answer).split(' ').map(str::to_owned).collect(),
+        };
+        let near = |a: &HashSet<String>, b: &HashSet<String>| {
+            a.intersection(b).count() as f64 / a.union(b).count().max(1) as f64 >= NEAR_DUPLICATE
+        };
         // A near duplicate shares at least 80% of these words, so it has at least one of
         // any floor(20%) + 1 of them: the rarest such words give every candidate.
         let mut rarest: Vec<&String> = words.iter().collect();
@@ -48,20 +64,21 @@ impl Fronts {
         rarest.truncate(words.len() / 5 + 1);
         let mut repeats_other_type = false;
         for &other in rarest.iter().filter_map(|w| self.postings.get(*w)).flatten() {
-            let (other_words, other_type) = &self.fronts[other];
-            let shared = words.intersection(other_words).count() as f64;
-            if shared / words.union(other_words).count().max(1) as f64 >= NEAR_DUPLICATE {
-                if *other_type == asset_type {
+            let (other_words, other_answer, other_type) = &self.fronts[other];
+            if near(&words, other_words) {
+                if *other_type != asset_type {
+                    repeats_other_type = true;
+                } else if answer_words.is_empty() || other_answer.is_empty() || near(&answer_words, other_answer) {
                     return None;
                 }
-                repeats_other_type = true;
             }
         }
         for word in &words {
             self.postings.entry(word.clone()).or_default().push(self.fronts.len());
         }
-        self.fronts.push((words, asset_type));
-        Some(Admitted { fingerprint: fingerprint(asset_type, front), repeats_other_type })
+        self.fronts.push((words, answer_words, asset_type));
+        self.fingerprints.insert(fingerprint.clone());
+        Some(Admitted { fingerprint, repeats_other_type })
     }
 }
 
@@ -114,19 +131,37 @@ mod tests {
     #[test]
     fn near_duplicates_are_refused_within_a_type_only() {
         let mut fronts = Fronts::default();
-        let first = fronts.admit(AssetType::Flashcard, "What is the basic unit of all known life?").expect("new");
+        let first =
+            fronts.admit(AssetType::Flashcard, "What is the basic unit of all known life?", "cell").expect("new");
         assert!(!first.repeats_other_type);
-        assert!(fronts.admit(AssetType::Flashcard, "What is the basic unit of all known life ?").is_none());
-        let quiz = fronts.admit(AssetType::Quiz, "What is the basic unit of all known life?").expect("another type");
+        assert!(fronts.admit(AssetType::Flashcard, "What is the basic unit of all known life ?", "cell").is_none());
+        let quiz =
+            fronts.admit(AssetType::Quiz, "What is the basic unit of all known life?", "cell").expect("another type");
         assert!(quiz.repeats_other_type);
-        assert!(fronts.admit(AssetType::Flashcard, "Who first saw cells under a microscope?").is_some());
-        let other = fronts.admit(AssetType::Flashcard, "What divides a cell in two?").expect("new");
+        assert!(
+            fronts.admit(AssetType::Flashcard, "Who first saw cells under a microscope?", "Robert Hooke").is_some()
+        );
+        let other = fronts.admit(AssetType::Flashcard, "What divides a cell in two?", "mitosis").expect("new");
         assert_ne!(first.fingerprint, other.fingerprint);
         // A question completing a sentence meets the cloze card of that sentence.
-        fronts.admit(AssetType::Flashcard, "The _____ holds the cell's genes.").expect("new");
-        let completion =
-            fronts.admit(AssetType::Quiz, "Which term completes the sentence? The _____ holds the cell's genes.");
+        fronts.admit(AssetType::Flashcard, "The _____ holds the cell's genes.", "nucleus").expect("new");
+        let cloze = "The _____ of a cell holds its genes and controls the growth and division of the cell.";
+        fronts.admit(AssetType::Flashcard, cloze, "nucleus").expect("new");
+        let again = "The _____ of a cell holds its genes and controls the growth and the division of the cell.";
+        assert!(fronts.admit(AssetType::Flashcard, again, "DNA").is_none(), "a cloze card is its sentence");
+        let completion = fronts.admit(
+            AssetType::Quiz,
+            "Which term completes the sentence? The _____ holds the cell's genes.",
+            "nucleus",
+        );
         assert!(completion.expect("another type").repeats_other_type);
+        // Questions alike in their words but not in their answers ask different things;
+        // the same question twice is a repeat whatever the answer.
+        let struct_card = "Enter the keyword struct and name the entire struct.";
+        fronts.admit(AssetType::Flashcard, "How do you define a struct?", struct_card).expect("new");
+        let tuple_card = "Start with the struct keyword and the struct name followed by the types in the tuple.";
+        assert!(fronts.admit(AssetType::Flashcard, "How do you define a tuple struct?", tuple_card).is_some());
+        assert!(fronts.admit(AssetType::Flashcard, "How do you define a struct?", tuple_card).is_none());
     }
 
     #[test]

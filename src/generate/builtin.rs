@@ -24,6 +24,7 @@
 //! generator has templates for it (English, French, German, Spanish); in any other
 //! language it makes only cloze cards, which need none.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
@@ -88,10 +89,18 @@ fn run(material: &MaterialInput, options: &Options, watch: Watch) -> (Vec<Draft>
             candidate_terms(c.text, &stop, Lang::of(c.language.or(material.language)))
         })
         .collect();
+    // A name its headings give a chunk ("Option" under "The Option Enum and Its
+    // Advantages ..."), which YAKE may not propose: a chapter's central one-word topic.
+    let heading_names: Vec<Vec<String>> = prose.iter().map(|c| capitalised_words(headings_of(c))).collect();
     let facts: Vec<Vec<Fact>> = prose.iter().map(|c| facts_of(c, material.language, &stop)).collect();
-    let definitions: Vec<&Definition> = facts.iter().flatten().filter_map(|f| f.definition.as_ref()).collect();
-    let stats =
-        TermStats::gather(&whole, candidates.iter().flatten().chain(definitions.iter().map(|d| &d.term)), &stop);
+    // (A goal is a clause, no concept: "create a new thread".)
+    let definitions: Vec<&Definition> =
+        facts.iter().flatten().filter_map(|f| f.definition.as_ref()).filter(|d| d.verb != Verb::How).collect();
+    let stats = TermStats::gather(
+        &whole,
+        candidates.iter().flatten().chain(heading_names.iter().flatten()).chain(definitions.iter().map(|d| &d.term)),
+        &stop,
+    );
     let examples = example_names(material.chunks.iter().filter(|c| NON_PROSE_KINDS.contains(&c.kind)));
     let headings = {
         let all: HashSet<&str> = material.chunks.iter().flat_map(headings_of).collect();
@@ -101,7 +110,14 @@ fn run(material: &MaterialInput, options: &Options, watch: Watch) -> (Vec<Draft>
     let background = background_names(&prose, &candidates, &stats, &headings);
     let chunk_terms: Vec<Vec<String>> = candidates
         .into_iter()
-        .map(|terms| {
+        .zip(heading_names)
+        .map(|(mut terms, names)| {
+            // (Only names: a heading's other words cut phrases, "raw" of "raw pointers".)
+            for name in names {
+                if stats.is_name(&name) && !terms.iter().any(|t| normalise(t) == normalise(&name)) {
+                    terms.push(name);
+                }
+            }
             terms
                 .into_iter()
                 .filter(|t| {
@@ -260,6 +276,13 @@ impl Item {
             Item::Quiz(quiz) => &quiz.question,
         }
     }
+
+    fn answer(&self) -> &str {
+        match self {
+            Item::Card(card) => &card.back,
+            Item::Quiz(quiz) => &quiz.choices[quiz.answer_index],
+        }
+    }
 }
 
 /// An item one fact could give, before selection.
@@ -289,11 +312,17 @@ fn facts_of(chunk: &ChunkInput, material_language: Option<&str>, stop: &StopWord
     let entries = described_entries(chunk.text);
     // A description opens with a label as often as not ("Récupération seule : ..."): it
     // stands alone under its entry.
-    let sentences: Vec<&str> = analyse::prose_sentences(chunk.text)
+    let sentences: Vec<Cow<str>> = analyse::prose_sentences(chunk.text)
         .into_iter()
-        .filter(|s| stands_alone(s, lang) || entries.iter().any(|(_, first)| first == s))
+        .filter_map(|s| {
+            if stands_alone(s, lang) || entries.iter().any(|(_, first)| *first == s) {
+                Some(Cow::Borrowed(s))
+            } else {
+                lang.and_then(|l| claim_within(s, l)).filter(|claim| stands_alone(claim, lang))
+            }
+        })
         .collect();
-    let ranked = analyse::rank_sentences(&sentences, stop);
+    let ranked = analyse::rank_sentences(&sentences.iter().map(|s| s.as_ref()).collect::<Vec<_>>(), stop);
     let n = ranked.len().max(1) as f64;
     // The chunk's own stop words tell a definition's subject, read once per chunk.
     let own_stop = analyse::stop_words(language);
@@ -301,7 +330,7 @@ fn facts_of(chunk: &ChunkInput, material_language: Option<&str>, stop: &StopWord
         .into_iter()
         .enumerate()
         .map(|(rank, index)| {
-            let sentence = sentences[index];
+            let sentence = sentences[index].as_ref();
             let entry = entries.iter().find(|(_, first)| *first == sentence).map(|(name, _)| *name);
             // A description is told its own language, the chunk's or the material's: a
             // chunk of option names may read as English though its prose is French (and
@@ -327,7 +356,8 @@ fn facts_of(chunk: &ChunkInput, material_language: Option<&str>, stop: &StopWord
                         predicate: sentence.trim_end_matches('.').to_owned(),
                         language: language.clone(),
                     }),
-                    None => definition(sentence, l, language.as_deref(), &own_stop),
+                    None => how_to(sentence, l, language.as_deref(), &own_stop)
+                        .or_else(|| definition(sentence, l, language.as_deref(), &own_stop)),
                 }),
                 language,
             }
@@ -335,6 +365,37 @@ fn facts_of(chunk: &ChunkInput, material_language: Option<&str>, stop: &StopWord
         .collect();
     facts.sort_by_key(|f| f.position);
     facts
+}
+
+/// The capitalised words of `headings`, of three letters or more ("Option", "Enum").
+fn capitalised_words<'a>(headings: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for word in headings.flat_map(str::split_whitespace) {
+        let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+        if word.chars().count() >= 3
+            && word.starts_with(char::is_uppercase)
+            && word.chars().all(char::is_alphabetic)
+            && !words.iter().any(|w| w == word)
+        {
+            words.push(word.to_owned());
+        }
+    }
+    words
+}
+
+/// The claim a sentence that leans on the one before still makes on its own: what
+/// follows an opening connective ("However, a null is ..." -> "A null is ...") or a
+/// colon that opens a sentence with an article ("... a useful one: A null is a value
+/// that ..."; after a colon, other openings were lists' fragments: "Move a captured
+/// value out of the closure, mutate ...").
+fn claim_within(sentence: &str, lang: Lang) -> Option<Cow<'_, str>> {
+    let after_colon = || {
+        let (_, claim) = sentence.split_once(": ")?;
+        let first = claim.split_whitespace().next()?;
+        (first.starts_with(char::is_uppercase) && lang.articles().contains(&first.to_lowercase().as_str()))
+            .then_some(Cow::Borrowed(claim))
+    };
+    lang.without_connective(sentence).map(|rest| Cow::Owned(capitalise(rest))).or_else(after_colon)
 }
 
 /// The entries of a definition list in `text` (a manual page's commands and options,
@@ -407,7 +468,7 @@ fn propose(
     let base = |kind: &str, strength: f64| {
         let kind_base = match kind {
             "true_false" => 0.62,
-            "definition" => 0.6,
+            "definition" | "purpose" | "how_to" => 0.6,
             "cloze" => 0.55,
             _ => 0.5,
         };
@@ -431,6 +492,12 @@ fn propose(
         if definition.verb == Verb::Does && !options.flashcards {
             return None;
         }
+        // What a thing is for is worth asking of the material's concepts only ("What
+        // does the compiler let you do?" is no question about the chapter).
+        let purpose = matches!(definition.verb, Verb::Lets { .. } | Verb::UsedFor { .. });
+        if purpose && !(context.defined.contains(&normalise(&definition.term)) && context.is_topic(&definition.term)) {
+            return None;
+        }
         // Half the definitions become true/false items when quiz items are wanted too.
         let as_quiz = options.quizzes && (!options.flashcards || pick.is_multiple_of(2));
         if as_quiz && let Some(quiz) = true_false(context, definition, lang, pick) {
@@ -440,12 +507,17 @@ fn propose(
             let card = Flashcard {
                 front: lang.definition_question(&definition.subject, definition.verb),
                 back: match definition.verb {
-                    Verb::Called { .. } => capitalise(&definition.predicate),
+                    Verb::Called { .. } | Verb::How => capitalise(&definition.predicate),
                     _ => sentence.to_owned(),
                 },
                 cloze: None,
             };
-            return Some(proposal(Item::Card(card), "definition", None, 1.0, true));
+            let kind = match definition.verb {
+                Verb::How => "how_to",
+                Verb::Lets { .. } | Verb::UsedFor { .. } => "purpose",
+                _ => "definition",
+            };
+            return Some(proposal(Item::Card(card), kind, None, 1.0, true));
         }
     }
     let (term, blanked, topic) = blank_term(context, chunk, fact, terms, true)
@@ -765,7 +837,9 @@ impl Output {
             return false;
         }
         let asset_type = proposal.item.asset_type();
-        let Some(admitted) = self.fronts.admit(asset_type, proposal.item.front()) else { return false };
+        let Some(admitted) = self.fronts.admit(asset_type, proposal.item.front(), proposal.item.answer()) else {
+            return false;
+        };
         if admitted.repeats_other_type {
             return false;
         }
@@ -802,7 +876,7 @@ impl Output {
         let kind = if of_material { "material_summary" } else { "chunk_summary" };
         // A chunk has one summary, the material one: that is what identifies them.
         let front = if of_material { kind.to_owned() } else { format!("{kind} {}", chunk.id) };
-        let Some(admitted) = self.fronts.admit(AssetType::Summary, &front) else { return };
+        let Some(admitted) = self.fronts.admit(AssetType::Summary, &front, "") else { return };
         self.drafts.push(Draft {
             asset_type: AssetType::Summary,
             content_chunk_id: (!of_material).then_some(chunk.id),
@@ -830,16 +904,22 @@ pub fn fact_key(sentence: &str) -> String {
 /// A chunk's summary: ingestion's extractive summary, with up to three key points, its
 /// most central sentences that stand on their own.
 fn chunk_summary(context: &Context, chunk: &ChunkInput, stop: &StopWords, out: &mut Output) {
-    let lang = Lang::of(chunk.language.or(context.material.language));
     let sentences: Vec<&str> = analyse::prose_sentences(chunk.text);
     let key_points: Vec<String> = analyse::rank_sentences(&sentences, stop)
         .into_iter()
         .map(|i| sentences[i])
-        .filter(|s| is_proposition(s) && lang.is_none_or(|l| !flaws::leans_on_context(l, s)))
+        .filter(|s| key_point(context, chunk, s))
         .take(3)
         .map(str::to_owned)
         .collect();
     out.push_summary(context, chunk, Summary { text: chunk.summary.to_owned(), key_points }, false);
+}
+
+/// A sentence of `chunk` that makes a key point on its own: a proposition that leans on
+/// nothing around it ("This code creates ...", "We talked about strings in Chapter 4").
+fn key_point(context: &Context, chunk: &ChunkInput, sentence: &str) -> bool {
+    let lang = Lang::of(chunk.language.or(context.material.language));
+    is_proposition(sentence) && lang.is_none_or(|l| !flaws::leans_on_context(l, sentence))
 }
 
 /// Key points a material summary gives, at most; and at least, when the material has them.
@@ -854,7 +934,7 @@ fn material_summary(context: &Context, out: &mut Output) {
     let Some(first) = chunks.first() else { return };
     let mut central: Vec<(&ChunkInput, Vec<&str>)> = chunks
         .iter()
-        .map(|c| (c, analyse::prose_sentences(c.summary).into_iter().filter(|s| is_proposition(s)).collect()))
+        .map(|c| (c, analyse::prose_sentences(c.summary).into_iter().filter(|s| key_point(context, c, s)).collect()))
         .filter(|(_, points): &(_, Vec<&str>)| !points.is_empty())
         .collect();
     central.sort_by(|a, b| b.0.relevance.total_cmp(&a.0.relevance).then(a.0.order.cmp(&b.0.order)));
@@ -923,6 +1003,8 @@ fn definition(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &S
                     && predicate_words.first().is_some_and(|w| lang.opens_definition(w))
             }
             Verb::Refers | Verb::Means | Verb::Does => (3..=35).contains(&predicate_words.len()),
+            Verb::Lets { .. } | Verb::UsedFor { .. } => (2..=35).contains(&predicate_words.len()),
+            Verb::How => false, // (told by `how_to`)
         };
         let first_lower = first.to_lowercase();
         // A subject given a name may be long ("Implementations of a trait on any type ...").
@@ -968,6 +1050,107 @@ fn definition(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &S
         });
     }
     None
+}
+
+/// "To create a new thread, we call the thread::spawn function ...": a goal (an
+/// infinitive clause of two to twelve words whose verb is no narration: "To illustrate
+/// this" is none) and the way to it, which becomes the answer: in English the reader's
+/// own steps ("we call ..." -> "Call ..."), so a main clause that names another doer
+/// ("Rust goes through ...") gives none. The goal is asked in the reader's words ("after
+/// we've defined it" -> "after you've defined it").
+fn how_to(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &StopWords) -> Option<Definition> {
+    let body = sentence.trim_end_matches(['.', '。']);
+    let (goal, way) = body.strip_prefix(lang.goal_opener())?.split_once(", ")?;
+    let goal_words: Vec<&str> = goal.split_whitespace().collect();
+    let verb = match lang {
+        // "Um ein Paket zu installieren": the verb comes last, after "zu".
+        Lang::De => match goal_words.as_slice() {
+            [.., "zu", verb] => *verb,
+            _ => return None,
+        },
+        _ => goal_words.first()?,
+    };
+    if !(2..=12).contains(&goal_words.len())
+        || !lang.goal_verb(verb)
+        || goal.contains([';', ':', '(', ')'])
+        || lang.refers_back(goal)
+        || goal_words.iter().any(|w| lang.negates(w))
+    {
+        return None;
+    }
+    let way = match lang {
+        Lang::En => {
+            let mut words = way.split_whitespace().peekable();
+            let doer = words.next_if(|w| {
+                let w = w.to_lowercase().replace('’', "'");
+                ["we", "you", "we'll", "you'll", "we'd", "you'd"].contains(&w.as_str())
+            });
+            if doer.is_some() {
+                // "we can use", "you need to run", "we'll call": the step itself.
+                while words.next_if(|w| MODALS.contains(&w.to_lowercase().as_str())).is_some() {}
+                words.next_if(|w| *w == "to");
+            }
+            let first = words.peek()?.to_lowercase();
+            // Without a doer, the way must read as an order ("start with the struct
+            // keyword"): a lower-case word that is no function word ("Rust goes ..."
+            // names another doer).
+            let order = words.peek()?.starts_with(char::is_lowercase)
+                && first.chars().all(char::is_alphabetic)
+                && !stop_words.contains(&first)
+                && !first.ends_with("ing")
+                && !first.ends_with("ly");
+            if !order || lang.negates(&first) {
+                return None;
+            }
+            words.collect::<Vec<_>>().join(" ")
+        }
+        // (German: the verb first, "verwenden Sie ..."; an article or a pronoun opens the
+        // rest of the goal's relative clause, cut at its comma.)
+        _ => way.to_owned(),
+    };
+    let way_words = text::word_count(&way);
+    let opens_clause = way
+        .split_whitespace()
+        .next()
+        .is_some_and(|w| lang.articles().contains(&w.to_lowercase().as_str()) || lang.leans_on_context(w));
+    // "you must first download it": the first of several steps is no way to the goal.
+    let first_step = way.split_whitespace().any(|w| lang.first_step(w));
+    if !(2..=35).contains(&way_words) || way.contains([';', ':']) || opens_clause || first_step {
+        return None;
+    }
+    let subject = match lang {
+        Lang::En => goal_words.iter().map(|w| readers_word(w)).collect::<Vec<_>>().join(" "),
+        Lang::De => goal_words.iter().filter(|w| **w != "zu").copied().collect::<Vec<_>>().join(" "),
+        _ => goal.to_owned(),
+    };
+    Some(Definition {
+        sentence: sentence.to_owned(),
+        subject: subject.clone(),
+        term: subject,
+        verb: Verb::How,
+        verb_text: "",
+        predicate: format!("{}.", capitalise(&way)),
+        language: language.map(str::to_owned),
+    })
+}
+
+/// The words between a doer and a step's verb: "we can use", "you'll need to run".
+const MODALS: [&str; 12] =
+    ["can", "could", "would", "should", "must", "will", "need", "have", "also", "just", "only", "simply"];
+
+/// A word of the text's "we" as the reader's "you" ("we've" -> "you've", "our" -> "your").
+fn readers_word(word: &str) -> String {
+    let lower = word.to_lowercase();
+    let swapped = [("we", "you"), ("us", "you"), ("our", "your"), ("ourselves", "yourself")]
+        .iter()
+        .find_map(|(ours, yours)| (lower == *ours).then(|| (*yours).to_owned()))
+        .or_else(|| {
+            ["’", "'"].iter().find_map(|apostrophe| {
+                let (head, tail) = lower.split_once(apostrophe)?;
+                (head == "we").then(|| format!("you{apostrophe}{tail}"))
+            })
+        });
+    swapped.unwrap_or_else(|| word.to_owned())
 }
 
 /// The key term to blank out of `sentence` and the sentence with it blanked: what the
@@ -1598,6 +1781,97 @@ mod tests {
                 assert!(!sentence.contains(bad), "{bad}: {}", draft.content);
             }
         }
+    }
+
+    #[test]
+    fn goals_become_how_to_cards_in_the_reader_s_words() {
+        let stop = |language: &str| analyse::stop_words(Some(language));
+        let how = |s: &str, language: &str| {
+            let lang = Lang::of(Some(language)).expect("a template");
+            how_to(s, lang, Some(language), &stop(language))
+                .map(|d| (lang.definition_question(&d.subject, d.verb), d.predicate))
+        };
+        let card = |q: &str, a: &str| Some((q.to_owned(), a.to_owned()));
+        assert_eq!(
+            how("To define a struct, we enter the keyword struct and name the entire struct.", "en"),
+            card("How do you define a struct?", "Enter the keyword struct and name the entire struct.")
+        );
+        assert_eq!(
+            how("To use a struct after we’ve defined it, we can create an instance of that struct.", "en"),
+            card("How do you use a struct after you’ve defined it?", "Create an instance of that struct.")
+        );
+        assert_eq!(
+            how("To define a tuple struct, start with the struct keyword and the struct name.", "en"),
+            card("How do you define a tuple struct?", "Start with the struct keyword and the struct name.")
+        );
+        assert_eq!(
+            how("Pour installer un paquet, utilisez la commande install d'apt.", "fr"),
+            card("Comment installer un paquet ?", "Utilisez la commande install d'apt.")
+        );
+        assert_eq!(
+            how("Um ein Paket zu entfernen, verwenden Sie den Befehl remove.", "de"),
+            card("Wie kann man ein Paket entfernen?", "Verwenden Sie den Befehl remove.")
+        );
+        for (no_goal, language) in [
+            // The text's narration, another doer, a first step of several, a cut clause.
+            ("To illustrate this, generate a new project called variables in your directory.", "en"),
+            ("To determine how much space to allocate, Rust goes through each of the variants.", "en"),
+            ("To add a key, you must first download it from the archive.", "en"),
+            ("To fix this, we need to change the closure body.", "en"),
+            ("Pour ajouter une clé, vous devez d'abord la télécharger.", "fr"),
+            ("Um ein Paket zu rekonfigurieren, das bereits konfiguriert wurde, verwenden Sie dpkg-reconfigure.", "de"),
+        ] {
+            assert_eq!(how(no_goal, language), None, "{no_goal}");
+        }
+    }
+
+    #[test]
+    fn what_a_concept_lets_you_do_is_asked_and_negations_are_not() {
+        let stop = analyse::stop_words(Some("en"));
+        let purpose = |s: &str| {
+            definition(s, Lang::En, Some("en"), &stop).map(|d| Lang::En.definition_question(&d.subject, d.verb))
+        };
+        assert_eq!(
+            purpose("Vectors allow you to store more than one value in a single data structure."),
+            Some("What do vectors let you do?".to_owned())
+        );
+        assert_eq!(
+            purpose("The impl Trait syntax lets you concisely specify that a function returns some type."),
+            Some("What does the impl Trait syntax let you do?".to_owned())
+        );
+        assert_eq!(
+            purpose("A hash map is used to store values by a key of any type."),
+            Some("What is a hash map used for?".to_owned())
+        );
+        assert_eq!(purpose("Rust doesn’t allow us to mark only certain fields as mutable."), None);
+        assert_eq!(purpose("The compiler won’t let us use this closure with sort_by_key."), None);
+        let fr = definition(
+            "La commande apt-key permet de gérer la liste des clés utilisées par apt.",
+            Lang::Fr,
+            Some("fr"),
+            &analyse::stop_words(Some("fr")),
+        );
+        assert_eq!(
+            fr.map(|d| Lang::Fr.definition_question(&d.subject, d.verb)),
+            Some("À quoi sert la commande apt-key ?".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_claim_is_found_after_an_opening_connective_or_a_colon() {
+        let claim = |s: &str| claim_within(s, Lang::En).map(Cow::into_owned);
+        assert_eq!(
+            claim("However, a null is a value that is currently invalid or absent for some reason."),
+            Some("A null is a value that is currently invalid or absent for some reason.".to_owned())
+        );
+        assert_eq!(
+            claim("The concept is still a useful one: A null is a value that is currently invalid."),
+            Some("A null is a value that is currently invalid.".to_owned())
+        );
+        // After a colon, only a sentence opening with an article: lists are fragments.
+        assert_eq!(claim("A closure can do three things: Move a captured value out of the closure."), None);
+        assert_eq!(claim("Instead, we use the push method."), None);
+        assert_eq!(claim_within("Allerdings ist das Paket defekt.", Lang::De), None);
     }
 
     #[test]

@@ -25,6 +25,17 @@ pub enum Verb {
     Means,
     /// A definition list's entry: X, a command or an option, over what it does.
     Does,
+    /// "X lets you Y", "X allows you to Y": what X is for.
+    Lets { plural: bool },
+    /// "X is used to/for Y".
+    UsedFor { plural: bool },
+    /// "To Y, do Z": how to reach a goal (the subject is the goal, the predicate the way).
+    How,
+}
+
+/// "do" for a plural subject, "does" for a singular one.
+fn does(plural: bool) -> &'static str {
+    if plural { "do" } else { "does" }
 }
 
 /// The true/false labels of every language with templates, in order: a true/false item's
@@ -84,6 +95,20 @@ impl Lang {
                 (" are called ", Verb::Called { plural: true }),
                 (" refers to ", Verb::Refers),
                 (" means ", Verb::Means),
+                (" allows you to ", Verb::Lets { plural: false }),
+                (" allow you to ", Verb::Lets { plural: true }),
+                (" allows us to ", Verb::Lets { plural: false }),
+                (" allow us to ", Verb::Lets { plural: true }),
+                (" lets you ", Verb::Lets { plural: false }),
+                (" let you ", Verb::Lets { plural: true }),
+                (" lets us ", Verb::Lets { plural: false }),
+                (" let us ", Verb::Lets { plural: true }),
+                (" enables you to ", Verb::Lets { plural: false }),
+                (" enable you to ", Verb::Lets { plural: true }),
+                (" is used to ", Verb::UsedFor { plural: false }),
+                (" are used to ", Verb::UsedFor { plural: true }),
+                (" is used for ", Verb::UsedFor { plural: false }),
+                (" are used for ", Verb::UsedFor { plural: true }),
                 (" is ", SINGULAR),
                 (" are ", PLURAL),
             ],
@@ -92,6 +117,14 @@ impl Lang {
                 (" s'appellent ", Verb::Called { plural: true }),
                 (" désigne ", Verb::Refers),
                 (" signifie ", Verb::Means),
+                (" vous permet de ", Verb::Lets { plural: false }),
+                (" vous permettent de ", Verb::Lets { plural: true }),
+                (" permet de ", Verb::Lets { plural: false }),
+                (" permettent de ", Verb::Lets { plural: true }),
+                (" permet d'", Verb::Lets { plural: false }),
+                (" permettent d'", Verb::Lets { plural: true }),
+                (" sert à ", Verb::UsedFor { plural: false }),
+                (" servent à ", Verb::UsedFor { plural: true }),
                 (" est ", SINGULAR),
                 (" sont ", PLURAL),
             ],
@@ -100,6 +133,14 @@ impl Lang {
                 (" heißen ", Verb::Called { plural: true }),
                 (" bezeichnet ", Verb::Refers),
                 (" bedeutet ", Verb::Means),
+                (" ermöglicht es ", Verb::Lets { plural: false }),
+                (" ermöglichen es ", Verb::Lets { plural: true }),
+                (" ermöglicht ", Verb::Lets { plural: false }),
+                (" ermöglichen ", Verb::Lets { plural: true }),
+                (" dient dazu, ", Verb::UsedFor { plural: false }),
+                (" dienen dazu, ", Verb::UsedFor { plural: true }),
+                (" dient zum ", Verb::UsedFor { plural: false }),
+                (" dient zur ", Verb::UsedFor { plural: false }),
                 (" ist ", SINGULAR),
                 (" sind ", PLURAL),
             ],
@@ -108,6 +149,13 @@ impl Lang {
                 (" se llaman ", Verb::Called { plural: true }),
                 (" se refiere a ", Verb::Refers),
                 (" significa ", Verb::Means),
+                (" le permite ", Verb::Lets { plural: false }),
+                (" permite ", Verb::Lets { plural: false }),
+                (" permiten ", Verb::Lets { plural: true }),
+                (" se usa para ", Verb::UsedFor { plural: false }),
+                (" se utiliza para ", Verb::UsedFor { plural: false }),
+                (" sirve para ", Verb::UsedFor { plural: false }),
+                (" sirven para ", Verb::UsedFor { plural: true }),
                 (" es ", SINGULAR),
                 (" son ", PLURAL),
             ],
@@ -149,7 +197,128 @@ impl Lang {
             (Lang::Fr, Verb::Does) => format!("Que fait {} ?", self.entry(subject)),
             (Lang::De, Verb::Does) => format!("Was bewirkt {}?", self.entry(subject)),
             (Lang::Es, Verb::Does) => format!("¿Qué hace {}?", self.entry(subject)),
+            (Lang::En, Verb::Lets { plural }) => format!("What {} {subject} let you do?", does(plural)),
+            (Lang::En, Verb::UsedFor { plural }) => {
+                format!("What {} {subject} used for?", if plural { "are" } else { "is" })
+            }
+            (Lang::Fr, Verb::Lets { plural } | Verb::UsedFor { plural }) => {
+                format!("À quoi {} {subject} ?", if plural { "servent" } else { "sert" })
+            }
+            (Lang::De, Verb::Lets { plural } | Verb::UsedFor { plural }) => {
+                format!("Wozu {} {subject}?", if plural { "dienen" } else { "dient" })
+            }
+            (Lang::Es, Verb::Lets { plural } | Verb::UsedFor { plural }) => {
+                format!("¿Para qué {} {subject}?", if plural { "sirven" } else { "sirve" })
+            }
+            // The subject is the goal, an infinitive clause ("create a new thread").
+            (Lang::En, Verb::How) => format!("How do you {subject}?"),
+            (Lang::Fr, Verb::How) => format!("Comment {subject} ?"),
+            (Lang::De, Verb::How) => format!("Wie kann man {subject}?"),
+            (Lang::Es, Verb::How) => format!("¿Cómo se puede {subject}?"),
         }
+    }
+
+    /// What is left of `sentence` without an opening connective that only links it to
+    /// the sentence before ("However, a null is ..." -> "a null is ..."). None in German,
+    /// whose verb follows such a word ("Allerdings ist ...").
+    pub fn without_connective(self, sentence: &str) -> Option<&str> {
+        let openers: &[&str] = match self {
+            Lang::En => &[
+                "However",
+                "In other words",
+                "In general",
+                "Generally",
+                "Also",
+                "As such",
+                "In short",
+                "In fact",
+                "Similarly",
+                "Therefore",
+                "Thus",
+                "Luckily",
+                "Fortunately",
+                "Unfortunately",
+                "Of course",
+                "Again",
+                "Finally",
+                "Now",
+                "In practice",
+            ],
+            Lang::Fr => &[
+                "Cependant",
+                "Toutefois",
+                "Par ailleurs",
+                "En outre",
+                "De plus",
+                "Ainsi",
+                "En fait",
+                "En général",
+                "Généralement",
+                "Néanmoins",
+            ],
+            Lang::De => &[],
+            Lang::Es => &["Sin embargo", "Además", "Por lo tanto", "En general", "Generalmente", "De hecho"],
+        };
+        openers.iter().find_map(|opener| sentence.strip_prefix(opener)?.strip_prefix(", "))
+    }
+
+    /// Whether `word` says a step is the first of several ("first", "d'abord").
+    pub fn first_step(self, word: &str) -> bool {
+        let list: &[&str] = match self {
+            Lang::En => &["first", "firstly"],
+            Lang::Fr => &["d'abord", "d’abord", "premièrement"],
+            Lang::De => &["erst", "zuerst", "zunächst"],
+            Lang::Es => &["primero"],
+        };
+        list.contains(&word.to_lowercase().trim_matches(|c: char| c == ',' || c == '.'))
+    }
+
+    /// What opens a sentence that names a goal before the way to it ("To create a
+    /// vector, call ...", "Pour installer un paquet, ...", "Um ... zu ..., ...").
+    pub fn goal_opener(self) -> &'static str {
+        match self {
+            Lang::En => "To ",
+            Lang::Fr => "Pour ",
+            Lang::De => "Um ",
+            Lang::Es => "Para ",
+        }
+    }
+
+    /// Whether `word` (lower case) can be the verb of a goal's infinitive clause
+    /// ("create", "installer", "instalar"; German puts it last, after "zu"). English
+    /// verbs of the text's own narration are no goals ("To illustrate this, ...").
+    pub fn goal_verb(self, word: &str) -> bool {
+        let alphabetic = word.chars().all(char::is_alphabetic);
+        alphabetic
+            && match self {
+                Lang::En => ![
+                    "do",
+                    "fix",
+                    "illustrate",
+                    "see",
+                    "learn",
+                    "answer",
+                    "show",
+                    "demonstrate",
+                    "understand",
+                    "recap",
+                    "summarize",
+                    "summarise",
+                    "explore",
+                    "be",
+                    "conclude",
+                    "sum",
+                    "put",
+                    "say",
+                    "find",
+                    "recall",
+                    "review",
+                ]
+                .contains(&word),
+                Lang::Fr => ["er", "ir", "re", "oir"].iter().any(|end| word.ends_with(end)) && word != "faire",
+                Lang::De => word.ends_with('n') && word.chars().count() > 3,
+                Lang::Es => ["ar", "er", "ir"].iter().any(|end| word.ends_with(end)) && word != "hacer",
+            }
     }
 
     /// A definition list's entry as a question names it: an option as such ("the option
@@ -229,6 +398,7 @@ impl Lang {
     pub fn negates(self, word: &str) -> bool {
         let word = word.to_lowercase();
         let list: &[&str] = match self {
+            Lang::En if word.ends_with("n't") || word.ends_with("n’t") => return true,
             Lang::En => &["not", "never", "no"],
             Lang::Fr => &["ne", "n'", "n’", "pas", "jamais"],
             Lang::De => &["nicht", "kein", "keine", "keinen", "nie"],

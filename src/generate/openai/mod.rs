@@ -133,11 +133,11 @@ impl Output {
     /// Adds the item unless it nearly repeats one of its type already made, with the
     /// flaws the checker finds in it (see [`flaws`]) lowering its score.
     fn push(&mut self, made: &Made, material: &MaterialInput, item: &Item) {
-        let (asset_type, content, front, kind, evidence, quality) = match item {
+        let (asset_type, content, (front, answer), kind, evidence, quality) = match item {
             Item::Card { card, evidence, support } => (
                 AssetType::Flashcard,
                 json!(card),
-                card.front.clone(),
+                (card.front.clone(), card.back.as_str()),
                 if card.cloze == Some(true) { "cloze" } else { "definition" },
                 Some(evidence),
                 0.5 + 0.3 * support + 0.1 * length_score(&card.front, 3, 30) + 0.1 * length_score(&card.back, 1, 45),
@@ -145,7 +145,7 @@ impl Output {
             Item::Quiz { quiz, evidence, support } => (
                 AssetType::Quiz,
                 json!(quiz),
-                quiz.question.clone(),
+                (quiz.question.clone(), quiz.choices.get(quiz.answer_index).map_or("", String::as_str)),
                 match quiz.kind {
                     QuizKind::MultipleChoice => "multiple_choice",
                     QuizKind::TrueFalse => "true_false",
@@ -157,17 +157,20 @@ impl Output {
                 AssetType::Summary,
                 json!(summary.content),
                 // A chunk has one summary, the material one: that is what identifies them.
-                if made.material_summary {
-                    "material_summary".to_owned()
-                } else {
-                    format!("summary {}", made.chunk.id)
-                },
+                (
+                    if made.material_summary {
+                        "material_summary".to_owned()
+                    } else {
+                        format!("summary {}", made.chunk.id)
+                    },
+                    "",
+                ),
                 if made.material_summary { "material_summary" } else { "chunk_summary" },
                 None,
                 0.5 + 0.5 * summary.support,
             ),
         };
-        let Some(admitted) = self.fronts.admit(asset_type, &front) else { return };
+        let Some(admitted) = self.fronts.admit(asset_type, &front, answer) else { return };
         let language = made.chunk.language.or(material.language);
         let checked = |content| flaws::Item {
             content,
