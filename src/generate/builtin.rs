@@ -229,6 +229,9 @@ struct Fact {
     /// Its place in the chunk's sentences, in text order.
     position: usize,
     sentence: String,
+    /// In a definition list entry's description, after its first sentence (which the
+    /// entry's card asks about): no source of other items.
+    in_entry: bool,
     /// How central it is in its chunk, in [0, 1].
     centrality: f64,
     definition: Option<Definition>,
@@ -315,7 +318,7 @@ fn facts_of(chunk: &ChunkInput, material_language: Option<&str>, stop: &StopWord
     let sentences: Vec<Cow<str>> = analyse::prose_sentences(chunk.text)
         .into_iter()
         .filter_map(|s| {
-            if stands_alone(s, lang) || entries.iter().any(|(_, first)| *first == s) {
+            if stands_alone(s, lang) || entries.iter().any(|e| e.first == s) {
                 Some(Cow::Borrowed(s))
             } else {
                 lang.and_then(|l| claim_within(s, l)).filter(|claim| stands_alone(claim, lang))
@@ -331,20 +334,31 @@ fn facts_of(chunk: &ChunkInput, material_language: Option<&str>, stop: &StopWord
         .enumerate()
         .map(|(rank, index)| {
             let sentence = sentences[index].as_ref();
-            let entry = entries.iter().find(|(_, first)| *first == sentence).map(|(name, _)| *name);
+            let entry = entries.iter().find(|e| e.first == sentence).map(|e| e.name);
+            // The rest of an entry's description does not say what it describes ("Affiche
+            // ... pour nom-du-paquet"): the entry's card asks about it.
+            let in_entry = entry.is_none() && entries.iter().any(|e| e.description.contains(sentence));
             // A description is told its own language, the chunk's or the material's: a
             // chunk of option names may read as English though its prose is French (and
             // one sentence is too short to tell any other language reliably).
+            let told = entry.and_then(|_| analyse::language(sentence));
             let language = match entry {
-                Some(_) => analyse::language(sentence)
+                Some(_) => told
+                    .clone()
                     .filter(|told| [chunk.language, material_language].contains(&Some(told.as_str())))
                     .or(material_language.or(language).map(str::to_owned)),
                 None => language.map(str::to_owned),
             };
+            // ... but a description told to be in another language with templates is a
+            // passage left untranslated: a German question over an English answer is no
+            // card (graded blind, every one was BAD).
+            let untranslated = told.is_some_and(|t| Lang::of(Some(&t)).is_some() && Some(&t) != language.as_ref());
+            let entry = entry.filter(|_| !untranslated);
             let lang = Lang::of(language.as_deref());
             Fact {
                 position: index,
                 sentence: sentence.to_owned(),
+                in_entry: in_entry || untranslated,
                 centrality: 1.0 - rank as f64 / n,
                 definition: lang.and_then(|l| match entry {
                     Some(name) => Some(Definition {
@@ -398,11 +412,18 @@ fn claim_within(sentence: &str, lang: Lang) -> Option<Cow<'_, str>> {
     lang.without_connective(sentence).map(|rest| Cow::Owned(capitalise(rest))).or_else(after_colon)
 }
 
+/// A definition list's entry: its name, its description, the description's first sentence.
+struct Entry<'a> {
+    name: &'a str,
+    description: &'a str,
+    first: &'a str,
+}
+
 /// The entries of a definition list in `text` (a manual page's commands and options,
 /// each a paragraph of its own over its description), with the first sentence of each
 /// description: an option ("-d, --download-only"), or a command whose description names
 /// it ("install" over "La commande install est suivie par ...").
-fn described_entries(text: &str) -> Vec<(&str, &str)> {
+fn described_entries(text: &str) -> Vec<Entry<'_>> {
     let paragraphs: Vec<&str> = text.split("\n\n").map(str::trim).collect();
     paragraphs
         .windows(2)
@@ -426,7 +447,7 @@ fn described_entries(text: &str) -> Vec<(&str, &str)> {
             }
             let first = *text::sentences(description).first()?;
             let command = command_like && first.split_whitespace().any(|w| w == *name);
-            (command || option).then_some((*name, first))
+            (command || option).then_some(Entry { name, description, first })
         })
         .collect()
 }
@@ -448,7 +469,15 @@ fn stands_alone(sentence: &str, lang: Option<Lang>) -> bool {
         // A label line of a list or a table ("0 Succès : l'utilisateur existe").
         && !sentence.split_whitespace().next().is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()))
         && !sentence.split_whitespace().take(4).any(|w| w == ":")
-        && lang.is_none_or(|l| !flaws::leans_on_context(l, sentence))
+        && lang.is_none_or(|l| !flaws::leans_on_context(l, sentence) && !opens_with_a_dangling_goal(sentence, l))
+}
+
+/// "To set its value, ...": a goal naming what the sentences before it name.
+fn opens_with_a_dangling_goal(sentence: &str, lang: Lang) -> bool {
+    sentence
+        .strip_prefix(lang.goal_opener())
+        .and_then(|rest| rest.split_once(", "))
+        .is_some_and(|(goal, _)| lang.goal_leans_on_context(goal))
 }
 
 /// The items `fact` could give; the best first. One is kept at most.
@@ -467,8 +496,8 @@ fn propose(
     // central sentence of a relevant chunk about a strong concept scores higher.
     let base = |kind: &str, strength: f64| {
         let kind_base = match kind {
-            "true_false" => 0.62,
             "definition" | "purpose" | "how_to" => 0.6,
+            "true_false" => 0.52,
             "cloze" => 0.55,
             _ => 0.5,
         };
@@ -519,6 +548,9 @@ fn propose(
             };
             return Some(proposal(Item::Card(card), kind, None, 1.0, true));
         }
+    }
+    if fact.in_entry {
+        return None;
     }
     let (term, blanked, topic) = blank_term(context, chunk, fact, terms, true)
         .map(|(term, blanked)| (term, blanked, true))
@@ -1074,6 +1106,7 @@ fn how_to(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &StopW
         || !lang.goal_verb(verb)
         || goal.contains([';', ':', '(', ')'])
         || lang.refers_back(goal)
+        || lang.goal_leans_on_context(goal)
         || goal_words.iter().any(|w| lang.negates(w))
     {
         return None;
@@ -1188,6 +1221,12 @@ fn blank_term(
     for term in candidates {
         if let Some((start, end)) = find_words(sentence, term)
             && (!topics_only || context.is_topic(term))
+            // In French, German and Spanish, only a term the material defines or a name:
+            // graded blind, other blanks there were generic words ("Verzeichnis",
+            // "Syntax") or a manual page's placeholders (1 cloze card in 16 was GOOD).
+            && (lang.is_none_or(|l| l == Lang::En)
+                || context.concept_rank(term) == ConceptRank::Defined
+                || context.stats.is_name(term))
             && word_count(term) * 3 <= word_count(sentence)
             && !(contrasts && context.pool.has_counterpart(term, &in_sentence))
             && !lang.is_some_and(|l| context.pool.paired(term, &in_sentence, l))
@@ -1818,7 +1857,9 @@ mod tests {
             ("To determine how much space to allocate, Rust goes through each of the variants.", "en"),
             ("To add a key, you must first download it from the archive.", "en"),
             ("To fix this, we need to change the closure body.", "en"),
+            ("To set its value, we call the env::var function.", "en"),
             ("Pour ajouter une clé, vous devez d'abord la télécharger.", "fr"),
+            ("Pour la télécharger, utilisez la commande apt-key.", "fr"),
             ("Um ein Paket zu rekonfigurieren, das bereits konfiguriert wurde, verwenden Sie dpkg-reconfigure.", "de"),
         ] {
             assert_eq!(how(no_goal, language), None, "{no_goal}");
@@ -1904,7 +1945,7 @@ mod tests {
                     -v, --version\n\nAffiche la version.\n\n\
                     Exemples\n\nVoici trois exemples.\n\n\
                     clean\n\nVide le dépôt local.";
-        let names: Vec<&str> = described_entries(text).into_iter().map(|(name, _)| name).collect();
+        let names: Vec<&str> = described_entries(text).into_iter().map(|e| e.name).collect();
         assert_eq!(names, ["install", "-d, --download-only"]);
     }
 

@@ -235,6 +235,9 @@ impl Checks {
         {
             return true;
         }
+        if stem.contains(BLANK) && spelled_out(stem, answer) {
+            return true;
+        }
         let stem_words: std::collections::HashSet<String> =
             normalise(&stem.replace(BLANK, " ")).split(' ').map(stem_of).collect();
         let answer = normalise(answer);
@@ -286,6 +289,52 @@ pub fn leans_on_context(lang: Lang, sentence: &str) -> bool {
         || lang.refers_back(sentence)
         || lang.points_elsewhere(sentence)
         || has_reference_label(sentence)
+}
+
+/// Whether an acronym and its expansion meet across the blank: the answer is an acronym
+/// the question spells out ("the real-time operating system (_____)"), or a word of an
+/// expansion whose acronym the question gives ("Compare and _____ (CAS)").
+fn spelled_out(stem: &str, answer: &str) -> bool {
+    // A compound may give one letter or one for each part ("real-time operating system",
+    // RTOS; "Real Time Interrupt-driven Concurrency", RTIC), and a connector one or none
+    // ("Compare and Swap", CAS).
+    [(false, false), (false, true), (true, false), (true, true)]
+        .into_iter()
+        .any(|(compounds, connectors)| spelled_out_by(stem, answer, compounds, connectors))
+}
+
+fn spelled_out_by(stem: &str, answer: &str, split_compounds: bool, keep_connectors: bool) -> bool {
+    let acronym = |w: &str| (2..=6).contains(&w.chars().count()) && w.chars().all(|c| c.is_ascii_uppercase());
+    let filled = stem.replacen(BLANK, answer, 1);
+    // The sentence's words (with their place) and their initials, connectors aside.
+    let words: Vec<(usize, char)> = filled
+        .split_whitespace()
+        .enumerate()
+        .filter(|(_, w)| keep_connectors || !["and", "of", "for", "the", "a", "an", "to"].contains(w))
+        .flat_map(|(i, w)| {
+            let w = w.trim_start_matches(|c: char| !c.is_alphanumeric());
+            let parts: Vec<&str> = if split_compounds { w.split('-').collect() } else { vec![w] };
+            parts.into_iter().filter_map(move |p| p.chars().next().map(|c| (i, c)))
+        })
+        .collect();
+    let blank_at = stem.split_whitespace().position(|w| w.contains(BLANK));
+    let spells = |window: &[(usize, char)], letters: &str| {
+        window.len() == letters.chars().count()
+            && window.iter().zip(letters.chars()).all(|((_, c), l)| c.to_ascii_uppercase() == l)
+    };
+    let answer_is_acronym = acronym(answer.trim());
+    filled.split_whitespace().enumerate().any(|(at, word)| {
+        let letters = word.trim_matches(|c: char| !c.is_alphanumeric());
+        if !acronym(letters) {
+            return false;
+        }
+        let n = letters.chars().count();
+        let blank_in = |window: &[(usize, char)]| blank_at.is_some_and(|b| window.iter().any(|(i, _)| *i == b));
+        let others: Vec<(usize, char)> = words.iter().copied().filter(|(i, _)| *i != at).collect();
+        // The answer is the acronym, spelled out elsewhere in the sentence; or the blank
+        // is in the words the acronym stands for.
+        others.windows(n).any(|w| spells(w, letters) && ((answer_is_acronym && Some(at) == blank_at) || blank_in(w)))
+    })
 }
 
 /// A grammatical cue: only the answer fits the article before the blank ("an _____"),
@@ -361,6 +410,22 @@ mod tests {
             answer_index: 0,
             explanation: "x".to_owned(),
         }
+    }
+
+    #[test]
+    fn an_acronym_and_its_expansion_give_each_other_away() {
+        let cases = [
+            ("Another common model for embedded concurrency is the real-time operating system (_____).", "RTOS"),
+            ("One alternative is the _____ framework, short for Real Time Interrupt-driven Concurrency.", "RTIC"),
+            ("Newer cores provide full Compare and _____ (CAS) instructions.", "Swap"),
+            ("One alternative is the RTIC framework, short for _____ Interrupt-driven Concurrency.", "Real Time"),
+        ];
+        for (front, back) in cases {
+            let flaws = flaws_of(Content::Card(&card(front, back)), &front.replace(BLANK, back), "paragraph");
+            assert!(flaws.contains(&Flaw::AnswerInStem), "{front}: {flaws:?}");
+        }
+        let fair = "A cell stores its genes in the _____ (DNA lives there).";
+        assert!(!flaws_of(Content::Card(&card(fair, "nucleus")), fair, "paragraph").contains(&Flaw::AnswerInStem));
     }
 
     #[test]

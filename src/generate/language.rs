@@ -262,6 +262,34 @@ impl Lang {
         openers.iter().find_map(|opener| sentence.strip_prefix(opener)?.strip_prefix(", "))
     }
 
+    /// Whether a goal (after "To": "set its value, ...") names something outside the
+    /// sentence: a pronoun before any article ("use a struct after we've defined it" has
+    /// its antecedent).
+    pub fn goal_leans_on_context(self, goal: &str) -> bool {
+        let pronouns: &[&str] = match self {
+            Lang::En => &["it", "its", "them", "they", "their", "him", "her"],
+            Lang::Fr => &["le", "la", "les", "l'", "l’", "lui", "leur", "leurs", "son", "sa", "ses"],
+            Lang::De => &["es", "sie", "ihn", "ihm", "ihr", "ihre", "ihren", "sein", "seine", "seinen"],
+            Lang::Es => &["lo", "la", "los", "las", "le", "les", "su", "sus"],
+        };
+        // French, German and Spanish object pronouns stand before the verb ("Pour la
+        // télécharger", "Um es zu installieren"), English ones after it.
+        if self != Lang::En {
+            let first = goal.split_whitespace().next().unwrap_or_default().to_lowercase();
+            return pronouns.contains(&first.as_str()) || first.starts_with(['l', 'L']) && first.contains(['\'', '’']);
+        }
+        for word in goal.split_whitespace().skip(1) {
+            let word = word.to_lowercase();
+            if pronouns.contains(&word.as_str()) {
+                return true;
+            }
+            if self.articles().contains(&word.as_str()) {
+                return false;
+            }
+        }
+        false
+    }
+
     /// Whether `word` says a step is the first of several ("first", "d'abord").
     pub fn first_step(self, word: &str) -> bool {
         let list: &[&str] = match self {
@@ -737,6 +765,7 @@ impl Lang {
     pub fn is_generic(self, word: &str) -> bool {
         let list: &[&str] = match self {
             Lang::En => &[
+                "aka",
                 "case",
                 "cases",
                 "way",
@@ -1004,6 +1033,10 @@ impl Lang {
         let phrases: &[&str] = match self {
             Lang::En => &[
                 "this chapter",
+                "you’ve learned",
+                "you've learned",
+                "we’ve learned",
+                "we've learned",
                 "this section",
                 "this book",
                 "this example",
