@@ -14,7 +14,7 @@ use crate::db::tenant;
 use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input, present};
-use crate::learn::preferences;
+use crate::learn;
 
 /// The caller's account.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
@@ -98,7 +98,7 @@ pub async fn update(
         let before = store::user(tx, auth.user_id).await?;
         let time_zone = body.preferences.iter().flatten().find_map(|p| p.get("time_zone")?.as_str());
         if let Some(name) = time_zone
-            && !preferences::known_time_zone(tx, name).await?
+            && !learn::store::known_time_zone(tx, name).await?
         {
             return Err(Error::invalid(
                 "preferences.time_zone",

@@ -96,6 +96,18 @@ pub async fn enqueue(
     Ok(id)
 }
 
+/// The user's job of `kind` waiting or running, if any.
+#[tracing::instrument(skip(conn))]
+pub async fn pending(conn: &mut PgConnection, user: Uuid, kind: &str) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar!(
+        "SELECT id FROM jobs WHERE user_id = $1 AND kind = $2 AND status IN ('queued', 'running') LIMIT 1",
+        user,
+        kind,
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// Claims the next due job for `worker`, leased for `lease`: a queued job whose time has
 /// come, or a running one whose lease ran out (its worker is gone) with attempts left,
 /// of a user with fewer than `per_user` jobs running (so that one learner's slow files
