@@ -235,3 +235,16 @@ pub(super) async fn forecast(conn: &mut PgConnection, user: Uuid, days: i32) -> 
     }
     Ok(forecast)
 }
+
+/// The learners who answered (or viewed, or skipped) from `from`, before `to` if given.
+#[tracing::instrument(skip(conn))]
+pub async fn learners(conn: &mut PgConnection, from: DateTime<Utc>, to: Option<DateTime<Utc>>) -> Result<Vec<Uuid>> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT DISTINCT user_id AS "user_id!" FROM interactions
+            WHERE created_at >= $1 AND ($2::timestamptz IS NULL OR created_at < $2)"#,
+        from,
+        to,
+    )
+    .fetch_all(conn)
+    .await?)
+}
