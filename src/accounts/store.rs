@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::User;
 use crate::error::{Error, Result};
+use crate::http::extract::sent;
 
 /// `sqlx::query_as!` of [`User`]s: `$head`, the account's columns, then `$tail`.
 macro_rules! query_users {
@@ -211,15 +212,12 @@ pub struct Edit<'a> {
 /// Edits account `id`.
 #[tracing::instrument(skip(conn, edit))]
 pub async fn update(conn: &mut PgConnection, id: Uuid, edit: &Edit<'_>) -> Result<User> {
-    let given: Vec<&str> = [
+    let given = sent([
         ("first_name", edit.first_name.is_some()),
         ("last_name", edit.last_name.is_some()),
         ("profile_picture_url", edit.profile_picture_url.is_some()),
         ("preferences", edit.preferences.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(field, given)| given.then_some(field))
-    .collect();
+    ]);
     Ok(query_users!(
         "UPDATE users SET
              first_name = CASE WHEN 'first_name' = ANY($2) THEN $3 ELSE first_name END,

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::ingest::Rows;
 use super::{ContentChunk, Material};
 use crate::error::{Error, Result};
+use crate::http::extract::sent;
 use crate::http::page::Newest;
 use crate::states::MaterialStatus;
 
@@ -143,15 +144,12 @@ pub struct Edit<'a> {
 /// Edits the caller's material `id` (live or not: the caller checked it).
 #[tracing::instrument(skip(conn, edit))]
 pub async fn update(conn: &mut PgConnection, user: Uuid, id: Uuid, edit: &Edit<'_>) -> Result<Material> {
-    let given: Vec<&str> = [
+    let given = sent([
         ("description", edit.description.is_some()),
         ("subject_area", edit.subject_area.is_some()),
         ("difficulty_level", edit.difficulty_level.is_some()),
         ("tags", edit.tags.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(field, given)| given.then_some(field))
-    .collect();
+    ]);
     Ok(query_materials!(
         "UPDATE study_materials SET
              title = coalesce($3, title),
