@@ -189,35 +189,47 @@ fn pgbench_script(targets: &[(String, String, String, String)]) -> String {
             "CAST(:uid AS uuid)",
             "CAST(:asset AS uuid)",
             "CAST(:material AS uuid)",
+            // the interaction
+            "uuid_generate_v4()",
+            "now()",
             "'answer'::text",
             "'{\"choice_index\": 0}'::jsonb",
             "true",
             "2500",
             "0.5::float8",
             "'{\"correct_answer\": \"the cell\", \"explanation\": \"The material says so.\"}'::jsonb",
+            // the session's counters
             "1",
             "1",
-            "now()",
+            "1",
+            "0",
+            // no Idempotency-Key
             "NULL::text",
             "'\\x00'::bytea",
-            "uuid_generate_v4()",
+            // the item's memory
             "2.3::float8",
             "5.0::float8",
             "now() + interval '1 day'",
             "1",
             "0",
             "3::smallint",
-            "1",
+            "'review'::text",
+            "NULL::smallint",
+            // the audit row
             "'{}'::jsonb",
             "NULL::text",
             "'pgbench'::text",
             "'pgbench'::text",
-            "'review'::text",
-            "NULL::smallint",
-            "0",
         ],
     );
-    let oneline = |sql: &str| sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Whole-line comments dropped: on one line, a comment would run to the end.
+    let oneline = |sql: &str| {
+        sql.lines()
+            .filter(|line| !line.trim_start().starts_with("--"))
+            .flat_map(str::split_whitespace)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     format!(
         "BEGIN;\nSELECT set_config('app.user_id', u, true), u AS uid, s AS session, a AS asset, m AS material \
          FROM (VALUES {}) AS t(n, u, s, a, m) WHERE n = :client_id \\gset\n{};\n{};\nCOMMIT;\n",

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::app::AppState;
+use crate::jobs;
 
 /// Request latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
@@ -45,26 +46,11 @@ pub async fn track(matched: Option<MatchedPath>, request: Request, next: Next) -
     response
 }
 
-#[derive(sqlx::FromRow)]
-struct Queue {
-    queued: i64,
-    running: i64,
-    oldest_seconds: f64,
-}
-
 /// Prometheus text: everything recorded, and the gauges read now.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let queue: Result<Queue, sqlx::Error> = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE status = 'queued') AS queued,
-                count(*) FILTER (WHERE status = 'running') AS running,
-                coalesce(extract(epoch FROM now() - min(run_at) FILTER (WHERE status = 'queued' AND run_at <= now())),
-                         0)::float8 AS oldest_seconds
-           FROM jobs WHERE status IN ('queued', 'running')",
-    )
-    .fetch_one(&state.privileged)
-    .await;
+    let queue = jobs::depth(&state.privileged).await;
     metrics::gauge!("studyhall_database_up").set(f64::from(u8::from(queue.is_ok())));
     if let Ok(queue) = queue {
         metrics::gauge!("studyhall_jobs_queued").set(queue.queued as f64);

@@ -2,7 +2,7 @@
 //! here, mapped to its column (sqlx), its JSON (serde) and the OpenAPI schema (utoipa),
 //! so code matches on them and the compiler sees every case.
 //!
-//! The allowed values are the migrations' (CHECK constraints where there are any); SQL
+//! The allowed values are the migrations' CHECK constraints (0021 for most); SQL
 //! text may still name them. A request naming another value is a 422 naming the field,
 //! "must be a, b or c".
 

@@ -10,7 +10,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{password, taken, validate};
+use super::{password, store, taken, validate};
 use crate::audit::{Change, Work};
 use crate::config::AuthConfig;
 use crate::error::{Error, Result};
@@ -70,18 +70,7 @@ pub async fn run(pool: &PgPool, auth: &AuthConfig, action: UserAction) -> Result
             let work = Work::new(pool, &client, "user.create", "user");
             let id = work
                 .change(async |tx| {
-                    let id: Uuid = taken(
-                        sqlx::query_scalar(
-                            "INSERT INTO users (email, username, password_hash, is_admin) VALUES ($1, $2, $3, $4)
-                             RETURNING id",
-                        )
-                        .bind(&email)
-                        .bind(&username)
-                        .bind(&hash)
-                        .bind(admin)
-                        .fetch_one(tx)
-                        .await,
-                    )?;
+                    let id = taken(store::create(tx, &email, &username, &hash, admin).await)?;
                     work.user(id).entity(id);
                     let new = json!({"email": email, "username": username, "is_admin": admin, "via": "cli"});
                     Ok((id, Change::created(new)))
@@ -93,45 +82,50 @@ pub async fn run(pool: &PgPool, auth: &AuthConfig, action: UserAction) -> Result
             }
         }
         UserAction::Promote { login } => {
-            let promote = "UPDATE users SET is_admin = true WHERE id = $1";
-            let id = change(pool, &client, &login, "user.promote", ("is_admin", true), promote).await?;
+            let id = change(pool, &client, &login, Flag::Admin).await?;
             println!("user {id} is now an administrator");
         }
         UserAction::Deactivate { login } => {
-            let deactivate =
-                "WITH _ AS (UPDATE auth_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)
-                              UPDATE users SET is_active = false WHERE id = $1";
-            let id = change(pool, &client, &login, "user.deactivate", ("is_active", false), deactivate).await?;
+            let id = change(pool, &client, &login, Flag::Inactive).await?;
             println!("user {id} is deactivated");
         }
     }
     Ok(())
 }
 
-/// Applies `statement` (taking the user id as $1), which sets `flag` to `value`, to the
-/// account `login` names; audited with the flag's old and new value.
-async fn change(
-    pool: &PgPool,
-    client: &Client,
-    login: &str,
-    action: &'static str,
-    (flag, value): (&str, bool),
-    statement: &'static str,
-) -> Result<Uuid> {
+/// What `studyhall user` sets on an account.
+#[derive(Clone, Copy)]
+enum Flag {
+    /// `is_admin` true (promote).
+    Admin,
+    /// `is_active` false, its tokens revoked (deactivate).
+    Inactive,
+}
+
+impl Flag {
+    /// The audit action, the column and the value it sets.
+    fn sets(self) -> (&'static str, &'static str, bool) {
+        match self {
+            Flag::Admin => ("user.promote", "is_admin", true),
+            Flag::Inactive => ("user.deactivate", "is_active", false),
+        }
+    }
+}
+
+/// Sets `flag` on the account `login` names; audited with the flag's old and new value.
+async fn change(pool: &PgPool, client: &Client, login: &str, flag: Flag) -> Result<Uuid> {
+    let (action, column, value) = flag.sets();
     let work = Work::new(pool, client, action, "user");
     work.change(async |tx| {
-        let (id, old): (Uuid, bool) = sqlx::query_as(
-            "SELECT id, CASE WHEN $2 = 'is_admin' THEN is_admin ELSE is_active END FROM users
-              WHERE (lower(email) = lower($1) OR lower(username) = lower($1)) AND deleted_at IS NULL FOR UPDATE",
-        )
-        .bind(login)
-        .bind(flag)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| Error::Config(format!("no account has the email or username {login:?}")))?;
+        let (id, old) = store::flag(tx, login, column)
+            .await?
+            .ok_or_else(|| Error::Config(format!("no account has the email or username {login:?}")))?;
         work.user(id).entity(id);
-        sqlx::query(statement).bind(id).execute(tx).await?;
-        Ok((id, Change::new(Some(json!({flag: old})), Some(json!({flag: value, "via": "cli"})))))
+        match flag {
+            Flag::Admin => store::promote(tx, id).await?,
+            Flag::Inactive => store::deactivate(tx, id).await?,
+        }
+        Ok((id, Change::new(Some(json!({column: old})), Some(json!({column: value, "via": "cli"})))))
     })
     .await
 }

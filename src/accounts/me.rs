@@ -7,14 +7,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::{User, password, store, user_columns, validate};
+use super::{User, password, store, validate};
 use crate::app::AppState;
 use crate::audit::{Change, REDACTED, Work, changed_fields};
 use crate::db::tenant;
 use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input, present};
-use crate::learn::preferences;
+use crate::learn;
 
 /// The caller's account.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
@@ -98,17 +98,14 @@ pub async fn update(
         let before = store::user(tx, auth.user_id).await?;
         let time_zone = body.preferences.iter().flatten().find_map(|p| p.get("time_zone")?.as_str());
         if let Some(name) = time_zone
-            && !preferences::known_time_zone(tx, name).await?
+            && !learn::store::known_time_zone(tx, name).await?
         {
             return Err(Error::invalid(
                 "preferences.time_zone",
                 "is not a time zone PostgreSQL knows, such as Europe/Paris",
             ));
         }
-        let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE")
-            .bind(auth.user_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let hash = store::password_hash(tx, auth.user_id).await?;
         let new_hash = match (&body.current_password, &body.new_password) {
             (Some(current), Some(new)) => {
                 let mut v = validate::Validator::default();
@@ -122,32 +119,17 @@ pub async fn update(
             _ => None,
         };
 
-        let after: User = sqlx::query_as(concat!(
-            "UPDATE users SET
-                 first_name = CASE WHEN $2 THEN $3 ELSE first_name END,
-                 last_name = CASE WHEN $4 THEN $5 ELSE last_name END,
-                 profile_picture_url = CASE WHEN $6 THEN $7 ELSE profile_picture_url END,
-                 preferences = CASE WHEN NOT $8 THEN preferences
-                                    WHEN $11 THEN coalesce(preferences, '{}') || $9 ELSE $9 END,
-                 password_hash = coalesce($10, password_hash)
-              WHERE id = $1 RETURNING ",
-            user_columns!()
-        ))
-        .bind(auth.user_id)
-        .bind(body.first_name.is_some())
-        .bind(body.first_name.clone().flatten())
-        .bind(body.last_name.is_some())
-        .bind(body.last_name.clone().flatten())
-        .bind(body.profile_picture_url.is_some())
-        .bind(body.profile_picture_url.clone().flatten())
-        .bind(body.preferences.is_some())
-        .bind(body.preferences.clone().flatten())
-        .bind(&new_hash)
-        .bind(merge_preferences)
-        .fetch_one(&mut *tx)
-        .await?;
+        let edit = store::Edit {
+            first_name: body.first_name.as_ref().map(Option::as_deref),
+            last_name: body.last_name.as_ref().map(Option::as_deref),
+            profile_picture_url: body.profile_picture_url.as_ref().map(Option::as_deref),
+            preferences: body.preferences.as_ref().map(Option::as_ref),
+            merge_preferences,
+            password_hash: new_hash.as_deref(),
+        };
+        let after = store::update(tx, auth.user_id, &edit).await?;
         if new_hash.is_some() {
-            revoke_all_tokens(tx, auth.user_id).await?;
+            store::revoke_tokens(tx, auth.user_id).await?;
         }
         let (mut old, mut new) = changed_fields(&before, &after);
         if new_hash.is_some() {
@@ -157,14 +139,6 @@ pub async fn update(
         Ok((after, Change::new(Some(Value::Object(old)), Some(Value::Object(new)))))
     })
     .await
-}
-
-async fn revoke_all_tokens(conn: &mut sqlx::PgConnection, user_id: uuid::Uuid) -> Result<()> {
-    sqlx::query("UPDATE auth_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
-        .bind(user_id)
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 /// Deletes the caller's account: it is deactivated and soft-deleted, its personal data
@@ -178,19 +152,8 @@ pub async fn delete_me(State(state): State<AppState>, client: Client, auth: Auth
     work.entity(auth.user_id);
     work.change(async |tx| {
         let before = store::user(tx, auth.user_id).await?;
-        // The replacements are unique (they contain the id) and cannot sign in: no
-        // email address ends in .invalid, and "!" is no bcrypt hash.
-        sqlx::query(
-            "UPDATE users SET email = 'deleted-' || id || '@deleted.invalid',
-                              username = 'deleted-' || replace(id::text, '-', ''),
-                              first_name = NULL, last_name = NULL, profile_picture_url = NULL,
-                              preferences = NULL, password_hash = '!', is_active = false, deleted_at = now()
-              WHERE id = $1",
-        )
-        .bind(auth.user_id)
-        .execute(&mut *tx)
-        .await?;
-        revoke_all_tokens(tx, auth.user_id).await?;
+        store::anonymise(tx, auth.user_id).await?;
+        store::revoke_tokens(tx, auth.user_id).await?;
         let old = json!({"email": before.email, "username": before.username, "first_name": before.first_name,
                          "last_name": before.last_name, "profile_picture_url": before.profile_picture_url});
         Ok((StatusCode::NO_CONTENT, Change::new(Some(old), Some(json!({"deleted": true, "anonymised": true})))))
@@ -206,44 +169,7 @@ pub async fn export(State(state): State<AppState>, client: Client, auth: AuthUse
     let work = Work::new(&state.db, &client, "user.export", "user").by(&auth);
     work.entity(auth.user_id);
     work.change(async |tx| {
-        // One round trip; each table filtered by owner explicitly, and by row-level
-        // security besides.
-        let document: Value = sqlx::query_scalar(
-            "WITH materials AS (SELECT id FROM study_materials WHERE user_id = $1)
-             SELECT jsonb_build_object(
-               'user', (SELECT to_jsonb(u) - 'password_hash' FROM users u WHERE id = $1),
-               'auth_tokens', (SELECT coalesce(jsonb_agg(to_jsonb(t) - 'token_hash' ORDER BY created_at), '[]')
-                                 FROM auth_tokens t WHERE user_id = $1),
-               'study_materials', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]')
-                                     FROM study_materials t WHERE user_id = $1),
-               'content_chunks', (SELECT coalesce(jsonb_agg(t ORDER BY study_material_id, chunk_order), '[]')
-                                    FROM content_chunks t WHERE study_material_id IN (SELECT id FROM materials)),
-               'generated_assets', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]')
-                                      FROM generated_assets t WHERE study_material_id IN (SELECT id FROM materials)),
-               'learning_sessions', (SELECT coalesce(jsonb_agg(t ORDER BY started_at), '[]')
-                                       FROM learning_sessions t WHERE user_id = $1),
-               'interactions', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]')
-                                  FROM interactions t WHERE user_id = $1),
-               'user_feedback', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]')
-                                   FROM user_feedback t WHERE user_id = $1),
-               'progress_metrics', (SELECT coalesce(jsonb_agg(t ORDER BY recorded_at), '[]')
-                                      FROM progress_metrics t WHERE user_id = $1),
-               'audit_logs', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]')
-                                FROM audit_logs t WHERE user_id = $1),
-               'material_sources', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                                        'study_material_id', study_material_id, 'media_type', media_type,
-                                        'file_name', file_name, 'created_at', created_at,
-                                        'content_base64', encode(content, 'base64')) ORDER BY created_at), '[]')
-                                      FROM material_sources WHERE user_id = $1),
-               'jobs', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]') FROM jobs t WHERE user_id = $1),
-               'review_states', (SELECT coalesce(jsonb_agg(t ORDER BY generated_asset_id), '[]')
-                                   FROM review_states t WHERE user_id = $1),
-               'learner_parameters', (SELECT coalesce(jsonb_agg(t), '[]') FROM learner_parameters t WHERE user_id = $1)
-             )",
-        )
-        .bind(auth.user_id)
-        .fetch_one(tx)
-        .await?;
+        let document = store::export(tx, auth.user_id).await?;
         Ok((Json(document), Change::new(None, None)))
     })
     .await

@@ -33,7 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// An account as its owner sees it (never its password hash).
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct User {
     pub id: Uuid,
     pub email: String,
@@ -49,18 +49,9 @@ pub struct User {
     pub last_login_at: Option<DateTime<Utc>>,
 }
 
-/// The columns of [`User`], for `SELECT` and `RETURNING`.
-macro_rules! user_columns {
-    () => {
-        "id, email, username, first_name, last_name, profile_picture_url, preferences, is_admin, \
-         created_at, updated_at, last_login_at"
-    };
-}
-use user_columns;
-
 /// A taken email or username: 409 naming the field. Each is unique twice over, as
 /// written and whatever its case.
-fn taken<T>(result: std::result::Result<T, sqlx::Error>) -> Result<T> {
+fn taken<T>(result: Result<T>) -> Result<T> {
     const TAKEN: &str = "is already registered";
     result
         .on_constraint(&["users_email_key", "users_email_lower_key"], || Error::conflict("email", TAKEN))

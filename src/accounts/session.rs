@@ -10,7 +10,7 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{User, password, taken, throttle, user_columns, validate};
+use super::{User, password, store, taken, throttle, validate};
 use crate::app::AppState;
 use crate::audit::{Change, Work};
 use crate::error::{Error, Problem, Result};
@@ -80,21 +80,15 @@ pub async fn sign_up(state: &AppState, client: &Client, body: Result<RegisterReq
     let user_id = Uuid::new_v4();
     work.acting_for(user_id);
     work.run(input.await, async |tx, (email, username, hash, first_name, last_name)| {
-        let user: User = taken(
-            sqlx::query_as(concat!(
-                "INSERT INTO users (id, email, username, password_hash, first_name, last_name)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
-                user_columns!()
-            ))
-            .bind(user_id)
-            .bind(&email)
-            .bind(&username)
-            .bind(&hash)
-            .bind(&first_name)
-            .bind(&last_name)
-            .fetch_one(&mut *tx)
-            .await,
-        )?;
+        let new = store::NewUser {
+            id: user_id,
+            email: &email,
+            username: &username,
+            password_hash: &hash,
+            first_name: first_name.as_deref(),
+            last_name: last_name.as_deref(),
+        };
+        let user = taken(store::register(tx, &new).await)?;
         work.user(user_id).entity(user_id);
         let (token, expires_at) = issue_token(tx, state, user_id).await?;
         work.session(token.0);
@@ -127,22 +121,20 @@ pub async fn sign_in(state: &AppState, client: &Client, body: Result<LoginReques
     let checked = async {
         let body = body?;
         let mut conn = state.db.acquire().await?;
-        let account: Option<(Uuid, String, bool, bool)> =
-            sqlx::query_as("SELECT user_id, password_hash, is_active, is_deleted FROM studyhall_login_account($1)")
-                .bind(body.login.trim())
-                .fetch_optional(&mut *conn)
-                .await?;
-        if let Some((id, ..)) = &account {
-            work.user(*id).entity(*id);
+        let account = store::login_account(&mut conn, body.login.trim()).await?;
+        if let Some(account) = &account {
+            work.user(account.user_id).entity(account.user_id);
         }
-        let keys = throttle::Keys::new(account.as_ref().map(|a| a.0), &body.login, client.ip);
+        let keys = throttle::Keys::new(account.as_ref().map(|a| a.user_id), &body.login, client.ip);
         throttle::attempt(&mut conn, &keys).await?;
         drop(conn); // not held through bcrypt
 
         // An inactive or deleted account is checked against the dummy hash: its own may be
         // none at all (deletion leaves "!"), and the answer takes as long either way.
         let (user_id, hash) = match account {
-            Some((id, hash, true, false)) => (Some(id), Some(hash)),
+            Some(store::LoginAccount { user_id, password_hash, is_active: true, is_deleted: false }) => {
+                (Some(user_id), Some(password_hash))
+            }
             _ => (None, None),
         };
         let matches = password::verify(body.password, hash, state.auth.bcrypt_cost).await?;
@@ -151,11 +143,7 @@ pub async fn sign_in(state: &AppState, client: &Client, body: Result<LoginReques
     };
     work.run(checked.await, async |tx, (user_id, keys)| {
         throttle::succeeded(tx, &keys).await?;
-        let user: User =
-            sqlx::query_as(concat!("UPDATE users SET last_login_at = now() WHERE id = $1 RETURNING ", user_columns!()))
-                .bind(user_id)
-                .fetch_one(&mut *tx)
-                .await?;
+        let user = store::signed_in(tx, user_id).await?;
         let (token, expires_at) = issue_token(tx, state, user_id).await?;
         work.session(token.0);
         Ok((SessionResponse { token: token.1, expires_at, user }, Change::created(json!({"token_id": token.0}))))
@@ -175,11 +163,7 @@ pub async fn sign_out(state: &AppState, client: &Client, auth: AuthUser) -> Resu
     let work = Work::new(&state.db, client, "auth.logout", "auth_token").by(&auth);
     work.entity(auth.token_id);
     work.change(async |tx| {
-        sqlx::query("UPDATE auth_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
-            .bind(auth.token_id)
-            .bind(auth.user_id)
-            .execute(tx)
-            .await?;
+        store::revoke_token(tx, auth.user_id, auth.token_id).await?;
         Ok((StatusCode::NO_CONTENT, Change::created(json!({"revoked": true}))))
     })
     .await
@@ -193,13 +177,6 @@ async fn issue_token(
 ) -> Result<((Uuid, String), DateTime<Utc>)> {
     let new = token::generate()?;
     let expires_at = Utc::now() + state.auth.token_ttl();
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO auth_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, $3) RETURNING id",
-    )
-    .bind(user_id)
-    .bind(&new.hash)
-    .bind(expires_at)
-    .fetch_one(conn)
-    .await?;
+    let id = store::add_token(conn, user_id, &new.hash, expires_at).await?;
     Ok(((id, new.secret), expires_at))
 }

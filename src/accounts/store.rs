@@ -1,16 +1,33 @@
-//! The accounts area's reads.
+//! The accounts area's SQL: accounts, sign-in tokens (throttle.rs holds the sign-in
+//! counters').
 
+use chrono::{DateTime, Utc};
+use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{User, user_columns};
+use super::User;
 use crate::error::{Error, Result};
+use crate::http::extract::sent;
+
+/// `sqlx::query_as!` of [`User`]s: `$head`, the account's columns, then `$tail`.
+macro_rules! query_users {
+    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            User,
+            $head
+                + "id, email, username, first_name, last_name, profile_picture_url, preferences, is_admin, created_at,
+                   updated_at, last_login_at"
+                + $tail
+            $(, $arg)*
+        )
+    };
+}
 
 /// The account `user_id` (the caller's, under row-level security), or 404.
 #[tracing::instrument(skip(conn))]
 pub async fn user(conn: &mut PgConnection, user_id: Uuid) -> Result<User> {
-    sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1 AND deleted_at IS NULL"))
-        .bind(user_id)
+    query_users!("SELECT ", " FROM users WHERE id = $1 AND deleted_at IS NULL", user_id)
         .fetch_optional(conn)
         .await?
         .ok_or(Error::NotFound)
@@ -20,5 +37,230 @@ pub async fn user(conn: &mut PgConnection, user_id: Uuid) -> Result<User> {
 /// every account from a request's connection).
 #[tracing::instrument(skip_all)]
 pub async fn any_account(privileged: &sqlx::PgPool) -> Result<bool> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(privileged).await?)
+    Ok(sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM users) AS "any!""#).fetch_one(privileged).await?)
+}
+
+/// An account to register.
+pub struct NewUser<'a> {
+    pub id: Uuid,
+    pub email: &'a str,
+    pub username: &'a str,
+    pub password_hash: &'a str,
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+}
+
+/// Registers an account (a taken email or username violates their unique keys).
+#[tracing::instrument(skip_all, fields(id = %new.id))]
+pub async fn register(conn: &mut PgConnection, new: &NewUser<'_>) -> Result<User> {
+    Ok(query_users!(
+        "INSERT INTO users (id, email, username, password_hash, first_name, last_name)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+        "",
+        new.id,
+        new.email,
+        new.username,
+        new.password_hash,
+        new.first_name,
+        new.last_name,
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Adds an account, an administrator if `is_admin` (`studyhall user create`); its id.
+#[tracing::instrument(skip(conn, password_hash))]
+pub async fn create(
+    conn: &mut PgConnection,
+    email: &str,
+    username: &str,
+    password_hash: &str,
+    is_admin: bool,
+) -> Result<Uuid> {
+    Ok(sqlx::query_scalar!(
+        "INSERT INTO users (email, username, password_hash, is_admin) VALUES ($1, $2, $3, $4) RETURNING id",
+        email,
+        username,
+        password_hash,
+        is_admin,
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// The account whose email or username is `login` (whatever its case), locked until the
+/// transaction ends, with the value of its flag `is_admin` or (any other) `is_active`.
+#[tracing::instrument(skip(conn))]
+pub async fn flag(conn: &mut PgConnection, login: &str, flag: &str) -> Result<Option<(Uuid, bool)>> {
+    let row = sqlx::query!(
+        r#"SELECT id, CASE WHEN $2 = 'is_admin' THEN is_admin ELSE is_active END AS "flag!" FROM users
+            WHERE (lower(email) = lower($1) OR lower(username) = lower($1)) AND deleted_at IS NULL FOR UPDATE"#,
+        login,
+        flag,
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|row| (row.id, row.flag)))
+}
+
+/// Makes account `id` an administrator.
+#[tracing::instrument(skip(conn))]
+pub async fn promote(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+    sqlx::query!("UPDATE users SET is_admin = true WHERE id = $1", id).execute(conn).await?;
+    Ok(())
+}
+
+/// Deactivates account `id`, revoking its tokens.
+#[tracing::instrument(skip(conn))]
+pub async fn deactivate(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+    sqlx::query!(
+        "WITH _ AS (UPDATE auth_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)
+         UPDATE users SET is_active = false WHERE id = $1",
+        id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What signing in needs of the account whose email or username is `login`.
+pub struct LoginAccount {
+    pub user_id: Uuid,
+    pub password_hash: String,
+    pub is_active: bool,
+    pub is_deleted: bool,
+}
+
+/// The account `login` names (email or username), if any.
+#[tracing::instrument(skip_all)]
+pub async fn login_account(conn: &mut PgConnection, login: &str) -> Result<Option<LoginAccount>> {
+    Ok(sqlx::query_as!(
+        LoginAccount,
+        r#"SELECT user_id AS "user_id!", password_hash AS "password_hash!", is_active AS "is_active!",
+                  is_deleted AS "is_deleted!"
+             FROM studyhall_login_account($1)"#,
+        login
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Records that account `id` signed in now.
+#[tracing::instrument(skip(conn))]
+pub async fn signed_in(conn: &mut PgConnection, id: Uuid) -> Result<User> {
+    Ok(query_users!("UPDATE users SET last_login_at = now() WHERE id = $1 RETURNING ", "", id).fetch_one(conn).await?)
+}
+
+/// Stores a sign-in token of `user` by its hash; its id.
+#[tracing::instrument(skip(conn, token_hash))]
+pub async fn add_token(
+    conn: &mut PgConnection,
+    user: Uuid,
+    token_hash: &[u8],
+    expires_at: DateTime<Utc>,
+) -> Result<Uuid> {
+    Ok(sqlx::query_scalar!(
+        "INSERT INTO auth_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, $3) RETURNING id",
+        user,
+        token_hash,
+        expires_at,
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Revokes `user`'s token `token`.
+#[tracing::instrument(skip(conn))]
+pub async fn revoke_token(conn: &mut PgConnection, user: Uuid, token: Uuid) -> Result<()> {
+    sqlx::query!(
+        "UPDATE auth_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        token,
+        user,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Revokes every token of `user`.
+#[tracing::instrument(skip(conn))]
+pub async fn revoke_tokens(conn: &mut PgConnection, user: Uuid) -> Result<()> {
+    sqlx::query!("UPDATE auth_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Account `id`'s password hash, the account locked until the transaction ends.
+#[tracing::instrument(skip(conn))]
+pub async fn password_hash(conn: &mut PgConnection, id: Uuid) -> Result<String> {
+    Ok(sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE", id).fetch_one(conn).await?)
+}
+
+/// An edit of an account: the fields to set (`Some`), which `null` clears (`Some(None)`),
+/// and a new password's hash.
+pub struct Edit<'a> {
+    pub first_name: Option<Option<&'a str>>,
+    pub last_name: Option<Option<&'a str>>,
+    pub profile_picture_url: Option<Option<&'a str>>,
+    pub preferences: Option<Option<&'a Value>>,
+    /// Whether the preferences given are merged into those stored (or replace them).
+    pub merge_preferences: bool,
+    pub password_hash: Option<&'a str>,
+}
+
+/// Edits account `id`.
+#[tracing::instrument(skip(conn, edit))]
+pub async fn update(conn: &mut PgConnection, id: Uuid, edit: &Edit<'_>) -> Result<User> {
+    let given = sent([
+        ("first_name", edit.first_name.is_some()),
+        ("last_name", edit.last_name.is_some()),
+        ("profile_picture_url", edit.profile_picture_url.is_some()),
+        ("preferences", edit.preferences.is_some()),
+    ]);
+    Ok(query_users!(
+        "UPDATE users SET
+             first_name = CASE WHEN 'first_name' = ANY($2) THEN $3 ELSE first_name END,
+             last_name = CASE WHEN 'last_name' = ANY($2) THEN $4 ELSE last_name END,
+             profile_picture_url = CASE WHEN 'profile_picture_url' = ANY($2) THEN $5 ELSE profile_picture_url END,
+             preferences = CASE WHEN NOT 'preferences' = ANY($2) THEN preferences
+                                WHEN $7 THEN coalesce(preferences, '{}') || $6 ELSE $6 END,
+             password_hash = coalesce($8, password_hash)
+          WHERE id = $1 RETURNING ",
+        "",
+        id,
+        &given as &[&str],
+        edit.first_name.flatten(),
+        edit.last_name.flatten(),
+        edit.profile_picture_url.flatten(),
+        edit.preferences.flatten(),
+        edit.merge_preferences,
+        edit.password_hash,
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Deletes account `id`: deactivated and soft-deleted, its personal data replaced or
+/// cleared. The replacements are unique (they contain the id) and cannot sign in: no
+/// email address ends in .invalid, and "!" is no bcrypt hash.
+#[tracing::instrument(skip(conn))]
+pub async fn anonymise(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+    sqlx::query!(
+        "UPDATE users SET email = 'deleted-' || id || '@deleted.invalid',
+                          username = 'deleted-' || replace(id::text, '-', ''),
+                          first_name = NULL, last_name = NULL, profile_picture_url = NULL,
+                          preferences = NULL, password_hash = '!', is_active = false, deleted_at = now()
+          WHERE id = $1",
+        id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Everything studyhall holds about account `id` (sql/export.sql).
+#[tracing::instrument(skip(conn))]
+pub async fn export(conn: &mut PgConnection, id: Uuid) -> Result<Value> {
+    Ok(sqlx::query_file_scalar!("src/accounts/sql/export.sql", id).fetch_one(conn).await?)
 }

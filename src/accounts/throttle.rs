@@ -58,7 +58,7 @@ pub async fn attempt(conn: &mut PgConnection, keys: &Keys) -> Result<()> {
 /// One attempt on counter `key`, atomically: counted unless the key is blocked; the one
 /// past `limit` in the window blocks it.
 async fn count(conn: &mut PgConnection, key: &str, limit: i32) -> Result<()> {
-    let blocked_for: Option<f64> = sqlx::query_scalar(
+    let blocked_for = sqlx::query_scalar!(
         "INSERT INTO auth_throttle AS t (key, failures, window_started_at) VALUES ($1, 1, now())
          ON CONFLICT (key) DO UPDATE SET (failures, window_started_at, lockouts, blocked_until) = (
              SELECT CASE WHEN blocked THEN t.failures WHEN over THEN 0 ELSE n END,
@@ -68,18 +68,18 @@ async fn count(conn: &mut PgConnection, key: &str, limit: i32) -> Result<()> {
                          ELSE t.blocked_until END
                FROM (SELECT *, NOT blocked AND n > $5 AS over
                        FROM (SELECT coalesce(t.blocked_until > now(), false) AS blocked,
-                                    t.window_started_at < now() - $2::interval AS expired,
-                                    CASE WHEN t.window_started_at < now() - $2::interval THEN 1
+                                    t.window_started_at < now() - $2::text::interval AS expired,
+                                    CASE WHEN t.window_started_at < now() - $2::text::interval THEN 1
                                          ELSE t.failures + 1 END AS n,
                                     CASE WHEN t.blocked_until < now() - interval '1 day' THEN 0
                                          ELSE t.lockouts END AS lockouts) s) s)
          RETURNING extract(epoch FROM blocked_until - clock_timestamp())::float8",
+        key,
+        WINDOW,
+        FIRST_BLOCK_SECS,
+        LONGEST_BLOCK_SECS,
+        limit,
     )
-    .bind(key)
-    .bind(WINDOW)
-    .bind(FIRST_BLOCK_SECS)
-    .bind(LONGEST_BLOCK_SECS)
-    .bind(limit)
     .fetch_one(conn)
     .await?;
     match blocked_for {
@@ -91,12 +91,12 @@ async fn count(conn: &mut PgConnection, key: &str, limit: i32) -> Result<()> {
 /// A successful sign-in: the account's count is cleared; the address's loses this
 /// attempt (its failures still count).
 pub async fn succeeded(conn: &mut PgConnection, keys: &Keys) -> Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "WITH cleared AS (DELETE FROM auth_throttle WHERE key = $1)
          UPDATE auth_throttle SET failures = greatest(failures - 1, 0) WHERE key = $2",
+        keys.account,
+        keys.address,
     )
-    .bind(&keys.account)
-    .bind(&keys.address)
     .execute(conn)
     .await?;
     Ok(())

@@ -101,22 +101,22 @@ impl Row {
     }
 
     pub async fn insert(&self, conn: &mut PgConnection) -> Result<()> {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO audit_logs (user_id, action, entity_type, entity_id, old_values, new_values,
                                      ip_address, user_agent, session_id, is_success, error_message)
-             VALUES ($1, $2, $3, $4, $5, $6, $7::inet, $8, $9, $10, $11)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7::text::inet, $8, $9, $10, $11)",
+            self.user_id,
+            self.action,
+            self.entity_type,
+            self.entity_id,
+            self.old_values,
+            self.new_values,
+            self.ip_address,
+            self.user_agent,
+            self.session_id,
+            self.error_message.is_none(),
+            self.error_message,
         )
-        .bind(self.user_id)
-        .bind(self.action)
-        .bind(self.entity_type)
-        .bind(self.entity_id)
-        .bind(&self.old_values)
-        .bind(&self.new_values)
-        .bind(&self.ip_address)
-        .bind(&self.user_agent)
-        .bind(&self.session_id)
-        .bind(self.error_message.is_none())
-        .bind(&self.error_message)
         .execute(conn)
         .await?;
         Ok(())

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::http::page::Newest;
 
 /// One audit row.
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Serialize, ToSchema)]
 pub struct AuditLog {
     pub id: Uuid,
     pub user_id: Option<Uuid>,
@@ -29,28 +29,31 @@ pub struct AuditLog {
     pub error_message: Option<String>,
 }
 
-/// The columns of [`AuditLog`].
-macro_rules! audit_columns {
-    () => {
-        "id, user_id, action, entity_type, entity_id, old_values, new_values, host(ip_address) AS ip_address,
-         user_agent, created_at, session_id, is_success, error_message"
+/// `sqlx::query_as!` of [`AuditLog`]s: their columns, then `$tail`.
+macro_rules! query_audit_logs {
+    ($tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            AuditLog,
+            r#"SELECT id, user_id, action, entity_type, entity_id, old_values, new_values,
+                      host(ip_address) AS ip_address, user_agent, created_at, session_id, is_success, error_message"#
+                + $tail
+            $(, $arg)*
+        )
     };
 }
 
 /// The caller's own audit rows, newest first, after `cursor`, at most `limit`.
 #[tracing::instrument(skip(conn))]
 pub async fn own(conn: &mut PgConnection, user: Uuid, cursor: Option<Newest>, limit: i64) -> Result<Vec<AuditLog>> {
-    Ok(sqlx::query_as(concat!(
-        "SELECT ",
-        audit_columns!(),
+    Ok(query_audit_logs!(
         " FROM audit_logs
           WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
-          ORDER BY created_at DESC, id DESC LIMIT $4"
-    ))
-    .bind(user)
-    .bind(cursor.map(|c| c.0))
-    .bind(cursor.map(|c| c.1))
-    .bind(limit)
+          ORDER BY created_at DESC, id DESC LIMIT $4",
+        user,
+        cursor.map(|c| c.0),
+        cursor.map(|c| c.1),
+        limit,
+    )
     .fetch_all(conn)
     .await?)
 }
@@ -78,9 +81,7 @@ pub async fn any(
     cursor: Option<Newest>,
     limit: i64,
 ) -> Result<Vec<AuditLog>> {
-    Ok(sqlx::query_as(concat!(
-        "SELECT ",
-        audit_columns!(),
+    Ok(query_audit_logs!(
         " FROM audit_logs
           WHERE ($1::uuid IS NULL OR user_id = $1)
             AND ($2::text IS NULL OR action = $2)
@@ -90,18 +91,18 @@ pub async fn any(
             AND ($6::timestamptz IS NULL OR created_at >= $6)
             AND ($7::timestamptz IS NULL OR created_at < $7)
             AND ($8::timestamptz IS NULL OR (created_at, id) < ($8, $9))
-          ORDER BY created_at DESC, id DESC LIMIT $10"
-    ))
-    .bind(filter.user)
-    .bind(filter.action)
-    .bind(filter.entity_type)
-    .bind(filter.entity)
-    .bind(filter.is_success)
-    .bind(filter.from)
-    .bind(filter.to)
-    .bind(cursor.map(|c| c.0))
-    .bind(cursor.map(|c| c.1))
-    .bind(limit)
+          ORDER BY created_at DESC, id DESC LIMIT $10",
+        filter.user,
+        filter.action,
+        filter.entity_type,
+        filter.entity,
+        filter.is_success,
+        filter.from,
+        filter.to,
+        cursor.map(|c| c.0),
+        cursor.map(|c| c.1),
+        limit,
+    )
     .fetch_all(conn)
     .await?)
 }

@@ -12,6 +12,7 @@
 
 pub mod pitr;
 pub mod rotation;
+mod store;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -169,22 +170,10 @@ async fn tool(server: &Server, name: &str, args: &[String], database: Option<&st
 
 /// The fingerprints of every table of the public and archive schemas.
 pub async fn fingerprints(conn: &mut PgConnection) -> Result<Fingerprints> {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname IN ('public', 'archive') AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-          ORDER BY 1",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
     let mut out = Fingerprints::new();
-    for table in tables {
-        let (rows, sum): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), 0)::text
-               FROM {table} t"
-        )))
-        .fetch_one(&mut *conn)
-        .await?;
-        out.insert(table, (rows, sum));
+    for table in store::tables(conn).await? {
+        let fingerprint = store::fingerprint(conn, &table).await?;
+        out.insert(table, fingerprint);
     }
     Ok(out)
 }
@@ -198,9 +187,7 @@ pub async fn create(server: &Server, dir: &Path, keep: Keep) -> Result<(Manifest
     };
     std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
     let mut tx = server.pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
-    let (snapshot, created_at): (String, DateTime<Utc>) =
-        sqlx::query_as("SELECT pg_export_snapshot(), now()").fetch_one(&mut *tx).await?;
+    let (snapshot, created_at) = store::export_snapshot(&mut tx).await?;
     // Two backups in one second (a cron job beside one taken by hand) get distinct names.
     let first = dump_name(created_at);
     let name = (1..)
@@ -221,8 +208,7 @@ pub async fn create(server: &Server, dir: &Path, keep: Keep) -> Result<(Manifest
     let (bytes, sha256) = digest(&partial)?;
     std::fs::rename(&partial, dir.join(&file)).map_err(Error::io(format!("renaming {}", partial.display())))?;
     let (base, wal_start) = if server.wal_archive.is_some() {
-        let wal_start: String =
-            sqlx::query_scalar("SELECT pg_walfile_name(pg_current_wal_lsn())").fetch_one(&server.pool).await?;
+        let wal_start = store::wal_file(&server.pool).await?;
         let base = format!("{name}.base");
         let args = vec![
             format!("--pgdata={}", dir.join(&base).display()),
@@ -368,7 +354,7 @@ pub async fn verify(server: &Server, dir: &Path, manifest: &Manifest) -> Result<
         return Ok(vec![format!("{}: checksum {sha256}, expected {}", manifest.file, manifest.sha256)]);
     }
     let scratch = format!("studyhall_verify_{}", std::process::id());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {scratch}"))).execute(&server.pool).await?;
+    store::create_database(&server.pool, &scratch).await?;
     let checked = async {
         load(server, &path, &scratch).await?;
         let mut conn = PgConnection::connect_with(&scratch_options(server, &scratch)?).await?;
@@ -377,9 +363,7 @@ pub async fn verify(server: &Server, dir: &Path, manifest: &Manifest) -> Result<
         Ok(differences(&manifest.tables, &found))
     }
     .await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")))
-        .execute(&server.pool)
-        .await?;
+    store::drop_database(&server.pool, &scratch).await?;
     checked
 }
 
@@ -391,20 +375,14 @@ fn scratch_options(server: &Server, database: &str) -> Result<sqlx::postgres::Pg
 /// Restores `manifest`'s dump into the server's database, which must hold no tables;
 /// then compares it with the manifest (the differences; none when it is good).
 pub async fn restore(server: &Server, dir: &Path, manifest: &Manifest) -> Result<Vec<String>> {
-    let tables: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')",
-    )
-    .fetch_one(&server.pool)
-    .await?;
-    if tables > 0 {
+    if store::public_tables(&server.pool).await? > 0 {
         return Err(Error::Config(
             "the database is not empty: restore into an empty one (a new STUDYHALL_DATA, or DATABASE_URL naming a \
              new database)"
                 .to_owned(),
         ));
     }
-    let database: String = sqlx::query_scalar("SELECT current_database()").fetch_one(&server.pool).await?;
+    let database = store::current_database(&server.pool).await?;
     load(server, &dir.join(&manifest.file), &database).await?;
     let mut conn = server.pool.acquire().await?;
     let found = fingerprints(&mut conn).await?;
@@ -414,15 +392,7 @@ pub async fn restore(server: &Server, dir: &Path, manifest: &Manifest) -> Result
 /// Loads a dump into `database` with pg_restore, after making the request role it grants
 /// to (roles belong to the server, not to dumps).
 async fn load(server: &Server, path: &Path, database: &str) -> Result<()> {
-    sqlx::query(
-        "DO $$ BEGIN
-             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'studyhall_app') THEN
-                 CREATE ROLE studyhall_app NOLOGIN;
-             END IF;
-         END $$",
-    )
-    .execute(&server.pool)
-    .await?;
+    store::ensure_request_role(&server.pool).await?;
     let args = vec!["--exit-on-error".to_owned(), "--no-owner".to_owned(), path.display().to_string()];
     tool(server, "pg_restore", &args, Some(database)).await
 }

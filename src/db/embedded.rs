@@ -375,10 +375,10 @@ impl EmbeddedCluster {
     /// C.UTF-8 where the operating system lacks it.
     pub async fn ensure_database(&self) -> Result<()> {
         let mut conn = self.connect_options("postgres").connect().await?;
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)")
-            .bind(DATABASE)
-            .fetch_one(&mut conn)
-            .await?;
+        let exists =
+            sqlx::query_scalar!(r#"SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1) AS "exists!""#, DATABASE)
+                .fetch_one(&mut conn)
+                .await?;
         if !exists {
             create_database(&mut conn, DATABASE).await?;
         }

@@ -67,10 +67,14 @@ pub async fn down(pool: &PgPool, how_far: Down) -> Result<Vec<i64>> {
 
 /// Every migration the binary knows, oldest first, with its state in the database.
 pub async fn status(pool: &PgPool) -> Result<Vec<MigrationStatus>> {
-    let ledger_exists: bool =
-        sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL").fetch_one(pool).await?;
+    let ledger_exists = sqlx::query_scalar!(r#"SELECT to_regclass('_sqlx_migrations') IS NOT NULL AS "exists!""#)
+        .fetch_one(pool)
+        .await?;
     let applied: Vec<(i64, bool, Vec<u8>, DateTime<Utc>)> = if ledger_exists {
-        sqlx::query_as("SELECT version, success, checksum, installed_on FROM _sqlx_migrations").fetch_all(pool).await?
+        let rows = sqlx::query!("SELECT version, success, checksum, installed_on FROM _sqlx_migrations")
+            .fetch_all(pool)
+            .await?;
+        rows.into_iter().map(|row| (row.version, row.success, row.checksum, row.installed_on)).collect()
     } else {
         Vec::new()
     };

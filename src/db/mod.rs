@@ -99,8 +99,9 @@ impl Database {
                 config.data_dir.display()
             ))
         })?;
-        let archives_wal: bool =
-            sqlx::query_scalar("SELECT current_setting('archive_mode') <> 'off'").fetch_one(&pool).await?;
+        let archives_wal = sqlx::query_scalar!(r#"SELECT current_setting('archive_mode') <> 'off' AS "archives!""#)
+            .fetch_one(&pool)
+            .await?;
         let url = server.url(embedded::DATABASE);
         let data_dir = config.data_dir.clone();
         Ok(Database { pool, options, url, embedded: Some(Embedded::Attached { server, data_dir, archives_wal }) })
@@ -194,7 +195,7 @@ async fn reachable(options: &PgConnectOptions) -> Result<()> {
 async fn finish_recovery(pool: &PgPool) -> Result<()> {
     let started = std::time::Instant::now();
     let mut report_at = 0;
-    while sqlx::query_scalar::<_, bool>("SELECT pg_is_in_recovery()").fetch_one(pool).await? {
+    while sqlx::query_scalar!(r#"SELECT pg_is_in_recovery() AS "recovering!""#).fetch_one(pool).await? {
         if started.elapsed().as_secs() >= report_at {
             tracing::info!(seconds = report_at, "PostgreSQL is replaying WAL");
             report_at += 10;
@@ -208,11 +209,11 @@ async fn finish_recovery(pool: &PgPool) -> Result<()> {
 /// should do); false when another session holds it. Release it with [`advisory_unlock`]
 /// on the same connection.
 pub async fn try_advisory_lock(conn: &mut PgConnection, name: &str) -> Result<bool> {
-    Ok(sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))").bind(name).fetch_one(conn).await?)
+    Ok(sqlx::query_scalar!(r#"SELECT pg_try_advisory_lock(hashtext($1)) AS "locked!""#, name).fetch_one(conn).await?)
 }
 
 pub async fn advisory_unlock(conn: &mut PgConnection, name: &str) -> Result<()> {
-    sqlx::query("SELECT pg_advisory_unlock(hashtext($1))").bind(name).execute(conn).await?;
+    sqlx::query!("SELECT pg_advisory_unlock(hashtext($1))", name).fetch_one(conn).await?;
     Ok(())
 }
 
@@ -226,14 +227,15 @@ pub async fn connect(options: PgConnectOptions, config: &PoolConfig) -> Result<P
 /// Fails unless the pool's role is unprivileged: not a superuser, no BYPASSRLS, owner of
 /// no table (an owner could disable row-level security).
 async fn ensure_restricted(pool: &PgPool) -> Result<()> {
-    let (role, privileged, owns): (String, bool, bool) = sqlx::query_as(
-        "SELECT current_user::text, r.rolsuper OR r.rolbypassrls,
-                EXISTS (SELECT FROM pg_class c WHERE c.relowner = r.oid
-                          AND c.relnamespace = 'public'::regnamespace)
-           FROM pg_roles r WHERE r.rolname = current_user",
+    let row = sqlx::query!(
+        r#"SELECT current_user::text AS "role!", r.rolsuper OR r.rolbypassrls AS "privileged!",
+                  EXISTS (SELECT FROM pg_class c WHERE c.relowner = r.oid
+                            AND c.relnamespace = 'public'::regnamespace) AS "owns!"
+             FROM pg_roles r WHERE r.rolname = current_user"#
     )
     .fetch_one(pool)
     .await?;
+    let (role, privileged, owns) = (row.role, row.privileged, row.owns);
     if privileged || owns {
         return Err(Error::Config(format!(
             "requests must run as a role that owns nothing and cannot bypass row-level security, \

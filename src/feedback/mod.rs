@@ -3,6 +3,7 @@
 //! back to `ready` (PATCH /api/v1/assets/{id}); ratings feed its quality score.
 
 pub mod quality;
+mod store;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -45,7 +46,7 @@ pub struct NewFeedback {
 }
 
 /// Recorded feedback.
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Serialize, ToSchema)]
 pub struct Feedback {
     id: Uuid,
     generated_asset_id: Option<Uuid>,
@@ -75,15 +76,9 @@ pub async fn create(
     let work = Work::new(&state.db, &client, "feedback.create", "user_feedback").by(&auth);
     // The asset is looked up first: another learner's is missing, whatever the body.
     work.change(async |tx| {
-        let asset: Option<String> = sqlx::query_scalar(
-            "SELECT a.status FROM generated_assets a JOIN live_study_materials m ON m.id = a.study_material_id
-              WHERE a.id = $1 AND m.user_id = $2 FOR UPDATE OF a",
-        )
-        .bind(id)
-        .bind(auth.user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        asset.ok_or(Error::NotFound)?;
+        if !store::lock_asset(tx, auth.user_id, id).await? {
+            return Err(Error::NotFound);
+        }
         let body = body?;
         let kind = body.feedback_type;
         let comment = body.comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
@@ -106,43 +101,20 @@ pub async fn create(
             "must be at most 2000 characters",
         );
         v.finish()?;
-        let interaction_created_at: Option<DateTime<Utc>> = match body.interaction_id {
+        let interaction = match body.interaction_id {
             None => None,
             Some(interaction) => {
-                let found = sqlx::query_scalar(
-                    "SELECT created_at FROM interactions WHERE id = $1 AND user_id = $2 AND generated_asset_id = $3",
-                )
-                .bind(interaction)
-                .bind(auth.user_id)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                Some(found.ok_or_else(|| {
-                    Error::invalid("interaction_id", "is not one of your interactions with this asset")
-                })?)
+                let found = store::interaction_time(tx, auth.user_id, interaction, id).await?;
+                Some((
+                    interaction,
+                    found.ok_or_else(|| {
+                        Error::invalid("interaction_id", "is not one of your interactions with this asset")
+                    })?,
+                ))
             }
         };
-        let feedback: Feedback = sqlx::query_as(
-            "WITH f AS (INSERT INTO user_feedback (user_id, generated_asset_id, interaction_id, interaction_created_at,
-                                                  feedback_type, rating, comment)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7)
-                        RETURNING id, generated_asset_id, interaction_id, feedback_type, rating, comment, status,
-                                  created_at),
-                  a AS (UPDATE generated_assets SET status = 'flagged'
-                         WHERE id = $2 AND $5 = 'report' AND status = 'ready' RETURNING status)
-             SELECT f.*, coalesce((SELECT status FROM a), g.status) AS asset_status,
-                    g.quality_score AS asset_quality_score
-               FROM f, generated_assets g WHERE g.id = $2",
-        )
-        .bind(auth.user_id)
-        .bind(id)
-        .bind(body.interaction_id)
-        .bind(interaction_created_at)
-        .bind(kind)
-        .bind(body.rating)
-        .bind(comment)
-        .fetch_one(&mut *tx)
-        .await?;
+        let new = store::New { asset: id, interaction, feedback_type: kind, rating: body.rating, comment };
+        let feedback = store::insert(tx, auth.user_id, &new).await?;
         let feedback = if is_rating {
             let scores = quality::recalibrate(tx, &[id]).await?;
             Feedback { asset_quality_score: scores.first().map(|s| s.1).or(feedback.asset_quality_score), ..feedback }

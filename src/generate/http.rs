@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::check_shape;
 use super::job::{self, Provider, Request};
+use super::store;
 use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::audit::{Change, Work};
@@ -106,26 +107,26 @@ pub async fn generate(
 }
 
 /// A generated learning asset.
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Asset {
-    id: Uuid,
-    study_material_id: Uuid,
+    pub(super) id: Uuid,
+    pub(super) study_material_id: Uuid,
     /// None for the material's own summary (and for assets whose chunk was replaced).
-    content_chunk_id: Option<Uuid>,
+    pub(super) content_chunk_id: Option<Uuid>,
     /// `flashcard`, `quiz` or `summary`.
-    asset_type: AssetType,
+    pub(super) asset_type: AssetType,
     /// The asset, in its type's shape (API.md).
-    content: Value,
-    metadata: Option<Value>,
-    generation_model: String,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    pub(super) content: Value,
+    pub(super) metadata: Option<Value>,
+    pub(super) generation_model: String,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) updated_at: DateTime<Utc>,
     /// `ready` (the only one served), `draft` (made with flaws), `flagged` (reported),
     /// `suspended` (set aside by its owner) or `archived` (deleted).
-    status: AssetStatus,
-    quality_score: Option<f64>,
-    difficulty_level: Option<i32>,
-    generation_params: Option<Value>,
+    pub(super) status: AssetStatus,
+    pub(super) quality_score: Option<f64>,
+    pub(super) difficulty_level: Option<i32>,
+    pub(super) generation_params: Option<Value>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -153,48 +154,11 @@ pub async fn list(
     let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
     live_status(&mut tx, auth.user_id, id).await?;
-    let rows: Vec<Asset> = sqlx::query_as(
-        "SELECT id, study_material_id, content_chunk_id, asset_type, content, metadata, generation_model, created_at,
-                updated_at, status, quality_score, difficulty_level, generation_params
-           FROM generated_assets
-          WHERE study_material_id = $1
-            AND ($2::text IS NULL OR asset_type = $2)
-            AND (status = $3 OR ($3::text IS NULL AND status NOT IN ('archived', 'draft')))
-            AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))
-          ORDER BY created_at DESC, id DESC LIMIT $6",
-    )
-    .bind(id)
-    .bind(&query.asset_type)
-    .bind(&query.status)
-    .bind(cursor.map(|c| c.0))
-    .bind(cursor.map(|c| c.1))
-    .bind(i64::from(limit) + 1)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows =
+        store::assets(&mut tx, id, query.asset_type.as_deref(), query.status.as_deref(), cursor, i64::from(limit) + 1)
+            .await?;
     tx.commit().await?;
     Ok(Json(Page::from_rows(rows, limit, |a| (a.created_at, a.id))))
-}
-
-macro_rules! asset_columns {
-    () => {
-        "a.id, a.study_material_id, a.content_chunk_id, a.asset_type, a.content, a.metadata, a.generation_model,
-         a.created_at, a.updated_at, a.status, a.quality_score, a.difficulty_level, a.generation_params"
-    };
-}
-
-/// The caller's asset `id`, of a live material, or 404.
-async fn fetch(conn: &mut sqlx::PgConnection, user: Uuid, id: Uuid) -> Result<Asset> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        asset_columns!(),
-        " FROM generated_assets a JOIN live_study_materials m ON m.id = a.study_material_id
-          WHERE a.id = $1 AND m.user_id = $2"
-    ))
-    .bind(id)
-    .bind(user)
-    .fetch_optional(conn)
-    .await?
-    .ok_or(Error::NotFound)
 }
 
 /// One asset.
@@ -203,7 +167,7 @@ async fn fetch(conn: &mut sqlx::PgConnection, user: Uuid, id: Uuid) -> Result<As
     responses((status = 200, body = Asset), (status = 404, body = Problem)))]
 pub async fn get(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> Result<Json<Asset>> {
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let asset = fetch(&mut tx, auth.user_id, id).await?;
+    let asset = store::asset(&mut tx, auth.user_id, id).await?;
     tx.commit().await?;
     Ok(Json(asset))
 }
@@ -235,7 +199,7 @@ pub async fn update(
     let work = Work::new(&state.db, &client, "asset.update", "asset").by(&auth);
     work.entity(id);
     work.run(body, async |tx, body| {
-        let before = fetch(tx, auth.user_id, id).await?;
+        let before = store::asset(tx, auth.user_id, id).await?;
         let mut v = Validator::default();
         if let Some(content) = &body.content
             && let Err(misfit) = check_shape(before.asset_type, content)
@@ -247,24 +211,15 @@ pub async fn update(
             };
         }
         v.finish()?;
-        let after: Asset = sqlx::query_as(concat!(
-            "UPDATE generated_assets a SET
-                 content = coalesce($2, a.content),
-                 status = coalesce($3, a.status),
-                 metadata = CASE WHEN $2 IS NULL THEN a.metadata
-                                 ELSE coalesce(a.metadata, '{}') || '{\"edited_by_owner\": true}' END
-              WHERE a.id = $1 RETURNING ",
-            asset_columns!()
-        ))
-        .bind(id)
-        .bind(&body.content)
-        .bind(body.status)
-        .fetch_one(&mut *tx)
-        .await
-        // A deleted item restored after generation made it again: the copy stands.
-        .on_constraint(&["idx_generated_assets_fingerprint"], || {
-            Error::conflict("status", "cannot be restored: the material has this item again, made since it was deleted")
-        })?;
+        let after = store::update(tx, id, body.content.as_ref(), body.status)
+            .await
+            // A deleted item restored after generation made it again: the copy stands.
+            .on_constraint(&["idx_generated_assets_fingerprint"], || {
+                Error::conflict(
+                    "status",
+                    "cannot be restored: the material has this item again, made since it was deleted",
+                )
+            })?;
         let change = Change::diff(&before, &after);
         Ok((Json(after), change))
     })
@@ -285,8 +240,8 @@ pub async fn delete(
     let work = Work::new(&state.db, &client, "asset.delete", "asset").by(&auth);
     work.entity(id);
     work.change(async |tx| {
-        let before = fetch(tx, auth.user_id, id).await?;
-        sqlx::query("UPDATE generated_assets SET status = 'archived' WHERE id = $1").bind(id).execute(tx).await?;
+        let before = store::asset(tx, auth.user_id, id).await?;
+        store::archive(tx, id).await?;
         let change =
             Change::new(Some(json!({"status": before.status})), Some(json!({"status": AssetStatus::Archived})));
         Ok((StatusCode::NO_CONTENT, change))
@@ -316,7 +271,7 @@ pub async fn accept(
     work.entity(id);
     work.change(async |tx| {
         live_status(tx, auth.user_id, id).await?;
-        let accepted = super::store::accept_to_review(tx, id).await?;
+        let accepted = store::accept_to_review(tx, id).await?;
         Ok((Json(AcceptedItems { accepted }), Change::new(None, Some(json!({"accepted": accepted})))))
     })
     .await

@@ -9,8 +9,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::builtin;
-use super::flaws;
 use super::openai;
+use super::store;
 use super::{ChunkInput, Draft, MaterialInput, Options};
 use crate::app::AppState;
 use crate::config::WorkerConfig;
@@ -59,43 +59,16 @@ pub async fn enqueue(conn: &mut PgConnection, state: &AppState, user: Uuid, requ
     jobs::enqueue(conn, Request::NAME, user, json!(request), state.jobs.max_attempts).await
 }
 
-#[derive(sqlx::FromRow)]
-struct ChunkRow {
-    id: Uuid,
-    chunk_order: i32,
-    chunk_type: String,
-    content: String,
-    summary: Option<String>,
-    relevance_score: Option<f64>,
-    language: Option<String>,
-    heading_path: Vec<String>,
-}
-
 /// Generates, then stores every asset in one statement: a job that fails stores nothing.
 /// Reports how many assets were made and how many of them were new.
 async fn run(state: &AppState, job: &Job, request: Request) -> Result<Option<Value>> {
     let mut tx = tenant::begin_as(&state.db, Some(job.user_id)).await?;
-    let material: Option<(Option<String>, Option<Value>, Option<Value>)> = sqlx::query_as(
-        "SELECT m.difficulty_level, m.metadata, u.preferences FROM study_materials m JOIN users u ON u.id = m.user_id
-          WHERE m.id = $1 AND m.user_id = $2 AND m.deleted_at IS NULL AND m.status = 'ready'",
-    )
-    .bind(request.material_id)
-    .bind(job.user_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((difficulty, metadata, preferences)) = material else {
+    let material = store::to_generate(&mut tx, job.user_id, request.material_id).await?;
+    let Some(store::ToGenerate { difficulty_level: difficulty, metadata, preferences }) = material else {
         return Ok(None); // deleted, or being processed again, meanwhile: nothing to do
     };
     let to_review = Preferences::of(preferences.as_ref()).review_new_items;
-    let chunks: Vec<ChunkRow> = sqlx::query_as(
-        "SELECT id, chunk_order, chunk_type, content, summary, relevance_score, language,
-                ARRAY(SELECT jsonb_array_elements_text(coalesce(metadata->'heading_path', '[]'))) AS heading_path
-           FROM content_chunks
-          WHERE study_material_id = $1 ORDER BY chunk_order",
-    )
-    .bind(request.material_id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let chunks = store::chunks(&mut tx, request.material_id).await?;
     tx.commit().await?;
 
     let language = metadata.as_ref().and_then(|m| m["language"].as_str()).map(str::to_owned);
@@ -131,41 +104,13 @@ async fn run(state: &AppState, job: &Job, request: Request) -> Result<Option<Val
     // the checker scored under flaws::READY are drafts: no session serves them. A learner
     // who reviews new items gets the others as drafts "to review" too, until accepted.
     let mut tx = tenant::begin_as(&state.db, Some(job.user_id)).await?;
-    let stored = sqlx::query(
-        "INSERT INTO generated_assets (study_material_id, content_chunk_id, asset_type, content, metadata,
-                                       generation_model, quality_score, difficulty_level, generation_params, status)
-         SELECT $1, chunk, kind, content,
-                meta || jsonb_build_object('job_id', $2::uuid)
-                     || CASE WHEN $12 AND status = 'ready' THEN '{\"to_review\": true}'::jsonb ELSE '{}' END,
-                model, quality, level, params, CASE WHEN $12 THEN 'draft' ELSE status END
-           FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::float8[], $7::int[], $8::jsonb[], $9::text[],
-                       $10::jsonb[], $11::text[])
-                AS a(chunk, kind, content, quality, level, params, model, meta, status)
-         ON CONFLICT (study_material_id, (generation_params->>'fingerprint'))
-            WHERE generation_params ? 'fingerprint' AND status <> 'archived'
-         DO NOTHING",
-    )
-    .bind(request.material_id)
-    .bind(job.id)
-    .bind(drafts.iter().map(|d| d.content_chunk_id).collect::<Vec<_>>())
-    .bind(drafts.iter().map(|d| d.asset_type).collect::<Vec<_>>())
-    .bind(drafts.iter().map(|d| d.content.clone()).collect::<Vec<_>>())
-    .bind(drafts.iter().map(|d| d.quality_score).collect::<Vec<_>>())
-    .bind(drafts.iter().map(|d| d.difficulty_level).collect::<Vec<_>>())
-    .bind(drafts.iter().map(|d| d.generation_params.clone()).collect::<Vec<_>>())
-    .bind(drafts.iter().map(|d| d.generation_model.as_str()).collect::<Vec<_>>())
-    .bind(drafts.iter().map(|d| d.metadata.clone()).collect::<Vec<_>>())
-    .bind(drafts.iter().map(|d| flaws::status(d.quality_score)).collect::<Vec<_>>())
-    .bind(to_review)
-    .execute(&mut *tx)
-    .await?;
+    let added = store::insert(&mut tx, request.material_id, job.id, &drafts, to_review).await?;
     tx.commit().await?;
-    let added = stored.rows_affected();
     tracing::info!(material = %request.material_id, made = drafts.len(), added, "assets generated");
     Ok(Some(json!({"material_id": request.material_id, "made": drafts.len(), "added": added})))
 }
 
-fn input<'a>(chunks: &'a [ChunkRow], language: Option<&'a str>, difficulty: Option<&'a str>) -> MaterialInput<'a> {
+fn input<'a>(chunks: &'a [store::Chunk], language: Option<&'a str>, difficulty: Option<&'a str>) -> MaterialInput<'a> {
     MaterialInput {
         language,
         difficulty,

@@ -51,13 +51,15 @@ impl AuthUser {
     /// The signed-in caller behind a token (from the Authorization header or the web
     /// app's cookie); 401 unless it is live and its account active.
     pub async fn resolve(state: &AppState, secret: &str) -> Result<AuthUser> {
-        let found: Option<(Uuid, Uuid, bool)> =
-            sqlx::query_as("SELECT token_id, user_id, is_admin FROM studyhall_token_user($1)")
-                .bind(token::hash(secret))
-                .fetch_optional(&state.db)
-                .await?;
-        let (token_id, user_id, is_admin) =
-            found.ok_or(Error::Unauthorized("The token is invalid, expired or revoked; sign in again."))?;
+        let found = sqlx::query!(
+            r#"SELECT token_id AS "token_id!", user_id AS "user_id!", is_admin AS "is_admin!"
+                 FROM studyhall_token_user($1)"#,
+            token::hash(secret)
+        )
+        .fetch_optional(&state.db)
+        .await?;
+        let found = found.ok_or(Error::Unauthorized("The token is invalid, expired or revoked; sign in again."))?;
+        let (token_id, user_id, is_admin) = (found.token_id, found.user_id, found.is_admin);
         tracing::Span::current().record("user_id", tracing::field::display(user_id));
         Ok(AuthUser { user_id, token_id, is_admin })
     }

@@ -37,8 +37,7 @@ async fn form_key(state: &AppState) -> Result<&[u8]> {
     let key = state
         .form_key
         .get_or_try_init(|| async {
-            let key: Option<Vec<u8>> =
-                sqlx::query_scalar("SELECT form_key FROM web_secret").fetch_optional(&state.privileged).await?;
+            let key = sqlx::query_scalar!("SELECT form_key FROM web_secret").fetch_optional(&state.privileged).await?;
             key.ok_or_else(|| Error::Internal("web_secret holds no key: the migrations did not run".to_owned()))
         })
         .await?;

@@ -113,6 +113,13 @@ pub fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) 
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// The names of the fields a PATCH body sent (set or cleared), of `fields`: each name
+/// with whether it was sent (`present`'s `Some`). A statement sets these, and leaves
+/// the others alone.
+pub fn sent<const N: usize>(fields: [(&'static str, bool); N]) -> Vec<&'static str> {
+    fields.into_iter().filter_map(|(field, sent)| sent.then_some(field)).collect()
+}
+
 /// Who sent the request: the client's address (through trusted proxies only) and its
 /// user agent, for sign-in throttling and the audit trail.
 #[derive(Debug, Clone, Default)]

@@ -21,30 +21,30 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// A background job, as its owner sees it.
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Serialize, ToSchema)]
 pub struct JobStatus {
-    id: Uuid,
+    pub(super) id: Uuid,
     /// `ingest_material`, `generate_assets` or `optimise_fsrs`.
-    kind: String,
+    pub(super) kind: String,
     /// `queued` (waiting, or waiting to be retried), `running`, `done` or `failed`.
-    status: JobState,
+    pub(super) status: JobState,
     /// Attempts made so far, and allowed.
-    attempts: i32,
-    max_attempts: i32,
+    pub(super) attempts: i32,
+    pub(super) max_attempts: i32,
     /// What a finished job reports (for generation: `made`, and `added`, the assets that
     /// were new).
-    result: Option<Value>,
+    pub(super) result: Option<Value>,
     /// What a running job has done so far, as it reports it (generation: `stage`
     /// `reading` the passages, `asking` the model about them, or `saving` the items, with
     /// `done` of `total`); the last report once it has finished.
-    progress: Option<Value>,
+    pub(super) progress: Option<Value>,
     /// Why the last attempt failed: for a `failed` job, why it was given up.
-    reason: Option<String>,
+    pub(super) reason: Option<String>,
     /// When a queued job runs (again).
-    run_at: DateTime<Utc>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    finished_at: Option<DateTime<Utc>>,
+    pub(super) run_at: DateTime<Utc>,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) updated_at: DateTime<Utc>,
+    pub(super) finished_at: Option<DateTime<Utc>>,
 }
 
 /// One of the caller's jobs: the `job_id` of a 202 answer.
@@ -53,15 +53,7 @@ pub struct JobStatus {
     responses((status = 200, body = JobStatus), (status = 404, body = Problem)))]
 pub async fn get(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> Result<Json<JobStatus>> {
     let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let job: Option<JobStatus> = sqlx::query_as(
-        "SELECT id, kind, status, attempts, max_attempts, result, progress, reason, run_at, created_at, updated_at,
-                finished_at
-           FROM jobs WHERE id = $1 AND user_id = $2",
-    )
-    .bind(id)
-    .bind(auth.user_id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let job = super::status(&mut tx, auth.user_id, id).await?;
     tx.commit().await?;
     job.map(Json).ok_or(Error::NotFound)
 }

@@ -18,12 +18,13 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::error::Result;
+use crate::states::JobState;
 
 /// The channel workers listen on.
 pub const CHANNEL: &str = "studyhall_jobs";
 
 /// A claimed job.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Job {
     pub id: Uuid,
     pub kind: String,
@@ -33,8 +34,24 @@ pub struct Job {
     pub attempts: i32,
     pub max_attempts: i32,
     /// What the job has done so far: the worker writes it to `jobs.progress`.
-    #[sqlx(skip)]
     pub progress: Progress,
+}
+
+/// A claimed job's row.
+struct Claimed {
+    id: Uuid,
+    kind: String,
+    user_id: Uuid,
+    payload: Value,
+    attempts: i32,
+    max_attempts: i32,
+}
+
+impl From<Claimed> for Job {
+    fn from(row: Claimed) -> Job {
+        let Claimed { id, kind, user_id, payload, attempts, max_attempts } = row;
+        Job { id, kind, user_id, payload, attempts, max_attempts, progress: Progress::default() }
+    }
 }
 
 /// A running job's latest progress report, shared between the job (which sets it) and
@@ -59,9 +76,7 @@ impl Progress {
 
 /// Writes a running job's progress report.
 async fn record_progress(privileged: &PgPool, job: Uuid, report: &Value) -> Result<()> {
-    sqlx::query("UPDATE jobs SET progress = $2 WHERE id = $1 AND status = 'running'")
-        .bind(job)
-        .bind(report)
+    sqlx::query!("UPDATE jobs SET progress = $2 WHERE id = $1 AND status = 'running'", job, report)
         .execute(privileged)
         .await?;
     Ok(())
@@ -82,18 +97,67 @@ pub async fn enqueue(
     payload: Value,
     max_attempts: u32,
 ) -> Result<Uuid> {
-    let id = sqlx::query_scalar(
-        "WITH job AS (INSERT INTO jobs (kind, user_id, payload, max_attempts) VALUES ($1, $2, $3, $4) RETURNING id)
-         SELECT id FROM job, pg_notify($5, $1)",
+    let id = sqlx::query_scalar!(
+        r#"WITH job AS (INSERT INTO jobs (kind, user_id, payload, max_attempts) VALUES ($1, $2, $3, $4) RETURNING id)
+           SELECT id AS "id!" FROM job, pg_notify($5, $1)"#,
+        kind,
+        user_id,
+        payload,
+        i32::try_from(max_attempts).unwrap_or(i32::MAX),
+        CHANNEL,
     )
-    .bind(kind)
-    .bind(user_id)
-    .bind(payload)
-    .bind(i32::try_from(max_attempts).unwrap_or(i32::MAX))
-    .bind(CHANNEL)
     .fetch_one(conn)
     .await?;
     Ok(id)
+}
+
+/// How deep the queue is.
+pub struct Depth {
+    pub queued: i64,
+    pub running: i64,
+    /// How long the oldest queued job whose time has come has waited.
+    pub oldest_seconds: f64,
+}
+
+/// The queue's [`Depth`] now.
+pub async fn depth(privileged: &PgPool) -> Result<Depth> {
+    Ok(sqlx::query_as!(
+        Depth,
+        r#"SELECT count(*) FILTER (WHERE status = 'queued') AS "queued!",
+                  count(*) FILTER (WHERE status = 'running') AS "running!",
+                  coalesce(extract(epoch FROM now() - min(run_at) FILTER (WHERE status = 'queued' AND run_at <= now())),
+                           0)::float8 AS "oldest_seconds!"
+             FROM jobs WHERE status IN ('queued', 'running')"#
+    )
+    .fetch_one(privileged)
+    .await?)
+}
+
+/// The user's job `id`, as its owner sees it; None if there is none.
+#[tracing::instrument(skip(conn))]
+pub async fn status(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<Option<http::JobStatus>> {
+    Ok(sqlx::query_as!(
+        http::JobStatus,
+        r#"SELECT id, kind, status AS "status: JobState", attempts, max_attempts, result, progress, reason, run_at,
+                  created_at, updated_at, finished_at
+             FROM jobs WHERE id = $1 AND user_id = $2"#,
+        id,
+        user,
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The user's job of `kind` waiting or running, if any.
+#[tracing::instrument(skip(conn))]
+pub async fn pending(conn: &mut PgConnection, user: Uuid, kind: &str) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar!(
+        "SELECT id FROM jobs WHERE user_id = $1 AND kind = $2 AND status IN ('queued', 'running') LIMIT 1",
+        user,
+        kind,
+    )
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// Claims the next due job for `worker`, leased for `lease`: a queued job whose time has
@@ -101,7 +165,8 @@ pub async fn enqueue(
 /// of a user with fewer than `per_user` jobs running (so that one learner's slow files
 /// cannot hold every worker). The claim counts as an attempt.
 pub async fn claim(privileged: &PgPool, worker: &str, lease: Duration, per_user: u32) -> Result<Option<Job>> {
-    Ok(sqlx::query_as(
+    let claimed = sqlx::query_as!(
+        Claimed,
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1,
                          locked_until = now() + make_interval(secs => $2)
           WHERE id = (SELECT j.id FROM jobs j
@@ -113,23 +178,24 @@ pub async fn claim(privileged: &PgPool, worker: &str, lease: Duration, per_user:
                        LIMIT 1
                          FOR UPDATE SKIP LOCKED)
           RETURNING id, kind, user_id, payload, attempts, max_attempts",
+        worker,
+        lease.as_secs_f64(),
+        i64::from(per_user),
     )
-    .bind(worker)
-    .bind(lease.as_secs_f64())
-    .bind(i64::from(per_user))
     .fetch_optional(privileged)
-    .await?)
+    .await?;
+    Ok(claimed.map(Job::from))
 }
 
 /// Frees at once the leases this host's dead processes held (a node killed and started
 /// again), instead of waiting for them to run out: `is_alive` tells, from the pid in a
 /// worker's name (`host-pid-n`), whether that process still runs. Returns how many.
 pub async fn release_dead(privileged: &PgPool, host: &str, is_alive: impl Fn(i32) -> bool) -> Result<usize> {
-    let holders: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT locked_by FROM jobs
-          WHERE status = 'running' AND locked_until >= now() AND starts_with(locked_by, $1 || '-')",
+    let holders = sqlx::query_scalar!(
+        r#"SELECT DISTINCT locked_by AS "locked_by!" FROM jobs
+            WHERE status = 'running' AND locked_until >= now() AND starts_with(locked_by, $1 || '-')"#,
+        host
     )
-    .bind(host)
     .fetch_all(privileged)
     .await?;
     let dead: Vec<String> = holders
@@ -139,11 +205,11 @@ pub async fn release_dead(privileged: &PgPool, host: &str, is_alive: impl Fn(i32
             pid.is_some_and(|pid| !is_alive(pid))
         })
         .collect();
-    let released = sqlx::query(
+    let released = sqlx::query!(
         "UPDATE jobs SET locked_until = now() - interval '1 second'
           WHERE status = 'running' AND locked_by = ANY($1)",
+        &dead
     )
-    .bind(&dead)
     .execute(privileged)
     .await?;
     Ok(usize::try_from(released.rows_affected()).unwrap_or(usize::MAX))
@@ -151,13 +217,13 @@ pub async fn release_dead(privileged: &PgPool, host: &str, is_alive: impl Fn(i32
 
 /// Extends the lease of a job `worker` still holds; false if it holds it no more.
 pub async fn extend_lease(privileged: &PgPool, job: Uuid, worker: &str, lease: Duration) -> Result<bool> {
-    let extended = sqlx::query(
+    let extended = sqlx::query!(
         "UPDATE jobs SET locked_until = now() + make_interval(secs => $3)
           WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+        job,
+        worker,
+        lease.as_secs_f64(),
     )
-    .bind(job)
-    .bind(worker)
-    .bind(lease.as_secs_f64())
     .execute(privileged)
     .await?;
     Ok(extended.rows_affected() == 1)
@@ -165,13 +231,13 @@ pub async fn extend_lease(privileged: &PgPool, job: Uuid, worker: &str, lease: D
 
 /// Marks a job done, with what it reports to its owner.
 pub async fn complete(privileged: &PgPool, job: Uuid, result: Option<Value>) -> Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE jobs SET status = 'done', finished_at = now(), locked_until = NULL, last_error = NULL, reason = NULL,
                          result = $2
           WHERE id = $1",
+        job,
+        result,
     )
-    .bind(job)
-    .bind(result)
     .execute(privileged)
     .await?;
     Ok(())
@@ -188,17 +254,17 @@ pub async fn record_failure(
     backoff: Duration,
 ) -> Result<()> {
     let delay = backoff.as_secs_f64() * 2f64.powi(job.attempts.saturating_sub(1).min(16));
-    sqlx::query(
+    sqlx::query!(
         "UPDATE jobs SET last_error = $2, reason = $4, locked_until = NULL,
                          status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
                          finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
                          run_at = now() + make_interval(secs => $3)
           WHERE id = $1",
+        job.id,
+        error,
+        delay,
+        reason,
     )
-    .bind(job.id)
-    .bind(error)
-    .bind(delay)
-    .bind(reason)
     .execute(privileged)
     .await?;
     Ok(())
@@ -207,13 +273,15 @@ pub async fn record_failure(
 /// Gives up jobs whose lease ran out on their last attempt (their worker died on it):
 /// marks them failed and returns them, for their kinds' failure handlers.
 pub async fn abandon_exhausted(privileged: &PgPool) -> Result<Vec<Job>> {
-    Ok(sqlx::query_as(
+    let given_up = sqlx::query_as!(
+        Claimed,
         "UPDATE jobs SET status = 'failed', finished_at = now(), locked_until = NULL,
                          last_error = coalesce(last_error, 'the worker stopped during the last attempt'),
                          reason = coalesce(reason, 'The worker stopped during the last attempt.')
           WHERE status = 'running' AND locked_until < now() AND attempts >= max_attempts
-          RETURNING id, kind, user_id, payload, attempts, max_attempts",
+          RETURNING id, kind, user_id, payload, attempts, max_attempts"
     )
     .fetch_all(privileged)
-    .await?)
+    .await?;
+    Ok(given_up.into_iter().map(Job::from).collect())
 }

@@ -21,27 +21,19 @@ use uuid::Uuid;
 
 use super::preferences::Preferences;
 use super::schedule::{self, Memory, Scheduled};
-use super::{Configuration, Session, sessions};
+use super::{Configuration, Session, sessions, store};
 use crate::app::AppState;
-use crate::audit::{Change, Row, Work};
-use crate::elapsed_days_sql;
+use crate::audit::{Change, Work};
 use crate::error::{Error, Problem, Result};
 use crate::generate::{Flashcard, Quiz};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input};
-use crate::states::{AssetStatus, AssetType, InteractionType, ReviewState, SessionStatus, SessionType};
+use crate::states::{AssetStatus, AssetType, InteractionType, ReviewState};
 use crate::validate::Validator;
 
 const MAX_RESPONSE_MS: i64 = 3_600_000;
 /// Characters of the source chunk given back with an answer.
 const EXCERPT_CHARS: i32 = 280;
-
-macro_rules! interaction_columns {
-    () => {
-        "id, learning_session_id, generated_asset_id, interaction_type, interaction_data, created_at, is_correct,
-         response_time_ms, confidence_level, feedback_data"
-    };
-}
 
 /// What recording an interaction answers.
 #[derive(Serialize, ToSchema)]
@@ -53,34 +45,6 @@ pub struct Recorded {
     /// the item is due again.
     feedback_data: Option<Value>,
     session: Session,
-}
-
-#[derive(sqlx::FromRow)]
-struct Context {
-    now: DateTime<Utc>,
-    status: SessionStatus,
-    idle: bool,
-    session_material: Uuid,
-    configuration: Option<Value>,
-    asset_material: Option<Uuid>,
-    asset_type: Option<AssetType>,
-    content: Option<Value>,
-    asset_status: Option<AssetStatus>,
-    content_chunk_id: Option<Uuid>,
-    excerpt: Option<String>,
-    #[sqlx(flatten)]
-    stored: schedule::Stored,
-    preferences: Option<Value>,
-    /// The learner's FSRS parameters; None until the optimiser has fitted them.
-    parameters: Option<Vec<f32>>,
-    /// Answered (or skipped) in this session already.
-    done: bool,
-    /// Served again in this session: an item in a learning step, in a review or study
-    /// session.
-    again: bool,
-    key_hash: Option<Vec<u8>>,
-    key_interaction: Option<Uuid>,
-    key_created_at: Option<DateTime<Utc>>,
 }
 
 /// Records one interaction with an item of the session and grades it. With an
@@ -109,7 +73,7 @@ pub async fn record(
             Ok(body) => body,
             Err(error) => {
                 // Another user's session is missing, whatever the body.
-                sessions::fetch(tx, auth.user_id, id).await?;
+                store::session(tx, auth.user_id, id).await?;
                 return Err(error);
             }
         };
@@ -146,16 +110,11 @@ async fn answer(
     v.finish()?;
     let request_hash = Sha256::digest(format!("{session}|{}", json!(body)).as_bytes()).to_vec();
 
-    let context: Context = sqlx::query_as(READ)
-        .bind(session)
-        .bind(user)
-        .bind(body.generated_asset_id)
-        .bind(key.as_deref())
-        .bind(state.learning.session_idle().as_secs_f64())
-        .bind(EXCERPT_CHARS)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let idle_secs = state.learning.session_idle().as_secs_f64();
+    let context =
+        store::answer_context(tx, user, session, body.generated_asset_id, key.as_deref(), idle_secs, EXCERPT_CHARS)
+            .await?
+            .ok_or(Error::NotFound)?;
 
     if let (Some(hash), Some(interaction), Some(created_at)) =
         (&context.key_hash, context.key_interaction, context.key_created_at)
@@ -193,7 +152,7 @@ async fn answer(
     }
 
     let graded = grade(asset_type, content, body.interaction_type, &data)?;
-    let memory = context.stored.memory();
+    let memory = context.stored().memory();
     let prefs = Preferences::of(context.preferences.as_ref());
     let model = schedule::Model::of(context.parameters.as_deref());
     let scheduled = match graded.rating {
@@ -207,39 +166,46 @@ async fn answer(
         "interaction_type": body.interaction_type, "is_correct": graded.is_correct,
     }));
 
-    let row: Option<(Interaction, Session)> = write(
-        tx,
-        &Write {
-            session,
-            user,
-            asset: body.generated_asset_id,
-            asset_material,
-            body: &body,
-            data: &data,
-            graded: &graded,
-            feedback: &feedback,
-            scheduled: scheduled.as_ref(),
-            now: context.now,
-            key: key.as_deref(),
-            request_hash: &request_hash,
-            interaction_id: Uuid::new_v4(),
-            // A repeat (an item in a step, served again) is an answer, not another item.
-            counted: i32::from(graded.counts && !context.done),
-            repeated: i32::from(graded.counts && context.done),
-            audit: &audit,
-        },
-    )
-    .await?;
+    let write = store::AnswerWrite {
+        session,
+        learner: user,
+        asset: body.generated_asset_id,
+        asset_material,
+        interaction: Uuid::new_v4(),
+        at: context.now,
+        interaction_type: body.interaction_type,
+        interaction_data: &data,
+        is_correct: graded.is_correct,
+        response_time_ms: body.response_time_ms.map(|ms| ms as i32),
+        confidence_level: body.confidence_level,
+        feedback_data: &feedback,
+        // A repeat (an item in a step, served again) is an answer, not another item.
+        done: i32::from(graded.counts && !context.done),
+        graded: i32::from(graded.is_correct.is_some()),
+        correct: i32::from(graded.is_correct == Some(true)),
+        repeats: i32::from(graded.counts && context.done),
+        key: key.as_deref(),
+        request_hash: &request_hash,
+        memory: scheduled.as_ref().zip(graded.rating).map(|(next, rating)| store::AnswerMemory {
+            stability: next.stability,
+            difficulty: next.difficulty,
+            due: next.due,
+            reps: next.reps,
+            lapses: next.lapses,
+            rating: i16::from(rating),
+            state: next.state,
+            step: next.step.map(|step| step as i16),
+        }),
+        audit_values: audit.new_values(),
+        ip_address: audit.ip_address(),
+        user_agent: audit.user_agent(),
+        token_id: audit.session_id(),
+    };
+    let row = store::write_answer(tx, &write).await?;
     let Some((interaction, session)) = row else {
         // A retry with the same key committed first, while this one waited for the lock:
         // its answer (this statement sees what committed since this one's began).
-        let (interaction, created_at): (Uuid, DateTime<Utc>) = sqlx::query_as(
-            "SELECT interaction_id, interaction_created_at FROM idempotency_keys WHERE user_id = $1 AND key = $2",
-        )
-        .bind(user)
-        .bind(key.as_deref())
-        .fetch_one(&mut *tx)
-        .await?;
+        let (interaction, created_at) = store::keyed_interaction(tx, user, key.as_deref()).await?;
         return Ok((replay(tx, user, interaction, created_at).await?, Change::nothing()));
     };
     let recorded = Recorded {
@@ -262,87 +228,12 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
     }
 }
 
-/// What recording an interaction reads, in one statement: the session (locked), the
-/// asset (if it is the learner's), its chunk, the learner's memory of it, their
-/// preferences and FSRS parameters, whether the session counted the item already, and a
-/// replayed key.
-/// Parameters: $1 session, $2 user, $3 asset, $4 Idempotency-Key, $5 idle seconds,
-/// $6 excerpt length. Public for the load harness's pgbench script.
-pub const READ: &str = concat!(
-    "SELECT now() AS now, s.status, s.study_material_id AS session_material, s.configuration,
-                studyhall_session_idle(s.session_data, s.started_at, $5) AS idle,
-                a.study_material_id AS asset_material, a.asset_type, a.content, a.status AS asset_status,
-                a.content_chunk_id, left(ch.content, $6) AS excerpt,
-                r.stability, r.difficulty, r.reps, r.lapses, r.last_review, r.state, r.step, u.preferences,
-                lp.parameters, ",
-    elapsed_days_sql!("u.preferences"),
-    ",
-                EXISTS (SELECT 1 FROM interactions i
-                         WHERE i.learning_session_id = s.id AND i.generated_asset_id = $3
-                           AND (i.interaction_type <> 'view' OR a.asset_type = 'summary')) AS done,
-                s.session_type <> 'quiz' AND coalesce(r.state <> 'review', false) AS again,
-                k.request_hash AS key_hash, k.interaction_id AS key_interaction,
-                k.interaction_created_at AS key_created_at
-           FROM learning_sessions s
-           JOIN users u ON u.id = s.user_id
-           LEFT JOIN (generated_assets a JOIN live_study_materials m ON m.id = a.study_material_id
-                                                                  AND m.user_id = $2)
-                  ON a.id = $3
-           LEFT JOIN content_chunks ch ON ch.id = a.content_chunk_id
-           LEFT JOIN review_states r ON r.user_id = $2 AND r.generated_asset_id = $3
-           LEFT JOIN idempotency_keys k ON k.user_id = $2 AND k.key = $4
-           LEFT JOIN learner_parameters lp ON lp.user_id = $2
-          WHERE s.id = $1 AND s.user_id = $2
-          FOR UPDATE OF s"
-);
+/// What recording an interaction reads (sql/answer_read.sql; public for the load
+/// harness's pgbench script, as WRITE).
+pub const READ: &str = include_str!("sql/answer_read.sql");
 
-/// What recording an interaction writes, in one statement (see [`write`] for the
-/// parameters). Public for the load harness's pgbench script.
-pub const WRITE: &str = concat!(
-    "WITH k AS (INSERT INTO idempotency_keys (user_id, key, request_hash, interaction_id, interaction_created_at)
-                    SELECT $2, $14, $15, $16, $13 WHERE $14::text IS NOT NULL
-                    ON CONFLICT DO NOTHING RETURNING 1),
-              go AS (SELECT 1 WHERE $14::text IS NULL UNION ALL SELECT 1 FROM k),
-              i AS (INSERT INTO interactions (id, learning_session_id, generated_asset_id, user_id, interaction_type,
-                                              interaction_data, created_at, is_correct, response_time_ms,
-                                              confidence_level, feedback_data)
-                    SELECT $16, $1, $3, $2, $5, $6, $13, $7, $8, $9, $10 FROM go
-                    RETURNING ",
-    interaction_columns!(),
-    "),
-              r AS (INSERT INTO review_states (user_id, generated_asset_id, study_material_id, stability, difficulty,
-                                               due, reps, lapses, last_rating, last_review, state, step)
-                    SELECT $2, $3, $4, $17, $18, $19, $20, $21, $22, $13, $28, $29 FROM i
-                     WHERE $17::float8 IS NOT NULL
-                    ON CONFLICT (user_id, generated_asset_id) DO UPDATE
-                       SET stability = EXCLUDED.stability, difficulty = EXCLUDED.difficulty, due = EXCLUDED.due,
-                           reps = EXCLUDED.reps, lapses = EXCLUDED.lapses, last_rating = EXCLUDED.last_rating,
-                           last_review = EXCLUDED.last_review, state = EXCLUDED.state, step = EXCLUDED.step),
-              s AS (UPDATE learning_sessions ls
-                       SET total_interactions = coalesce(ls.total_interactions, 0) + 1,
-                           completion_percentage = least(100, 100.0
-                               * (coalesce((ls.session_data->>'done')::int, 0) + $11)
-                               / greatest(coalesce((ls.session_data->>'planned')::int, 0), 1)),
-                           session_data = coalesce(ls.session_data, '{}') || jsonb_build_object(
-                               'done', coalesce((ls.session_data->>'done')::int, 0) + $11,
-                               'graded', coalesce((ls.session_data->>'graded')::int, 0) + $12,
-                               'correct', coalesce((ls.session_data->>'correct')::int, 0) + $23,
-                               'repeats', coalesce((ls.session_data->>'repeats')::int, 0) + $30,
-                               'last_activity_at', $13::timestamptz)
-                      FROM i WHERE ls.id = $1
-                    RETURNING ls.id, ls.study_material_id, ls.session_type, ls.status, ls.started_at, ls.ended_at,
-                              ls.total_interactions, ls.completion_percentage, ls.configuration, ls.session_data),
-              l AS (INSERT INTO audit_logs (user_id, action, entity_type, entity_id, new_values, ip_address,
-                                            user_agent, session_id, is_success)
-                    SELECT $2, 'interaction.create', 'interaction', i.id, $24, $25::inet, $26, $27, true FROM i)
-         SELECT i.id, i.learning_session_id, i.generated_asset_id, i.interaction_type, i.interaction_data, i.created_at,
-                i.is_correct, i.response_time_ms, i.confidence_level, i.feedback_data,
-                s.id AS s_id, s.study_material_id AS s_study_material_id, s.session_type AS s_session_type,
-                s.status AS s_status, s.started_at AS s_started_at, s.ended_at AS s_ended_at,
-                s.total_interactions AS s_total_interactions, s.completion_percentage AS s_completion_percentage,
-                s.configuration AS s_configuration, s.session_data AS s_session_data
-           FROM i, s"
-);
+/// What recording an interaction writes (sql/answer_write.sql).
+pub const WRITE: &str = include_str!("sql/answer_write.sql");
 
 /// An interaction to record.
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -366,18 +257,18 @@ pub struct NewInteraction {
 }
 
 /// A recorded interaction.
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Interaction {
-    id: Uuid,
-    learning_session_id: Uuid,
-    generated_asset_id: Option<Uuid>,
-    interaction_type: InteractionType,
-    interaction_data: Value,
-    created_at: DateTime<Utc>,
-    is_correct: Option<bool>,
-    response_time_ms: Option<i32>,
-    confidence_level: Option<f64>,
-    feedback_data: Option<Value>,
+    pub(super) id: Uuid,
+    pub(super) learning_session_id: Uuid,
+    pub(super) generated_asset_id: Option<Uuid>,
+    pub(super) interaction_type: InteractionType,
+    pub(super) interaction_data: Value,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) is_correct: Option<bool>,
+    pub(super) response_time_ms: Option<i32>,
+    pub(super) confidence_level: Option<f64>,
+    pub(super) feedback_data: Option<Value>,
 }
 
 /// The server's grade of an interaction.
@@ -447,7 +338,7 @@ fn grade(asset_type: AssetType, content: &Value, interaction_type: InteractionTy
 /// The feedback an interaction gets: the answer, the source chunk, and the schedule.
 fn feedback_data(
     graded: &Graded,
-    context: &Context,
+    context: &store::AnswerContext,
     memory: Option<&Memory>,
     scheduled: Option<&Scheduled>,
     model: &schedule::Model,
@@ -478,116 +369,11 @@ fn feedback_data(
     feedback
 }
 
-struct Write<'a> {
-    session: Uuid,
-    user: Uuid,
-    asset: Uuid,
-    asset_material: Uuid,
-    body: &'a NewInteraction,
-    data: &'a Value,
-    graded: &'a Graded,
-    feedback: &'a Value,
-    scheduled: Option<&'a Scheduled>,
-    now: DateTime<Utc>,
-    key: Option<&'a str>,
-    request_hash: &'a [u8],
-    interaction_id: Uuid,
-    /// 1 when it moves the session on to another item, 0 otherwise.
-    counted: i32,
-    /// 1 when it answers an item served again (in a step), 0 otherwise.
-    repeated: i32,
-    /// The request's audit row, which the statement writes.
-    audit: &'a Row,
-}
-
-/// Writes everything in one statement; None when the Idempotency-Key was taken by a
-/// concurrent retry (then nothing was written).
-async fn write(tx: &mut PgConnection, w: &Write<'_>) -> Result<Option<(Interaction, Session)>> {
-    let row: Option<InteractionAndSession> = sqlx::query_as(WRITE)
-        .bind(w.session) // $1
-        .bind(w.user)
-        .bind(w.asset)
-        .bind(w.asset_material)
-        .bind(w.body.interaction_type) // $5
-        .bind(w.data)
-        .bind(w.graded.is_correct)
-        .bind(w.body.response_time_ms.map(|ms| ms as i32))
-        .bind(w.body.confidence_level)
-        .bind(w.feedback) // $10
-        .bind(w.counted)
-        .bind(i32::from(w.graded.is_correct.is_some()))
-        .bind(w.now)
-        .bind(w.key)
-        .bind(w.request_hash) // $15
-        .bind(w.interaction_id)
-        .bind(w.scheduled.map(|s| s.stability))
-        .bind(w.scheduled.map(|s| s.difficulty))
-        .bind(w.scheduled.map(|s| s.due))
-        .bind(w.scheduled.map(|s| s.reps)) // $20
-        .bind(w.scheduled.map(|s| s.lapses))
-        .bind(w.graded.rating.map(i16::from))
-        .bind(i32::from(w.graded.is_correct == Some(true)))
-        .bind(w.audit.new_values())
-        .bind(w.audit.ip_address()) // $25
-        .bind(w.audit.user_agent())
-        .bind(w.audit.session_id())
-        .bind(w.scheduled.map(|s| s.state))
-        .bind(w.scheduled.and_then(|s| s.step).map(|step| step as i16))
-        .bind(w.repeated) // $30
-        .fetch_optional(tx)
-        .await?;
-    Ok(row.map(InteractionAndSession::split))
-}
-
-/// One row of the write: the interaction's columns, and the session's prefixed `s_`.
-#[derive(sqlx::FromRow)]
-struct InteractionAndSession {
-    #[sqlx(flatten)]
-    interaction: Interaction,
-    s_id: Uuid,
-    s_study_material_id: Uuid,
-    s_session_type: SessionType,
-    s_status: SessionStatus,
-    s_started_at: DateTime<Utc>,
-    s_ended_at: Option<DateTime<Utc>>,
-    s_total_interactions: Option<i32>,
-    s_completion_percentage: Option<f64>,
-    s_configuration: Option<Value>,
-    s_session_data: Option<Value>,
-}
-
-impl InteractionAndSession {
-    fn split(self) -> (Interaction, Session) {
-        let session = Session {
-            id: self.s_id,
-            study_material_id: self.s_study_material_id,
-            session_type: self.s_session_type,
-            status: self.s_status,
-            started_at: self.s_started_at,
-            ended_at: self.s_ended_at,
-            total_interactions: self.s_total_interactions,
-            completion_percentage: self.s_completion_percentage,
-            configuration: self.s_configuration,
-            session_data: self.s_session_data,
-        };
-        (self.interaction, session)
-    }
-}
-
 /// The answer a request with this Idempotency-Key got the first time (the session as it
 /// is now).
 async fn replay(conn: &mut PgConnection, user: Uuid, id: Uuid, created_at: DateTime<Utc>) -> Result<Recorded> {
-    let interaction: Interaction = sqlx::query_as(concat!(
-        "SELECT ",
-        interaction_columns!(),
-        " FROM interactions WHERE id = $1 AND created_at = $2 AND user_id = $3"
-    ))
-    .bind(id)
-    .bind(created_at)
-    .bind(user)
-    .fetch_one(&mut *conn)
-    .await?;
-    let session = sessions::fetch(conn, user, interaction.learning_session_id).await?;
+    let interaction = store::interaction(conn, user, id, created_at).await?;
+    let session = store::session(conn, user, interaction.learning_session_id).await?;
     Ok(Recorded {
         is_correct: interaction.is_correct,
         feedback_data: interaction.feedback_data.clone(),

@@ -19,6 +19,7 @@ pub mod parameters;
 pub mod preferences;
 pub mod schedule;
 pub mod sessions;
+pub mod store;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -45,7 +46,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// A learning session.
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Session {
     pub id: Uuid,
     pub study_material_id: Uuid,
@@ -63,15 +64,6 @@ pub struct Session {
     pub configuration: Option<Value>,
     /// Its state: `planned`, `done`, `graded` and `correct` items, `last_activity_at`.
     pub session_data: Option<Value>,
-}
-
-/// The columns of [`Session`], for queries that return one.
-#[macro_export]
-macro_rules! session_columns {
-    () => {
-        "id, study_material_id, session_type, status, started_at, ended_at, total_interactions, completion_percentage,
-         configuration, session_data"
-    };
 }
 
 /// How a session runs, as the learner asked (each field optional) and as it is stored

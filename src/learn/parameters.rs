@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::optimise::{self, Answer, MINIMUM_REVIEWS};
 use super::preferences::Preferences;
+use super::store;
 use crate::app::AppState;
 use crate::audit::{Change, Work};
 use crate::config::WorkerConfig;
@@ -62,36 +63,9 @@ pub struct FsrsParameters {
     pub optimising: bool,
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    parameters: Option<Vec<f32>>,
-    log_loss_default: Option<f64>,
-    log_loss_fitted: Option<f64>,
-    reviews: Option<i32>,
-    training_reviews: Option<i32>,
-    outcome: Option<String>,
-    fitted_at: Option<DateTime<Utc>>,
-    job_id: Option<Uuid>,
-    job_status: Option<JobState>,
-    optimising: bool,
-}
-
 /// The caller's parameters, read in `conn` (a transaction as the caller).
 pub async fn current(conn: &mut PgConnection, user: Uuid) -> Result<FsrsParameters> {
-    let row: Row = sqlx::query_as(
-        "SELECT p.parameters, p.log_loss_default, p.log_loss_fitted, p.reviews, p.training_reviews, p.outcome,
-                p.fitted_at, j.id AS job_id, j.status AS job_status,
-                coalesce(j.status IN ('queued', 'running') AND (p.fitted_at IS NULL OR p.fitted_at < j.created_at),
-                         false) AS optimising
-           FROM (SELECT $1::uuid AS user_id) me
-           LEFT JOIN learner_parameters p ON p.user_id = me.user_id
-           LEFT JOIN LATERAL (SELECT id, status, created_at FROM jobs WHERE user_id = me.user_id AND kind = $2
-                               ORDER BY created_at DESC LIMIT 1) j ON true",
-    )
-    .bind(user)
-    .bind(Optimise::NAME)
-    .fetch_one(conn)
-    .await?;
+    let row = store::parameters(conn, user, Optimise::NAME).await?;
     Ok(FsrsParameters {
         fitted: row.parameters.is_some(),
         parameters: row.parameters.unwrap_or_else(|| fsrs::DEFAULT_PARAMETERS.to_vec()),
@@ -156,13 +130,7 @@ pub async fn request(state: &AppState, client: &Client, auth: &AuthUser) -> Resu
 /// Queues a fit of `user`'s parameters in `conn`'s transaction, unless one is waiting
 /// or running already; the job's id either way.
 async fn enqueue(conn: &mut PgConnection, state: &AppState, user: Uuid) -> Result<Uuid> {
-    let pending: Option<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM jobs WHERE user_id = $1 AND kind = $2 AND status IN ('queued', 'running') LIMIT 1",
-    )
-    .bind(user)
-    .bind(Optimise::NAME)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let pending = jobs::pending(&mut *conn, user, Optimise::NAME).await?;
     match pending {
         Some(id) => Ok(id),
         None => jobs::enqueue(conn, Optimise::NAME, user, json!(Optimise {}), state.jobs.max_attempts).await,
@@ -172,22 +140,7 @@ async fn enqueue(conn: &mut PgConnection, state: &AppState, user: Uuid) -> Resul
 /// Queues a fit for each of `learners` (those who answered lately) with [`REFIT_AFTER`]
 /// graded answers since their last fit and none waiting; how many it queued.
 pub async fn queue_refits(conn: &mut PgConnection, state: &AppState, learners: &[Uuid]) -> Result<usize> {
-    let due: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT u.id FROM users u
-           LEFT JOIN learner_parameters p ON p.user_id = u.id
-          WHERE u.id = ANY($1) AND u.deleted_at IS NULL
-            AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.user_id = u.id AND j.kind = $2
-                                                   AND j.status IN ('queued', 'running'))
-            AND (SELECT count(*) FROM (SELECT 1 FROM interactions i
-                                        WHERE i.user_id = u.id AND i.is_correct IS NOT NULL
-                                          AND i.created_at > coalesce(p.fitted_at, '-infinity')
-                                        LIMIT $3) new) >= $3",
-    )
-    .bind(learners)
-    .bind(Optimise::NAME)
-    .bind(REFIT_AFTER)
-    .fetch_all(&mut *conn)
-    .await?;
+    let due = store::refits_due(&mut *conn, learners, Optimise::NAME, REFIT_AFTER).await?;
     for user in &due {
         jobs::enqueue(conn, Optimise::NAME, *user, json!(Optimise {}), state.jobs.max_attempts).await?;
     }
@@ -209,13 +162,7 @@ impl JobKind for Optimise {
     async fn run(self, state: &AppState, job: &Job) -> Result<Option<Value>> {
         let user = job.user_id;
         let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
-        let (current, preferences): (Option<Vec<f32>>, Option<Value>) = sqlx::query_as(
-            "SELECT (SELECT parameters FROM learner_parameters WHERE user_id = $1),
-                    (SELECT preferences FROM users WHERE id = $1)",
-        )
-        .bind(user)
-        .fetch_one(&mut *tx)
-        .await?;
+        let (current, preferences) = store::model(&mut tx, user).await?;
         let preferences = Preferences::of(preferences.as_ref());
         let answers = history(&mut tx, user, &preferences).await?;
         tx.commit().await?;
@@ -226,25 +173,15 @@ impl JobKind for Optimise {
             .map_err(Error::failed("the optimiser panicked"))??;
 
         let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
-        sqlx::query(
-            "INSERT INTO learner_parameters (user_id, parameters, log_loss_default, log_loss_fitted, reviews,
-                                             training_reviews, outcome, fitted_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, now())
-             ON CONFLICT (user_id) DO UPDATE
-                SET parameters = EXCLUDED.parameters, log_loss_default = EXCLUDED.log_loss_default,
-                    log_loss_fitted = EXCLUDED.log_loss_fitted, reviews = EXCLUDED.reviews,
-                    training_reviews = EXCLUDED.training_reviews, outcome = EXCLUDED.outcome,
-                    fitted_at = EXCLUDED.fitted_at",
-        )
-        .bind(user)
-        .bind(&fit.parameters)
-        .bind(fit.log_loss_default)
-        .bind(fit.log_loss_fitted)
-        .bind(i32::try_from(fit.reviews).unwrap_or(i32::MAX))
-        .bind(i32::try_from(fit.training_reviews).unwrap_or(i32::MAX))
-        .bind(&fit.outcome)
-        .execute(&mut *tx)
-        .await?;
+        let kept = store::Fit {
+            parameters: fit.parameters.as_deref(),
+            log_loss_default: fit.log_loss_default,
+            log_loss_fitted: fit.log_loss_fitted,
+            reviews: i32::try_from(fit.reviews).unwrap_or(i32::MAX),
+            training_reviews: i32::try_from(fit.training_reviews).unwrap_or(i32::MAX),
+            outcome: &fit.outcome,
+        };
+        store::save_fit(&mut tx, user, &kept).await?;
         tx.commit().await?;
         Ok(Some(json!({
             "improved": fit.improved, "outcome": fit.outcome, "reviews": fit.reviews,
@@ -261,33 +198,10 @@ impl JobKind for Optimise {
 /// policy: fewer answers left than its review state counts) is left out, as Anki leaves
 /// out cards whose history does not start at their first review.
 async fn history(conn: &mut PgConnection, user: Uuid, preferences: &Preferences) -> Result<Vec<Answer>> {
-    let rows: Vec<(Uuid, i32, f64, i32)> = sqlx::query_as(
-        "WITH z AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $2) THEN $2
-                                ELSE 'UTC' END AS zone),
-              h AS (SELECT i.generated_asset_id AS item,
-                           CASE WHEN a.asset_type = 'quiz' THEN CASE WHEN i.is_correct THEN 3 ELSE 1 END
-                                ELSE (i.interaction_data->>'rating')::numeric::int END AS rating,
-                           extract(epoch FROM i.created_at)::float8 AS at,
-                           ((i.created_at AT TIME ZONE z.zone) - make_interval(hours => $3))::date
-                               - DATE '2000-01-01' AS day,
-                           count(*) OVER (PARTITION BY i.generated_asset_id) AS answers
-                      FROM z, interactions i
-                      JOIN generated_assets a ON a.id = i.generated_asset_id
-                     WHERE i.user_id = $1 AND i.is_correct IS NOT NULL AND i.interaction_type = 'answer'
-                       AND a.asset_type IN ('flashcard', 'quiz')
-                       AND (a.asset_type = 'quiz' OR jsonb_typeof(i.interaction_data->'rating') = 'number'))
-         SELECT h.item, h.rating, h.at, h.day
-           FROM h LEFT JOIN review_states r ON r.user_id = $1 AND r.generated_asset_id = h.item
-          WHERE r.reps IS NULL OR h.answers >= r.reps",
-    )
-    .bind(user)
-    .bind(&preferences.time_zone)
-    .bind(preferences.day_starts_at_hour as i32)
-    .fetch_all(conn)
-    .await?;
+    let rows = store::history(conn, user, &preferences.time_zone, preferences.day_starts_at_hour as i32).await?;
     Ok(rows
         .into_iter()
-        .filter(|(_, rating, _, _)| (1..=4).contains(rating))
-        .map(|(item, rating, at, day)| Answer { item, rating: rating as u32, at: at as i64, day: i64::from(day) })
+        .filter(|row| (1..=4).contains(&row.rating))
+        .map(|row| Answer { item: row.item, rating: row.rating as u32, at: row.at as i64, day: i64::from(row.day) })
         .collect())
 }

@@ -126,24 +126,6 @@ type Rule = (&'static str, fn(&Value) -> bool, String);
 
 const STEPS_REASON: &str = "must be a list of at most 10 numbers of minutes, each above 0 and under 1440 (a day)";
 
-/// Whether PostgreSQL knows the time zone `name` (a name of `pg_timezone_names`, such as
-/// `Europe/Paris`; not an abbreviation or a POSIX offset).
-pub async fn known_time_zone(conn: &mut sqlx::PgConnection, name: &str) -> crate::error::Result<bool> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)")
-        .bind(name)
-        .fetch_one(conn)
-        .await?)
-}
-
-/// The time zones PostgreSQL knows, by name (without the `posix/` copies), for the
-/// settings page to offer.
-#[tracing::instrument(skip_all)]
-pub async fn time_zones(conn: &mut sqlx::PgConnection) -> crate::error::Result<Vec<String>> {
-    Ok(sqlx::query_scalar("SELECT name FROM pg_timezone_names WHERE name NOT LIKE 'posix/%' ORDER BY name")
-        .fetch_all(conn)
-        .await?)
-}
-
 fn retention(value: &Value) -> Option<f64> {
     value.as_f64().filter(|r| schedule::RETENTION_RANGE.contains(r))
 }

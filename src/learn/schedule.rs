@@ -19,7 +19,7 @@ static DEFAULT_MODEL: LazyLock<Model> =
 
 /// The forgetting curve's decay under the default parameters (a learner's own is the
 /// last of their parameters); SQL that predicts recall reads the learner's or this one
-/// ([`predicted_recall_sql`]), so both agree.
+/// (`studyhall_predicted_recall`, migration 0022, given this decay), so both agree.
 pub const DECAY: f64 = FSRS6_DEFAULT_DECAY as f64;
 
 /// A learner's memory model: FSRS with their parameters. Building one costs about 0.1 µs
@@ -89,34 +89,18 @@ pub struct Memory {
     pub elapsed_days: Option<u32>,
 }
 
-/// [`Memory::elapsed_days`] in SQL, as the column `elapsed_days`, of the `review_states`
-/// row aliased `r` for a learner whose preferences are the given SQL expression.
-#[macro_export]
-macro_rules! elapsed_days_sql {
-    ($preferences:literal) => {
-        concat!(
-            "(SELECT round(extract(epoch FROM t.day_start - l.day_start) / 86400)::int
-                FROM studyhall_learner_today(",
-            $preferences,
-            ", now()) t, studyhall_learner_today(",
-            $preferences,
-            ", r.last_review) l) AS elapsed_days"
-        )
-    };
-}
-
 /// A `review_states` row read beside other columns: all null for an item never answered.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Stored {
-    stability: Option<f64>,
-    difficulty: Option<f64>,
-    reps: Option<i32>,
-    lapses: Option<i32>,
-    last_review: Option<DateTime<Utc>>,
-    state: Option<State>,
-    step: Option<i16>,
-    /// See [`elapsed_days_sql`].
-    elapsed_days: Option<i32>,
+    pub(super) stability: Option<f64>,
+    pub(super) difficulty: Option<f64>,
+    pub(super) reps: Option<i32>,
+    pub(super) lapses: Option<i32>,
+    pub(super) last_review: Option<DateTime<Utc>>,
+    pub(super) state: Option<State>,
+    pub(super) step: Option<i16>,
+    /// [`Memory::elapsed_days`], as `studyhall_elapsed_days` (migration 0022) counts them.
+    pub(super) elapsed_days: Option<i32>,
 }
 
 impl Stored {
@@ -249,29 +233,6 @@ pub struct Intervals {
 pub fn intervals(memory: Option<&Memory>, now: DateTime<Utc>, prefs: &Preferences, model: &Model) -> Result<Intervals> {
     let days = |rating| review(memory, rating, now, prefs, model).map(|s| s.interval_days);
     Ok(Intervals { again: days(1)?, hard: days(2)?, good: days(3)?, easy: days(4)? })
-}
-
-/// The predicted chance of recall now of the `review_states` row aliased `r`, in SQL,
-/// under the forgetting curve of the learner whose id is the placeholder `$user`: their
-/// own decay (the last of their parameters) or, without any, [`DECAY`] bound to
-/// `$default_decay`. (The decay's subquery is uncorrelated: PostgreSQL runs it once.)
-#[macro_export]
-macro_rules! predicted_recall_sql {
-    ($user:literal, $default_decay:literal) => {
-        concat!(
-            "power(1 + (power(0.9, -1.0 / coalesce((SELECT p.parameters[21] FROM learner_parameters p
-                                                     WHERE p.user_id = ",
-            $user,
-            "), ",
-            $default_decay,
-            ")::float8) - 1) * extract(epoch FROM now() - r.last_review) / 86400.0 / r.stability,
-                   -coalesce((SELECT p.parameters[21] FROM learner_parameters p WHERE p.user_id = ",
-            $user,
-            "), ",
-            $default_decay,
-            ")::float8)"
-        )
-    };
 }
 
 #[cfg(test)]

@@ -38,9 +38,7 @@ pub async fn export(conn: &mut PgConnection, table: &str, dir: &Path) -> Result<
     std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
     let file_name = format!("{table}.csv.zst");
     let partial = dir.join(format!("{file_name}.partial"));
-    let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM archive.{table}")))
-        .fetch_one(&mut *conn)
-        .await?;
+    let rows = super::store::count(conn, &format!("archive.{table}")).await?;
     let file = std::fs::File::create(&partial).map_err(Error::io(format!("creating {}", partial.display())))?;
     let mut encoder = zstd::Encoder::new(file, LEVEL).map_err(Error::io("starting zstd"))?;
     {

@@ -21,6 +21,7 @@
 //! nothing to do.
 
 pub mod archive;
+mod store;
 
 use std::fmt;
 
@@ -34,7 +35,7 @@ use crate::config::MaintainConfig;
 use crate::db;
 use crate::error::{Error, Result};
 use crate::http::extract::Client;
-use crate::progress::rollup;
+use crate::progress::{self, rollup};
 
 /// The time-partitioned tables and their partition keys.
 pub const PARTITIONED: [(&str, &str); 3] =
@@ -145,13 +146,7 @@ fn at(month: NaiveDate) -> DateTime<Utc> {
 
 /// The months `table` has a partition for.
 async fn partition_months(conn: &mut PgConnection, table: &str) -> Result<Vec<NaiveDate>> {
-    let names: Vec<String> = sqlx::query_scalar(
-        "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-          WHERE i.inhparent = $1::regclass",
-    )
-    .bind(table)
-    .fetch_all(&mut *conn)
-    .await?;
+    let names = store::partitions(conn, table).await?;
     let prefix = format!("{table}_y");
     Ok(names
         .iter()
@@ -163,24 +158,15 @@ async fn partition_months(conn: &mut PgConnection, table: &str) -> Result<Vec<Na
         .collect())
 }
 
-async fn count(conn: &mut PgConnection, sql: &str) -> Result<i64> {
-    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(&mut *conn).await?)
-}
-
 /// Works out what a run would do now; changes nothing.
 pub async fn plan(conn: &mut PgConnection, config: &MaintainConfig) -> Result<Plan> {
-    let now: DateTime<Utc> = sqlx::query_scalar("SELECT now()").fetch_one(&mut *conn).await?;
+    let now = store::now(conn).await?;
     let mut actions = Vec::new();
     // Month partitions each table has or will have after step 1.
     let mut months: Vec<(&'static str, Vec<NaiveDate>)> = Vec::new();
     for (table, key) in PARTITIONED {
         let mut existing = partition_months(conn, table).await?;
-        let strays: Vec<(NaiveDate, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT (date_trunc('month', {key}, 'UTC') AT TIME ZONE 'UTC')::date AS month, count(*)
-               FROM {table}_default GROUP BY 1 ORDER BY 1"
-        )))
-        .fetch_all(&mut *conn)
-        .await?;
+        let strays = store::strays(conn, table, key).await?;
         let ahead = (0..=config.months_ahead).map(|n| month_start(now) + Months::new(n));
         let mut wanted: Vec<(NaiveDate, i64)> = strays;
         wanted.extend(ahead.map(|m| (m, 0)));
@@ -196,12 +182,7 @@ pub async fn plan(conn: &mut PgConnection, config: &MaintainConfig) -> Result<Pl
         months.push((table, existing));
     }
     let of = |table: &str| months.iter().find(|(t, _)| *t == table).map(|(_, m)| m.clone()).unwrap_or_default();
-    // `what` of a month's rows of a table (its partition, or DEFAULT's strays of it).
-    let partition_rows = |table: &str, month: NaiveDate, what: &str| {
-        let (lo, hi) = (at(month), at(month + Months::new(1)));
-        let key = PARTITIONED.iter().find(|(t, _)| *t == table).map_or("created_at", |(_, k)| *k);
-        format!("SELECT {what} FROM {table} WHERE {key} >= '{}' AND {key} < '{}'", lo.to_rfc3339(), hi.to_rfc3339())
-    };
+    let bounds = |month: NaiveDate| (at(month), at(month + Months::new(1)));
 
     // 2. Interactions: whole months past a year, then inactive learners' older answers;
     // both are rolled up first, so progress_metrics needs those months' partitions (and
@@ -210,27 +191,13 @@ pub async fn plan(conn: &mut PgConnection, config: &MaintainConfig) -> Result<Pl
     let mut aggregated: Vec<NaiveDate> = Vec::new();
     let mut step = Vec::new();
     for month in of("interactions").into_iter().filter(|m| *m + Months::new(1) <= interaction_cutoff) {
-        let (rows, learners): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(partition_rows(
-            "interactions",
-            month,
-            "count(*), count(DISTINCT user_id)",
-        )))
-        .fetch_one(&mut *conn)
-        .await?;
+        let (lo, hi) = bounds(month);
+        let (rows, learners) = store::interactions_between(conn, lo, hi).await?;
         step.push(Action::DropInteractions { month, rows, learners });
         aggregated.push(month);
     }
     let (inactive_cutoff, older_than) = inactive_bounds(now);
-    let inactive: Vec<(Uuid, i64)> = sqlx::query_as(
-        "SELECT i.user_id, count(*) FROM interactions i JOIN users u ON u.id = i.user_id
-          WHERE coalesce(u.last_login_at, u.created_at) < $1 AND i.created_at < $2 AND i.created_at >= $3
-          GROUP BY i.user_id ORDER BY i.user_id",
-    )
-    .bind(inactive_cutoff)
-    .bind(older_than)
-    .bind(at(interaction_cutoff))
-    .fetch_all(&mut *conn)
-    .await?;
+    let inactive = store::inactive_learners(conn, inactive_cutoff, older_than, at(interaction_cutoff)).await?;
     if !inactive.is_empty() {
         step.push(Action::DeleteInactiveInteractions {
             rows: inactive.iter().map(|(_, n)| n).sum(),
@@ -254,11 +221,7 @@ pub async fn plan(conn: &mut PgConnection, config: &MaintainConfig) -> Result<Pl
     actions.extend(step);
 
     // 3. Old session data.
-    let sessions: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM learning_sessions WHERE started_at < $1 AND session_data IS NOT NULL")
-            .bind(at(months_before(now, SESSION_DATA_MONTHS)))
-            .fetch_one(&mut *conn)
-            .await?;
+    let sessions = store::sessions_with_data(conn, at(months_before(now, SESSION_DATA_MONTHS))).await?;
     if sessions > 0 {
         actions.push(Action::ClearSessionData { sessions });
     }
@@ -266,16 +229,12 @@ pub async fn plan(conn: &mut PgConnection, config: &MaintainConfig) -> Result<Pl
     // 4. The audit trail's old months, into the archive.
     let audit_cutoff = months_before(now, AUDIT_MONTHS);
     for month in of("audit_logs").into_iter().filter(|m| *m + Months::new(1) <= audit_cutoff) {
-        let rows = count(conn, &partition_rows("audit_logs", month, "count(*)")).await?;
+        let (lo, hi) = bounds(month);
+        let rows = store::audit_rows_between(conn, lo, hi).await?;
         actions.push(Action::ArchiveAudit { month, rows });
     }
     if let Some(dir) = &config.archive_dir {
-        let archived: Vec<String> = sqlx::query_scalar(
-            "SELECT relname::text FROM pg_class WHERE relnamespace = 'archive'::regnamespace AND relkind = 'r'
-              ORDER BY 1",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
+        let archived = store::archived_tables(conn).await?;
         let exported = archive::exported(dir)?;
         let planned = actions.iter().filter_map(|a| match a {
             Action::ArchiveAudit { month, .. } => Some(format!("audit_logs_{}", suffix(month))),
@@ -292,13 +251,14 @@ pub async fn plan(conn: &mut PgConnection, config: &MaintainConfig) -> Result<Pl
     let progress_cutoff = months_before(now, PROGRESS_MONTHS);
     progress.sort();
     for month in progress.into_iter().filter(|m| *m + Months::new(1) <= progress_cutoff) {
-        let rows = count(conn, &partition_rows("progress_metrics", month, "count(*)")).await?;
+        let (lo, hi) = bounds(month);
+        let rows = store::progress_rows_between(conn, lo, hi).await?;
         actions.push(Action::DropProgress { month, rows });
     }
 
     // 6. Spent rows.
     for (table, condition) in PURGES {
-        let rows = count(conn, &format!("SELECT count(*) FROM {table} WHERE {condition}")).await?;
+        let rows = store::count_where(conn, table, condition).await?;
         if rows > 0 {
             actions.push(Action::Purge { table, rows });
         }
@@ -378,41 +338,20 @@ async fn apply(pool: &PgPool, config: &MaintainConfig, plan: &Plan, action: &Act
 async fn perform(tx: &mut PgConnection, config: &MaintainConfig, plan: &Plan, action: &Action) -> Result<u64> {
     Ok(match action {
         Action::CreatePartition { table, month, .. } => {
-            sqlx::query("SELECT studyhall_create_month_partition($1::regclass, $2)")
-                .bind(*table)
-                .bind(*month)
-                .execute(&mut *tx)
-                .await?;
-            let moved = count(tx, &format!("SELECT count(*) FROM {table}_{}", suffix(month))).await?;
+            store::create_partition(tx, table, *month).await?;
+            let moved = store::count(tx, &format!("{table}_{}", suffix(month))).await?;
             moved as u64
         }
         Action::DropInteractions { month, .. } => {
             let (lo, hi) = (at(*month), at(*month + Months::new(1)));
-            let learners: Vec<Uuid> = sqlx::query_scalar(
-                "SELECT DISTINCT user_id FROM interactions WHERE created_at >= $1 AND created_at < $2",
-            )
-            .bind(lo)
-            .bind(hi)
-            .fetch_all(&mut *tx)
-            .await?;
+            let learners = progress::store::learners(tx, lo, Some(hi)).await?;
             for learner in &learners {
                 rollup::rollup(tx, *learner, lo, hi).await?;
             }
-            // Feedback on answers about to go keeps its rating, not its link.
-            sqlx::query(
-                "UPDATE user_feedback SET interaction_id = NULL, interaction_created_at = NULL
-                  WHERE interaction_created_at >= $1 AND interaction_created_at < $2",
-            )
-            .bind(lo)
-            .bind(hi)
-            .execute(&mut *tx)
-            .await?;
-            let table = format!("interactions_{}", suffix(month));
-            let rows = count(tx, &format!("SELECT count(*) FROM {table}")).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE interactions DETACH PARTITION {table}")))
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {table}"))).execute(&mut *tx).await?;
+            store::unlink_feedback(tx, lo, hi).await?;
+            let partition = format!("interactions_{}", suffix(month));
+            let rows = store::count(tx, &partition).await?;
+            store::drop_partition(tx, "interactions", &partition).await?;
             rows as u64
         }
         Action::DeleteInactiveInteractions { learners, .. } => {
@@ -421,27 +360,10 @@ async fn perform(tx: &mut PgConnection, config: &MaintainConfig, plan: &Plan, ac
             for learner in learners {
                 rollup::rollup(tx, *learner, from, older_than).await?;
             }
-            sqlx::query(
-                "UPDATE user_feedback f SET interaction_id = NULL, interaction_created_at = NULL
-                  WHERE f.user_id = ANY($1) AND f.interaction_created_at < $2",
-            )
-            .bind(learners)
-            .bind(older_than)
-            .execute(&mut *tx)
-            .await?;
+            store::unlink_feedback_of(tx, learners, older_than).await?;
             let mut deleted = 0;
             loop {
-                let batch = sqlx::query(
-                    "WITH doomed AS (SELECT id, created_at FROM interactions
-                                      WHERE user_id = ANY($1) AND created_at < $2 LIMIT $3)
-                     DELETE FROM interactions i USING doomed d WHERE i.id = d.id AND i.created_at = d.created_at",
-                )
-                .bind(learners)
-                .bind(older_than)
-                .bind(BATCH)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+                let batch = store::delete_interactions(tx, learners, older_than, BATCH).await?;
                 deleted += batch;
                 if batch == 0 {
                     break;
@@ -449,39 +371,13 @@ async fn perform(tx: &mut PgConnection, config: &MaintainConfig, plan: &Plan, ac
             }
             deleted
         }
-        Action::ClearSessionData { .. } => sqlx::query(
-            "WITH old AS (SELECT s.id, s.user_id, s.session_data, coalesce(s.ended_at, s.started_at) AS at,
-                                 m.subject_area
-                            FROM learning_sessions s JOIN study_materials m ON m.id = s.study_material_id
-                           WHERE s.started_at < $1 AND s.session_data IS NOT NULL),
-                  kept AS (INSERT INTO progress_metrics (user_id, learning_session_id, metric_type, metric_value,
-                                                         metric_data, recorded_at, subject_area, aggregation_type)
-                           SELECT o.user_id, o.id, 'accuracy',
-                                  (o.session_data->>'correct')::float8 / (o.session_data->>'graded')::float8,
-                                  jsonb_build_object('graded', o.session_data->'graded',
-                                                     'correct', o.session_data->'correct'),
-                                  o.at, o.subject_area, 'session'
-                             FROM old o
-                            WHERE coalesce((o.session_data->>'graded')::int, 0) > 0
-                              AND NOT EXISTS (SELECT 1 FROM progress_metrics p
-                                               WHERE p.learning_session_id = o.id AND p.metric_type = 'accuracy'))
-             UPDATE learning_sessions s SET session_data = NULL FROM old WHERE s.id = old.id",
-        )
-        .bind(at(months_before(plan.now, SESSION_DATA_MONTHS)))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected(),
+        Action::ClearSessionData { .. } => {
+            store::clear_session_data(tx, at(months_before(plan.now, SESSION_DATA_MONTHS))).await?
+        }
         Action::ArchiveAudit { month, .. } => {
-            let table = format!("audit_logs_{}", suffix(month));
-            let rows = count(tx, &format!("SELECT count(*) FROM {table}")).await?;
-            for statement in [
-                format!("ALTER TABLE audit_logs DETACH PARTITION {table}"),
-                format!("ALTER TABLE {table} SET SCHEMA archive"),
-                format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON archive.{table} FROM PUBLIC, CURRENT_USER"),
-                format!("REVOKE ALL ON archive.{table} FROM studyhall_app"),
-            ] {
-                sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut *tx).await?;
-            }
+            let partition = format!("audit_logs_{}", suffix(month));
+            let rows = store::count(tx, &partition).await?;
+            store::archive_audit_partition(tx, &partition).await?;
             rows as u64
         }
         Action::ExportArchive { table } => {
@@ -490,20 +386,14 @@ async fn perform(tx: &mut PgConnection, config: &MaintainConfig, plan: &Plan, ac
             archive::export(tx, table, dir).await?
         }
         Action::DropProgress { month, .. } => {
-            let table = format!("progress_metrics_{}", suffix(month));
-            let rows = count(tx, &format!("SELECT count(*) FROM {table}")).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE progress_metrics DETACH PARTITION {table}")))
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {table}"))).execute(&mut *tx).await?;
+            let partition = format!("progress_metrics_{}", suffix(month));
+            let rows = store::count(tx, &partition).await?;
+            store::drop_partition(tx, "progress_metrics", &partition).await?;
             rows as u64
         }
         Action::Purge { table, .. } => {
             let condition = PURGES.iter().find(|(t, _)| t == table).map_or("false", |(_, c)| *c);
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE {condition}")))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
+            store::delete_where(tx, table, condition).await?
         }
     })
 }

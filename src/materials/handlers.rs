@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::pipeline::extract;
 use super::store::{self, fetch};
-use super::{ContentChunk, Material, ingest, material_columns};
+use super::{ContentChunk, Material, ingest};
 use super::{fetch, sandbox};
 use crate::app::AppState;
 use crate::audit::{Change, Work};
@@ -312,26 +312,20 @@ pub async fn create(
             Origin::Url(url) => Some(url.to_string()),
             Origin::Sent { .. } => None,
         };
-        let material: Material = sqlx::query_as(concat!(
-            "INSERT INTO study_materials (user_id, title, description, source_url, source_type, subject_area,
-                                          difficulty_level, tags, metadata)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, jsonb_build_object('add_digest', $9::text)) RETURNING ",
-            material_columns!()
-        ))
-        .bind(auth.user_id)
-        .bind(draft.title.trim())
-        .bind(&draft.description)
-        .bind(&source_url)
-        .bind(&draft.source_type)
-        .bind(&draft.subject_area)
-        .bind(&draft.difficulty_level)
-        .bind(&tags)
-        .bind(&digest)
-        .fetch_one(&mut *tx)
-        .await?;
+        let added = store::Added {
+            title: draft.title.trim(),
+            description: draft.description.as_deref(),
+            source_url: source_url.as_deref(),
+            source_type: &draft.source_type,
+            subject_area: draft.subject_area.as_deref(),
+            difficulty_level: draft.difficulty_level.as_deref(),
+            tags: tags.as_deref(),
+            add_digest: &digest,
+        };
+        let material = store::insert(tx, auth.user_id, &added).await?;
         let mut new = json!({"title": material.title, "source_type": material.source_type, "source_url": source_url});
         if let Origin::Sent { media_type, file_name, bytes } = origin {
-            ingest::store_source(tx, auth.user_id, material.id, media_type, file_name.as_deref(), &bytes).await?;
+            store::save_source(tx, auth.user_id, material.id, media_type, file_name.as_deref(), &bytes).await?;
             new["media_type"] = json!(media_type);
             new["file_name"] = json!(file_name);
             new["bytes"] = json!(bytes.len());
@@ -440,29 +434,14 @@ pub async fn update(
     });
     work.run(checked, async |tx, (body, tags)| {
         let before = fetch(tx, auth.user_id, id).await?;
-        let after: Material = sqlx::query_as(concat!(
-            "UPDATE study_materials SET
-                 title = coalesce($3, title),
-                 description = CASE WHEN $4 THEN $5 ELSE description END,
-                 subject_area = CASE WHEN $6 THEN $7 ELSE subject_area END,
-                 difficulty_level = CASE WHEN $8 THEN $9 ELSE difficulty_level END,
-                 tags = CASE WHEN $10 THEN $11 ELSE tags END
-              WHERE id = $1 AND user_id = $2 RETURNING ",
-            material_columns!()
-        ))
-        .bind(id)
-        .bind(auth.user_id)
-        .bind(body.title.as_deref().map(str::trim))
-        .bind(body.description.is_some())
-        .bind(body.description.flatten())
-        .bind(body.subject_area.is_some())
-        .bind(body.subject_area.flatten())
-        .bind(body.difficulty_level.is_some())
-        .bind(body.difficulty_level.flatten())
-        .bind(tags.is_some())
-        .bind(tags.flatten())
-        .fetch_one(&mut *tx)
-        .await?;
+        let edit = store::Edit {
+            title: body.title.as_deref().map(str::trim),
+            description: body.description.as_ref().map(Option::as_deref),
+            subject_area: body.subject_area.as_ref().map(Option::as_deref),
+            difficulty_level: body.difficulty_level.as_ref().map(Option::as_deref),
+            tags: tags.as_ref().map(Option::as_deref),
+        };
+        let after = store::update(tx, auth.user_id, id, &edit).await?;
         let change = Change::diff(&before, &after);
         Ok((Json(after), change))
     })
@@ -482,15 +461,7 @@ pub async fn delete(
     let work = Work::new(&state.db, &client, "material.delete", "material").by(&auth);
     work.entity(id);
     work.change(async |tx| {
-        let title: String = sqlx::query_scalar(
-            "UPDATE live_study_materials SET deleted_at = now() WHERE id = $1 AND user_id = $2
-             RETURNING title",
-        )
-        .bind(id)
-        .bind(auth.user_id)
-        .fetch_optional(tx)
-        .await?
-        .ok_or(Error::NotFound)?;
+        let title = store::delete(tx, auth.user_id, id).await?.ok_or(Error::NotFound)?;
         Ok((StatusCode::NO_CONTENT, Change::new(Some(json!({"title": title})), Some(json!({"deleted": true})))))
     })
     .await
@@ -509,16 +480,7 @@ pub async fn reprocess(
     let work = Work::new(&state.db, &client, "material.reprocess", "material").by(&auth);
     work.entity(id);
     work.change(async |tx| {
-        let material: Material = sqlx::query_as(concat!(
-            "UPDATE live_study_materials SET status = 'processing', metadata = coalesce(metadata, '{}') - 'error'
-              WHERE id = $1 AND user_id = $2 RETURNING ",
-            material_columns!()
-        ))
-        .bind(id)
-        .bind(auth.user_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound)?;
+        let material = store::reprocess(tx, auth.user_id, id).await?.ok_or(Error::NotFound)?;
         ingest::enqueue(tx, &state, auth.user_id, id).await?;
         Ok(((StatusCode::ACCEPTED, Json(material)), Change::created(json!({"status": "processing"}))))
     })

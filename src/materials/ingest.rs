@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::fetch::{self, FetchError};
 use super::pipeline::{Ingested, extract};
 use super::sandbox;
+use super::store::{self, Origin};
 use crate::app::AppState;
 use crate::config::WorkerConfig;
 use crate::db::tenant;
@@ -49,50 +50,9 @@ pub async fn enqueue(conn: &mut PgConnection, state: &AppState, user: Uuid, mate
     Ok(())
 }
 
-/// Stores (or replaces) a material's source.
-pub async fn store_source(
-    conn: &mut PgConnection,
-    user: Uuid,
-    material: Uuid,
-    media_type: &str,
-    file_name: Option<&str>,
-    bytes: &[u8],
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO material_sources (study_material_id, user_id, media_type, file_name, content)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (study_material_id) DO UPDATE
-            SET media_type = EXCLUDED.media_type, file_name = EXCLUDED.file_name, content = EXCLUDED.content",
-    )
-    .bind(material)
-    .bind(user)
-    .bind(media_type)
-    .bind(file_name.map(|name| name.chars().take(255).collect::<String>()))
-    .bind(bytes)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// What ingestion starts from: a page to fetch, or a stored source.
-#[derive(sqlx::FromRow)]
-struct Origin {
-    source_url: Option<String>,
-    media_type: Option<String>,
-    content: Option<Vec<u8>>,
-}
-
 async fn run(state: &AppState, job: &Job, material: Uuid) -> Result<()> {
     let mut tx = tenant::begin_as(&state.db, Some(job.user_id)).await?;
-    let found: Option<Origin> = sqlx::query_as(
-        "SELECT m.source_url, s.media_type, s.content
-           FROM live_study_materials m LEFT JOIN material_sources s ON s.study_material_id = m.id
-          WHERE m.id = $1 AND m.user_id = $2",
-    )
-    .bind(material)
-    .bind(job.user_id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let found = store::origin(&mut tx, job.user_id, material).await?;
     tx.commit().await?;
     let (media_type, bytes) = match found {
         None => return Ok(()), // deleted meanwhile: nothing to do
@@ -106,7 +66,7 @@ async fn run(state: &AppState, job: &Job, material: Uuid) -> Result<()> {
     };
 
     match sandbox::ingest(&state.materials, &media_type, &bytes).await? {
-        Ok(rows) => store(state, job.user_id, material, rows).await,
+        Ok(rows) => save(state, job.user_id, material, rows).await,
         // The source itself cannot be read (or its reader hit a limit): retrying would not help.
         Err(reason) => mark_failed(state, job.user_id, material, &reason).await,
     }
@@ -130,22 +90,14 @@ async fn fetch_source(
         return Ok(Err(format!("{} is not a PDF, DOCX, EPUB, HTML, Markdown or text document", fetched.final_url)));
     };
     let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
-    store_source(&mut tx, user, material, media_type, Some(fetched.final_url.as_str()), &fetched.bytes).await?;
+    store::save_source(&mut tx, user, material, media_type, Some(fetched.final_url.as_str()), &fetched.bytes).await?;
     tx.commit().await?;
     Ok(Ok((media_type.to_owned(), fetched.bytes)))
 }
 
 async fn mark_failed(state: &AppState, user: Uuid, material: Uuid, reason: &str) -> Result<()> {
     let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
-    sqlx::query(
-        "UPDATE study_materials SET status = 'failed', metadata = coalesce(metadata, '{}') || jsonb_build_object('error', $3::text)
-          WHERE id = $1 AND user_id = $2",
-    )
-    .bind(material)
-    .bind(user)
-    .bind(reason)
-    .execute(&mut *tx)
-    .await?;
+    store::fail(&mut tx, user, material, reason).await?;
     tx.commit().await?;
     tracing::info!(%material, reason, "material failed");
     Ok(())
@@ -156,19 +108,19 @@ async fn mark_failed(state: &AppState, user: Uuid, material: Uuid, reason: &str)
 /// reader's process, so it crosses a pipe as JSON.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Rows {
-    orders: Vec<i32>,
-    contents: Vec<String>,
-    kinds: Vec<String>,
-    metadata: Vec<Value>,
-    words: Vec<i32>,
-    languages: Vec<Option<String>>,
+    pub(super) orders: Vec<i32>,
+    pub(super) contents: Vec<String>,
+    pub(super) kinds: Vec<String>,
+    pub(super) metadata: Vec<Value>,
+    pub(super) words: Vec<i32>,
+    pub(super) languages: Vec<Option<String>>,
     /// None for chunks with no summary (code, output, tables).
-    summaries: Vec<Option<String>>,
-    relevance: Vec<f64>,
-    content_length: i32,
-    difficulty: String,
-    key_terms: Vec<String>,
-    material_metadata: Value,
+    pub(super) summaries: Vec<Option<String>>,
+    pub(super) relevance: Vec<f64>,
+    pub(super) content_length: i32,
+    pub(super) difficulty: String,
+    pub(super) key_terms: Vec<String>,
+    pub(super) material_metadata: Value,
 }
 
 impl From<Ingested> for Rows {
@@ -212,62 +164,13 @@ impl From<Ingested> for Rows {
 
 /// Replaces the material's chunks and records what ingestion found, in one transaction:
 /// a reader sees the old chunks or the new ones, never a mix.
-async fn store(state: &AppState, user: Uuid, material: Uuid, rows: Rows) -> Result<()> {
+async fn save(state: &AppState, user: Uuid, material: Uuid, rows: Rows) -> Result<()> {
     let count = rows.orders.len();
     let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
-    let live: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM live_study_materials WHERE id = $1 AND user_id = $2 FOR UPDATE")
-            .bind(material)
-            .bind(user)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if live.is_none() {
+    if !store::lock_live(&mut tx, user, material).await? {
         return Ok(()); // deleted while it was being processed
     }
-    // Assets made from the old text are archived (and let go of the old chunks): their
-    // questions may no longer match it, and learners' history still points at them.
-    sqlx::query(
-        "UPDATE generated_assets SET status = 'archived', content_chunk_id = NULL,
-                metadata = coalesce(metadata, '{}') || jsonb_build_object('archived_by', 'reprocessing')
-          WHERE study_material_id = $1 AND status <> 'archived'",
-    )
-    .bind(material)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("DELETE FROM content_chunks WHERE study_material_id = $1").bind(material).execute(&mut *tx).await?;
-    // All chunks in one statement, however many there are.
-    sqlx::query(
-        "INSERT INTO content_chunks (study_material_id, chunk_order, content, chunk_type, metadata, word_count,
-                                     language, summary, relevance_score)
-         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::text[], $8::text[],
-                                  $9::float8[])",
-    )
-    .bind(material)
-    .bind(&rows.orders)
-    .bind(&rows.contents)
-    .bind(&rows.kinds)
-    .bind(&rows.metadata)
-    .bind(&rows.words)
-    .bind(&rows.languages)
-    .bind(&rows.summaries)
-    .bind(&rows.relevance)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE study_materials
-            SET status = 'ready', content_length = $2,
-                difficulty_level = coalesce(difficulty_level, $3),
-                tags = CASE WHEN coalesce(cardinality(tags), 0) = 0 THEN $4 ELSE tags END,
-                metadata = (coalesce(metadata, '{}') - 'error') || $5
-          WHERE id = $1",
-    )
-    .bind(material)
-    .bind(rows.content_length)
-    .bind(&rows.difficulty)
-    .bind(&rows.key_terms)
-    .bind(&rows.material_metadata)
-    .execute(&mut *tx)
-    .await?;
+    store::replace_text(&mut tx, material, &rows).await?;
     tx.commit().await?;
     tracing::info!(%material, chunks = count, "material ready");
     Ok(())

@@ -34,7 +34,7 @@ pub fn routes(max_upload: usize) -> OpenApiRouter<AppState> {
 }
 
 /// A study material.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Material {
     pub id: Uuid,
     pub title: String,
@@ -56,16 +56,8 @@ pub struct Material {
     pub tags: Option<Vec<String>>,
 }
 
-macro_rules! material_columns {
-    () => {
-        "id, title, description, source_url, source_type, metadata, status, created_at, updated_at, \
-         content_length, difficulty_level, subject_area, tags"
-    };
-}
-use material_columns;
-
 /// One chunk of a material.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ContentChunk {
     pub id: Uuid,
     pub study_material_id: Uuid,

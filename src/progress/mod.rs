@@ -58,7 +58,7 @@ pub struct Summary {
 }
 
 /// Flashcards (ready, in live materials) by stage, as Anki counts them.
-#[derive(Serialize, ToSchema, sqlx::FromRow, Default, Clone, Copy)]
+#[derive(Serialize, ToSchema, Default, Clone, Copy)]
 pub struct CardCounts {
     /// Never answered.
     pub new: i64,
@@ -71,13 +71,12 @@ pub struct CardCounts {
 }
 
 /// One material's progress.
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Serialize, ToSchema)]
 pub struct MaterialProgress {
     pub id: Uuid,
     pub title: String,
     pub subject_area: Option<String>,
     #[serde(flatten)]
-    #[sqlx(flatten)]
     pub cards: CardCounts,
     /// Graded answers to its items in the last 30 days.
     pub answers: i64,
@@ -106,7 +105,6 @@ pub struct SubjectFigures {
     pub figures: Figures,
 }
 
-#[derive(sqlx::FromRow)]
 struct AnswerRow {
     overall: bool,
     pub subject_area: Option<String>,
@@ -115,7 +113,6 @@ struct AnswerRow {
     pub speed_ms: Option<f64>,
 }
 
-#[derive(sqlx::FromRow)]
 struct DueRow {
     overall: bool,
     pub subject_area: Option<String>,
@@ -239,7 +236,7 @@ pub struct MetricsQuery {
 }
 
 /// One recorded figure.
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Serialize, ToSchema)]
 pub struct Metric {
     id: Uuid,
     metric_type: String,

@@ -9,14 +9,13 @@
 use chrono::{Duration, Utc};
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
-use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::db;
 use crate::error::Result;
 use crate::learn::{parameters, sessions};
-use crate::progress::rollup;
+use crate::progress::{self, rollup};
 
 /// The advisory lock a round holds.
 const LOCK: &str = "studyhall.housekeeping";
@@ -90,11 +89,7 @@ async fn once(state: &AppState) -> Result<Option<Report>> {
         let abandoned = sessions::abandon_idle(&mut conn, Actor::default(), state.learning.session_idle()).await?;
         let now = Utc::now();
         let from = now - Duration::days(2);
-        let learners: Vec<Uuid> =
-            sqlx::query_scalar("SELECT DISTINCT user_id FROM interactions WHERE created_at >= $1")
-                .bind(from)
-                .fetch_all(&mut *conn)
-                .await?;
+        let learners = progress::store::learners(&mut conn, from, None).await?;
         let mut rollup_rows = 0;
         for learner in &learners {
             let mut tx = state.privileged.begin().await?;

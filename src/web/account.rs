@@ -66,7 +66,7 @@ async fn names(conn: &mut sqlx::PgConnection, user: Uuid, rows: &[AuditLog]) -> 
     materials.sort_unstable();
     materials.dedup();
     Ok(Names {
-        sessions: learn::sessions::described(conn, user, &sessions)
+        sessions: learn::store::described(conn, user, &sessions)
             .await?
             .into_iter()
             .map(|(id, kind, title)| (id, (kind, title)))

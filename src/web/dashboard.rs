@@ -10,7 +10,8 @@ use super::{WebUser, html_error, render};
 use crate::accounts;
 use crate::app::AppState;
 use crate::db::tenant;
-use crate::learn::due::{self, Counts};
+use crate::learn::due::Counts;
+use crate::learn::store;
 use crate::materials::{self, Material};
 use crate::progress::{self, Summary};
 
@@ -37,7 +38,7 @@ pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
         let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
         let username = accounts::store::user(&mut tx, user.auth.user_id).await?.username;
         let materials = materials::store::list(&mut tx, user.auth.user_id, &Default::default(), None, RECENT).await?;
-        let counts = due::counts(&mut tx, user.auth.user_id, None).await?;
+        let counts = store::counts(&mut tx, user.auth.user_id, None).await?;
         tx.commit().await?;
         let chart = Chart::load(&state, user.auth.user_id).await?;
         Ok::<_, crate::error::Error>((summary, username, materials, chart, counts))

@@ -13,7 +13,8 @@ use crate::app::AppState;
 use crate::db::tenant;
 use crate::error::{Error, Result};
 use crate::generate::store as assets;
-use crate::learn::due::{self, Counts};
+use crate::learn;
+use crate::learn::due::Counts;
 use crate::materials::ContentChunk;
 use crate::materials::store;
 use crate::states::{AssetStatus, MaterialStatus};
@@ -107,7 +108,7 @@ async fn listed(conn: &mut sqlx::PgConnection, user: Uuid, q: &str) -> Result<Ve
     let ids: Option<Vec<Uuid>> = found.as_ref().map(|order| order.iter().map(|(id, _)| *id).collect());
     let filter = store::Filter { ids: ids.as_deref(), ..Default::default() };
     let materials = store::list(conn, user, &filter, None, LISTED).await?;
-    let counts = due::counts_each(conn, user, &materials.iter().map(|m| m.id).collect::<Vec<_>>()).await?;
+    let counts = learn::store::counts_each(conn, user, &materials.iter().map(|m| m.id).collect::<Vec<_>>()).await?;
     let mut listed: Vec<Listed> = materials
         .into_iter()
         .map(|m| Listed {
@@ -194,7 +195,7 @@ pub async fn page(
         view.chunks_from = view.chunks_from.min(cards::last_chunks_from(chunk_count));
         let after = i32::try_from(view.chunks_from).unwrap_or(i32::MAX) - 1;
         let chunks = store::chunks(&mut tx, id, after, Some(cards::CHUNKS_PER_PAGE)).await?;
-        let counts = due::counts(&mut tx, user.auth.user_id, Some(id)).await?;
+        let counts = learn::store::counts(&mut tx, user.auth.user_id, Some(id)).await?;
         tx.commit().await?;
         Ok::<_, Error>((material, shelf, by_status, chunks, chunk_count, counts))
     };

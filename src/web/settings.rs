@@ -19,7 +19,8 @@ use crate::db::tenant;
 use crate::error::{Error, FieldError, Result};
 use crate::http::extract::Client;
 use crate::learn::parameters::{self, FsrsParameters};
-use crate::learn::preferences::{self, Preferences};
+use crate::learn::preferences::Preferences;
+use crate::learn::store;
 
 #[derive(askama::Template)]
 #[template(path = "settings.html")]
@@ -193,7 +194,7 @@ async fn show(
 async fn load(state: &AppState, user: &WebUser) -> Result<(Option<Value>, Vec<String>, FsrsParameters)> {
     let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
     let stored = accounts::store::user(&mut tx, user.auth.user_id).await?.preferences;
-    let time_zones = preferences::time_zones(&mut tx).await?;
+    let time_zones = store::time_zones(&mut tx).await?;
     let fsrs = parameters::current(&mut tx, user.auth.user_id).await?;
     tx.commit().await?;
     Ok((stored, time_zones, fsrs))

@@ -14,7 +14,7 @@ use crate::audit::Actor;
 use crate::db::tenant;
 use crate::error::Result;
 use crate::http::extract::Client;
-use crate::learn::{Configuration, sessions};
+use crate::learn::{Configuration, sessions, store};
 use crate::materials;
 use crate::states::{AssetType, SessionStatus, SessionType};
 
@@ -72,7 +72,7 @@ async fn load(state: &AppState, client: &Client, user: &WebUser, id: Uuid) -> Re
     let mut tx = tenant::begin_as(&state.db, Some(learner)).await?;
     // Abandoning an idle session is a change of state: audited as the learner's.
     sessions::abandon_idle(&mut tx, Actor::of(&user.auth, client), idle).await?;
-    let session = sessions::fetch(&mut tx, learner, id).await?;
+    let session = store::session(&mut tx, learner, id).await?;
     let kind = match session.session_type {
         SessionType::Study => "Study",
         SessionType::Review => "Review",
@@ -91,7 +91,7 @@ async fn load(state: &AppState, client: &Client, user: &WebUser, id: Uuid) -> Re
     }
     let title = materials::store::title(&mut tx, session.study_material_id).await?;
     // Each item once, though a card in a learning step may be missed again.
-    let missed = sessions::missed(&mut tx, id).await?;
+    let missed = store::missed(&mut tx, id).await?;
     tx.commit().await?;
     let count = |key: &str| session.session_data.as_ref().and_then(|d| d[key].as_i64()).unwrap_or(0);
     let (done, graded, correct) = (count("done"), count("graded"), count("correct"));

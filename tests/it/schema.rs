@@ -4,6 +4,9 @@
 //! are the deviations docs/schema.md documents, spelled out here.
 
 use sqlx::PgPool;
+use studyhall::states::{
+    AssetStatus, AssetType, FeedbackType, InteractionType, MaterialStatus, SessionStatus, SessionType,
+};
 
 use crate::harness::TestDb;
 
@@ -19,6 +22,24 @@ const ADDED_COLUMNS: [(&str, &str, &str); 3] = [
     ("users", "is_admin", "boolean"),
     ("study_materials", "search_vector", "tsvector"),
 ];
+
+/// CHECK constraints added to the spec's text columns whose values only the code names
+/// (migration 0021, docs/schema.md): table, column, and the enum of src/states.rs it
+/// holds them to.
+fn typed_states() -> [(&'static str, &'static str, Vec<&'static str>); 7] {
+    fn values<T: Copy + Into<&'static str>>(all: &[T]) -> Vec<&'static str> {
+        all.iter().map(|value| (*value).into()).collect()
+    }
+    [
+        ("study_materials", "status", values(MaterialStatus::ALL)),
+        ("generated_assets", "asset_type", values(AssetType::ALL)),
+        ("generated_assets", "status", values(AssetStatus::ALL)),
+        ("learning_sessions", "session_type", values(SessionType::ALL)),
+        ("learning_sessions", "status", values(SessionStatus::ALL)),
+        ("interactions", "interaction_type", values(InteractionType::ALL)),
+        ("user_feedback", "feedback_type", values(FeedbackType::ALL)),
+    ]
+}
 
 struct SpecTable {
     name: String,
@@ -222,7 +243,12 @@ async fn keys_references_and_checks_match_the_spec() {
         let primary = constraints(&db.pool, &table.name, "p").await;
         let unique = constraints(&db.pool, &table.name, "u").await;
         let foreign = constraints(&db.pool, &table.name, "f").await;
-        let checks = constraints(&db.pool, &table.name, "c").await;
+        let typed = typed_states();
+        let checks: Vec<_> = constraints(&db.pool, &table.name, "c")
+            .await
+            .into_iter()
+            .filter(|c| !typed.iter().any(|(t, column, _)| *t == table.name && c.0 == [*column]))
+            .collect();
 
         let mut expected_unique = Vec::new();
         let mut expected_foreign = Vec::new();
@@ -268,6 +294,18 @@ async fn keys_references_and_checks_match_the_spec() {
         actual_checks.sort();
         expected_checks.sort();
         assert_eq!(actual_checks, expected_checks, "{}: CHECK constraints", table.name);
+    }
+}
+
+#[tokio::test]
+async fn typed_states_are_held_to_their_values() {
+    let db = TestDb::migrated().await;
+    for (table, column, values) in typed_states() {
+        let checks = constraints(&db.pool, table, "c").await;
+        let check = checks.iter().find(|c| c.0 == [column]).unwrap_or_else(|| panic!("{table}.{column}: a CHECK"));
+        // CHECK (((status)::text = ANY ((ARRAY['processing'::character varying, ...])::text[])))
+        let allowed: Vec<&str> = check.3.split('\'').skip(1).step_by(2).collect();
+        assert_eq!(allowed, values, "{table}.{column}: the values of its enum, in its order");
     }
 }
 

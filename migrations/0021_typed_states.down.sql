@@ -1,0 +1,7 @@
+ALTER TABLE user_feedback DROP CONSTRAINT user_feedback_feedback_type_check;
+ALTER TABLE interactions DROP CONSTRAINT interactions_interaction_type_check;
+ALTER TABLE learning_sessions DROP CONSTRAINT learning_sessions_status_check;
+ALTER TABLE learning_sessions DROP CONSTRAINT learning_sessions_session_type_check;
+ALTER TABLE generated_assets DROP CONSTRAINT generated_assets_status_check;
+ALTER TABLE generated_assets DROP CONSTRAINT generated_assets_asset_type_check;
+ALTER TABLE study_materials DROP CONSTRAINT study_materials_status_check;
