@@ -199,17 +199,23 @@ pub async fn delete_me(State(state): State<AppState>, client: Client, auth: Auth
 }
 
 /// Everything studyhall holds about the caller, table by table, as JSON (secrets, such
-/// as the password hash and token hashes, left out).
+/// as the password hash and token hashes, left out). Read where reads run (a replica that
+/// shows the caller's changes); its audit row is written on the primary.
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, description = "Every row about the caller", body = Object), (status = 401, body = Problem)))]
 pub async fn export(State(state): State<AppState>, client: Client, auth: AuthUser) -> Result<Json<Value>> {
     let work = Work::new(&state.db, &client, "user.export", "user").by(&auth);
     work.entity(auth.user_id);
-    work.change(async |tx| {
-        // One round trip; each table filtered by owner explicitly, and by row-level
-        // security besides.
-        let document: Value = sqlx::query_scalar(
-            "WITH materials AS (SELECT id FROM study_materials WHERE user_id = $1)
+    let user = auth.user_id;
+    let document = state.reads.run(auth.reader(), async |tx| export_document(tx, user).await).await;
+    work.run(document, async |_, document| Ok((Json(document), Change::new(None, None)))).await
+}
+
+/// The export of `user`, in one round trip; each table filtered by owner explicitly, and
+/// by row-level security besides.
+async fn export_document(conn: &mut sqlx::PgConnection, user: uuid::Uuid) -> Result<Value> {
+    Ok(sqlx::query_scalar(
+        "WITH materials AS (SELECT id FROM study_materials WHERE user_id = $1)
              SELECT jsonb_build_object(
                'user', (SELECT to_jsonb(u) - 'password_hash' FROM users u WHERE id = $1),
                'auth_tokens', (SELECT coalesce(jsonb_agg(to_jsonb(t) - 'token_hash' ORDER BY created_at), '[]')
@@ -238,13 +244,11 @@ pub async fn export(State(state): State<AppState>, client: Client, auth: AuthUse
                'jobs', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]') FROM jobs t WHERE user_id = $1),
                'review_states', (SELECT coalesce(jsonb_agg(t ORDER BY generated_asset_id), '[]')
                                    FROM review_states t WHERE user_id = $1),
-               'learner_parameters', (SELECT coalesce(jsonb_agg(t), '[]') FROM learner_parameters t WHERE user_id = $1)
+               'learner_parameters', (SELECT coalesce(jsonb_agg(t), '[]') FROM learner_parameters t WHERE user_id = $1),
+               'user_write_marks', (SELECT coalesce(jsonb_agg(t), '[]') FROM user_write_marks t WHERE user_id = $1)
              )",
-        )
-        .bind(auth.user_id)
-        .fetch_one(tx)
-        .await?;
-        Ok((Json(document), Change::new(None, None)))
-    })
-    .await
+    )
+    .bind(user)
+    .fetch_one(conn)
+    .await?)
 }

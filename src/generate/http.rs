@@ -16,11 +16,10 @@ use super::job::{self, Provider, Request};
 use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::audit::{Change, Work};
-use crate::db::tenant;
 use crate::error::{Error, OnConstraint, Problem, Result};
 use crate::http::extract::{Client, Input};
 use crate::http::page::{self, Newest, Page};
-use crate::materials::live_status;
+use crate::materials::{live, live_status};
 use crate::states::{self, AssetStatus, AssetType, MaterialStatus};
 use crate::validate::Validator;
 
@@ -151,9 +150,22 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Page<Asset>>> {
     let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
-    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    live_status(&mut tx, auth.user_id, id).await?;
-    let rows: Vec<Asset> = sqlx::query_as(
+    let user = auth.user_id;
+    let rows = state.reads.run(auth.reader(), async |tx| list_page(tx, user, id, &query, cursor, limit).await).await?;
+    Ok(Json(Page::from_rows(rows, limit, |a| (a.created_at, a.id))))
+}
+
+/// A page of a material's assets, newest first after `cursor`, one more than `limit`.
+async fn list_page(
+    conn: &mut sqlx::PgConnection,
+    user: Uuid,
+    id: Uuid,
+    query: &ListQuery,
+    cursor: Option<Newest>,
+    limit: u32,
+) -> Result<Vec<Asset>> {
+    live(conn, user, id).await?;
+    Ok(sqlx::query_as(
         "SELECT id, study_material_id, content_chunk_id, asset_type, content, metadata, generation_model, created_at,
                 updated_at, status, quality_score, difficulty_level, generation_params
            FROM generated_assets
@@ -169,10 +181,8 @@ pub async fn list(
     .bind(cursor.map(|c| c.0))
     .bind(cursor.map(|c| c.1))
     .bind(i64::from(limit) + 1)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Json(Page::from_rows(rows, limit, |a| (a.created_at, a.id))))
+    .fetch_all(conn)
+    .await?)
 }
 
 macro_rules! asset_columns {
@@ -202,10 +212,8 @@ async fn fetch(conn: &mut sqlx::PgConnection, user: Uuid, id: Uuid) -> Result<As
     params(("id" = Uuid, Path, description = "The asset")),
     responses((status = 200, body = Asset), (status = 404, body = Problem)))]
 pub async fn get(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> Result<Json<Asset>> {
-    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let asset = fetch(&mut tx, auth.user_id, id).await?;
-    tx.commit().await?;
-    Ok(Json(asset))
+    let user = auth.user_id;
+    Ok(Json(state.reads.run(auth.reader(), async |tx| fetch(tx, user, id).await).await?))
 }
 
 /// An edit of an asset: its content (in its type's shape) or its status.

@@ -8,6 +8,7 @@ use super::cookie::session_cookie;
 use super::csrf::session_csrf;
 use super::token;
 use crate::app::AppState;
+use crate::db::reads::Reader;
 use crate::error::{Error, Result};
 
 /// The signed-in caller, from `Authorization: Bearer <token>`; 401 without a live token
@@ -18,6 +19,9 @@ pub struct AuthUser {
     /// The token's id: the `session_id` of audit rows.
     pub token_id: Uuid,
     pub is_admin: bool,
+    /// The user's write mark on the primary as the request began: what a replica must
+    /// show before their reads may run on it (`db::reads`).
+    pub write_mark: i64,
 }
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -51,14 +55,19 @@ impl AuthUser {
     /// The signed-in caller behind a token (from the Authorization header or the web
     /// app's cookie); 401 unless it is live and its account active.
     pub async fn resolve(state: &AppState, secret: &str) -> Result<AuthUser> {
-        let found: Option<(Uuid, Uuid, bool)> =
-            sqlx::query_as("SELECT token_id, user_id, is_admin FROM studyhall_token_user($1)")
+        let found: Option<(Uuid, Uuid, bool, i64)> =
+            sqlx::query_as("SELECT token_id, user_id, is_admin, write_mark FROM studyhall_token_user($1)")
                 .bind(token::hash(secret))
                 .fetch_optional(&state.db)
                 .await?;
-        let (token_id, user_id, is_admin) =
+        let (token_id, user_id, is_admin, write_mark) =
             found.ok_or(Error::Unauthorized("The token is invalid, expired or revoked; sign in again."))?;
         tracing::Span::current().record("user_id", tracing::field::display(user_id));
-        Ok(AuthUser { user_id, token_id, is_admin })
+        Ok(AuthUser { user_id, token_id, is_admin, write_mark })
+    }
+
+    /// The caller's reads, which see every change of theirs made before this request.
+    pub fn reader(&self) -> Reader {
+        Reader { user: self.user_id, mark: self.write_mark }
     }
 }
