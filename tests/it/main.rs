@@ -31,6 +31,7 @@ mod partitions;
 mod progress;
 mod quality;
 mod resilience;
+mod scaling;
 mod scheduling;
 mod schema;
 mod search;
