@@ -28,6 +28,7 @@ mod operations;
 mod optimiser;
 mod pages;
 mod partitions;
+mod postgres;
 mod progress;
 mod quality;
 mod resilience;

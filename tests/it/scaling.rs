@@ -8,145 +8,19 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::{Pid, User, chown, geteuid};
+use nix::sys::signal::Signal;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, PgPool};
-use studyhall::db::embedded;
+use sqlx::PgPool;
 
 use crate::embedded::Serve;
 use crate::harness::{PASSWORD, pg_binaries, scratch_dir, studyhall_bin};
 use crate::materials::ARTICLE;
-
-/// A PostgreSQL server of the test's own, from the machine's server binaries (as the
-/// `postgres` user when the tests run as root), listening only on a socket in its directory.
-struct Postgres {
-    child: Child,
-    dir: PathBuf,
-}
-
-/// The system user PostgreSQL runs as: `postgres` when the tests run as root (PostgreSQL
-/// refuses root), else the tests' own.
-fn server_user() -> Option<User> {
-    geteuid().is_root().then(|| User::from_name("postgres").ok().flatten().expect("a postgres system user"))
-}
-
-/// `binary` from the server binaries, run as the server's user.
-fn pg_command(binary: &str) -> Command {
-    let mut command = Command::new(pg_binaries().path(binary));
-    if let Some(user) = server_user() {
-        command.uid(user.uid.as_raw()).gid(user.gid.as_raw());
-    }
-    command
-}
-
-/// Runs `command` to the end, failing the test with its output if it fails.
-fn run(mut command: Command) {
-    let output = command.stdin(Stdio::null()).output().expect("run a PostgreSQL tool");
-    assert!(output.status.success(), "{command:?}: {}", String::from_utf8_lossy(&output.stderr));
-}
-
-/// A directory for a server, owned by its user.
-fn server_dir(parent: &Path, name: &str) -> PathBuf {
-    let dir = parent.join(name);
-    std::fs::create_dir(&dir).expect("a server directory");
-    if let Some(user) = server_user() {
-        chown(&dir, Some(user.uid), Some(user.gid)).expect("hand the directory to postgres");
-    }
-    dir
-}
-
-impl Postgres {
-    /// A new primary: initdb, WAL for replicas, a replication login with its hba line.
-    async fn primary(parent: &Path) -> Postgres {
-        let dir = server_dir(parent, "primary");
-        let mut initdb = pg_command("initdb");
-        initdb.arg("-D").arg(dir.join("pgdata")).args(["--username", "postgres", "--auth", "trust", "-E", "UTF8"]);
-        run(initdb);
-        let hba = dir.join("pgdata/pg_hba.conf");
-        let mut lines = std::fs::read_to_string(&hba).expect("pg_hba.conf");
-        lines.push_str("local replication replicator trust\n");
-        std::fs::write(&hba, lines).expect("write pg_hba.conf");
-        let primary = Postgres::start(dir, &["wal_level=replica", "max_wal_senders=4"]).await;
-        let mut admin = primary.options("postgres").connect().await.expect("the primary");
-        sqlx::query("CREATE ROLE replicator WITH REPLICATION LOGIN").execute(&mut admin).await.expect("a role");
-        embedded::create_database(&mut admin, embedded::DATABASE).await.expect("learning_platform");
-        primary
-    }
-
-    /// A streaming replica of `primary`: its base backup, with `-R` writing the standby
-    /// settings (standby.signal, primary_conninfo).
-    async fn replica_of(primary: &Postgres, parent: &Path) -> Postgres {
-        let dir = server_dir(parent, "replica");
-        let mut backup = pg_command("pg_basebackup");
-        backup.arg("-D").arg(dir.join("pgdata")).arg("-h").arg(&primary.dir);
-        backup.args(["-U", "replicator", "-R", "-X", "stream", "--checkpoint=fast"]);
-        run(backup);
-        Postgres::start(dir, &["hot_standby=on"]).await
-    }
-
-    /// Starts the server in `dir/pgdata` with `settings`, and waits until it takes
-    /// connections (a replica: read-only ones).
-    async fn start(dir: PathBuf, settings: &[&str]) -> Postgres {
-        let mut command = pg_command("postgres");
-        command.arg("-D").arg(dir.join("pgdata"));
-        command.args(["-c", "listen_addresses=", "-c", "fsync=off", "-c", "timezone=UTC"]);
-        command.arg("-c").arg(format!("unix_socket_directories={}", dir.display()));
-        for setting in settings {
-            command.args(["-c", setting]);
-        }
-        let log = std::fs::File::create(dir.join("postgresql.log")).expect("a log file");
-        command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log);
-        // SAFETY: the closure only makes the prctl system call, which is async-signal-safe.
-        // The server stops when the test's thread ends, whatever way it ends.
-        unsafe {
-            command.pre_exec(|| nix::sys::prctl::set_pdeathsig(Signal::SIGINT).map_err(std::io::Error::from));
-        }
-        let child = command.spawn().expect("start postgres");
-        let server = Postgres { child, dir };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while server.options("postgres").connect().await.is_err() {
-            assert!(Instant::now() < deadline, "PostgreSQL in {} did not start", server.dir.display());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        server
-    }
-
-    fn options(&self, database: &str) -> PgConnectOptions {
-        PgConnectOptions::new().host(&self.dir.to_string_lossy()).username("postgres").database(database)
-    }
-
-    /// The learning_platform database's URL, as DATABASE_URL takes it.
-    fn url(&self) -> String {
-        let mut url = url::Url::parse("postgresql://postgres@localhost/learning_platform").expect("a URL");
-        url.query_pairs_mut().append_pair("host", &self.dir.to_string_lossy());
-        url.into()
-    }
-
-    async fn pool(&self) -> PgPool {
-        PgPoolOptions::new().max_connections(2).connect_with(self.options(embedded::DATABASE)).await.expect("connect")
-    }
-
-    /// Stops the server (fast shutdown) and waits for it.
-    fn stop(&mut self) {
-        let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGINT);
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+use crate::postgres::Postgres;
 
 /// `studyhall worker` on the primary, killed when dropped.
 struct Worker(Child);
@@ -313,15 +187,16 @@ async fn caught_up(primary: &PgPool, replica: &PgPool, user: &str) -> Duration {
 #[tokio::test]
 async fn a_learner_s_journey_across_two_serve_nodes_a_worker_and_a_read_replica() {
     let scratch = scratch_dir();
-    let primary = Postgres::primary(scratch.path()).await;
-    let mut replica = Postgres::replica_of(&primary, scratch.path()).await;
+    let primary = Postgres::primary(pg_binaries(), scratch.path(), &[]).await;
+    let mut replica = primary.replica(scratch.path()).await;
     let migrated = Command::new(studyhall_bin())
         .args(["migrate", "up"])
         .env("DATABASE_URL", primary.url())
         .output()
         .expect("studyhall migrate up");
     assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
-    let (primary_db, replica_db) = (primary.pool().await, replica.pool().await);
+    let pool = async |server: &Postgres| PgPool::connect(&server.url()).await.expect("connect");
+    let (primary_db, replica_db) = (pool(&primary).await, pool(&replica).await);
     let in_recovery = "SELECT pg_is_in_recovery()";
     assert!(sqlx::query_scalar::<_, bool>(in_recovery).fetch_one(&replica_db).await.expect("read-only"));
 
