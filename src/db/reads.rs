@@ -13,7 +13,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use super::tenant;
@@ -69,17 +69,16 @@ impl Reads {
         let reason = match &self.replica {
             None => "no_replica",
             Some(replica) if replica.resting() => "replica_resting",
-            Some(replica) => match replica.run(reader, read.clone()).await {
-                Ok(Some((value, waited))) => {
+            Some(replica) => match replica.run(reader, read.clone()).await? {
+                Attempt::Read(value, waited) => {
                     count("replica", if waited { "waited" } else { "caught_up" });
                     return Ok(value);
                 }
-                Ok(None) => "replica_behind",
-                Err(error) if failed(&error) => {
+                Attempt::Behind => "replica_behind",
+                Attempt::Failed(error) => {
                     replica.rest(&error);
                     "replica_failed"
                 }
-                Err(error) => return Err(error),
             },
         };
         count("primary", reason);
@@ -97,18 +96,49 @@ impl Reads {
     }
 }
 
+/// How a read on the replica went.
+enum Attempt<T> {
+    /// Read (and whether the replica had to be waited for).
+    Read(T, bool),
+    /// The replica did not show the reader's changes within the wait.
+    Behind,
+    /// The replica failed: it could not begin, check the mark (not there, not migrated),
+    /// or finish the read for a reason of its own.
+    Failed(Error),
+}
+
 impl Replica {
-    /// `read`'s value, read on the replica once its copy of the reader's mark has caught up
-    /// (and whether that took a wait); None when it did not within the wait.
+    /// `read` on the replica once its copy of the reader's mark has caught up. An error
+    /// is the read's own (the same on the primary); the replica's are [`Attempt::Failed`].
     async fn run<T>(
         &self,
         reader: Reader,
         read: impl AsyncFnOnce(&mut PgConnection) -> Result<T>,
-    ) -> Result<Option<(T, bool)>> {
+    ) -> Result<Attempt<T>> {
+        let (mut tx, waited) = match self.caught_up(reader).await {
+            Ok(Some(caught_up)) => caught_up,
+            Ok(None) => return Ok(Attempt::Behind),
+            Err(error) => return Ok(Attempt::Failed(error)),
+        };
+        let read = async {
+            let value = read(&mut tx).await?;
+            tx.commit().await?;
+            Ok(value)
+        };
+        match read.await {
+            Ok(value) => Ok(Attempt::Read(value, waited)),
+            Err(error) if failed(&error) => Ok(Attempt::Failed(error)),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// A transaction on the replica acting for `reader`, once the replica shows their mark
+    /// (and whether that took a wait); None when it did not within the wait.
+    async fn caught_up(&self, reader: Reader) -> Result<Option<(Transaction<'static, Postgres>, bool)>> {
         let mut tx = tenant::begin_as(&self.pool, Some(reader.user)).await?;
         let started = Instant::now();
         let mut looks = 0;
-        loop {
+        let caught_up = loop {
             looks += 1;
             let caught_up: bool =
                 sqlx::query_scalar("SELECT coalesce((SELECT mark FROM user_write_marks WHERE user_id = $1), 0) >= $2")
@@ -116,20 +146,17 @@ impl Replica {
                     .bind(reader.mark)
                     .fetch_one(&mut *tx)
                     .await?;
-            if caught_up {
-                break;
-            }
-            if started.elapsed() >= self.wait {
-                metrics::histogram!("studyhall_read_replica_wait_seconds").record(started.elapsed().as_secs_f64());
-                tx.rollback().await?;
-                return Ok(None);
+            if caught_up || started.elapsed() >= self.wait {
+                break caught_up;
             }
             tokio::time::sleep(POLL).await;
-        }
+        };
         metrics::histogram!("studyhall_read_replica_wait_seconds").record(started.elapsed().as_secs_f64());
-        let value = read(&mut tx).await?;
-        tx.commit().await?;
-        Ok(Some((value, looks > 1)))
+        if !caught_up {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        Ok(Some((tx, looks > 1)))
     }
 
     /// Whether reads leave the replica alone now, after it failed.
@@ -155,8 +182,9 @@ impl Replica {
     }
 }
 
-/// Whether `error` is the replica's failure rather than the read's: it cannot be reached,
-/// is shutting down or out of resources, or cancelled the query for its recovery (40001).
+/// Whether the read's `error` is the replica's failure rather than the read's own: it
+/// cannot be reached, is shutting down or out of resources, or cancelled the query for its
+/// recovery (40001).
 fn failed(error: &Error) -> bool {
     match error {
         Error::Database(sqlx::Error::Database(db)) => db
