@@ -1,10 +1,19 @@
 //! The load harness: `cargo bench --bench load [-- --learners N --seconds S]`.
 //!
-//! Starts a PostgreSQL cluster of its own (in the temp directory) and `studyhall serve`
+//! Starts a PostgreSQL server of its own (in the temp directory) and `studyhall serve`
 //! on it, creates N learners, each with the test article ingested and its assets
 //! generated, then runs N concurrent study loops for S seconds: a quiz session, `next`
-//! then an answer until the session has nothing left, end it, start another. It reports
-//! answers per second and the p50/p95/p99 latency of `next` and of answering.
+//! then an answer until the session has nothing left, end it, read the progress summary
+//! (a read right after the learner's writes), start another. It reports answers per
+//! second and the p50/p95/p99 latency of `next`, of answering and of the summary.
+//!
+//! The server commits asynchronously (`synchronous_commit=off`, as the embedded test
+//! cluster does) unless `--durable`. With `--replica`, a streaming replica of it
+//! (`pg_basebackup -R`) serves the reads (STUDYHALL_READ_DATABASE_URL), and the harness
+//! reports where they ran (`studyhall_reads_total`: on the replica at once, after a wait,
+//! or on the primary). Give both: a replica receives only WAL the primary has flushed,
+//! which asynchronous commits leave to the WAL writer (every 200 ms), so without
+//! `--durable` a read after a write mostly waits for the replica in vain.
 //!
 //! In the same sitting, on the same cluster, it runs pgbench with the SQL transaction
 //! the answer endpoint performs (generated from the endpoint's own statements,
@@ -13,6 +22,8 @@
 //! the floor under what the endpoint can cost.
 
 mod common;
+#[path = "../tests/it/postgres.rs"]
+mod postgres;
 
 use std::path::Path;
 use std::process::Command;
@@ -20,7 +31,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use studyhall::db::embedded::{ClusterOptions, EmbeddedCluster, PgBinaries};
+use studyhall::db::embedded::PgBinaries;
 use studyhall::learn::answer::{READ, WRITE};
 use tokio::sync::Mutex;
 
@@ -30,16 +41,20 @@ const PASSWORD: &str = "glacier violet lamp orbit";
 struct Args {
     learners: usize,
     seconds: u64,
+    replica: bool,
+    durable: bool,
 }
 
 fn args() -> Args {
-    let mut parsed = Args { learners: 16, seconds: 20 };
+    let mut parsed = Args { learners: 16, seconds: 20, replica: false, durable: false };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().and_then(|v| v.parse().ok()).expect("a number after the flag");
         match arg.as_str() {
             "--learners" => parsed.learners = value() as usize,
             "--seconds" => parsed.seconds = value(),
+            "--replica" => parsed.replica = true,
+            "--durable" => parsed.durable = true,
             _ => {} // cargo bench passes --bench
         }
     }
@@ -129,6 +144,7 @@ impl Api {
 struct Results {
     next: Latencies,
     answer: Latencies,
+    progress: Latencies,
 }
 
 /// One learner's study loop until `deadline`.
@@ -159,10 +175,15 @@ async fn study(api: Arc<Api>, token: String, material: String, deadline: Instant
             assert_eq!(status, 201, "{recorded}");
         }
         api.send(reqwest::Method::POST, &format!("/sessions/{session}/end"), Some(&token), None).await;
+        let started = Instant::now();
+        let (status, summary) = api.send(reqwest::Method::GET, "/progress/summary", Some(&token), None).await;
+        mine.progress.0.push(started.elapsed().as_micros() as u64);
+        assert_eq!(status, 200, "{summary}");
     }
     let mut all = results.lock().await;
     all.next.0.extend(mine.next.0);
     all.answer.0.extend(mine.answer.0);
+    all.progress.0.extend(mine.progress.0);
 }
 
 /// The answer endpoint's transaction as a pgbench script: its own statements, their
@@ -282,19 +303,19 @@ async fn main() {
     let scratch = std::env::temp_dir().join(format!("studyhall-load-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).expect("a scratch directory");
     let binaries = PgBinaries::locate(None).expect("PostgreSQL's server binaries");
-    let cluster = EmbeddedCluster::start(
-        &scratch.join("pg"),
-        binaries.clone(),
-        ClusterOptions { ephemeral: true, archive_wal: false },
-    )
-    .expect("a cluster");
-    cluster.ensure_database().await.expect("the database");
-    let url = cluster.url("learning_platform");
-    let server = common::Server::start(&[
+    // Durability traded for speed unless --durable, as in the embedded test cluster.
+    let commit = if args.durable { "synchronous_commit=on" } else { "synchronous_commit=off" };
+    let primary = postgres::Postgres::primary(&binaries, &scratch, &[commit, "full_page_writes=off"]).await;
+    println!("{commit}{}", if args.replica { ", reads on a streaming replica" } else { "" });
+    let replica = if args.replica { Some(primary.replica(&scratch).await) } else { None };
+    let url = primary.url();
+    let mut env = vec![
         ("DATABASE_URL", url.clone()),
         ("STUDYHALL_AUTO_MIGRATE", "true".to_owned()),
         ("STUDYHALL_DB_MAX_CONNECTIONS", (args.learners + 4).to_string()),
-    ]);
+    ];
+    env.extend(replica.as_ref().map(|replica| ("STUDYHALL_READ_DATABASE_URL", replica.url())));
+    let server = common::Server::start(&env);
     studyhall::tls::install_provider();
     let api = Arc::new(Api { client: reqwest::Client::new(), base: format!("http://{}/api/v1", server.address) });
 
@@ -326,6 +347,12 @@ async fn main() {
     println!("\nHTTP: {} concurrent study loops for {elapsed:.1} s", args.learners);
     println!("{}", results.next.line("GET next", elapsed));
     println!("{}", results.answer.line("POST interactions", elapsed));
+    println!("{}", results.progress.line("GET progress/summary", elapsed));
+    let metrics = api.client.get(format!("http://{}/metrics", server.address)).send().await.expect("metrics");
+    let metrics = metrics.text().await.expect("metrics text");
+    for line in metrics.lines().filter(|line| line.starts_with("studyhall_reads_total")) {
+        println!("{line}");
+    }
 
     // One active quiz session and one of its items per learner, for pgbench.
     let mut targets = Vec::new();
@@ -352,6 +379,7 @@ async fn main() {
     println!("{}   (tps {tps:.0})", latencies.line("answer transaction", args.seconds as f64));
 
     drop(server);
-    drop(cluster);
+    drop(replica);
+    drop(primary);
     let _ = std::fs::remove_dir_all(&scratch);
 }

@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use tokio::sync::OnceCell;
 
 use crate::config::{AuthConfig, LearningConfig, MaintainConfig, MaterialsConfig, Settings, WorkerConfig};
+use crate::db::reads::Reads;
 use crate::error::Result;
 use crate::llm::Chat;
 
@@ -22,6 +23,9 @@ pub struct App {
     pub db: PgPool,
     /// The privileged pool: readiness and audited admin paths only.
     pub privileged: PgPool,
+    /// Where read-only requests run: the read replica when it shows the learner's own
+    /// changes, else `db` (`Reads::run`).
+    pub reads: Reads,
     /// Sign-in settings.
     pub auth: AuthConfig,
     /// Background job settings (attempts for new jobs; the workers' own settings).
@@ -44,8 +48,10 @@ pub struct App {
 impl AppState {
     /// The state `settings` describe; an error when a setting is wrong (an LLM endpoint
     /// without a model).
-    pub fn new(db: PgPool, privileged: PgPool, settings: &Settings) -> Result<Self> {
+    /// `replica` is the read replica's pool, if there is one.
+    pub fn new(db: PgPool, privileged: PgPool, replica: Option<PgPool>, settings: &Settings) -> Result<Self> {
         Ok(AppState(Arc::new(App {
+            reads: Reads::new(db.clone(), replica, settings.database.read_wait()),
             db,
             privileged,
             auth: settings.auth.clone(),

@@ -49,6 +49,18 @@ pub struct DatabaseConfig {
     #[arg(long, env = "STUDYHALL_APP_DATABASE_URL", hide_env_values = true, global = true)]
     pub app_database_url: Option<String>,
 
+    /// A streaming replica of DATABASE_URL's server for read-only requests (progress,
+    /// search, material and item lists, a material's pages, exports), as `studyhall_app`.
+    /// A learner's read waits for it to show their own last change, else runs on the
+    /// primary; so does every read while it cannot be reached. Unset: DATABASE_URL only.
+    #[arg(long, env = "STUDYHALL_READ_DATABASE_URL", hide_env_values = true, global = true)]
+    pub read_database_url: Option<String>,
+
+    /// Milliseconds a read waits for the replica to show the learner's last change before
+    /// it reads from the primary instead.
+    #[arg(long = "read-wait-ms", env = "STUDYHALL_READ_WAIT_MS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=10_000), global = true)]
+    pub read_wait_ms: u64,
+
     /// Directory of the embedded cluster, created on first run.
     #[arg(long, env = "STUDYHALL_DATA", default_value = "studyhall-data", global = true)]
     pub data_dir: PathBuf,
@@ -84,6 +96,12 @@ pub struct PoolConfig {
     /// Seconds a request waits for a free connection before it is answered 503.
     #[arg(long = "db-acquire-timeout", env = "STUDYHALL_DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5, global = true)]
     pub acquire_timeout_secs: u64,
+}
+
+impl DatabaseConfig {
+    pub fn read_wait(&self) -> Duration {
+        Duration::from_millis(self.read_wait_ms)
+    }
 }
 
 impl PoolConfig {

@@ -1,6 +1,7 @@
 //! Prometheus metrics at `GET /metrics` (text format): requests by route and status with
 //! latency histograms, the job queue (depth, oldest wait, outcomes), the connection
-//! pools (size, idle, acquire timeouts) and maintenance results.
+//! pools (size, idle, acquire timeouts), where reads ran (`studyhall_reads_total`, and the
+//! wait for the replica: `db::reads`) and maintenance results.
 //!
 //! Counters and histograms are recorded as things happen, through the `metrics` facade;
 //! gauges that describe the database (queue depth, pools) are read when scraped.
@@ -57,7 +58,8 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         metrics::gauge!("studyhall_jobs_running").set(queue.running as f64);
         metrics::gauge!("studyhall_jobs_oldest_queued_seconds").set(queue.oldest_seconds);
     }
-    for (name, pool) in [("requests", &state.db), ("privileged", &state.privileged)] {
+    let replica = state.reads.replica().map(|pool| ("replica", pool));
+    for (name, pool) in [("requests", &state.db), ("privileged", &state.privileged)].into_iter().chain(replica) {
         let idle = pool.num_idle() as f64;
         let size = f64::from(pool.size());
         metrics::gauge!("studyhall_db_pool_connections", "pool" => name, "state" => "idle").set(idle);

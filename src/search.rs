@@ -10,7 +10,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::db::tenant;
 use crate::error::{Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::materials::store::{self, Hit};
@@ -51,8 +50,7 @@ pub async fn search(
         .check((1..=MAX_LIMIT).contains(&limit), "limit", format!("must be between 1 and {MAX_LIMIT}"))
         .finish()?;
 
-    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let items = store::search(&mut tx, auth.user_id, q, limit).await?;
-    tx.commit().await?;
+    let user = auth.user_id;
+    let items = state.reads.run(auth.reader(), async |tx| store::search(tx, user, q, limit).await).await?;
     Ok(Json(SearchResults { items }))
 }

@@ -162,15 +162,14 @@ pub async fn delete_me(State(state): State<AppState>, client: Client, auth: Auth
 }
 
 /// Everything studyhall holds about the caller, table by table, as JSON (secrets, such
-/// as the password hash and token hashes, left out).
+/// as the password hash and token hashes, left out). Read where reads run (a replica that
+/// shows the caller's changes); its audit row is written on the primary.
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, description = "Every row about the caller", body = Object), (status = 401, body = Problem)))]
 pub async fn export(State(state): State<AppState>, client: Client, auth: AuthUser) -> Result<Json<Value>> {
     let work = Work::new(&state.db, &client, "user.export", "user").by(&auth);
     work.entity(auth.user_id);
-    work.change(async |tx| {
-        let document = store::export(tx, auth.user_id).await?;
-        Ok((Json(document), Change::new(None, None)))
-    })
-    .await
+    let user = auth.user_id;
+    let document = state.reads.run(auth.reader(), async |tx| store::export(tx, user).await).await;
+    work.run(document, async |_, document| Ok((Json(document), Change::new(None, None)))).await
 }

@@ -3,6 +3,7 @@
 
 pub mod embedded;
 pub mod migrate;
+pub mod reads;
 pub mod tenant;
 
 use std::path::PathBuf;
@@ -133,6 +134,34 @@ impl Database {
         Ok(pool)
     }
 
+    /// Opens the pool of STUDYHALL_READ_DATABASE_URL's replica, acting as `studyhall_app`
+    /// like the request pool (and refused likewise if that role could see past row-level
+    /// security). Its connections are made as reads need them: a replica that cannot be
+    /// reached now is no error (reads use the primary until it answers).
+    pub async fn connect_reads(config: &DatabaseConfig) -> Result<Option<PgPool>> {
+        let Some(url) = &config.read_database_url else { return Ok(None) };
+        let options = session(PgConnectOptions::from_str(url)?.options([("role", APP_ROLE)]));
+        // A replica that does not answer soon is passed over: the read goes to the primary.
+        let limits = PoolConfig { acquire_timeout_secs: 1, ..config.pool.clone() };
+        let pool = pool_options(&limits).connect_lazy_with(options);
+        let checked = async {
+            ensure_restricted(&pool).await?;
+            Ok::<bool, Error>(sqlx::query_scalar("SELECT pg_is_in_recovery()").fetch_one(&pool).await?)
+        };
+        match checked.await {
+            Ok(true) => tracing::info!("read-only requests use the read replica"),
+            Ok(false) => tracing::warn!(
+                "STUDYHALL_READ_DATABASE_URL names a server that is not a replica (not in recovery): \
+                 read-only requests use it all the same"
+            ),
+            Err(error @ Error::Config(_)) => return Err(error),
+            Err(error) => {
+                tracing::warn!(%error, "the read replica cannot be reached now; reads use the primary until it answers")
+            }
+        }
+        Ok(Some(pool))
+    }
+
     /// Applies pending migrations when this is the embedded cluster (always kept
     /// current), or when `external_too` (STUDYHALL_AUTO_MIGRATE) for a DATABASE_URL server.
     pub async fn migrate_on_start(&self, external_too: bool) -> Result<()> {
@@ -220,8 +249,12 @@ pub async fn advisory_unlock(conn: &mut PgConnection, name: &str) -> Result<()> 
 /// Opens a pool with studyhall's session settings (UTC, an application name) and the
 /// configured limits, checking one connection before it returns.
 pub async fn connect(options: PgConnectOptions, config: &PoolConfig) -> Result<PgPool> {
-    let options = options.application_name("studyhall").options([("timezone", "UTC")]);
-    Ok(pool_options(config).connect_with(options).await?)
+    Ok(pool_options(config).connect_with(session(options)).await?)
+}
+
+/// `options` with studyhall's session settings: UTC, an application name.
+fn session(options: PgConnectOptions) -> PgConnectOptions {
+    options.application_name("studyhall").options([("timezone", "UTC")])
 }
 
 /// Fails unless the pool's role is unprivileged: not a superuser, no BYPASSRLS, owner of

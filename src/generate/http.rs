@@ -17,7 +17,6 @@ use super::store;
 use crate::accounts::AuthUser;
 use crate::app::AppState;
 use crate::audit::{Change, Work};
-use crate::db::tenant;
 use crate::error::{Error, OnConstraint, Problem, Result};
 use crate::http::extract::{Client, Input};
 use crate::http::page::{self, Newest, Page};
@@ -152,12 +151,15 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Page<Asset>>> {
     let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
-    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    live_status(&mut tx, auth.user_id, id).await?;
-    let rows =
-        store::assets(&mut tx, id, query.asset_type.as_deref(), query.status.as_deref(), cursor, i64::from(limit) + 1)
-            .await?;
-    tx.commit().await?;
+    let user = auth.user_id;
+    let rows = state
+        .reads
+        .run(auth.reader(), async |tx| {
+            live_status(tx, user, id).await?;
+            store::assets(tx, id, query.asset_type.as_deref(), query.status.as_deref(), cursor, i64::from(limit) + 1)
+                .await
+        })
+        .await?;
     Ok(Json(Page::from_rows(rows, limit, |a| (a.created_at, a.id))))
 }
 
@@ -166,10 +168,8 @@ pub async fn list(
     params(("id" = Uuid, Path, description = "The asset")),
     responses((status = 200, body = Asset), (status = 404, body = Problem)))]
 pub async fn get(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> Result<Json<Asset>> {
-    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let asset = store::asset(&mut tx, auth.user_id, id).await?;
-    tx.commit().await?;
-    Ok(Json(asset))
+    let user = auth.user_id;
+    Ok(Json(state.reads.run(auth.reader(), async |tx| store::asset(tx, user, id).await).await?))
 }
 
 /// An edit of an asset: its content (in its type's shape) or its status.

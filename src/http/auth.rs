@@ -8,6 +8,7 @@ use super::cookie::session_cookie;
 use super::csrf::session_csrf;
 use super::token;
 use crate::app::AppState;
+use crate::db::reads::Reader;
 use crate::error::{Error, Result};
 
 /// The signed-in caller, from `Authorization: Bearer <token>`; 401 without a live token
@@ -18,6 +19,9 @@ pub struct AuthUser {
     /// The token's id: the `session_id` of audit rows.
     pub token_id: Uuid,
     pub is_admin: bool,
+    /// The user's write mark on the primary as the request began: what a replica must
+    /// show before their reads may run on it (`db::reads`).
+    pub write_mark: i64,
 }
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -52,15 +56,22 @@ impl AuthUser {
     /// app's cookie); 401 unless it is live and its account active.
     pub async fn resolve(state: &AppState, secret: &str) -> Result<AuthUser> {
         let found = sqlx::query!(
-            r#"SELECT token_id AS "token_id!", user_id AS "user_id!", is_admin AS "is_admin!"
+            r#"SELECT token_id AS "token_id!", user_id AS "user_id!", is_admin AS "is_admin!",
+                      write_mark AS "write_mark!"
                  FROM studyhall_token_user($1)"#,
             token::hash(secret)
         )
         .fetch_optional(&state.db)
         .await?;
         let found = found.ok_or(Error::Unauthorized("The token is invalid, expired or revoked; sign in again."))?;
-        let (token_id, user_id, is_admin) = (found.token_id, found.user_id, found.is_admin);
+        let (token_id, user_id, is_admin, write_mark) =
+            (found.token_id, found.user_id, found.is_admin, found.write_mark);
         tracing::Span::current().record("user_id", tracing::field::display(user_id));
-        Ok(AuthUser { user_id, token_id, is_admin })
+        Ok(AuthUser { user_id, token_id, is_admin, write_mark })
+    }
+
+    /// The caller's reads, which see every change of theirs made before this request.
+    pub fn reader(&self) -> Reader {
+        Reader { user: self.user_id, mark: self.write_mark }
     }
 }

@@ -229,12 +229,16 @@ pub async fn extend_lease(privileged: &PgPool, job: Uuid, worker: &str, lease: D
     Ok(extended.rows_affected() == 1)
 }
 
-/// Marks a job done, with what it reports to its owner.
+/// Marks a job done, with what it reports to its owner, and bumps the owner's write mark:
+/// their next read waits for a replica to show what the job wrote (docs/scaling.md).
 pub async fn complete(privileged: &PgPool, job: Uuid, result: Option<Value>) -> Result<()> {
     sqlx::query!(
-        "UPDATE jobs SET status = 'done', finished_at = now(), locked_until = NULL, last_error = NULL, reason = NULL,
-                         result = $2
-          WHERE id = $1",
+        "WITH done AS (
+           UPDATE jobs SET status = 'done', finished_at = now(), locked_until = NULL, last_error = NULL, reason = NULL,
+                           result = $2
+            WHERE id = $1
+           RETURNING user_id)
+         SELECT studyhall_mark_write(user_id) FROM done WHERE user_id IS NOT NULL",
         job,
         result,
     )

@@ -15,7 +15,6 @@ use super::{ContentChunk, Material, ingest};
 use super::{fetch, sandbox};
 use crate::app::AppState;
 use crate::audit::{Change, Work};
-use crate::db::tenant;
 use crate::error::{Error, Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::{Client, Input, present};
@@ -368,9 +367,11 @@ pub async fn list(
         title: query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()),
         ids: None,
     };
-    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let rows = store::list(&mut tx, auth.user_id, &filter, cursor, i64::from(limit) + 1).await?;
-    tx.commit().await?;
+    let user = auth.user_id;
+    let rows = state
+        .reads
+        .run(auth.reader(), async |tx| store::list(tx, user, &filter, cursor, i64::from(limit) + 1).await)
+        .await?;
     Ok(Json(Page::from_rows(rows, limit, |m| (m.created_at, m.id))))
 }
 
@@ -379,10 +380,8 @@ pub async fn list(
     params(("id" = Uuid, Path, description = "The material")),
     responses((status = 200, body = Material), (status = 404, body = Problem)))]
 pub async fn get(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> Result<Json<Material>> {
-    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let material = fetch(&mut tx, auth.user_id, id).await?;
-    tx.commit().await?;
-    Ok(Json(material))
+    let user = auth.user_id;
+    Ok(Json(state.reads.run(auth.reader(), async |tx| fetch(tx, user, id).await).await?))
 }
 
 /// A change to a material: absent fields are left alone, `null` clears.
@@ -504,9 +503,13 @@ pub async fn chunks(
     Query(query): Query<ChunkQuery>,
 ) -> Result<Json<Page<ContentChunk>>> {
     let (limit, after) = page::params::<i32>(query.limit, query.cursor.as_deref())?;
-    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    fetch(&mut tx, auth.user_id, id).await?;
-    let rows = store::chunks(&mut tx, id, after.unwrap_or(-1), Some(i64::from(limit) + 1)).await?;
-    tx.commit().await?;
+    let user = auth.user_id;
+    let rows = state
+        .reads
+        .run(auth.reader(), async |tx| {
+            fetch(tx, user, id).await?;
+            store::chunks(tx, id, after.unwrap_or(-1), Some(i64::from(limit) + 1)).await
+        })
+        .await?;
     Ok(Json(Page::from_rows(rows, limit, |chunk| chunk.chunk_order)))
 }

@@ -8,7 +8,7 @@ pub mod pipeline;
 pub mod sandbox;
 pub mod store;
 
-pub use store::live_status;
+pub use store::{live, live_status};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

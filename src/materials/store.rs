@@ -64,6 +64,19 @@ pub async fn same_add(conn: &mut PgConnection, user: Uuid, digest: &str, within_
     .await?)
 }
 
+/// Ok if `id` is a live material of the caller's, else 404; for reads: it takes no lock,
+/// so it runs on a read replica too.
+#[tracing::instrument(skip(conn))]
+pub async fn live(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<()> {
+    let live: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT FROM live_study_materials WHERE id = $1 AND user_id = $2)")
+            .bind(id)
+            .bind(user)
+            .fetch_one(conn)
+            .await?;
+    if live { Ok(()) } else { Err(Error::NotFound) }
+}
+
 /// The status of the caller's live material `id` (locked against deletion and
 /// reprocessing until the transaction ends), or 404.
 #[tracing::instrument(skip(conn))]

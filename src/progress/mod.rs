@@ -10,13 +10,13 @@ use axum::extract::{Query, State};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sqlx::PgConnection;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::db::tenant;
 use crate::error::{Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::page::{self, Page};
@@ -127,7 +127,8 @@ struct DueRow {
 #[utoipa::path(get, path = "/api/v1/progress/summary", tag = "progress", security(("bearer" = [])),
     responses((status = 200, body = Summary)))]
 pub async fn summary(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Summary>> {
-    Ok(Json(load(&state, auth.user_id, Detail::Full).await?))
+    let user = auth.user_id;
+    Ok(Json(state.reads.run(auth.reader(), async |tx| load(tx, user, Detail::Full).await).await?))
 }
 
 /// How much of a summary to read.
@@ -140,17 +141,16 @@ pub enum Detail {
     Figures,
 }
 
-/// The learner's summary (the API's, the progress page's and the dashboard's).
-pub async fn load(state: &AppState, user: Uuid, detail: Detail) -> Result<Summary> {
-    let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
-    let answers = store::answers(&mut tx, user, WINDOW_DAYS).await?;
-    let due = store::due(&mut tx, user).await?;
-    let days = store::answer_days(&mut tx, user).await?;
+/// The learner's summary (the API's, the progress page's and the dashboard's), read on
+/// `conn`, which acts for them.
+pub async fn load(conn: &mut PgConnection, user: Uuid, detail: Detail) -> Result<Summary> {
+    let answers = store::answers(conn, user, WINDOW_DAYS).await?;
+    let due = store::due(conn, user).await?;
+    let days = store::answer_days(conn, user).await?;
     let (cards, forecast) = match detail {
-        Detail::Full => (store::cards(&mut tx, user).await?, store::forecast(&mut tx, user, FORECAST_DAYS).await?),
+        Detail::Full => (store::cards(conn, user).await?, store::forecast(conn, user, FORECAST_DAYS).await?),
         Detail::Figures => (CardCounts::default(), Vec::new()),
     };
-    tx.commit().await?;
 
     let figures = |overall: bool, subject: Option<&str>| {
         let a = answers.iter().find(|r| r.overall == overall && (overall || r.subject_area.as_deref() == subject));
@@ -192,15 +192,13 @@ pub async fn load(state: &AppState, user: Uuid, detail: Detail) -> Result<Summar
 #[utoipa::path(get, path = "/api/v1/progress/materials", tag = "progress", security(("bearer" = [])),
     responses((status = 200, body = Vec<MaterialProgress>)))]
 pub async fn materials(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Vec<MaterialProgress>>> {
-    Ok(Json(by_material(&state, auth.user_id).await?))
+    let user = auth.user_id;
+    Ok(Json(state.reads.run(auth.reader(), async |tx| by_material(tx, user).await).await?))
 }
 
 /// The learner's progress per material (the API's and the progress page's).
-pub async fn by_material(state: &AppState, user: Uuid) -> Result<Vec<MaterialProgress>> {
-    let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
-    let materials = store::materials(&mut tx, user, WINDOW_DAYS, MATERIALS_LISTED).await?;
-    tx.commit().await?;
-    Ok(materials)
+pub async fn by_material(conn: &mut PgConnection, user: Uuid) -> Result<Vec<MaterialProgress>> {
+    store::materials(conn, user, WINDOW_DAYS, MATERIALS_LISTED).await
 }
 
 /// Consecutive days with answers ending today, or yesterday (today is not over yet);
@@ -283,9 +281,11 @@ pub async fn metrics(
         time_period: query.time_period.as_deref(),
         subject_area: query.subject_area.as_deref(),
     };
-    let mut tx = tenant::begin_as(&state.db, Some(auth.user_id)).await?;
-    let rows = store::metrics(&mut tx, auth.user_id, &filter, cursor, i64::from(limit) + 1).await?;
-    tx.commit().await?;
+    let user = auth.user_id;
+    let rows = state
+        .reads
+        .run(auth.reader(), async |tx| store::metrics(tx, user, &filter, cursor, i64::from(limit) + 1).await)
+        .await?;
     Ok(Json(Page::from_rows(rows, limit, |m| (m.recorded_at, m.id))))
 }
 

@@ -27,7 +27,8 @@ async fn open(settings: &Settings, auto_migrate: bool) -> Result<(Database, AppS
     let state = async {
         db.migrate_on_start(auto_migrate).await?;
         let requests = db.connect_requests(&settings.database).await?;
-        AppState::new(requests, db.pool.clone(), settings)
+        let replica = Database::connect_reads(&settings.database).await?;
+        AppState::new(requests, db.pool.clone(), replica, settings)
     }
     .await;
     match state {
@@ -60,6 +61,7 @@ pub async fn serve(settings: &Settings, config: &ServeConfig) -> Result<()> {
     }
     .await;
     state.db.close().await;
+    state.reads.close().await;
     // The database is closed whatever happened, so no PostgreSQL outlives studyhall.
     result.and(db.close().await)
 }
@@ -85,6 +87,7 @@ pub async fn work(settings: &Settings) -> Result<()> {
     shutdown_signal().await;
     workers.stop(settings.workers.shutdown_grace()).await;
     state.db.close().await;
+    state.reads.close().await;
     db.close().await
 }
 

@@ -9,7 +9,6 @@ use super::progress::Chart;
 use super::{WebUser, html_error, render};
 use crate::accounts;
 use crate::app::AppState;
-use crate::db::tenant;
 use crate::learn::due::Counts;
 use crate::learn::store;
 use crate::materials::{self, Material};
@@ -33,16 +32,15 @@ struct Dashboard {
 }
 
 pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
-    let loaded = async {
-        let summary = progress::load(&state, user.auth.user_id, progress::Detail::Figures).await?;
-        let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
-        let username = accounts::store::user(&mut tx, user.auth.user_id).await?.username;
-        let materials = materials::store::list(&mut tx, user.auth.user_id, &Default::default(), None, RECENT).await?;
-        let counts = store::counts(&mut tx, user.auth.user_id, None).await?;
-        tx.commit().await?;
-        let chart = Chart::load(&state, user.auth.user_id).await?;
-        Ok::<_, crate::error::Error>((summary, username, materials, chart, counts))
-    };
+    let learner = user.auth.user_id;
+    let loaded = state.reads.run(user.auth.reader(), async |tx| {
+        let summary = progress::load(tx, learner, progress::Detail::Figures).await?;
+        let username = accounts::store::user(tx, learner).await?.username;
+        let materials = materials::store::list(tx, learner, &Default::default(), None, RECENT).await?;
+        let counts = store::counts(tx, learner, None).await?;
+        let chart = Chart::load(tx, learner).await?;
+        Ok((summary, username, materials, chart, counts))
+    });
     match loaded.await {
         Ok((summary, username, materials, chart, counts)) => render(
             StatusCode::OK,

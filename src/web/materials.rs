@@ -10,8 +10,7 @@ use uuid::Uuid;
 
 use super::{WebUser, cards, html_error, render};
 use crate::app::AppState;
-use crate::db::tenant;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::generate::store as assets;
 use crate::learn;
 use crate::learn::due::Counts;
@@ -72,13 +71,8 @@ struct Found {
 pub async fn list(State(state): State<AppState>, user: WebUser, Query(search): Query<Search>) -> Response {
     // As the API takes it: at most 500 characters.
     let q: String = search.q.unwrap_or_default().trim().chars().take(500).collect();
-    let loaded = async {
-        let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
-        let materials = listed(&mut tx, user.auth.user_id, &q).await?;
-        tx.commit().await?;
-        Ok::<_, Error>(materials)
-    };
-    match loaded.await {
+    let learner = user.auth.user_id;
+    match state.reads.run(user.auth.reader(), async |tx| listed(tx, learner, &q).await).await {
         Ok(materials) => render(StatusCode::OK, &MaterialsPage { csrf: user.csrf, q, materials }),
         Err(error) => html_error(&error),
     }
@@ -180,27 +174,27 @@ pub async fn page(
     query: Result<Query<cards::Query>, QueryRejection>,
 ) -> Response {
     // A query string that does not parse (a key twice) is read as none: the first page.
-    let mut view = query.map(|q| q.0).unwrap_or_default().view();
-    let loaded = async {
-        let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
-        let material = store::fetch(&mut tx, user.auth.user_id, id).await?;
-        let mut shelf = assets::page(&mut tx, id, view.filter, view.page, cards::PER_PAGE).await?;
+    let view = query.map(|q| q.0).unwrap_or_default().view();
+    let learner = user.auth.user_id;
+    let loaded = state.reads.run(user.auth.reader(), async |tx| {
+        let mut view = view;
+        let material = store::fetch(tx, learner, id).await?;
+        let mut shelf = assets::page(tx, id, view.filter, view.page, cards::PER_PAGE).await?;
         if shelf.assets.is_empty() && shelf.pages > 0 && view.page > shelf.pages {
             // Past the end (a link kept after items went): the last page.
             view.page = shelf.pages;
-            shelf = assets::page(&mut tx, id, view.filter, view.page, cards::PER_PAGE).await?;
+            shelf = assets::page(tx, id, view.filter, view.page, cards::PER_PAGE).await?;
         }
-        let by_status = assets::status_counts(&mut tx, id).await?;
-        let chunk_count = store::chunk_count(&mut tx, id).await?;
+        let by_status = assets::status_counts(tx, id).await?;
+        let chunk_count = store::chunk_count(tx, id).await?;
         view.chunks_from = view.chunks_from.min(cards::last_chunks_from(chunk_count));
         let after = i32::try_from(view.chunks_from).unwrap_or(i32::MAX) - 1;
-        let chunks = store::chunks(&mut tx, id, after, Some(cards::CHUNKS_PER_PAGE)).await?;
-        let counts = learn::store::counts(&mut tx, user.auth.user_id, Some(id)).await?;
-        tx.commit().await?;
-        Ok::<_, Error>((material, shelf, by_status, chunks, chunk_count, counts))
-    };
+        let chunks = store::chunks(tx, id, after, Some(cards::CHUNKS_PER_PAGE)).await?;
+        let counts = learn::store::counts(tx, learner, Some(id)).await?;
+        Ok((view, material, shelf, by_status, chunks, chunk_count, counts))
+    });
     match loaded.await {
-        Ok((material, shelf, by_status, chunks, chunk_count, counts)) => {
+        Ok((view, material, shelf, by_status, chunks, chunk_count, counts)) => {
             // Rounded down, so that a page that lost text never says it kept 100%.
             let kept_percent = material
                 .metadata

@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::{WebUser, html_error, render};
 use crate::app::AppState;
-use crate::db::tenant;
 use crate::materials::store::{self, Passage};
 
 #[derive(Deserialize)]
@@ -53,13 +52,8 @@ pub async fn page(
 ) -> Response {
     // As the search box takes it: at most 500 characters.
     let q: String = found.q.unwrap_or_default().trim().chars().take(500).collect();
-    let loaded = async {
-        let mut tx = tenant::begin_as(&state.db, Some(user.auth.user_id)).await?;
-        let passage = store::passage(&mut tx, user.auth.user_id, material, chunk, &q).await?;
-        tx.commit().await?;
-        Ok::<_, crate::error::Error>(passage)
-    };
-    match loaded.await {
+    let learner = user.auth.user_id;
+    match state.reads.run(user.auth.reader(), async |tx| store::passage(tx, learner, material, chunk, &q).await).await {
         Ok(passage) => render(StatusCode::OK, &PassagePage { csrf: user.csrf, material, passage, q }),
         Err(error) => html_error(&error),
     }

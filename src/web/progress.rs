@@ -7,11 +7,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{Duration, Utc};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{WebUser, html_error, render};
 use crate::app::AppState;
-use crate::db::tenant;
 use crate::error::Result;
 use crate::progress::{self, MaterialProgress, Summary};
 
@@ -62,11 +62,10 @@ pub struct Chart {
 }
 
 impl Chart {
-    pub async fn load(state: &AppState, user: Uuid) -> Result<Chart> {
+    /// The chart of `user`, read on `conn`, which acts for them.
+    pub async fn load(conn: &mut PgConnection, user: Uuid) -> Result<Chart> {
         let since = (Utc::now() - Duration::days(DAYS - 1)).date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
-        let mut tx = tenant::begin_as(&state.db, Some(user)).await?;
-        let rows = progress::store::daily(&mut tx, user, since).await?;
-        tx.commit().await?;
+        let rows = progress::store::daily(conn, user, since).await?;
         let days: Vec<Day> = (0..DAYS)
             .map(|n| {
                 let day = since + Duration::days(n);
@@ -174,12 +173,13 @@ impl ProgressPage {
 }
 
 pub async fn page(State(state): State<AppState>, user: WebUser) -> Response {
-    let loaded = async {
-        let summary = progress::load(&state, user.auth.user_id, progress::Detail::Full).await?;
-        let chart = Chart::load(&state, user.auth.user_id).await?;
-        let materials = progress::by_material(&state, user.auth.user_id).await?;
-        Ok::<_, crate::error::Error>((summary, chart, materials))
-    };
+    let learner = user.auth.user_id;
+    let loaded = state.reads.run(user.auth.reader(), async |tx| {
+        let summary = progress::load(tx, learner, progress::Detail::Full).await?;
+        let chart = Chart::load(tx, learner).await?;
+        let materials = progress::by_material(tx, learner).await?;
+        Ok((summary, chart, materials))
+    });
     match loaded.await {
         Ok((summary, chart, materials)) => {
             let forecast = Forecast::of(&summary.forecast);

@@ -65,6 +65,8 @@ fn embedded(dir: &std::path::Path) -> studyhall::config::DatabaseConfig {
     studyhall::config::DatabaseConfig {
         database_url: None,
         app_database_url: None,
+        read_database_url: None,
+        read_wait_ms: 100,
         data_dir: dir.to_path_buf(),
         pg_bin: None,
         pool: crate::harness::pool_config(),

@@ -198,6 +198,8 @@ pub fn settings() -> Settings {
         database: DatabaseConfig {
             database_url: None,
             app_database_url: None,
+            read_database_url: None,
+            read_wait_ms: 100,
             data_dir: "unused".into(),
             pg_bin: None,
             pool: pool_config(),
@@ -269,7 +271,7 @@ impl TestApp {
     pub async fn spawn_configured(db: TestDb, config: HttpConfig, settings: Settings) -> TestApp {
         let listener = TcpListener::bind(config.bind).await.expect("bind a port");
         let address = listener.local_addr().expect("the bound address");
-        let state = AppState::new(db.requests().await, db.pool.clone(), &settings).expect("valid settings");
+        let state = AppState::new(db.requests().await, db.pool.clone(), None, &settings).expect("valid settings");
         let workers = studyhall::root::Background::start(state.clone(), &settings.workers);
         let router = studyhall::root::router(state, &config);
         let (shutdown, stopped) = oneshot::channel::<()>();

@@ -131,11 +131,11 @@ async fn a_restarted_node_resumes_the_jobs_its_dead_process_held_at_once() {
     assert!(jobs::claim(&db.pool, "node-a-43-1", LEASE, 10).await.expect("claim").is_none(), "the rest stay held");
 }
 
-/// `studyhall worker` on a test database, with a short lease.
-fn worker(db: &TestDb) -> Child {
+/// `studyhall worker` on the database at `url`, with a short lease.
+pub fn worker(url: &str) -> Child {
     Command::new(studyhall_bin())
         .arg("worker")
-        .env("DATABASE_URL", db.url())
+        .env("DATABASE_URL", url)
         .env("STUDYHALL_WORKERS", "1")
         .env("STUDYHALL_JOB_LEASE_SECS", "2")
         .env("STUDYHALL_JOB_POLL_SECS", "1")
@@ -175,7 +175,7 @@ async fn a_worker_killed_mid_job_leaves_it_to_the_next_and_the_material_ends_rea
     .expect("a big material");
     let running = "SELECT EXISTS (SELECT FROM jobs WHERE payload->>'material_id' = $1::text AND status = 'running')";
 
-    let mut first = worker(&db);
+    let mut first = worker(&db.url());
     wait_for(&db.pool, "the first worker to claim the job", running, material).await;
     first.kill().expect("SIGKILL the worker"); // Child::kill sends SIGKILL
     first.wait().expect("reap the worker");
@@ -186,7 +186,7 @@ async fn a_worker_killed_mid_job_leaves_it_to_the_next_and_the_material_ends_rea
         .expect("the material");
     assert_eq!(status, "processing", "killed mid-job");
 
-    let mut second = worker(&db);
+    let mut second = worker(&db.url());
     let ready = "SELECT EXISTS (SELECT FROM study_materials WHERE id = $1 AND status = 'ready')";
     wait_for(&db.pool, "the material to be ready", ready, material).await;
     let _ = second.kill();

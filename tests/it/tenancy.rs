@@ -206,6 +206,8 @@ fn database_config(url: String, app_url: Option<String>) -> DatabaseConfig {
     DatabaseConfig {
         database_url: Some(url),
         app_database_url: app_url,
+        read_database_url: None,
+        read_wait_ms: 100,
         data_dir: "unused".into(),
         pg_bin: None,
         pool: PoolConfig { ..pool_config() },

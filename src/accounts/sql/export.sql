@@ -30,5 +30,6 @@ SELECT jsonb_build_object(
   'jobs', (SELECT coalesce(jsonb_agg(t ORDER BY created_at), '[]') FROM jobs t WHERE user_id = $1),
   'review_states', (SELECT coalesce(jsonb_agg(t ORDER BY generated_asset_id), '[]')
                       FROM review_states t WHERE user_id = $1),
-  'learner_parameters', (SELECT coalesce(jsonb_agg(t), '[]') FROM learner_parameters t WHERE user_id = $1)
+  'learner_parameters', (SELECT coalesce(jsonb_agg(t), '[]') FROM learner_parameters t WHERE user_id = $1),
+  'user_write_marks', (SELECT coalesce(jsonb_agg(t), '[]') FROM user_write_marks t WHERE user_id = $1)
 ) AS "document!"
