@@ -2,16 +2,20 @@
 //! A leaf: it imports no area, so that every area can import it (serve's life cycle
 //! is in [`crate::root`]).
 
+use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 
 use sqlx::PgPool;
 use tokio::sync::OnceCell;
 
-use crate::config::{AuthConfig, LearningConfig, MaintainConfig, MaterialsConfig, Settings, WorkerConfig};
+use crate::config::{
+    AuthConfig, DEFAULT_BIND, LearningConfig, MaintainConfig, MaterialsConfig, Settings, Site, WorkerConfig,
+};
 use crate::db::reads::Reads;
 use crate::error::Result;
 use crate::llm::Chat;
+use crate::mail::Mailer;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -28,6 +32,10 @@ pub struct App {
     pub reads: Reads,
     /// Sign-in settings.
     pub auth: AuthConfig,
+    /// Who may sign up, and the address links name.
+    pub site: Site,
+    /// The SMTP server password-reset links are sent through, when one is configured.
+    pub mail: Option<Mailer>,
     /// Background job settings (attempts for new jobs; the workers' own settings).
     pub jobs: WorkerConfig,
     /// Material size and URL fetching.
@@ -46,15 +54,25 @@ pub struct App {
 }
 
 impl AppState {
-    /// The state `settings` describe; an error when a setting is wrong (an LLM endpoint
-    /// without a model).
-    /// `replica` is the read replica's pool, if there is one.
-    pub fn new(db: PgPool, privileged: PgPool, replica: Option<PgPool>, settings: &Settings) -> Result<Self> {
+    /// The state `settings` describe for a server listening on `bind` (None for a worker,
+    /// which serves nothing: the default address); an error when a setting is wrong (an
+    /// LLM endpoint without a model, an SMTP server without a sender). `replica` is the
+    /// read replica's pool, if there is one.
+    pub fn new(
+        db: PgPool,
+        privileged: PgPool,
+        replica: Option<PgPool>,
+        settings: &Settings,
+        bind: Option<SocketAddr>,
+    ) -> Result<Self> {
+        let bind = bind.unwrap_or_else(|| DEFAULT_BIND.parse().expect("the default address parses"));
         Ok(AppState(Arc::new(App {
             reads: Reads::new(db.clone(), replica, settings.database.read_wait()),
             db,
             privileged,
             auth: settings.auth.clone(),
+            site: settings.auth.site(bind),
+            mail: Mailer::new(&settings.mail)?,
             jobs: settings.workers.clone(),
             materials: settings.materials.clone(),
             llm: Chat::new(&settings.llm)?,

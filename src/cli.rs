@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 
 use crate::accounts::cli::UserAction;
 use crate::backup::Keep;
-use crate::config::{LogConfig, ServeConfig, Settings};
+use crate::config::{AccountConfig, BackupConfig, DatabaseConfig, LogConfig, MaintainConfig, ServeConfig, Settings};
 use crate::db::Database;
 use crate::db::migrate::{self, Down, MigrationState};
 use crate::error::Result;
@@ -17,9 +17,6 @@ pub struct Cli {
     #[command(flatten, next_help_heading = "Logging")]
     pub log: LogConfig,
 
-    #[command(flatten)]
-    pub settings: Settings,
-
     #[command(subcommand)]
     pub command: Command,
 }
@@ -28,29 +25,51 @@ pub struct Cli {
 pub enum Command {
     /// Serve the HTTP API and run job workers (with the embedded database unless
     /// DATABASE_URL is set).
-    Serve(ServeConfig),
+    Serve {
+        #[command(flatten)]
+        serve: ServeConfig,
+        #[command(flatten)]
+        settings: Settings,
+    },
     /// Run job workers only (ingestion, generation), for more throughput on more machines.
-    Worker,
+    Worker {
+        #[command(flatten)]
+        settings: Settings,
+    },
     /// Apply, revert or list the database migrations.
     Migrate {
         #[command(subcommand)]
         action: MigrateAction,
+        #[command(flatten, next_help_heading = "Database")]
+        database: DatabaseConfig,
     },
     /// Premake partitions and apply the retention policy: archive, aggregate, drop.
     Maintain {
         /// Print what would be done and change nothing.
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten, next_help_heading = "Maintenance")]
+        maintain: MaintainConfig,
+        #[command(flatten, next_help_heading = "Database")]
+        database: DatabaseConfig,
     },
     /// Create, list, verify or restore backups (in STUDYHALL_BACKUP_DIR).
     Backup {
         #[command(subcommand)]
         action: BackupAction,
+        #[command(flatten, next_help_heading = "Backups")]
+        backups: BackupConfig,
+        #[command(flatten, next_help_heading = "Database")]
+        database: DatabaseConfig,
     },
-    /// Create, promote or deactivate accounts.
+    /// Create, promote or deactivate accounts; invite people; reset passwords.
     User {
         #[command(subcommand)]
         action: UserAction,
+        #[command(flatten, next_help_heading = "Accounts")]
+        account: AccountConfig,
+        #[command(flatten, next_help_heading = "Database")]
+        database: DatabaseConfig,
     },
     /// Read one document from stdin under limits (run by studyhall itself).
     #[command(hide = true)]
@@ -121,15 +140,16 @@ pub enum MigrateAction {
 
 impl Cli {
     pub async fn run(self) -> Result<()> {
-        let settings = &self.settings;
         match self.command {
-            Command::Serve(config) => root::serve(settings, &config).await,
-            Command::Worker => root::work(settings).await,
-            Command::Migrate { action } => beside_server(settings, async |db| run_migrate(db, action).await).await,
-            Command::Maintain { dry_run } => {
-                beside_server(settings, async |db| {
+            Command::Serve { serve, settings } => root::serve(&settings, &serve).await,
+            Command::Worker { settings } => root::work(&settings).await,
+            Command::Migrate { action, database } => {
+                beside_server(&database, async |db| run_migrate(db, action).await).await
+            }
+            Command::Maintain { dry_run, maintain, database } => {
+                beside_server(&database, async |db| {
                     db.migrate_on_start(false).await?;
-                    let (plan, report) = crate::maintain::run(&db.pool, &settings.maintain, dry_run).await?;
+                    let (plan, report) = crate::maintain::run(&db.pool, &maintain, dry_run).await?;
                     if plan.actions.is_empty() {
                         println!("nothing to do");
                     } else if dry_run {
@@ -141,32 +161,32 @@ impl Cli {
                 })
                 .await
             }
-            Command::Backup { action: BackupAction::Restore { to_time: Some(target), .. } } => {
-                if settings.database.database_url.is_some() {
+            Command::Backup { action: BackupAction::Restore { to_time: Some(target), .. }, backups, database } => {
+                if database.database_url.is_some() {
                     return Err(crate::error::Error::Config(
                         "--to-time recovers the embedded cluster; for a server of your own use its own PITR".to_owned(),
                     ));
                 }
-                let data_dir = &settings.database.data_dir;
-                let backups = crate::backup::dir(settings.backup_dir.as_deref(), data_dir);
+                let data_dir = &database.data_dir;
+                let backups = crate::backup::dir(backups.backup_dir.as_deref(), data_dir);
                 let base = crate::backup::pitr::prepare(data_dir, &backups, target)?;
                 eprintln!("recovering from base backup {} to {} ...", base.name, target.to_rfc3339());
-                let db = Database::open(&settings.database).await?;
+                let db = Database::open(&database).await?;
                 println!("recovered to {}; the data before is kept in {}", target.to_rfc3339(), data_dir.display());
                 db.close().await
             }
-            Command::Backup { action } => {
-                beside_server(settings, async |db| run_backup(db, settings, action).await).await
+            Command::Backup { action, backups, database } => {
+                beside_server(&database, async |db| run_backup(db, &database, &backups, action).await).await
             }
             // Run by `main` without a runtime; here only if called as a library.
             Command::Extract(args) => {
                 crate::materials::sandbox::child(&args);
                 Ok(())
             }
-            Command::User { action } => {
-                beside_server(settings, async |db| {
+            Command::User { action, account, database } => {
+                beside_server(&database, async |db| {
                     db.migrate_on_start(false).await?;
-                    crate::accounts::cli::run(&db.pool, &settings.auth, action).await
+                    crate::accounts::cli::run(&db.pool, &account, action).await
                 })
                 .await
             }
@@ -176,16 +196,21 @@ impl Cli {
 
 /// Runs a one-off command on the database: the running `serve`'s embedded cluster if there
 /// is one, else the one this opens (and closes after, whatever happened).
-async fn beside_server(settings: &Settings, command: impl AsyncFnOnce(&Database) -> Result<()>) -> Result<()> {
-    let db = Database::open_beside_server(&settings.database).await?;
+async fn beside_server(database: &DatabaseConfig, command: impl AsyncFnOnce(&Database) -> Result<()>) -> Result<()> {
+    let db = Database::open_beside_server(database).await?;
     let result = command(&db).await;
     let closed = db.close().await;
     result.and(closed)
 }
 
-async fn run_backup(db: &Database, settings: &Settings, action: BackupAction) -> Result<()> {
-    let server = crate::backup::Server::of(db, &settings.database)?;
-    let dir = crate::backup::dir(settings.backup_dir.as_deref(), &settings.database.data_dir);
+async fn run_backup(
+    db: &Database,
+    database: &DatabaseConfig,
+    backups: &BackupConfig,
+    action: BackupAction,
+) -> Result<()> {
+    let server = crate::backup::Server::of(db, database)?;
+    let dir = crate::backup::dir(backups.backup_dir.as_deref(), &database.data_dir);
     let checked = |name: &str, differences: Vec<String>| {
         if differences.is_empty() {
             println!("{name}: every table identical (rows and checksums)");
@@ -236,7 +261,7 @@ async fn run_backup(db: &Database, settings: &Settings, action: BackupAction) ->
         }
         BackupAction::Restore { name, .. } => {
             if let Some(running) = db.running_server() {
-                return Err(running.stop_first(&settings.database.data_dir, "restore"));
+                return Err(running.stop_first(&database.data_dir, "restore"));
             }
             let manifest = crate::backup::find(&dir, name.as_deref().unwrap_or("latest"))?;
             eprintln!("restoring {} ...", manifest.name);
@@ -289,19 +314,19 @@ mod tests {
     #[test]
     fn pool_and_server_defaults_are_the_spec_s() {
         let cli = Cli::try_parse_from(["studyhall", "serve"]).expect("parse");
-        let pool = &cli.settings.database.pool;
+        let Command::Serve { serve, settings } = cli.command else { panic!("serve") };
+        let pool = &settings.database.pool;
         assert_eq!(pool.max_connections, 20);
         assert_eq!(pool.idle_timeout_secs, 300);
         assert_eq!(pool.max_lifetime_secs, 3600);
-        let Command::Serve(serve) = cli.command else { panic!("serve") };
         assert_eq!(serve.http.bind.to_string(), "127.0.0.1:8080");
-        assert_eq!(cli.settings.database.data_dir.to_str(), Some("studyhall-data"));
+        assert_eq!(settings.database.data_dir.to_str(), Some("studyhall-data"));
     }
 
     #[test]
     fn down_takes_steps_or_all_but_not_both() {
         assert!(Cli::try_parse_from(["studyhall", "migrate", "down", "--steps", "2", "--all"]).is_err());
         let cli = Cli::try_parse_from(["studyhall", "migrate", "down", "--steps", "2"]).expect("parse");
-        assert!(matches!(cli.command, Command::Migrate { action: MigrateAction::Down { steps: 2, all: false } }));
+        assert!(matches!(cli.command, Command::Migrate { action: MigrateAction::Down { steps: 2, all: false }, .. }));
     }
 }

@@ -1,5 +1,9 @@
 //! Every setting studyhall reads. Each one is an environment variable (documented in
-//! `.env.example`) and also a command-line flag; `studyhall <command> --help` lists them.
+//! `.env.example`) and also a command-line flag; `studyhall <command> --help` lists those
+//! the command uses: [`Settings`] for `serve` and `worker`, the groups a one-off command
+//! needs for it (`user`: [`DatabaseConfig`], [`AccountConfig`]). Flags are `global` so
+//! that they may follow the subcommand they belong to (`studyhall backup create
+//! --backup-dir ...`); they reach only the commands below the one that takes them.
 //!
 //! None of these types derive `Debug`: `DATABASE_URL` may carry a password, and a
 //! settings struct that cannot be printed cannot leak it into a log.
@@ -10,13 +14,15 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-/// The settings every command shares.
+/// The settings of `serve` and `worker`.
 #[derive(Args, Clone)]
 pub struct Settings {
     #[command(flatten, next_help_heading = "Database")]
     pub database: DatabaseConfig,
     #[command(flatten, next_help_heading = "Accounts")]
     pub auth: AuthConfig,
+    #[command(flatten, next_help_heading = "Mail")]
+    pub mail: MailConfig,
     #[command(flatten, next_help_heading = "Jobs")]
     pub workers: WorkerConfig,
     #[command(flatten, next_help_heading = "Materials")]
@@ -27,9 +33,6 @@ pub struct Settings {
     pub learning: LearningConfig,
     #[command(flatten, next_help_heading = "Maintenance")]
     pub maintain: MaintainConfig,
-    /// Where `studyhall backup` keeps backups (default: `backups/` in STUDYHALL_DATA).
-    #[arg(long, env = "STUDYHALL_BACKUP_DIR", global = true)]
-    pub backup_dir: Option<PathBuf>,
     /// Mark the web app's cookies Secure (set it when studyhall is served over TLS).
     #[arg(long, env = "STUDYHALL_SECURE_COOKIES", default_value_t = false, global = true)]
     pub secure_cookies: bool,
@@ -118,11 +121,14 @@ impl PoolConfig {
     }
 }
 
+/// Where `serve` listens unless STUDYHALL_BIND says otherwise.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
 /// The HTTP server.
 #[derive(Args, Clone)]
 pub struct HttpConfig {
     /// Address and port to listen on.
-    #[arg(long, env = "STUDYHALL_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "STUDYHALL_BIND", default_value = DEFAULT_BIND)]
     pub bind: SocketAddr,
 
     /// Seconds a request may take before it is answered 503.
@@ -201,12 +207,41 @@ impl HttpConfig {
     }
 }
 
-/// Accounts and sign-in.
+/// `studyhall backup`.
 #[derive(Args, Clone)]
-pub struct AuthConfig {
+pub struct BackupConfig {
+    /// Where backups are kept (default: `backups/` in STUDYHALL_DATA).
+    #[arg(long, env = "STUDYHALL_BACKUP_DIR", global = true)]
+    pub backup_dir: Option<PathBuf>,
+}
+
+/// What `serve` and the `user` commands share: passwords, and the address links name.
+#[derive(Args, Clone)]
+pub struct AccountConfig {
     /// bcrypt cost of new password hashes (4 to 31; each step doubles the work).
     #[arg(long, env = "STUDYHALL_BCRYPT_COST", default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31), global = true)]
     pub bcrypt_cost: u32,
+
+    /// The address people open studyhall at (`https://learn.example.org`), for the
+    /// invitation and password-reset links. Unset: http:// and the address `serve` listens
+    /// on (STUDYHALL_BIND).
+    #[arg(long, env = "STUDYHALL_PUBLIC_URL", value_parser = parse_public_url, global = true)]
+    pub public_url: Option<url::Url>,
+}
+
+impl AccountConfig {
+    /// The links of a server listening on `bind`: its public URL, or the address itself.
+    pub fn links(&self, bind: SocketAddr) -> Links {
+        let base = self.public_url.as_ref().map_or_else(|| url_of(bind), url::Url::to_string);
+        Links(base.trim_end_matches('/').to_owned())
+    }
+}
+
+/// Accounts and sign-in.
+#[derive(Args, Clone)]
+pub struct AuthConfig {
+    #[command(flatten)]
+    pub account: AccountConfig,
 
     /// Days a sign-in token stays valid.
     #[arg(long, env = "STUDYHALL_TOKEN_TTL_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650), global = true)]
@@ -216,6 +251,64 @@ pub struct AuthConfig {
     /// networks (`10.0.0.0/8,127.0.0.1`). Unset: the peer address is the client's.
     #[arg(long, env = "STUDYHALL_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network, global = true)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Who may create an account: `open` (anyone who reaches the server), `invite` (only
+    /// with an invitation link) or `closed` (only operators and administrators make
+    /// accounts). Unset: open when the server listens on a loopback address, invite
+    /// otherwise. In every mode, while there is no account, the first to sign up may, and
+    /// becomes the administrator.
+    #[arg(long, env = "STUDYHALL_SIGNUP", value_enum, global = true)]
+    pub signup: Option<Signup>,
+}
+
+/// Who may create an account (STUDYHALL_SIGNUP).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Signup {
+    /// Anyone who reaches the server.
+    Open,
+    /// Only with an invitation link (`studyhall user invite`, or an administrator's).
+    Invite,
+    /// No one: operators and administrators make accounts.
+    Closed,
+}
+
+/// An http or https URL with a host, and nothing after its path.
+fn parse_public_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text.trim()).map_err(|err| format!("{text:?} is not a URL: {err}"))?;
+    let web = matches!(url.scheme(), "http" | "https") && url.has_host();
+    if !web || url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{text:?} is not an http(s) address such as https://learn.example.org"));
+    }
+    Ok(url)
+}
+
+/// A link to `address` that a browser can open (the name `localhost` when it is every
+/// interface's).
+pub fn url_of(address: SocketAddr) -> String {
+    match address.ip() {
+        ip if ip.is_unspecified() => format!("http://localhost:{}/", address.port()),
+        std::net::IpAddr::V6(ip) => format!("http://[{ip}]:{}/", address.port()),
+        ip => format!("http://{ip}:{}/", address.port()),
+    }
+}
+
+/// What sign-up and the links studyhall sends resolve to on a server listening on a
+/// given address.
+#[derive(Clone)]
+pub struct Site {
+    pub signup: Signup,
+    pub links: Links,
+}
+
+/// Links to pages of studyhall at its public address (without a trailing slash).
+#[derive(Clone)]
+pub struct Links(String);
+
+impl Links {
+    /// A link to `path_and_query` (starting with '/').
+    pub fn to(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.0)
+    }
 }
 
 /// An address (`10.1.2.3`) or a network (`10.0.0.0/8`).
@@ -230,6 +323,31 @@ impl AuthConfig {
     pub fn token_ttl(&self) -> chrono::Duration {
         chrono::Duration::days(self.token_ttl_days.into())
     }
+
+    /// The sign-up policy and the public address of a server listening on `bind`: the
+    /// settings, or their defaults (open on a loopback address, invite otherwise; the
+    /// address itself).
+    pub fn site(&self, bind: SocketAddr) -> Site {
+        let signup = self.signup.unwrap_or(if bind.ip().is_loopback() { Signup::Open } else { Signup::Invite });
+        Site { signup, links: self.account.links(bind) }
+    }
+}
+
+/// Mail, for password-reset links. Unset, "Forgot password?" tells learners to ask the
+/// administrator.
+#[derive(Args, Clone)]
+pub struct MailConfig {
+    /// The SMTP server mail is sent through: `smtp://user:pass@host:587` (STARTTLS,
+    /// required), `smtps://user:pass@host:465` (TLS from the start), or
+    /// `smtp://127.0.0.1:25?tls=none` (unencrypted: a relay on the same machine only).
+    /// Never logged, never shown.
+    #[arg(long, env = "STUDYHALL_SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of studyhall's mail: `studyhall <noreply@learn.example.org>` or an
+    /// address alone; required with STUDYHALL_SMTP_URL.
+    #[arg(long, env = "STUDYHALL_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
 }
 
 /// Background job workers.
@@ -419,4 +537,46 @@ pub struct LogConfig {
     /// Log what a one-off command does (`info`), not only warnings and errors.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth(signup: Option<Signup>, public_url: Option<&str>) -> AuthConfig {
+        let public_url = public_url.map(|url| parse_public_url(url).expect("a public URL"));
+        AuthConfig {
+            account: AccountConfig { bcrypt_cost: 4, public_url },
+            token_ttl_days: 1,
+            trusted_proxies: Vec::new(),
+            signup,
+        }
+    }
+
+    #[test]
+    fn sign_up_is_open_on_loopback_and_by_invitation_elsewhere_unless_set() {
+        let site = |bind: &str, signup| auth(signup, None).site(bind.parse().expect("an address"));
+        for loopback in ["127.0.0.1:8080", "[::1]:8080"] {
+            assert_eq!(site(loopback, None).signup, Signup::Open, "{loopback}");
+        }
+        for reachable in ["0.0.0.0:8080", "[::]:8080", "192.168.1.5:80"] {
+            assert_eq!(site(reachable, None).signup, Signup::Invite, "{reachable}");
+        }
+        assert_eq!(site("0.0.0.0:8080", Some(Signup::Open)).signup, Signup::Open);
+        assert_eq!(site("127.0.0.1:8080", Some(Signup::Closed)).signup, Signup::Closed);
+    }
+
+    #[test]
+    fn links_name_the_public_url_or_the_address_served() {
+        let link =
+            |bind: &str, url| auth(None, url).site(bind.parse().expect("an address")).links.to("/signup?invite=x");
+        assert_eq!(link("127.0.0.1:8080", None), "http://127.0.0.1:8080/signup?invite=x");
+        assert_eq!(link("0.0.0.0:80", None), "http://localhost:80/signup?invite=x");
+        assert_eq!(link("[::1]:8080", None), "http://[::1]:8080/signup?invite=x");
+        let public = Some("https://learn.example.org/");
+        assert_eq!(link("0.0.0.0:80", public), "https://learn.example.org/signup?invite=x");
+        for wrong in ["learn.example.org", "ftp://learn.example.org", "https://learn.example.org/?a=b", "https://"] {
+            assert!(parse_public_url(wrong).is_err(), "{wrong}");
+        }
+    }
 }

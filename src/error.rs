@@ -30,6 +30,11 @@ pub enum Error {
     #[error("{0}")]
     Unauthorized(&'static str),
 
+    /// The server's policy refuses this to everyone (sign-up while it is closed); the
+    /// message says why and what to do instead.
+    #[error("{0}")]
+    Forbidden(&'static str),
+
     /// The request conflicts with existing data (a taken email or username).
     #[error("{} {}", .0.field, .0.message)]
     Conflict(FieldError),
@@ -132,6 +137,7 @@ impl Error {
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -272,7 +278,7 @@ impl Error {
                 Some(format!("Invalid {}.", errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ")))
             }
             Error::Conflict(error) => Some(format!("{} {}", error.field, error.message)),
-            Error::Unauthorized(message) => Some((*message).to_owned()),
+            Error::Unauthorized(message) | Error::Forbidden(message) => Some((*message).to_owned()),
             Error::TooManyRequests { retry_after_secs } => {
                 Some(format!("Too many attempts; try again in {retry_after_secs} seconds."))
             }

@@ -18,6 +18,7 @@ pub mod http;
 pub mod jobs;
 pub mod learn;
 pub mod llm;
+pub mod mail;
 pub mod maintain;
 pub mod materials;
 pub mod metrics;

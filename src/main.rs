@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     if let Command::Extract(args) = &cli.command {
         return studyhall::materials::sandbox::child(args);
     }
-    studyhall::telemetry::init(&cli.log, matches!(cli.command, Command::Serve(_) | Command::Worker));
+    studyhall::telemetry::init(&cli.log, matches!(cli.command, Command::Serve { .. } | Command::Worker { .. }));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {

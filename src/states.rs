@@ -238,6 +238,20 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Where an invitation stands, read from its columns (`invitations`: used_at,
+    /// revoked_at, expires_at), the first that applies in this order.
+    InvitationStatus {
+        /// Its link made an account.
+        Used = "used",
+        /// Withdrawn by an administrator.
+        Revoked = "revoked",
+        Expired = "expired",
+        /// Its link works.
+        Pending = "pending",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -268,6 +282,7 @@ mod tests {
         round_trip(FeedbackType::ALL);
         round_trip(JobState::ALL);
         round_trip(ReviewState::ALL);
+        round_trip(InvitationStatus::ALL);
         let refused = serde_json::from_value::<SessionType>(json!("nap")).expect_err("unknown");
         assert_eq!(refused.to_string(), "must be study, review or quiz");
         let refused = some_of::<_, AssetType>(json!(["quiz", "poem"])).expect_err("unknown");

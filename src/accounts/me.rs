@@ -111,10 +111,10 @@ pub async fn update(
                 let mut v = validate::Validator::default();
                 validate::new_password(&mut v, "new_password", new, &[&before.email, &before.username]);
                 v.finish()?;
-                if !password::verify(current.clone(), Some(hash), state.auth.bcrypt_cost).await? {
+                if !password::verify(current.clone(), Some(hash), state.auth.account.bcrypt_cost).await? {
                     return Err(Error::invalid("current_password", "is wrong"));
                 }
-                Some(password::hash(new.clone(), state.auth.bcrypt_cost).await?)
+                Some(password::hash(new.clone(), state.auth.account.bcrypt_cost).await?)
             }
             _ => None,
         };

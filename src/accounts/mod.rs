@@ -1,9 +1,12 @@
-//! Accounts: registration, sign-in and sign-out, the caller's own profile, its export
-//! and deletion, and the operators' `studyhall user` commands.
+//! Accounts: registration (as the sign-up policy allows, with invitations), sign-in and
+//! sign-out, password resets, the caller's own profile, its export and deletion, and the
+//! operators' `studyhall user` commands.
 
 pub mod cli;
+pub mod invitations;
 pub mod me;
 pub mod password;
+pub mod reset;
 pub mod session;
 pub mod store;
 pub mod throttle;
@@ -28,8 +31,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(session::register))
         .routes(routes!(session::login))
         .routes(routes!(session::logout))
+        .routes(routes!(reset::request))
+        .routes(routes!(reset::confirm))
         .routes(routes!(me::get_me, me::update_me, me::delete_me))
         .routes(routes!(me::export))
+        .merge(invitations::routes())
 }
 
 /// An account as its owner sees it (never its password hash).

@@ -1,9 +1,11 @@
-//! The accounts area's SQL: accounts, sign-in tokens (throttle.rs holds the sign-in
-//! counters').
+//! The accounts area's SQL: accounts, sign-in tokens, the first account, invitations and
+//! password-reset links (throttle.rs holds the sign-in counters').
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgConnection;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::User;
@@ -23,6 +25,9 @@ macro_rules! query_users {
         )
     };
 }
+use crate::http::page::Newest;
+use crate::http::token;
+use crate::states::InvitationStatus;
 
 /// The account `user_id` (the caller's, under row-level security), or 404.
 #[tracing::instrument(skip(conn))]
@@ -263,4 +268,200 @@ pub async fn anonymise(conn: &mut PgConnection, id: Uuid) -> Result<()> {
 #[tracing::instrument(skip(conn))]
 pub async fn export(conn: &mut PgConnection, id: Uuid) -> Result<Value> {
     Ok(sqlx::query_file_scalar!("src/accounts/sql/export.sql", id).fetch_one(conn).await?)
+}
+
+/// Makes `account`, made in this transaction, the administrator if it is the only
+/// account (the first sign-up of a new server); whether it did.
+pub async fn first_account(conn: &mut PgConnection, account: Uuid) -> Result<bool> {
+    Ok(sqlx::query_scalar!(r#"SELECT studyhall_first_account($1) AS "first!""#, account).fetch_one(conn).await?)
+}
+
+/// An invitation as administrators see it (never its token).
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Invitation {
+    pub id: Uuid,
+    /// The address the new account must have, if the invitation names one.
+    pub email: Option<String>,
+    /// The administrator who made it; null when an operator did (`studyhall user invite`).
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    /// The account its link made.
+    pub used_by: Option<Uuid>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub status: InvitationStatus,
+}
+
+/// A checked statement of [`Invitation`]s: `$head`, its columns, `$tail`.
+macro_rules! query_invitations {
+    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Invitation,
+            $head
+                + r#"id, email, created_by, created_at, expires_at, used_at, used_by, revoked_at,
+                     studyhall_invitation_status(used_at, revoked_at, expires_at) AS "status!: InvitationStatus""#
+                + $tail
+            $(, $arg)*
+        )
+    };
+}
+
+/// A new invitation (on the privileged connection: requests are granted nothing on
+/// invitations), and the secret of its link.
+#[tracing::instrument(skip(conn, email))]
+pub async fn create_invitation(
+    conn: &mut PgConnection,
+    created_by: Option<Uuid>,
+    email: Option<&str>,
+    expires_at: DateTime<Utc>,
+) -> Result<(Invitation, String)> {
+    let new = token::generate()?;
+    let invitation = query_invitations!(
+        "INSERT INTO invitations (token_hash, email, created_by, expires_at) VALUES ($1, $2, $3, $4) RETURNING ",
+        "",
+        &new.hash,
+        email,
+        created_by,
+        expires_at,
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((invitation, new.secret))
+}
+
+/// Invitations, newest first, after `cursor` (privileged connection).
+#[tracing::instrument(skip(conn))]
+pub async fn invitations(conn: &mut PgConnection, cursor: Option<Newest>, limit: i64) -> Result<Vec<Invitation>> {
+    Ok(query_invitations!(
+        "SELECT ",
+        " FROM invitations WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1, $2))
+          ORDER BY created_at DESC, id DESC LIMIT $3",
+        cursor.map(|c| c.0),
+        cursor.map(|c| c.1),
+        limit,
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Withdraws invitation `id` (privileged connection): its link stops working. 404 if
+/// there is none; 409 if its link was used already. Revoking twice changes nothing.
+#[tracing::instrument(skip(conn))]
+pub async fn revoke_invitation(conn: &mut PgConnection, id: Uuid) -> Result<Invitation> {
+    let invitation = query_invitations!(
+        "UPDATE invitations SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING ",
+        "",
+        id,
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    if invitation.used_at.is_some() {
+        return Err(Error::conflict("id", "was used already: its account exists"));
+    }
+    Ok(invitation)
+}
+
+/// The invitation behind a link's token: its id, the address it names, where it stands
+/// (any connection: a definer function).
+#[tracing::instrument(skip_all)]
+pub async fn invitation(
+    conn: &mut PgConnection,
+    token: &str,
+) -> Result<Option<(Uuid, Option<String>, InvitationStatus)>> {
+    let found = sqlx::query!(
+        r#"SELECT id AS "id!", email, status AS "status!: InvitationStatus" FROM studyhall_invitation($1)"#,
+        &token::hash(token)
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.map(|row| (row.id, row.email, row.status)))
+}
+
+/// Uses the invitation behind `token` for `account`, made in this transaction: its id
+/// and address, or None if it was used, revoked or expired meanwhile.
+#[tracing::instrument(skip(conn, token))]
+pub async fn use_invitation(
+    conn: &mut PgConnection,
+    token: &str,
+    account: Uuid,
+) -> Result<Option<(Uuid, Option<String>)>> {
+    let used = sqlx::query!(
+        r#"SELECT id AS "id!", email FROM studyhall_use_invitation($1, $2)"#,
+        &token::hash(token),
+        account
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(used.map(|row| (row.id, row.email)))
+}
+
+/// A new password-reset link for `user_id` (acting for them, or privileged): its id and
+/// its secret.
+#[tracing::instrument(skip(conn))]
+pub async fn create_password_reset(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    expires_at: DateTime<Utc>,
+) -> Result<(Uuid, String)> {
+    let new = token::generate()?;
+    let id = sqlx::query_scalar!(
+        "INSERT INTO password_resets (user_id, token_hash, expires_at) VALUES ($1, $2, $3) RETURNING id",
+        user_id,
+        &new.hash,
+        expires_at
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((id, new.secret))
+}
+
+/// A password-reset link, as its token finds it.
+pub struct ResetLink {
+    /// The account (active, not deleted) it resets.
+    pub user_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// The reset link behind `token` (any connection: a definer function).
+#[tracing::instrument(skip_all)]
+pub async fn password_reset(conn: &mut PgConnection, token: &str) -> Result<Option<ResetLink>> {
+    Ok(sqlx::query_as!(
+        ResetLink,
+        r#"SELECT user_id AS "user_id!", expires_at AS "expires_at!", used_at FROM studyhall_password_reset($1)"#,
+        &token::hash(token)
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Uses the reset link behind `token` (acting for its user); false if it was used or
+/// expired meanwhile.
+#[tracing::instrument(skip(conn, token))]
+pub async fn use_password_reset(conn: &mut PgConnection, user_id: Uuid, token: &str) -> Result<bool> {
+    let used = sqlx::query!(
+        "UPDATE password_resets SET used_at = now()
+          WHERE user_id = $1 AND token_hash = $2 AND used_at IS NULL AND expires_at > now()",
+        user_id,
+        &token::hash(token)
+    )
+    .execute(conn)
+    .await?;
+    Ok(used.rows_affected() == 1)
+}
+
+/// Sets `user_id`'s password hash; every reset link of theirs still unused stops working.
+#[tracing::instrument(skip(conn, hash))]
+pub async fn set_password(conn: &mut PgConnection, user_id: Uuid, hash: &str) -> Result<()> {
+    sqlx::query!(
+        "WITH links AS (UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL)
+         UPDATE users SET password_hash = $2 WHERE id = $1",
+        user_id,
+        hash
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -11,6 +11,10 @@
 //! block are not counted. A successful sign-in clears its account's count and takes
 //! itself off the address's, so only failures add up. Blocks always end, so the real
 //! owner is never locked out for good; a day without a block resets the doubling.
+//!
+//! Requests for a password-reset mail are counted alike, on counters of their own: an
+//! email address has [`RESET_ADDRESS_LIMIT`] within the window (whether or not an account
+//! has it, so the answer tells nothing), a client address [`RESET_CLIENT_LIMIT`].
 
 use std::net::IpAddr;
 
@@ -21,19 +25,22 @@ use crate::error::{Error, Result};
 
 pub const ACCOUNT_LIMIT: i32 = 10;
 pub const ADDRESS_LIMIT: i32 = 50;
+pub const RESET_ADDRESS_LIMIT: i32 = 3;
+pub const RESET_CLIENT_LIMIT: i32 = 10;
 const WINDOW: &str = "15 minutes";
 const FIRST_BLOCK_SECS: f64 = 15.0 * 60.0;
 const LONGEST_BLOCK_SECS: f64 = 60.0 * 60.0;
 
-/// The counters one sign-in attempt is held to.
+/// The counters one attempt is held to, and their limits.
 pub struct Keys {
     account: String,
     address: Option<String>,
+    limits: (i32, i32),
 }
 
 impl Keys {
-    /// `account` when the login names one; otherwise the login as typed (lower-cased),
-    /// so guessing at accounts that do not exist is throttled just the same.
+    /// A sign-in's: `account` when the login names one; otherwise the login as typed
+    /// (lower-cased), so guessing at accounts that do not exist is throttled just the same.
     pub fn new(account: Option<Uuid>, login: &str, ip: Option<IpAddr>) -> Keys {
         Keys {
             account: match account {
@@ -41,6 +48,16 @@ impl Keys {
                 None => format!("login:{}", login.trim().to_lowercase()),
             },
             address: ip.map(|ip| format!("ip:{ip}")),
+            limits: (ACCOUNT_LIMIT, ADDRESS_LIMIT),
+        }
+    }
+
+    /// A request for a password-reset mail to `email`, from `ip`.
+    pub fn password_reset(email: &str, ip: Option<IpAddr>) -> Keys {
+        Keys {
+            account: format!("reset:{}", email.trim().to_lowercase()),
+            address: ip.map(|ip| format!("reset-ip:{ip}")),
+            limits: (RESET_ADDRESS_LIMIT, RESET_CLIENT_LIMIT),
         }
     }
 }
@@ -50,9 +67,9 @@ impl Keys {
 /// attempts from a blocked address never count against an account.
 pub async fn attempt(conn: &mut PgConnection, keys: &Keys) -> Result<()> {
     if let Some(address) = &keys.address {
-        count(&mut *conn, address, ADDRESS_LIMIT).await?;
+        count(&mut *conn, address, keys.limits.1).await?;
     }
-    count(conn, &keys.account, ACCOUNT_LIMIT).await
+    count(conn, &keys.account, keys.limits.0).await
 }
 
 /// One attempt on counter `key`, atomically: counted unless the key is blocked; the one

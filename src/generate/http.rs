@@ -20,7 +20,7 @@ use crate::audit::{Change, Work};
 use crate::error::{Error, OnConstraint, Problem, Result};
 use crate::http::extract::{Client, Input};
 use crate::http::page::{self, Newest, Page};
-use crate::materials::live_status;
+use crate::materials::{live, live_status};
 use crate::states::{self, AssetStatus, AssetType, MaterialStatus};
 use crate::validate::Validator;
 
@@ -155,7 +155,7 @@ pub async fn list(
     let rows = state
         .reads
         .run(auth.reader(), async |tx| {
-            live_status(tx, user, id).await?;
+            live(tx, user, id).await?;
             store::assets(tx, id, query.asset_type.as_deref(), query.status.as_deref(), cursor, i64::from(limit) + 1)
                 .await
         })

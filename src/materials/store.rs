@@ -68,12 +68,13 @@ pub async fn same_add(conn: &mut PgConnection, user: Uuid, digest: &str, within_
 /// so it runs on a read replica too.
 #[tracing::instrument(skip(conn))]
 pub async fn live(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<()> {
-    let live: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT FROM live_study_materials WHERE id = $1 AND user_id = $2)")
-            .bind(id)
-            .bind(user)
-            .fetch_one(conn)
-            .await?;
+    let live = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT FROM live_study_materials WHERE id = $1 AND user_id = $2) AS "live!""#,
+        id,
+        user
+    )
+    .fetch_one(conn)
+    .await?;
     if live { Ok(()) } else { Err(Error::NotFound) }
 }
 

@@ -9,6 +9,9 @@ mod router;
 mod upkeep;
 
 use std::future::Future;
+use std::net::SocketAddr;
+
+use clap::ValueEnum;
 
 use tokio::net::TcpListener;
 
@@ -21,14 +24,14 @@ use crate::db::Database;
 use crate::error::{Error, Result};
 
 /// Opens the database (migrating the embedded cluster, or any with `auto_migrate`), the
-/// request pool, and the state handlers and jobs share.
-async fn open(settings: &Settings, auto_migrate: bool) -> Result<(Database, AppState)> {
+/// request pool, and the state handlers and jobs share (of a server listening on `bind`).
+async fn open(settings: &Settings, auto_migrate: bool, bind: Option<SocketAddr>) -> Result<(Database, AppState)> {
     let db = Database::open(&settings.database).await?;
     let state = async {
         db.migrate_on_start(auto_migrate).await?;
         let requests = db.connect_requests(&settings.database).await?;
         let replica = Database::connect_reads(&settings.database).await?;
-        AppState::new(requests, db.pool.clone(), replica, settings)
+        AppState::new(requests, db.pool.clone(), replica, settings, bind)
     }
     .await;
     match state {
@@ -46,12 +49,16 @@ async fn open(settings: &Settings, auto_migrate: bool) -> Result<(Database, AppS
 pub async fn serve(settings: &Settings, config: &ServeConfig) -> Result<()> {
     // Bound first: a busy port fails at once, before a cluster is created or started.
     let listener = bind(config.http.bind).await?;
-    let (db, state) = open(settings, config.auto_migrate).await?;
+    let address = listener.local_addr().map_err(Error::io("reading the bound address"))?;
+    let (db, state) = open(settings, config.auto_migrate, Some(address)).await?;
     let result = async {
+        let signup = state.site.signup.to_possible_value().expect("every policy has a name");
+        tracing::info!(signup = %signup.get_name(), mail = state.mail.is_some(), "accounts");
         if !crate::accounts::store::any_account(&state.privileged).await? {
             tracing::info!(
-                "no account yet: sign up in the web app, then make yourself an administrator with \
-                 `studyhall user promote LOGIN`, or create one with `studyhall user create --admin`"
+                "no account yet: the first account to sign up at {} becomes the administrator \
+                 (or create one with `studyhall user create --admin`)",
+                state.site.links.to("/signup")
             );
         }
         let workers = Background::start(state.clone(), &settings.workers);
@@ -67,7 +74,7 @@ pub async fn serve(settings: &Settings, config: &ServeConfig) -> Result<()> {
 }
 
 /// Listens on `address`, saying what to do when it cannot.
-async fn bind(address: std::net::SocketAddr) -> Result<TcpListener> {
+async fn bind(address: SocketAddr) -> Result<TcpListener> {
     TcpListener::bind(address).await.map_err(|err| match err.kind() {
         std::io::ErrorKind::AddrInUse => Error::Config(format!(
             "cannot listen on {address}: the address is in use (another studyhall or program listens there); \
@@ -82,7 +89,7 @@ async fn bind(address: std::net::SocketAddr) -> Result<TcpListener> {
 
 /// `studyhall worker`: runs job workers, without HTTP, until SIGINT or SIGTERM.
 pub async fn work(settings: &Settings) -> Result<()> {
-    let (db, state) = open(settings, false).await?;
+    let (db, state) = open(settings, false, None).await?;
     let workers = Background::start(state.clone(), &settings.workers);
     shutdown_signal().await;
     workers.stop(settings.workers.shutdown_grace()).await;
@@ -98,12 +105,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let address = listener.local_addr().map_err(Error::io("reading the bound address"))?;
-    // The address to open, as a link a terminal makes clickable (the name when it listens on all).
-    let url = match address.ip() {
-        ip if ip.is_unspecified() => format!("http://localhost:{}/", address.port()),
-        std::net::IpAddr::V6(ip) => format!("http://[{ip}]:{}/", address.port()),
-        ip => format!("http://{ip}:{}/", address.port()),
-    };
+    // The address to open, as a link a terminal makes clickable.
+    let url = crate::config::url_of(address);
     tracing::info!(%address, %url, "listening");
     // Peer addresses reach the handlers (the client address of sign-in throttling and audit rows).
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())

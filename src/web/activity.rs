@@ -134,6 +134,7 @@ fn one(row: &AuditLog, names: &Names) -> Option<(String, bool)> {
             None => kind.to_owned(),
         }
     };
+    let by_operator = || value(row, "via").and_then(Value::as_str) == Some("cli");
     let (done, tried) = match row.action.as_str() {
         "auth.login" => ("Signed in".to_owned(), "Sign-in refused: wrong login or password".to_owned()),
         "auth.logout" => ("Signed out".to_owned(), "Signing out failed".to_owned()),
@@ -149,6 +150,21 @@ fn one(row: &AuditLog, names: &Names) -> Option<(String, bool)> {
         }
         "user.update" => ("Changed the profile".to_owned(), "Tried to change the profile: not changed".to_owned()),
         "user.export" => ("Exported your data".to_owned(), "Exporting your data failed".to_owned()),
+        "user.password_reset" if by_operator() => {
+            ("The administrator set a new password".to_owned(), "Setting a new password failed".to_owned())
+        }
+        "user.password_reset" => {
+            ("Set a new password with a reset link".to_owned(), "Tried to reset the password: not changed".to_owned())
+        }
+        "password_reset.request" if by_operator() => {
+            ("The administrator made a password-reset link".to_owned(), "Making a reset link failed".to_owned())
+        }
+        "password_reset.request" => {
+            ("Asked for a password-reset link".to_owned(), "Asking for a password-reset link failed".to_owned())
+        }
+        "invitation.use" => {
+            ("Signed up with an invitation".to_owned(), "Signing up with an invitation failed".to_owned())
+        }
         "fsrs.optimise" => ("Optimised your memory model".to_owned(), "Optimising your memory model failed".to_owned()),
         "material.create" => (format!("Added {}", material()), "Tried to add a material: not added".to_owned()),
         "material.update" => (format!("Edited {}", material()), format!("Tried to edit {}: not changed", material())),

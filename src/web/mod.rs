@@ -16,6 +16,7 @@ mod materials;
 mod origin;
 mod passage;
 mod progress;
+mod reset;
 mod settings;
 mod study;
 
@@ -40,6 +41,8 @@ pub fn routes() -> Router<AppState> {
         .route("/signin", get(auth::signin_page).post(auth::signin))
         .route("/signup", get(auth::signup_page).post(auth::signup))
         .route("/signout", axum::routing::post(auth::signout))
+        .route("/forgot", get(reset::forgot_page).post(reset::forgot))
+        .route("/reset", get(reset::reset_page).post(reset::reset))
         .route("/materials", get(materials::list))
         .route("/materials/{id}", get(materials::page))
         .route("/materials/{id}/chunks/{chunk}", get(passage::page))

@@ -13,7 +13,7 @@ use crate::harness::TestApp;
 use crate::learning::{id, learner_with_assets, start};
 
 /// Where axe-core's browser bundle is: STUDYHALL_AXE, or where `.ci/run` installs it.
-fn axe_source() -> Option<String> {
+pub fn axe_source() -> Option<String> {
     let path = std::env::var_os("STUDYHALL_AXE").map(PathBuf::from).unwrap_or_else(|| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/axe/node_modules/axe-core/axe.min.js")
     });
@@ -31,7 +31,7 @@ fn axe_source() -> Option<String> {
 
 /// axe-core's serious and critical violations on the page the browser shows, each as
 /// "rule: what (where)".
-async fn violations(b: &Session, axe: &str) -> Vec<String> {
+pub async fn violations(b: &Session, axe: &str) -> Vec<String> {
     b.script(&format!("{axe}\nreturn true;"), json!([])).await;
     let found = b
         .script(

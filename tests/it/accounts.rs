@@ -369,6 +369,7 @@ async fn the_export_holds_every_row_about_the_caller_and_nothing_else() {
         "progress_metrics",
         "review_states",
         "learner_parameters",
+        "password_resets",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET user_id = $1 WHERE user_id = $2")))
             .bind(ada.user_id)
@@ -395,6 +396,7 @@ async fn the_export_holds_every_row_about_the_caller_and_nothing_else() {
         "jobs",
         "review_states",
         "learner_parameters",
+        "password_resets",
     ] {
         let rows = export[table].as_array().unwrap_or_else(|| panic!("{table} is exported"));
         assert!(!rows.is_empty(), "{table}: ada's rows are there");
@@ -439,8 +441,10 @@ async fn the_own_audit_trail_is_paged_and_private() {
     assert_eq!((status, fields(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["limit"]));
 }
 
-/// A real server logging at debug level: after registering, signing in and changing
-/// the password, no log line, audit row or response holds a password, hash or token.
+/// A real server logging at debug level, sending mail through an SMTP server that asks
+/// for a password: after registering, signing in, changing the password and resetting it
+/// by mail, no log line, audit row or response holds a password (the SMTP server's too),
+/// hash or token.
 #[tokio::test]
 async fn no_password_hash_or_token_reaches_the_logs_or_the_audit_trail() {
     use crate::embedded::Serve;
@@ -448,7 +452,18 @@ async fn no_password_hash_or_token_reaches_the_logs_or_the_audit_trail() {
 
     let scratch = scratch_dir();
     let data_dir = scratch.path().join("data");
-    let serve = Serve::start_with(&data_dir, &[("STUDYHALL_BCRYPT_COST", "4"), ("STUDYHALL_LOG", "debug")]);
+    let mut sink = crate::smtp::SmtpSink::start().await;
+    let smtp_password = "smtp-secret-4711";
+    let smtp_url = sink.url(Some(("studyhall", smtp_password)));
+    let serve = Serve::start_with(
+        &data_dir,
+        &[
+            ("STUDYHALL_BCRYPT_COST", "4"),
+            ("STUDYHALL_LOG", "debug"),
+            ("STUDYHALL_SMTP_URL", &smtp_url),
+            ("STUDYHALL_MAIL_FROM", "noreply@example.org"),
+        ],
+    );
     let client = crate::harness::client();
     let url = |path: &str| format!("http://{}{path}", serve.address);
     let new_password = "orbit lamp violet glacier";
@@ -488,6 +503,21 @@ async fn no_password_hash_or_token_reaches_the_logs_or_the_audit_trail() {
         .await
         .expect("change the password");
     assert_eq!(changed.status(), StatusCode::OK);
+    let asked = client.post(url("/api/v1/auth/password-reset")).json(&json!({"email": "ada@example.org"})).send();
+    assert_eq!(asked.await.expect("ask for a reset link").status(), StatusCode::ACCEPTED);
+    let mail = sink.next().await;
+    assert_eq!(mail.login, Some(("studyhall".to_owned(), smtp_password.to_owned())), "the SMTP login is used");
+    let reset_token = mail.link().rsplit_once('=').expect("a token").1.to_owned();
+    let page = client.get(url(&format!("/reset?token={reset_token}"))).send().await.expect("the link's page");
+    assert_eq!(page.status(), StatusCode::OK, "the link opens its page");
+    let reset_password = "quill meadow harbour lantern";
+    let reset = client
+        .post(url("/api/v1/auth/password-reset/confirm"))
+        .json(&json!({"token": reset_token, "new_password": reset_password}))
+        .send()
+        .await
+        .expect("reset the password");
+    assert_eq!(reset.status(), StatusCode::NO_CONTENT);
 
     let options = sqlx::postgres::PgConnectOptions::new()
         .host(&data_dir.join("run").to_string_lossy())
@@ -496,8 +526,12 @@ async fn no_password_hash_or_token_reaches_the_logs_or_the_audit_trail() {
     let pool = sqlx::PgPool::connect_with(options).await.expect("connect");
     let hash: String = sqlx::query_scalar("SELECT password_hash FROM users").fetch_one(&pool).await.expect("the hash");
     assert!(hash.starts_with("$2b$04$"), "stored as bcrypt");
-    let token_hashes: Vec<String> =
-        sqlx::query_scalar("SELECT encode(token_hash, 'hex') FROM auth_tokens").fetch_all(&pool).await.expect("hashes");
+    let token_hashes: Vec<String> = sqlx::query_scalar(
+        "SELECT encode(token_hash, 'hex') FROM auth_tokens UNION ALL SELECT encode(token_hash, 'hex') FROM password_resets",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("hashes");
     let audit: String = sqlx::query_scalar("SELECT string_agg(audit_logs::text, '\n') FROM audit_logs")
         .fetch_one(&pool)
         .await
@@ -507,7 +541,17 @@ async fn no_password_hash_or_token_reaches_the_logs_or_the_audit_trail() {
     serve.signal(nix::sys::signal::Signal::SIGTERM);
     let log = serve.wait_for_log().join("\n");
     assert!(log.contains("\"user_id\""), "the log names users by id (debug level was on): {log}");
-    let mut secrets = vec![PASSWORD.to_owned(), new_password.to_owned(), first_token, second_token, hash];
+    assert!(log.contains("password-reset mail sent"), "the mail went out: {log}");
+    let mut secrets = vec![
+        PASSWORD.to_owned(),
+        new_password.to_owned(),
+        first_token,
+        second_token,
+        hash,
+        smtp_password.to_owned(),
+        reset_token,
+        reset_password.to_owned(),
+    ];
     secrets.extend(token_hashes);
     for secret in &secrets {
         assert!(!log.contains(secret.as_str()), "a secret in the log");

@@ -8,11 +8,15 @@ use serde_json::{Value, json};
 
 use crate::harness::{PASSWORD, TestApp, studyhall_bin};
 
-fn user_command(app: &TestApp, args: &[&str], stdin: Option<&str>) -> Output {
+/// `studyhall user <args>` on `app`'s database, as its operator runs it (with the
+/// address it serves at); `stdin` its input.
+pub fn user_command(app: &TestApp, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(studyhall_bin())
         .arg("user")
         .args(args)
         .env("DATABASE_URL", app.db.url())
+        .env("STUDYHALL_BIND", app.address.to_string())
+        .env_remove("STUDYHALL_PUBLIC_URL")
         .env("STUDYHALL_BCRYPT_COST", "4")
         .env("STUDYHALL_LOG", "warn")
         .stdin(Stdio::piped())

@@ -60,7 +60,7 @@ pub struct Session {
     http: reqwest::Client,
     base: String,
     /// Where [`Session::shot`] saves screenshots, when asked for (the `screenshots` test).
-    shots: Option<PathBuf>,
+    pub shots: Option<PathBuf>,
     phone: bool,
 }
 
@@ -266,7 +266,7 @@ impl Session {
     }
 
     /// Emulates a phone screen `width` x `height` (as the session's mobile emulation).
-    async fn phone_width(&self, width: u32, height: u32) {
+    pub async fn phone_width(&self, width: u32, height: u32) {
         let params = json!({"width": width, "height": height, "deviceScaleFactor": 3, "mobile": true});
         let command = json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": params});
         self.command(reqwest::Method::POST, "/goog/cdp/execute", Some(command)).await;

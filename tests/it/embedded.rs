@@ -49,7 +49,7 @@ impl Serve {
         Serve { child, address, log }
     }
 
-    async fn get(&self, path: &str) -> reqwest::StatusCode {
+    pub async fn get(&self, path: &str) -> reqwest::StatusCode {
         crate::harness::client().get(format!("http://{}{path}", self.address)).send().await.expect("request").status()
     }
 
@@ -97,7 +97,17 @@ impl Serve {
 }
 
 impl Drop for Serve {
+    /// Kills the server; when a test failed, first prints what it logged above info, so the
+    /// failure says why the server answered as it did.
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = self.log();
+            let worth =
+                log.iter().filter(|line| !line.contains(r#""level":"INFO""#) && !line.contains(r#""level":"DEBUG""#));
+            for line in worth {
+                eprintln!("studyhall serve {}: {line}", self.address);
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -300,7 +310,17 @@ fn a_redirected_text_log_has_no_colour_codes_names_the_url_and_logs_requests() {
         }
     }
     let listening = read.last().cloned().unwrap_or_default();
-    assert!(read.iter().any(|line| line.contains("no account yet")), "how to begin: {}", read.join("\n"));
+    let begin = read.iter().find(|line| line.contains("no account yet")).expect("how to begin");
+    assert!(
+        begin.contains("the first account to sign up at http://127.0.0.1:")
+            && begin.contains("/signup becomes the administrator"),
+        "{begin}"
+    );
+    assert!(
+        read.iter().any(|line| line.contains("signup=open") && line.contains("mail=false")),
+        "the policy: {}",
+        read.join("\n")
+    );
     assert!(listening.contains("listening") && listening.contains("url=http://127.0.0.1:"), "{}", read.join("\n"));
     // A request refused (401): its line has the method, path, status and latency.
     let address = listening.split("url=http://").nth(1).and_then(|rest| rest.split('/').next()).expect("an address");

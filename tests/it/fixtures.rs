@@ -54,8 +54,11 @@ pub async fn learner(pool: &PgPool, name: &str) -> Learner {
               k AS (INSERT INTO idempotency_keys (user_id, key, request_hash, interaction_id, interaction_created_at)
                     SELECT user_id, 'key-' || $1, '\\x00', id, created_at FROM i RETURNING 1),
               lp AS (INSERT INTO learner_parameters (user_id, reviews, training_reviews, outcome)
-                     SELECT id, 1, 0, 'Too few reviews to fit.' FROM u RETURNING 1)
-         SELECT u.id, m.id, a.id, i.id, j.id, s.id FROM u, m, c, a, s, i, f, p, l, t, ms, j, r, k, lp",
+                     SELECT id, 1, 0, 'Too few reviews to fit.' FROM u RETURNING 1),
+              pr AS (INSERT INTO password_resets (user_id, token_hash, expires_at)
+                     SELECT id, sha256(convert_to('reset-' || $1, 'UTF8')), now() + interval '1 hour' FROM u
+                     RETURNING 1)
+         SELECT u.id, m.id, a.id, i.id, j.id, s.id FROM u, m, c, a, s, i, f, p, l, t, ms, j, r, k, lp, pr",
     )
     .bind(name)
     .fetch_one(pool)

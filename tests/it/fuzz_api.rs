@@ -13,9 +13,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::access::app_with;
 use crate::assets::{assets, generate};
 use crate::harness::{PASSWORD, Session, TestApp};
 use crate::materials::{ARTICLE, create, settled};
+use crate::smtp::SmtpSink;
 
 /// The caller's objects, so that plausible ids name something that exists.
 struct Ids {
@@ -25,6 +27,9 @@ struct Ids {
     interaction: Uuid,
     job: Uuid,
     session: Uuid,
+    invitation: Uuid,
+    /// A password-reset link's token, of an account of its own (using it ends its sessions).
+    reset: String,
 }
 
 #[derive(Clone)]
@@ -58,7 +63,9 @@ const LONG: usize = 10_000;
 
 #[tokio::test]
 async fn no_input_is_answered_with_a_server_error_or_an_undeclared_status() {
-    let app = TestApp::spawn().await;
+    // Mail is sent (to no one: the fuzzed addresses have no account), so resets are offered.
+    let sink = SmtpSink::start().await;
+    let app = app_with(None, Some(sink.url(None))).await;
     let caller = app.register("fuzz").await;
     let ids = objects(&app, &caller).await;
     let (status, doc) = app.call(Method::GET, "/api/v1/openapi.json", None, None).await;
@@ -181,7 +188,8 @@ fn collect_refs(value: &Value, refs: &mut Vec<String>) {
 }
 
 /// Makes the caller an administrator (so that admin operations are fuzzed past the
-/// gate) with a material (ingested), its assets, an interaction, and a session to fuzz.
+/// gate) with a material (ingested), its assets, an interaction, a session and an
+/// invitation to fuzz; and a reset link of another account.
 async fn objects(app: &TestApp, caller: &Session) -> Ids {
     sqlx::query("UPDATE users SET is_admin = true WHERE id = $1")
         .bind(caller.user_id)
@@ -207,6 +215,20 @@ async fn objects(app: &TestApp, caller: &Session) -> Ids {
     let path = format!("/api/v1/sessions/{}/interactions", sessions[1]);
     let (status, recorded) = app.call(Method::POST, &path, Some(&caller.token), Some(answer)).await;
     assert_eq!(status, StatusCode::CREATED, "{recorded}");
+    let (status, invited) =
+        app.call(Method::POST, "/api/v1/admin/invitations", Some(&caller.token), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{invited}");
+    let forgetful = app.register("forgetful").await;
+    let reset = "sh_fuzzed-reset-link".to_owned();
+    sqlx::query(
+        "INSERT INTO password_resets (user_id, token_hash, expires_at)
+         VALUES ($1, sha256(convert_to($2, 'UTF8')), now() + interval '1 hour')",
+    )
+    .bind(forgetful.user_id)
+    .bind(&reset)
+    .execute(&app.db.pool)
+    .await
+    .expect("a reset link");
     Ids {
         user: caller.user_id,
         material,
@@ -214,6 +236,8 @@ async fn objects(app: &TestApp, caller: &Session) -> Ids {
         interaction: id(&recorded["interaction"]),
         job: id(&job),
         session: sessions[0],
+        invitation: id(&invited["invitation"]),
+        reset,
     }
 }
 
@@ -538,10 +562,16 @@ impl Fuzz<'_> {
     /// The caller's object a path's `{id}` names, by the collection it is in.
     fn id_for(&self, path: &str) -> Uuid {
         let ids = self.ids;
-        [("/materials/", ids.material), ("/assets/", ids.asset), ("/sessions/", ids.session), ("/jobs/", ids.job)]
-            .into_iter()
-            .find(|(collection, _)| path.contains(collection))
-            .map_or(Uuid::nil(), |(_, id)| id)
+        [
+            ("/materials/", ids.material),
+            ("/assets/", ids.asset),
+            ("/sessions/", ids.session),
+            ("/jobs/", ids.job),
+            ("/invitations/", ids.invitation),
+        ]
+        .into_iter()
+        .find(|(collection, _)| path.contains(collection))
+        .map_or(Uuid::nil(), |(_, id)| id)
     }
 
     fn query(&mut self, params: &[&Value], required_only: bool) -> Vec<(String, String)> {
@@ -627,7 +657,8 @@ impl Fuzz<'_> {
                     ("email", _) => format!("fuzz{n}@example.org"),
                     ("username", _) => format!("fuzz{n}"),
                     ("login", _) => "fuzz".to_owned(),
-                    ("password", _) => PASSWORD.to_owned(),
+                    ("password" | "new_password", _) => PASSWORD.to_owned(),
+                    ("token", _) => ids.reset.clone(),
                     // Only materials of source_type url have one.
                     ("source_url", _) => return Value::Null,
                     // Never the real one: a password change would sign the caller out.

@@ -14,8 +14,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, PgPool};
 use studyhall::app::AppState;
 use studyhall::config::{
-    AuthConfig, DatabaseConfig, HttpConfig, LearningConfig, LlmConfig, MaintainConfig, MaterialsConfig, PoolConfig,
-    Settings, WorkerConfig,
+    AccountConfig, AuthConfig, DatabaseConfig, HttpConfig, LearningConfig, LlmConfig, MailConfig, MaintainConfig,
+    MaterialsConfig, PoolConfig, Settings, WorkerConfig,
 };
 use studyhall::db::embedded::{self, ClusterOptions, EmbeddedCluster, PgBinaries};
 use studyhall::db::{self, migrate};
@@ -204,7 +204,13 @@ pub fn settings() -> Settings {
             pg_bin: None,
             pool: pool_config(),
         },
-        auth: AuthConfig { bcrypt_cost: 4, token_ttl_days: 30, trusted_proxies: Vec::new() },
+        auth: AuthConfig {
+            account: AccountConfig { bcrypt_cost: 4, public_url: None },
+            token_ttl_days: 30,
+            trusted_proxies: Vec::new(),
+            signup: None,
+        },
+        mail: MailConfig { smtp_url: None, mail_from: None },
         workers: WorkerConfig {
             workers: 2,
             lease_secs: 5,
@@ -240,7 +246,6 @@ pub fn settings() -> Settings {
         },
         learning: LearningConfig { session_idle_minutes: 30, housekeeping_secs: 3600 },
         maintain: MaintainConfig { months_ahead: 3, archive_dir: None, interval_hours: 0 },
-        backup_dir: None,
         secure_cookies: false,
     }
 }
@@ -271,7 +276,8 @@ impl TestApp {
     pub async fn spawn_configured(db: TestDb, config: HttpConfig, settings: Settings) -> TestApp {
         let listener = TcpListener::bind(config.bind).await.expect("bind a port");
         let address = listener.local_addr().expect("the bound address");
-        let state = AppState::new(db.requests().await, db.pool.clone(), None, &settings).expect("valid settings");
+        let state = AppState::new(db.requests().await, db.pool.clone(), None, &settings, Some(address))
+            .expect("valid settings");
         let workers = studyhall::root::Background::start(state.clone(), &settings.workers);
         let router = studyhall::root::router(state, &config);
         let (shutdown, stopped) = oneshot::channel::<()>();

@@ -12,10 +12,12 @@ use uuid::Uuid;
 use crate::fixtures::learner;
 use crate::harness::TestApp;
 
-/// For each path with an id, the id of an object of another user that the path can
-/// name. A new `{id}` endpoint fails the matrix until it is added here.
-fn others_objects(other: &crate::fixtures::Learner) -> HashMap<&'static str, Uuid> {
+/// For each path with an id, the id of an object of another user (or, for an admin
+/// path, any object) that the path can name. A new `{id}` endpoint fails the matrix
+/// until it is added here.
+fn others_objects(other: &crate::fixtures::Learner, invitation: Uuid) -> HashMap<&'static str, Uuid> {
     HashMap::from([
+        ("/api/v1/admin/invitations/{id}", invitation),
         ("/api/v1/materials/{id}", other.material_id),
         ("/api/v1/materials/{id}/reprocess", other.material_id),
         ("/api/v1/materials/{id}/chunks", other.material_id),
@@ -35,9 +37,14 @@ fn others_objects(other: &crate::fixtures::Learner) -> HashMap<&'static str, Uui
 #[tokio::test]
 async fn every_endpoint_keeps_other_users_out() {
     let app = TestApp::spawn().await;
+    app.register("root").await; // the first account: the administrator, so ann is not
     let ann = app.register("ann").await;
     let bob = learner(&app.db.pool, "bob").await;
-    let objects = others_objects(&bob);
+    let invitation: Uuid = sqlx::query_scalar("INSERT INTO invitations (token_hash) VALUES ('\\x00') RETURNING id")
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("an invitation");
+    let objects = others_objects(&bob, invitation);
     let (_, document) = app.call(Method::GET, "/api/v1/openapi.json", None, None).await;
 
     let mut checked = HashMap::<&str, usize>::new();

@@ -1,5 +1,6 @@
 //! studyhall's integration tests: one binary, one PostgreSQL, one database per test.
 
+mod access;
 mod accessibility;
 mod accounts;
 mod admin;
@@ -37,6 +38,7 @@ mod scheduling;
 mod schema;
 mod search;
 mod settings;
+mod smtp;
 mod study_screens;
 mod tenancy;
 mod uploads;

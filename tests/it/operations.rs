@@ -1,7 +1,8 @@
 //! An operator's commands as docs/operations.md gives them: beside a running embedded
-//! `serve` (user, backup with a base backup, maintain, migrate; restore refused), a point-in-
-//! time recovery from a backup taken there, a busy port refused before anything is created,
-//! and backups kept by rule, by hand and by label through create, list and prune.
+//! `serve` (user, password resets and invitations, backup with a base backup, maintain,
+//! migrate; restore refused), a point-in-time recovery from a backup taken there, a busy
+//! port refused before anything is created, and backups kept by rule, by hand and by label
+//! through create, list and prune.
 
 use std::io::Write;
 use std::path::Path;
@@ -60,6 +61,13 @@ async fn admin_commands_work_beside_a_running_serve_and_its_backup_recovers_to_a
         succeeded(run(&["user", "create", "--email", "ada@example.org", "--username", "ada", "--password-stdin"]));
     assert!(created.starts_with("created user "), "{created}");
     assert_eq!(serve.sign_in("ada").await, StatusCode::OK, "the running server sees the new account");
+    // A password reset: a link the running server opens, and a password from stdin.
+    let reset = succeeded(run(&["user", "reset-password", "ada"]));
+    let link = reset.lines().next().and_then(|l| l.find("/reset?").map(|at| l[at..].to_owned())).expect("a link");
+    assert_eq!(serve.get(&link).await, StatusCode::OK, "{reset}");
+    assert!(succeeded(run(&["user", "reset-password", "ada", "--password-stdin"])).contains("has a new password"));
+    assert_eq!(serve.sign_in("ada").await, StatusCode::OK, "with the password read from stdin");
+    assert!(succeeded(run(&["user", "invite"])).contains("/signup?invite=sh_"), "an invitation");
 
     let backup = succeeded(run(&["backup", "create"]));
     assert!(backup.contains("with a base backup"), "{backup}");
@@ -191,4 +199,62 @@ async fn rotation_keeps_same_day_and_marked_backups_and_prune_dry_run_deletes_no
     // Deleted by hand, a kept backup goes.
     assert_eq!(backup(&["delete", &kept]).trim(), format!("deleted {kept}"));
     assert!(!backup(&["list"]).contains(&format!("{kept}  ")));
+}
+
+/// `studyhall <args> --help`, having checked that every option it lists is described (the
+/// line after an option's own says something).
+fn help(args: &[&str]) -> String {
+    let output = Command::new(studyhall_bin()).args(args).arg("--help").output().expect("run studyhall");
+    let text = succeeded(output);
+    let lines: Vec<&str> = text.lines().collect();
+    for (at, line) in lines.iter().enumerate() {
+        // `--name` or `-n, --name`; not a value's line ("- json: ...").
+        let option = line.trim_start().strip_prefix('-').is_some_and(|rest| rest.starts_with(|c: char| c != ' '));
+        if option {
+            let said = lines.get(at + 1).map(|next| next.trim()).unwrap_or_default();
+            assert!(!said.is_empty() && !said.starts_with('['), "{args:?}: {line} has no description");
+        }
+    }
+    text
+}
+
+#[test]
+fn each_command_s_help_lists_only_its_own_options_each_described() {
+    // Whether `text` lists `option` (on an option's line, not in a description).
+    let lists = |text: &str, option: &str| {
+        text.lines()
+            .filter(|line| line.trim_start().starts_with('-'))
+            .any(|line| line.split([' ', ',']).any(|word| word == option))
+    };
+    let has = |text: &str, options: &[&str], wanted: bool, what: &str| {
+        for option in options {
+            assert_eq!(lists(text, option), wanted, "{what}: {option}\n{text}");
+        }
+    };
+    let server =
+        ["--bind", "--llm-base-url", "--lease-secs", "--workers", "--max-upload-bytes", "--signup", "--smtp-url"];
+    let create = help(&["user", "create"]);
+    has(
+        &create,
+        &["--email", "--username", "--password-stdin", "--admin", "--bcrypt-cost", "--data-dir"],
+        true,
+        "create",
+    );
+    has(&create, &["--database-url", "--log", "--verbose"], true, "create");
+    has(&create, &server, false, "user create lists no server option");
+    has(&create, &["--months-ahead", "--backup-dir"], false, "nor another command's");
+    assert!(create.contains("[env: STUDYHALL_BCRYPT_COST=]") && create.contains("[env: DATABASE_URL]"), "{create}");
+    has(&help(&["user", "invite"]), &["--email", "--expires-in", "--bind", "--public-url"], true, "invite");
+    has(&help(&["serve"]), &server, true, "serve");
+    has(&help(&["worker"]), &["--workers", "--lease-secs", "--llm-base-url"], true, "worker");
+    let backup = help(&["backup", "create"]);
+    has(&backup, &["--keep", "--label", "--backup-dir", "--data-dir"], true, "backup create");
+    has(&backup, &["--bcrypt-cost", "--llm-base-url", "--months-ahead"], false, "backup create");
+    let maintain = help(&["maintain"]);
+    has(&maintain, &["--dry-run", "--months-ahead", "--archive-dir", "--data-dir"], true, "maintain");
+    has(&maintain, &["--workers", "--bcrypt-cost", "--backup-dir"], false, "maintain");
+    let migrate = help(&["migrate", "down"]);
+    has(&migrate, &["--steps", "--all", "--database-url"], true, "migrate down");
+    has(&migrate, &["--bcrypt-cost", "--backup-dir", "--months-ahead"], false, "migrate down");
+    help(&[]);
 }

@@ -9,19 +9,19 @@ use crate::fixtures::learner;
 use crate::harness::{PASSWORD, TestApp, http_config, settings};
 use crate::materials::{ARTICLE, settled};
 
-fn browser() -> reqwest::Client {
+pub fn browser() -> reqwest::Client {
     studyhall::tls::install_provider();
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("a client")
 }
 
 /// The CSRF token a page's forms carry.
-fn csrf(html: &str) -> String {
+pub fn csrf(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
     html[start..].split('"').next().expect("a value").to_owned()
 }
 
 /// `name`'s value among a response's Set-Cookie headers, with the whole header.
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<(String, String)> {
+pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<(String, String)> {
     response.headers().get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|header| {
         let value = header.strip_prefix(&format!("{name}="))?.split(';').next()?.to_owned();
         Some((value, header.to_owned()))

@@ -31,5 +31,7 @@ SELECT jsonb_build_object(
   'review_states', (SELECT coalesce(jsonb_agg(t ORDER BY generated_asset_id), '[]')
                       FROM review_states t WHERE user_id = $1),
   'learner_parameters', (SELECT coalesce(jsonb_agg(t), '[]') FROM learner_parameters t WHERE user_id = $1),
-  'user_write_marks', (SELECT coalesce(jsonb_agg(t), '[]') FROM user_write_marks t WHERE user_id = $1)
+  'user_write_marks', (SELECT coalesce(jsonb_agg(t), '[]') FROM user_write_marks t WHERE user_id = $1),
+  'password_resets', (SELECT coalesce(jsonb_agg(to_jsonb(t) - 'token_hash' ORDER BY created_at), '[]')
+                        FROM password_resets t WHERE user_id = $1)
 ) AS "document!"
