@@ -34,6 +34,7 @@ use yake_rust::StopWords;
 use super::assess::{Fronts, difficulty};
 use super::flaws::{self, BLANK, Checks, Content, Flaw, NON_PROSE_KINDS};
 use super::language::{self, Lang, Verb};
+use super::quotes;
 use super::{
     ChunkInput, Draft, Flashcard, MaterialInput, Options, Quiz, QuizKind, SUBSTANTIVE_WORDS, Summary, Watch, grounded,
     normalise,
@@ -457,12 +458,15 @@ fn described_entries(text: &str) -> Vec<Entry<'_>> {
 /// lean on the text around it.
 fn stands_alone(sentence: &str, lang: Option<Lang>) -> bool {
     // Exclamations are narration ("Phew—we finally have some working code!").
+    let opening = quotes::unquoted(sentence);
     let complete =
-        sentence.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit()) && sentence.ends_with(['.', '。']);
+        opening.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit()) && sentence.ends_with(['.', '。']);
     complete
         && SENTENCE_WORDS.contains(&text::word_count(sentence))
         && flaws::is_prose(sentence)
-        && !sentence.contains(['"', '“', '”', '«', '@'])
+        && !sentence.contains('@')
+        && quotes::only_terms(sentence)
+        && !(lang == Some(Lang::En) && flaws::is_title(sentence))
         && !sentence.contains("://")
         // A line break inside is a quotation's or a verse's layout.
         && !sentence.contains('\n')
@@ -1008,7 +1012,10 @@ fn is_proposition(sentence: &str) -> bool {
 /// are no definitions), and an "is" definition's predicate opens with an article ("is
 /// a", "is the"): "Rust is fast" says something of Rust, it does not define it.
 fn definition(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &StopWords) -> Option<Definition> {
-    let body = sentence.trim_end_matches(['.', '!', '。']);
+    // A quoted term is one the material defines: read without its marks, and the term.
+    let plain = quotes::unquoted(sentence);
+    let quoted = quotes::terms(sentence);
+    let body = plain.trim_end_matches(['.', '!', '。']);
     for &(verb_text, verb) in lang.definition_verbs() {
         let Some((subject, predicate)) = body.split_once(verb_text) else { continue };
         // A name is what follows "is called" up to the clause after it ("... are called
@@ -1024,6 +1031,8 @@ fn definition(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &S
         let subject_words: Vec<&str> = subject.split_whitespace().collect();
         let predicate_words: Vec<&str> = predicate.split_whitespace().collect();
         let (Some(first), Some(last)) = (subject_words.first(), subject_words.last()) else { continue };
+        // "To propagate a work means to ...": what doing something is called, in English.
+        let infinitive = lang == Lang::En && verb == Verb::Means && *first == "To" && subject_words.len() > 1;
         let stop = |w: &str| {
             let w = w.to_lowercase();
             (lang.leans_on_context(&w) || lang.quantifies(&w)) && !lang.articles().contains(&w.as_str())
@@ -1043,7 +1052,7 @@ fn definition(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &S
         let subject_limit = if matches!(verb, Verb::Called { .. }) { 12 } else { 6 };
         if !(1..=subject_limit).contains(&subject_words.len())
             || !words_ok
-            || (stop_words.contains(&first_lower) && !lang.articles().contains(&first_lower.as_str()))
+            || (stop_words.contains(&first_lower) && !lang.articles().contains(&first_lower.as_str()) && !infinitive)
             || subject.contains([',', ';', ':', '(', ')'])
             || subject_words.iter().any(|w| stop(w))
             || lang.articles().contains(&last.to_lowercase().as_str())
@@ -1052,7 +1061,9 @@ fn definition(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &S
             // "X is a smart pointer because ...": a reason, not what X is.
             || predicate_words.iter().any(|w| lang.gives_a_reason(w))
             // "The variable s refers to ...": a name from an example, not a concept.
-            || subject_words[1..].iter().any(|w| w.chars().count() == 1 && w.chars().all(char::is_alphabetic))
+            || subject_words[1..].iter().any(|w| {
+                w.chars().count() == 1 && w.chars().all(char::is_alphabetic) && !lang.articles().contains(w)
+            })
             // "X means here ...", "X ne signifie pas ...": no definition of X.
             || predicate_words.first().is_some_and(|w| lang.leans_on_context(w) || lang.negates(w))
             || lang.negates(last)
@@ -1064,8 +1075,10 @@ fn definition(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &S
         {
             continue;
         }
-        let term = match lang.articles().iter().find(|a| first.to_lowercase() == **a) {
-            Some(_) => subject_words[1..].join(" "),
+        let article = lang.articles().contains(&first_lower.as_str());
+        let term = match quoted.iter().find(|t| subject.contains(**t)) {
+            Some(term) => (*term).to_owned(),
+            None if article || infinitive => subject_words[1..].join(" "),
             None => subject.to_owned(),
         };
         if term.is_empty() {
@@ -1073,7 +1086,19 @@ fn definition(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &S
         }
         return Some(Definition {
             sentence: sentence.to_owned(),
-            subject: lower_article(subject, lang),
+            subject: match quoted.iter().find(|t| subject.starts_with(**t)) {
+                // A term quoted at the opening of its definition is capitalised there only
+                // ("Object code" means ...), unless every word of it is (a name).
+                _ if infinitive => subject.to_lowercase(),
+                Some(term)
+                    if lang != Lang::De
+                        && term.split_whitespace().skip(1).all(|w| w.starts_with(char::is_lowercase)) =>
+                {
+                    let mut chars = subject.chars();
+                    chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default()
+                }
+                _ => lower_article(subject, lang),
+            },
             term,
             verb,
             verb_text,
@@ -2090,6 +2115,37 @@ mod tests {
         assert_eq!(fr.map(|d| d.subject), Some("la cellule".to_owned()));
         let de = definition("Die Zelle ist die kleinste Einheit aller Lebewesen.", Lang::De, Some("de"), &stop("de"));
         assert_eq!(de.map(|d| d.subject), Some("die Zelle".to_owned()));
+    }
+
+    #[test]
+    fn a_quoted_term_is_one_the_material_defines() {
+        let stop = analyse::stop_words(Some("en"));
+        let ask = |s: &str| {
+            let d = definition(s, Lang::En, Some("en"), &stop).unwrap_or_else(|| panic!("no definition: {s}"));
+            (Lang::En.definition_question(&d.subject, d.verb), d.term)
+        };
+        let cases = [
+            (
+                r#"An "entity transaction" is a transaction transferring control of an organization."#,
+                ("What is an entity transaction?", "entity transaction"),
+            ),
+            (
+                r#"To "propagate" a work means to do anything with it that needs permission."#,
+                ("What does it mean to propagate a work?", "propagate"),
+            ),
+            (
+                r#""Installation Information" for a User Product means any methods required to install it."#,
+                ("What is meant by Installation Information for a User Product?", "Installation Information"),
+            ),
+            (r#""Object code" means any non-source form of a work."#, ("What is meant by object code?", "Object code")),
+        ];
+        for (sentence, (question, term)) in cases {
+            assert_eq!(ask(sentence), (question.to_owned(), term.to_owned()), "{sentence}");
+            assert!(stands_alone(sentence, Some(Lang::En)), "{sentence}");
+        }
+        let quotation = r#"The licence says: "You may convey verbatim copies of the source code as you receive it.""#;
+        assert!(!stands_alone(quotation, Some(Lang::En)));
+        assert!(!stands_alone("Acceptance Not Required for Having Copies.", Some(Lang::En)));
     }
 
     const FRENCH: &str = include_str!("../../tests/data/cellule.md");

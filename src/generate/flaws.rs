@@ -264,10 +264,28 @@ impl Checks {
                 l.definition_verbs().iter().any(|(verb, _)| after.starts_with(verb))
             });
         key.chars().count() <= 2
+            || cuts_a_name(stem, answer)
             || key.split(' ').all(|w| self.stop.contains(w))
             || has_reference_label(answer)
             || (self.dominant.contains(&key) && !defines)
     }
+}
+
+/// Whether the blank takes part of a name whose other words stand beside it ("the _____
+/// License" for "GNU General Public"): a fragment, however the name is cut.
+fn cuts_a_name(stem: &str, answer: &str) -> bool {
+    let capitalised = |w: &str| w.trim_matches(|c: char| !c.is_alphanumeric()).starts_with(char::is_uppercase);
+    let Some((before, after)) = stem.split_once(BLANK) else { return false };
+    // (A capitalised word before the blank that opens or ends a sentence is no name's:
+    // "The _____ may", "... made it Safe. _____ is".)
+    let ends = |w: &str| w.ends_with(['.', ':', '?', '!']);
+    let before = before.split_whitespace().rev().take(2).collect::<Vec<_>>();
+    let beside_before = match before.as_slice() {
+        [word, previous, ..] => capitalised(word) && !ends(word) && !ends(previous),
+        _ => false,
+    };
+    let beside_after = after.starts_with(' ') && after.split_whitespace().next().is_some_and(capitalised);
+    capitalised(answer) && (beside_before || beside_after)
 }
 
 /// Whether `text` reads as prose: not a line of code or a comment, few symbols, four
@@ -278,6 +296,14 @@ pub fn is_prose(text: &str) -> bool {
     let symbols = trimmed.chars().filter(|c| "{};=|\\&$#`".contains(*c)).count() + 2 * trimmed.matches("()").count();
     let code = trimmed.starts_with("//") || trimmed.starts_with("#") || trimmed.contains("::") && symbols > 1;
     !code && symbols <= 3 && text::word_count(trimmed) >= 4
+}
+
+/// Whether English `text` is a title ("Protecting Users' Legal Rights From
+/// Anti-Circumvention Law."): three capitalised words or more, and most of its words.
+pub fn is_title(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().filter(|w| w.starts_with(char::is_alphabetic)).collect();
+    let capitalised = words.iter().filter(|w| w.starts_with(char::is_uppercase)).count();
+    capitalised >= 3 && capitalised * 5 >= words.len() * 3
 }
 
 /// Whether `sentence` leans on something outside it: it opens with a pronoun, a
@@ -426,6 +452,33 @@ mod tests {
         }
         let fair = "A cell stores its genes in the _____ (DNA lives there).";
         assert!(!flaws_of(Content::Card(&card(fair, "nucleus")), fair, "paragraph").contains(&Flaw::AnswerInStem));
+    }
+
+    #[test]
+    fn a_blank_that_cuts_a_name_is_trivial() {
+        let cases = [
+            ("By contrast, the _____ License is intended to guarantee your freedom.", "GNU General Public"),
+            ("Use with the _____ General Public License.", "GNU Affero"),
+            ("The GNU _____ License is a free license.", "General Public"),
+        ];
+        for (front, back) in cases {
+            let flaws = flaws_of(Content::Card(&card(front, back)), &front.replace(BLANK, back), "paragraph");
+            assert!(flaws.contains(&Flaw::TrivialBlank), "{front}: {flaws:?}");
+        }
+        let whole = ["The _____ may publish revised versions of the License.", "Free Software Foundation"];
+        let opening = ["Rust makes it Safe. _____ is a marker trait of the standard library.", "Send"];
+        for [front, back] in [whole, opening] {
+            let flaws = flaws_of(Content::Card(&card(front, back)), &front.replace(BLANK, back), "paragraph");
+            assert!(!flaws.contains(&Flaw::TrivialBlank), "{front}: {flaws:?}");
+        }
+    }
+
+    #[test]
+    fn titles_are_told_from_sentences() {
+        assert!(is_title("Protecting Users' Legal Rights From Anti-Circumvention Law."));
+        assert!(is_title("Use with the GNU Affero General Public License."));
+        assert!(!is_title("The GNU General Public License is a free, copyleft license for software."));
+        assert!(!is_title("Sync and Send are examples of unsafe traits."));
     }
 
     #[test]

@@ -170,7 +170,8 @@ impl Lang {
                 format!("What {} {subject} called?", if plural { "are" } else { "is" })
             }
             (Lang::En, Verb::Refers) => format!("What does {subject} refer to?"),
-            (Lang::En, Verb::Means) => format!("What does {subject} mean?"),
+            (Lang::En, Verb::Means) if subject.starts_with("to ") => format!("What does it mean {subject}?"),
+            (Lang::En, Verb::Means) => format!("What is meant by {subject}?"),
             (Lang::Fr, Verb::Is { plural: false }) => {
                 let elided = subject.starts_with(|c: char| "aeéèêiîouyh".contains(c.to_ascii_lowercase()));
                 format!("Qu'est-ce {} {subject} ?", if elided { "qu'" } else { "que" }).replace("qu' ", "qu'")

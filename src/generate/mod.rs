@@ -8,6 +8,7 @@ pub mod http;
 pub mod job;
 pub mod language;
 pub mod openai;
+pub mod quotes;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
