@@ -473,6 +473,7 @@ fn stands_alone(sentence: &str, lang: Option<Lang>) -> bool {
         // A label line of a list or a table ("0 Succès : l'utilisateur existe").
         && !sentence.split_whitespace().next().is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()))
         && !sentence.split_whitespace().take(4).any(|w| w == ":")
+        && !sentence.split_whitespace().next().is_some_and(|w| w.ends_with(':'))
         && lang.is_none_or(|l| !flaws::leans_on_context(l, sentence) && !opens_with_a_dangling_goal(sentence, l))
 }
 
@@ -682,8 +683,10 @@ fn select(context: &Context, mut proposals: Vec<Proposal>, options: &Options, ou
             if made >= budget || taken[i] || (coverage && !covering) || (!proposal.topic && !covering) {
                 continue;
             }
+            // A chunk's definitions are each worth a card (a glossary's section gives one
+            // per term); other kinds share the chunk's cap.
             let count = per_chunk.entry((proposal.chunk, proposal.item.asset_type())).or_default();
-            if *count >= options.max_per_chunk {
+            if *count >= options.max_per_chunk && proposal.kind != "definition" {
                 continue;
             }
             if out.push_item(context, &chunks[proposal.chunk], proposal) {

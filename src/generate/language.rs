@@ -94,6 +94,7 @@ impl Lang {
                 (" is called ", Verb::Called { plural: false }),
                 (" are called ", Verb::Called { plural: true }),
                 (" refers to ", Verb::Refers),
+                (" shall mean ", Verb::Means),
                 (" means ", Verb::Means),
                 (" allows you to ", Verb::Lets { plural: false }),
                 (" allow you to ", Verb::Lets { plural: true }),

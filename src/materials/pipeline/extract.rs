@@ -532,15 +532,20 @@ fn raw_paragraphs(source: &str) -> impl Iterator<Item = &str> {
 }
 
 /// A definition list's entry: its first line a term (at most eight words, not ending a
-/// sentence) and the lines after it indented further, as `man` lays out options.
+/// sentence) and the lines after it indented further, as `man` lays out options. A
+/// quoted term whose next line goes on in lower case is a sentence with a hanging indent
+/// (a licence's `1.1. "Contributor"` over `means each individual ...`): no entry.
 fn definition_term(paragraph: &str) -> Option<(&str, &str)> {
     let (term, description) = paragraph.split_once('\n')?;
     let indent = |line: &str| line.len() - line.trim_start().len();
     let first_description = description.lines().find(|l| !l.trim().is_empty())?;
     let term_words = term.split_whitespace().count();
+    let goes_on = term.trim_end().ends_with(['"', '”', '’', '»'])
+        && first_description.trim_start().starts_with(char::is_lowercase);
     let is_term = (1..=8).contains(&term_words)
         && term.trim().len() <= 80
         && !term.trim_end().ends_with(['.', ',', ';', ':', '!', '?'])
+        && !goes_on
         && indent(first_description) >= indent(term) + 2;
     is_term.then_some((term, description))
 }
@@ -813,6 +818,18 @@ mod tests {
                     "Une phrase ordinaire qui tient sur deux lignes sans retrait de plus.".to_owned()
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn a_licence_s_quoted_term_over_its_meaning_is_one_sentence() {
+        let source = "1. Definitions\n--------------\n\n1.1. \"Contributor\"\n    means each individual or legal entity that creates,\n    contributes to Covered Software.\n";
+        let blocks: Vec<(BlockKind, String)> = plain_blocks(source).into_iter().map(|b| (b.kind, b.text)).collect();
+        let definition =
+            "1.1. \"Contributor\" means each individual or legal entity that creates, contributes to Covered Software.";
+        assert_eq!(
+            blocks,
+            [(BlockKind::Heading(2), "1. Definitions".to_owned()), (BlockKind::Paragraph, definition.to_owned())]
         );
     }
 

@@ -24,7 +24,14 @@ pub fn normalise(text: &str) -> String {
     // The last line ended in a hyphen after a letter: the word may go on at the next
     // line, which then drops the hyphen (a blank line or anything else keeps it).
     let mut hyphenated = false;
+    // Inside a terminal's escape sequence (ESC [ 1 m: bold, in a manual page saved with
+    // its formatting), which ends at its first letter: no text.
+    let mut escape = false;
     for c in composed.chars() {
+        if escape || c == '\u{1b}' {
+            escape = c == '\u{1b}' || !c.is_ascii_alphabetic();
+            continue;
+        }
         match c {
             '\n' if in_line => {
                 let mut end = out.chars().rev();
@@ -273,6 +280,7 @@ mod tests {
             "hyphenation"
         );
         assert_eq!(normalise("a\u{2010}\n\nb c\u{2010}"), "a\u{2010}\n\nb c\u{2010}", "no word goes on");
+        assert_eq!(normalise("run \u{1b}[1mmandb\u{1b}[22m again\u{1b}[0m."), "run mandb again.", "terminal escapes");
         assert_eq!(word_count("Café au lait, s'il vous plaît."), 6);
         assert_eq!(sentences("One. Two? Three!"), ["One.", "Two?", "Three!"]);
     }
