@@ -18,6 +18,10 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     let config = Config::new(["/api/v1/openapi.json"])
         // Swagger UI would otherwise send the document to validator.swagger.io.
         .validator_url("none")
+        // Without Swagger's top bar: its logo's inline <style> breaks the app's Content
+        // Security Policy (which the page keeps), and its address box would offer to
+        // explore other hosts' documents.
+        .use_base_layout()
         .persist_authorization(false)
         .filter(true);
     Router::from(SwaggerUi::new(PATH).config(config)).layer(axum::middleware::map_response(cached))
