@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::browser::{Screen, Session, available, run, target};
-use crate::harness::TestApp;
+use crate::harness::{PASSWORD, TestApp};
 
 #[tokio::test]
 async fn the_api_explorer_renders_the_api_and_tries_it_with_a_token() {
@@ -22,14 +22,26 @@ async fn the_api_explorer_renders_the_api_and_tries_it_with_a_token() {
 }
 
 async fn explore(site: String, token: String, b: Session) {
-    b.go(&format!("{site}/api/docs")).await;
+    // A learner finds it on their account page.
+    b.go(&format!("{site}/signin")).await;
+    b.type_into("#login", "ada").await;
+    b.type_into("#password", PASSWORD).await;
+    b.click("form[action='/signin'] button[type=submit]").await;
+    b.wait_for_text("Hello, ada").await;
+    b.go(&format!("{site}/account")).await;
+    let link = "document.querySelector('a[href=\"/api/docs\"]').scrollIntoView({block: 'center'})";
+    b.script(link, json!([])).await;
+    b.save(&target("screenshots"), "account-api").await;
+    b.click_element(&b.find_text("API explorer").await).await;
     b.wait_for_text("/api/v1/materials").await;
     for heading in ["accounts", "materials", "sessions", "operations", "Authorize"] {
         b.wait_for_text(heading).await;
     }
     b.save(&target("screenshots"), "api-explorer").await;
 
-    // Authorize with the token, as an API user would after POST /api/v1/auth/login.
+    // Without the web app's session cookie, the token given to Authorize is the only
+    // credential, as for a program using the API (after POST /api/v1/auth/login).
+    b.command(reqwest::Method::DELETE, "/cookie", None).await;
     b.click(".auth-wrapper button.authorize").await;
     b.type_into("#auth-bearer-value", &token).await;
     b.click(".auth-btn-wrapper button.authorize").await;
