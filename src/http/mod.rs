@@ -1,12 +1,13 @@
 //! What the HTTP interface shares: who the caller is (auth.rs: bearer tokens, made in
 //! token.rs, and the web app's session cookie, with its CSRF token in csrf.rs and its
-//! cookies in cookie.rs), extractors, pagination, health, the OpenAPI document's finishing, and
-//! the middleware every response passes (security headers, problem+json). The router
-//! that puts them together is in [`crate::root`].
+//! cookies in cookie.rs), extractors, pagination, health, the OpenAPI document's finishing
+//! and its explorer (explorer.rs), and the middleware every response passes (security
+//! headers, problem+json). The router that puts them together is in [`crate::root`].
 
 pub mod auth;
 pub mod cookie;
 pub mod csrf;
+pub mod explorer;
 pub mod extract;
 pub mod health;
 pub mod openapi;

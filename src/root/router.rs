@@ -22,7 +22,7 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use crate::config::HttpConfig;
 use crate::error::Error;
-use crate::http::{extract, health, openapi, problem_for_bare_errors, security_headers};
+use crate::http::{explorer, extract, health, openapi, problem_for_bare_errors, security_headers};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -86,6 +86,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
 
     routes
         .merge(crate::web::routes())
+        .merge(explorer::routes())
         .fallback(not_found)
         .with_state(state.clone())
         .layer(Extension(openapi))

@@ -120,3 +120,55 @@ async fn the_openapi_document_describes_the_api() {
     assert_eq!(schemas["AssetStatus"]["enum"], json!(["ready", "draft", "flagged", "archived", "suspended"]));
     assert_eq!(schemas["JobState"]["enum"], json!(["queued", "running", "done", "failed"]));
 }
+
+#[tokio::test]
+async fn the_api_explorer_is_served_from_the_binary() {
+    let app = TestApp::spawn().await;
+    // /api/docs leads to the page, which anyone may open.
+    let page = app.client.get(app.url("/api/docs")).send().await.expect("request");
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.url().path(), "/api/docs/");
+    let header = |name: &str| page.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(header("content-type").starts_with("text/html"), "{}", header("content-type"));
+    assert!(header("content-security-policy").contains("script-src 'self';"), "the app's own policy");
+    assert_eq!(header("x-frame-options"), "DENY");
+    let html = page.text().await.expect("the page");
+    assert!(!html.contains("http://") && !html.contains("https://"), "nothing from another host: {html}");
+
+    // Every file the page loads is here: relative addresses, answered from the binary.
+    let mut loaded = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        for part in html.split(attribute).skip(1) {
+            loaded.push(part.split('"').next().expect("a quoted address").trim_start_matches("./").to_owned());
+        }
+    }
+    for file in ["swagger-ui.css", "swagger-ui-bundle.js", "swagger-initializer.js"] {
+        assert!(loaded.iter().any(|l| l == file), "the page loads {file}: {loaded:?}");
+    }
+    for file in &loaded {
+        let response = app.client.get(app.url(&format!("/api/docs/{file}"))).send().await.expect("request");
+        assert_eq!(response.status(), StatusCode::OK, "{file}");
+        let cache = response.headers().get("cache-control").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(cache.as_deref(), Some("public, max-age=3600"), "{file} may be cached");
+        let kind = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let expected = match file.rsplit('.').next() {
+            Some("js") => "text/javascript",
+            Some("css") => "text/css",
+            Some("png") => "image/png",
+            other => panic!("{file}: an unexpected kind of file {other:?}"),
+        };
+        assert!(kind.starts_with(expected), "{file}: {kind}");
+        assert!(!response.bytes().await.expect("the file").is_empty(), "{file}");
+    }
+
+    // It renders this server's document and never sends it to swagger.io's validator.
+    let initializer = app.client.get(app.url("/api/docs/swagger-initializer.js")).send().await.expect("request");
+    let initializer = initializer.text().await.expect("the script");
+    assert!(initializer.contains("\"url\": \"/api/v1/openapi.json\""), "{initializer}");
+    assert!(initializer.contains("\"validatorUrl\": \"none\""), "{initializer}");
+    assert!(!initializer.contains("http://") && !initializer.contains("https://"), "{initializer}");
+
+    // A file it does not have is a problem, like any unknown address under /api/.
+    let missing = app.client.get(app.url("/api/docs/nope.js")).send().await.expect("request");
+    problem(missing, StatusCode::NOT_FOUND).await;
+}

@@ -10,6 +10,7 @@ mod backups;
 mod browser;
 mod cards;
 mod embedded;
+mod explorer;
 mod fixtures;
 mod fuzz_api;
 mod harness;
