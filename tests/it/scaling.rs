@@ -49,7 +49,11 @@ struct Balancer {
 
 impl Balancer {
     fn new(nodes: Vec<SocketAddr>) -> Balancer {
-        Balancer { client: crate::harness::client(), nodes, state: Mutex::new((0, HashSet::new())) }
+        // A connection per request, as a balancer's health check would see it: a kept-alive
+        // connection to a node killed since fails as a sent request, not a refused one.
+        studyhall::tls::install_provider();
+        let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("a client");
+        Balancer { client, nodes, state: Mutex::new((0, HashSet::new())) }
     }
 
     /// The next node in turn that is not out of the rotation.

@@ -576,6 +576,11 @@ fn plain_paragraphs(normalised: &str, blocks: &mut Vec<Block>, section_level: &m
             }
             if underline(line).is_some() && prose.is_empty() && items.is_empty() {
                 // A rule on its own line: no words.
+            } else if line.len() >= 3 && line.chars().all(|c| c == '_') {
+                // A footnotes' rule under the text ("____" over "3 similar to TeX"): the
+                // text ends there.
+                push_block(blocks, BlockKind::Paragraph, std::mem::take(&mut prose).join(" "));
+                push_block(blocks, BlockKind::List, std::mem::take(&mut items).join("\n"));
             } else if list_item(line) {
                 if !prose.is_empty() {
                     push_block(blocks, BlockKind::Paragraph, std::mem::take(&mut prose).join(" "));
@@ -830,6 +835,19 @@ mod tests {
         assert_eq!(
             blocks,
             [(BlockKind::Heading(2), "1. Definitions".to_owned()), (BlockKind::Paragraph, definition.to_owned())]
+        );
+    }
+
+    #[test]
+    fn a_footnotes_rule_ends_the_text_above_it() {
+        let source = "Use this option to change the owner.\n____________________\n3 similar in some aspects to TeX\n";
+        let blocks: Vec<(BlockKind, String)> = plain_blocks(source).into_iter().map(|b| (b.kind, b.text)).collect();
+        assert_eq!(
+            blocks,
+            [
+                (BlockKind::Paragraph, "Use this option to change the owner.".to_owned()),
+                (BlockKind::Paragraph, "3 similar in some aspects to TeX".to_owned()),
+            ]
         );
     }
 
