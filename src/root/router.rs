@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router, middleware};
@@ -109,8 +109,11 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
                     TraceLayer::new_for_http()
                         .make_span_with(|request: &Request<Body>| {
                             let request_id = request.headers().get(&REQUEST_ID).and_then(|id| id.to_str().ok());
+                            // The route as declared ("/api/v1/materials/{id}"): what to count and grep by.
+                            let route = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
                             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(),
-                        request_id = request_id.unwrap_or_default(), user_id = tracing::field::Empty)
+                        route = route.unwrap_or_default(), request_id = request_id.unwrap_or_default(),
+                        user_id = tracing::field::Empty)
                         })
                         // A line per request at info (status and latency, in the request's span), so
                         // that refusals leave a trace too.

@@ -80,6 +80,12 @@ impl Serve {
         kill(Pid::from_raw(self.child.id() as i32), signal).expect("signal studyhall");
     }
 
+    /// Kills the process (SIGKILL) and waits until it is gone, its socket closed with it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Waits for the process to exit; returns whether it exited successfully.
     pub fn wait(mut self) -> bool {
         self.child.wait().expect("wait for studyhall").success()
@@ -108,8 +114,7 @@ impl Drop for Serve {
                 eprintln!("studyhall serve {}: {line}", self.address);
             }
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 
@@ -322,11 +327,14 @@ fn a_redirected_text_log_has_no_colour_codes_names_the_url_and_logs_requests() {
         read.join("\n")
     );
     assert!(listening.contains("listening") && listening.contains("url=http://127.0.0.1:"), "{}", read.join("\n"));
-    // A request refused (401): its line has the method, path, status and latency.
+    // A request refused (401): its line has the method, path, matched route, status and latency.
     let address = listening.split("url=http://").nth(1).and_then(|rest| rest.split('/').next()).expect("an address");
     let mut stream = std::net::TcpStream::connect(address).expect("connect");
-    std::io::Write::write_all(&mut stream, b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .expect("a request");
+    std::io::Write::write_all(
+        &mut stream,
+        b"GET /api/v1/materials/00000000-0000-0000-0000-000000000001 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .expect("a request");
     std::io::Read::read_to_end(&mut stream, &mut Vec::new()).expect("an answer");
     for line in lines.by_ref() {
         let answered = line.contains("status=401");
@@ -340,7 +348,8 @@ fn a_redirected_text_log_has_no_colour_codes_names_the_url_and_logs_requests() {
     let log = read.join("\n");
     assert!(!log.contains('\u{1b}'), "no ANSI escape codes:\n{log}");
     let request = read.last().expect("a line");
-    for part in ["method=GET", "path=/api/v1/me", "request_id=", "status=401", "latency="] {
+    let path = "path=/api/v1/materials/00000000-0000-0000-0000-000000000001";
+    for part in ["method=GET", path, "route=/api/v1/materials/{id}", "request_id=", "status=401", "latency="] {
         assert!(request.contains(part), "{part} in {request}\n{log}");
     }
 }
