@@ -30,8 +30,9 @@ pub struct AdminJob {
     pub id: Uuid,
     /// `ingest_material`, `generate_assets` or `optimise_fsrs`.
     pub kind: String,
-    /// Whose work it is.
+    /// Whose work it is, and their username.
     pub user_id: Uuid,
+    pub username: String,
     /// `queued` (waiting, or waiting to be retried), `running`, `done` or `failed`.
     pub status: JobState,
     pub attempts: i32,
@@ -52,7 +53,8 @@ macro_rules! query_jobs {
         sqlx::query_as!(
             AdminJob,
             $head
-                + r#"id, kind, user_id, status AS "status: JobState", attempts, max_attempts, reason,
+                + r#"id, kind, user_id, (SELECT username FROM users WHERE users.id = jobs.user_id) AS "username!",
+                     status AS "status: JobState", attempts, max_attempts, reason,
                      last_error AS error, run_at, created_at, finished_at"#
                 + $tail
             $(, $arg)*

@@ -148,6 +148,18 @@ async fn audited(app: &TestApp, action: &str) -> Vec<(Option<uuid::Uuid>, Option
     .expect("audit rows")
 }
 
+/// /admin as the web app shows it to the session `token`: its status and HTML.
+async fn admin_page(app: &TestApp, token: &str) -> (StatusCode, String) {
+    let response = app
+        .client
+        .get(app.url("/admin"))
+        .header(reqwest::header::COOKIE, format!("studyhall_session={token}"))
+        .send()
+        .await
+        .expect("the page");
+    (response.status(), response.text().await.expect("HTML"))
+}
+
 async fn sign_in(app: &TestApp, login: &str, password: &str) -> (StatusCode, Value) {
     app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"login": login, "password": password}))).await
 }
@@ -222,9 +234,15 @@ async fn the_admin_api_is_for_administrators_only_and_every_action_is_audited() 
     let (status, ann_row) = app.call(Method::POST, &format!("{USERS}/{ann_id}/promote"), Some(&root.token), None).await;
     assert_eq!((status, ann_row["is_admin"].clone()), (StatusCode::OK, json!(true)));
     assert_eq!(app.call(Method::GET, USERS, Some(&ann.token), None).await.0, StatusCode::OK);
+    let (status, html) = admin_page(&app, &ann.token).await;
+    assert_eq!(status, StatusCode::OK, "she sees the admin page");
+    assert!(html.contains("<h1>Administration</h1>") && html.contains(r#"<a href="/admin">Admin</a>"#), "{html}");
     let (status, _) = app.call(Method::POST, &format!("{USERS}/{ann_id}/demote"), Some(&root.token), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(app.call(Method::GET, USERS, Some(&ann.token), None).await.0, StatusCode::NOT_FOUND);
+    let (status, html) = admin_page(&app, &ann.token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nor the page");
+    assert!(html.contains("Page not found") && !html.contains(r#"href="/admin""#), "{html}");
 
     // Never yourself, never the last administrator.
     let root_id = root.user_id;
