@@ -24,7 +24,7 @@ use crate::http::page::{self, Newest, Page};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list))
+        .routes(routes!(list_users))
         .routes(routes!(deactivate))
         .routes(routes!(reactivate))
         .routes(routes!(promote))
@@ -117,7 +117,7 @@ pub struct ListQuery {
 /// Accounts, newest first, found by email or username: administrators only (others get 404).
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<Account>), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn list(
+pub async fn list_users(
     State(state): State<AppState>,
     auth: AuthUser,
     Query(query): Query<ListQuery>,

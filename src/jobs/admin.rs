@@ -21,7 +21,7 @@ use crate::http::page::{self, Newest, Page};
 use crate::states::JobState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list)).routes(routes!(retry))
+    OpenApiRouter::new().routes(routes!(list_jobs)).routes(routes!(retry))
 }
 
 /// A background job as administrators see it.
@@ -75,7 +75,7 @@ pub struct ListQuery {
 /// Everyone's jobs, newest first, by status: administrators only (others get 404).
 #[utoipa::path(get, path = "/api/v1/admin/jobs", tag = "admin", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<AdminJob>), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn list(
+pub async fn list_jobs(
     State(state): State<AppState>,
     auth: AuthUser,
     Query(query): Query<ListQuery>,
