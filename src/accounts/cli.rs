@@ -12,6 +12,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::admin::{self, Flag, Target, no_account};
 use super::invitations::{self, NewInvitation};
 use super::{password, reset, store, taken, validate};
 use crate::audit::{Change, Work};
@@ -122,11 +123,11 @@ pub async fn run(pool: &PgPool, account: &AccountConfig, action: UserAction) -> 
             }
         }
         UserAction::Promote { login } => {
-            let id = change(pool, &client, &login, Flag::Admin).await?;
+            let id = change(pool, &client, &login, Flag::Promote).await?;
             println!("user {id} is now an administrator");
         }
         UserAction::Deactivate { login } => {
-            let id = change(pool, &client, &login, Flag::Inactive).await?;
+            let id = change(pool, &client, &login, Flag::Deactivate).await?;
             println!("user {id} is deactivated");
         }
         UserAction::Invite { email, expires_in, served } => {
@@ -152,17 +153,15 @@ pub async fn run(pool: &PgPool, account: &AccountConfig, action: UserAction) -> 
                 println!("user {id} ({username}) has a new password; every sign-in of theirs has ended");
             } else {
                 let work = Work::new(pool, &client, "password_reset.request", "password_reset");
-                let (link, expires_at) = reset::operator_link(&work, id, &account.links(served.bind)).await?;
+                work.user(id);
+                let links = account.links(served.bind);
+                let (link, expires_at) = reset::operator_link(&work, Ok(id), &links, "cli").await?;
                 println!("{link}");
                 println!("for {username}, once, until {}", expires_at.to_rfc3339());
             }
         }
     }
     Ok(())
-}
-
-fn no_account(login: &str) -> Error {
-    Error::Config(format!("no account has the email or username {login:?}"))
 }
 
 /// The active account `login` (email or username) names: its id, email and username.
@@ -180,37 +179,8 @@ async fn active_account(pool: &PgPool, login: &str) -> Result<(Uuid, String, Str
     Ok((id, user.email, user.username))
 }
 
-/// What `studyhall user` sets on an account.
-#[derive(Clone, Copy)]
-enum Flag {
-    /// `is_admin` true (promote).
-    Admin,
-    /// `is_active` false, its tokens revoked (deactivate).
-    Inactive,
-}
-
-impl Flag {
-    /// The audit action, the column and the value it sets.
-    fn sets(self) -> (&'static str, &'static str, bool) {
-        match self {
-            Flag::Admin => ("user.promote", "is_admin", true),
-            Flag::Inactive => ("user.deactivate", "is_active", false),
-        }
-    }
-}
-
-/// Sets `flag` on the account `login` names; audited with the flag's old and new value.
+/// Sets `flag` on the account `login` names (shared with the admin API); its id.
 async fn change(pool: &PgPool, client: &Client, login: &str, flag: Flag) -> Result<Uuid> {
-    let (action, column, value) = flag.sets();
-    let work = Work::new(pool, client, action, "user");
-    work.change(async |tx| {
-        let (id, old) = store::flag(tx, login, column).await?.ok_or_else(|| no_account(login))?;
-        work.user(id).entity(id);
-        match flag {
-            Flag::Admin => store::promote(tx, id).await?,
-            Flag::Inactive => store::deactivate(tx, id).await?,
-        }
-        Ok((id, Change::new(Some(json!({column: old})), Some(json!({column: value, "via": "cli"})))))
-    })
-    .await
+    let work = Work::new(pool, client, flag.action(), "user");
+    Ok(admin::set(&work, Target::Login(login), flag, None).await?.id)
 }

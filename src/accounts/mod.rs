@@ -2,6 +2,7 @@
 //! sign-out, password resets, the caller's own profile, its export and deletion, and the
 //! operators' `studyhall user` commands.
 
+pub mod admin;
 pub mod cli;
 pub mod invitations;
 pub mod me;
@@ -36,6 +37,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me::get_me, me::update_me, me::delete_me))
         .routes(routes!(me::export))
         .merge(invitations::routes())
+        .merge(admin::routes())
 }
 
 /// An account as its owner sees it (never its password hash).

@@ -196,15 +196,20 @@ pub async fn set(tx: &mut sqlx::PgConnection, user_id: Uuid, hash: &str, via: &s
     Ok((user_id, Change::created(json!({"password": REDACTED, "via": via, "signed_out": true}))))
 }
 
-/// A reset link for `user_id`, made by an operator (`studyhall user reset-password`):
-/// audited. The link and when it expires.
-pub async fn operator_link(work: &Work<'_>, user_id: Uuid, links: &Links) -> Result<(String, DateTime<Utc>)> {
-    work.user(user_id);
-    work.change(async |tx| {
+/// A reset link for the account `user` names, made by an operator (`studyhall user
+/// reset-password`, `via` "cli") or an administrator ("admin"): audited, naming the
+/// account. The link and when it expires.
+pub async fn operator_link(
+    work: &Work<'_>,
+    user: Result<Uuid>,
+    links: &Links,
+    via: &str,
+) -> Result<(String, DateTime<Utc>)> {
+    work.run(user, async |tx, user_id| {
         let expires_at = Utc::now() + chrono::Duration::hours(LINK_HOURS);
         let (id, secret) = store::create_password_reset(tx, user_id, expires_at).await?;
         work.entity(id);
-        let new = json!({"sent": false, "via": "cli", "expires_at": expires_at});
+        let new = json!({"sent": false, "via": via, "user_id": user_id, "expires_at": expires_at});
         Ok(((link(links, &secret), expires_at), Change::created(new)))
     })
     .await

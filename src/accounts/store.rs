@@ -93,39 +93,95 @@ pub async fn create(
     .await?)
 }
 
-/// The account whose email or username is `login` (whatever its case), locked until the
-/// transaction ends, with the value of its flag `is_admin` or (any other) `is_active`.
+/// An account as administrators list it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Account {
+    pub id: Uuid,
+    pub email: String,
+    pub username: String,
+    /// False once deactivated: it cannot sign in.
+    pub is_active: bool,
+    pub is_admin: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+/// Accounts (not deleted) whose email or username contains `q` (whatever its case),
+/// newest first, after `cursor` (privileged connection).
 #[tracing::instrument(skip(conn))]
-pub async fn flag(conn: &mut PgConnection, login: &str, flag: &str) -> Result<Option<(Uuid, bool)>> {
-    let row = sqlx::query!(
-        r#"SELECT id, CASE WHEN $2 = 'is_admin' THEN is_admin ELSE is_active END AS "flag!" FROM users
-            WHERE (lower(email) = lower($1) OR lower(username) = lower($1)) AND deleted_at IS NULL FOR UPDATE"#,
+pub async fn accounts(
+    conn: &mut PgConnection,
+    q: Option<&str>,
+    cursor: Option<Newest>,
+    limit: i64,
+) -> Result<Vec<Account>> {
+    Ok(sqlx::query_as!(
+        Account,
+        "SELECT id, email, username, is_active, is_admin, created_at, last_login_at FROM users
+          WHERE deleted_at IS NULL
+            AND ($1::text IS NULL OR strpos(lower(email), lower($1)) > 0 OR strpos(lower(username), lower($1)) > 0)
+            AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
+          ORDER BY created_at DESC, id DESC LIMIT $4",
+        q,
+        cursor.map(|c| c.0),
+        cursor.map(|c| c.1),
+        limit,
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The account (not deleted) with id `id`, or else whose email or username is `login`
+/// (whatever its case), locked until the transaction ends (privileged connection).
+#[tracing::instrument(skip(conn))]
+pub async fn account(conn: &mut PgConnection, id: Option<Uuid>, login: Option<&str>) -> Result<Option<Account>> {
+    Ok(sqlx::query_as!(
+        Account,
+        "SELECT id, email, username, is_active, is_admin, created_at, last_login_at FROM users
+          WHERE (id = $1 OR ($1 IS NULL AND (lower(email) = lower($2) OR lower(username) = lower($2))))
+            AND deleted_at IS NULL
+            FOR UPDATE",
+        id,
         login,
-        flag,
     )
     .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|row| (row.id, row.flag)))
+    .await?)
 }
 
-/// Makes account `id` an administrator.
+/// How many active administrators there are besides account `id`, locked until the
+/// transaction ends (two demoting each other at once cannot leave none).
 #[tracing::instrument(skip(conn))]
-pub async fn promote(conn: &mut PgConnection, id: Uuid) -> Result<()> {
-    sqlx::query!("UPDATE users SET is_admin = true WHERE id = $1", id).execute(conn).await?;
-    Ok(())
-}
-
-/// Deactivates account `id`, revoking its tokens.
-#[tracing::instrument(skip(conn))]
-pub async fn deactivate(conn: &mut PgConnection, id: Uuid) -> Result<()> {
-    sqlx::query!(
-        "WITH _ AS (UPDATE auth_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)
-         UPDATE users SET is_active = false WHERE id = $1",
+pub async fn other_admins(conn: &mut PgConnection, id: Uuid) -> Result<usize> {
+    let admins = sqlx::query_scalar!(
+        "SELECT id FROM users WHERE is_admin AND is_active AND deleted_at IS NULL AND id <> $1 FOR UPDATE",
         id
     )
-    .execute(conn)
+    .fetch_all(conn)
     .await?;
-    Ok(())
+    Ok(admins.len())
+}
+
+/// Sets account `id`'s `is_admin` and `is_active` where given; deactivating it revokes
+/// its tokens (its sessions end).
+#[tracing::instrument(skip(conn))]
+pub async fn set_flags(
+    conn: &mut PgConnection,
+    id: Uuid,
+    is_admin: Option<bool>,
+    is_active: Option<bool>,
+) -> Result<Account> {
+    Ok(sqlx::query_as!(
+        Account,
+        "WITH _ AS (UPDATE auth_tokens SET revoked_at = now()
+                     WHERE user_id = $1 AND revoked_at IS NULL AND $3::boolean IS FALSE)
+         UPDATE users SET is_admin = coalesce($2, is_admin), is_active = coalesce($3, is_active) WHERE id = $1
+         RETURNING id, email, username, is_active, is_admin, created_at, last_login_at",
+        id,
+        is_admin,
+        is_active,
+    )
+    .fetch_one(conn)
+    .await?)
 }
 
 /// What signing in needs of the account whose email or username is `login`.

@@ -14,7 +14,7 @@ use super::store::{self, AuditLog};
 use super::{Change, Work};
 use crate::app::AppState;
 use crate::db::tenant;
-use crate::error::{Error, Problem, Result};
+use crate::error::{Problem, Result};
 use crate::http::auth::AuthUser;
 use crate::http::extract::Client;
 use crate::http::page::{self, Newest, Page};
@@ -75,32 +75,43 @@ pub async fn admin_audit_logs(
     auth: AuthUser,
     Query(query): Query<AdminQuery>,
 ) -> Result<Json<Page<AuditLog>>> {
-    if !auth.is_admin {
-        return Err(Error::NotFound);
-    }
-    let work = Work::new(&state.db, &client, "admin.audit_logs.read", "audit_log").by(&auth);
+    auth.admin()?;
+    let filter = store::Filter {
+        user: query.user_id,
+        action: query.action.as_deref(),
+        entity_type: query.entity_type.as_deref(),
+        entity: query.entity_id,
+        is_success: query.is_success,
+        from: query.from,
+        to: query.to,
+    };
+    Ok(Json(everyone(&state, &client, &auth, &filter, query.limit, query.cursor.as_deref()).await?))
+}
+
+/// Everyone's audit rows by `filter`, newest first, for administrator `auth` (the API
+/// and the admin page); the query itself is audited, with its filters.
+pub async fn everyone(
+    state: &AppState,
+    client: &Client,
+    auth: &AuthUser,
+    filter: &store::Filter<'_>,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<Page<AuditLog>> {
+    let work = Work::new(&state.db, client, "admin.audit_logs.read", "audit_log").by(auth);
     let read = async {
-        let (limit, cursor) = page::params::<Newest>(query.limit, query.cursor.as_deref())?;
-        Validator::default().instant("from", query.from.as_ref()).instant("to", query.to.as_ref()).finish()?;
+        let (limit, cursor) = page::params::<Newest>(limit, cursor)?;
+        Validator::default().instant("from", filter.from.as_ref()).instant("to", filter.to.as_ref()).finish()?;
         // The privileged connection: an admin reads across users.
-        let filter = store::Filter {
-            user: query.user_id,
-            action: query.action.as_deref(),
-            entity_type: query.entity_type.as_deref(),
-            entity: query.entity_id,
-            is_success: query.is_success,
-            from: query.from,
-            to: query.to,
-        };
         let mut conn = state.privileged.acquire().await?;
-        let rows = store::any(&mut conn, &filter, cursor, i64::from(limit) + 1).await?;
+        let rows = store::any(&mut conn, filter, cursor, i64::from(limit) + 1).await?;
         Ok(Page::from_rows(rows, limit, position))
     };
     // The change is the audit row alone: the query and its filters.
     work.run(read.await, async |_, page| {
-        let filters = json!({"user_id": query.user_id, "action": query.action, "entity_type": query.entity_type,
-            "entity_id": query.entity_id, "is_success": query.is_success, "from": query.from, "to": query.to});
-        Ok((Json(page), Change::created(filters)))
+        let filters = json!({"user_id": filter.user, "action": filter.action, "entity_type": filter.entity_type,
+            "entity_id": filter.entity, "is_success": filter.is_success, "from": filter.from, "to": filter.to});
+        Ok((page, Change::created(filters)))
     })
     .await
 }

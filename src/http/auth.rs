@@ -70,6 +70,11 @@ impl AuthUser {
         Ok(AuthUser { user_id, token_id, is_admin, write_mark })
     }
 
+    /// Ok for an administrator; 404 for anyone else, to whom admin paths do not exist.
+    pub fn admin(&self) -> Result<()> {
+        if self.is_admin { Ok(()) } else { Err(Error::NotFound) }
+    }
+
     /// The caller's reads, which see every change of theirs made before this request.
     pub fn reader(&self) -> Reader {
         Reader { user: self.user_id, mark: self.write_mark }

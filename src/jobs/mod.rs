@@ -7,6 +7,7 @@
 //! retried after an exponential backoff; after the last attempt the job is `failed`
 //! and its kind's failure handler records why (see [`kind`] and [`worker`]).
 
+pub mod admin;
 pub mod http;
 pub mod kind;
 pub mod worker;

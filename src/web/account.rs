@@ -20,7 +20,7 @@ const AUDIT_ROWS: i64 = 500;
 #[derive(askama::Template)]
 #[template(path = "account.html")]
 struct AccountPage {
-    csrf: String,
+    csrf: super::Csrf,
     username: String,
     email: String,
     first_name: String,

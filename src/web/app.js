@@ -378,8 +378,9 @@ document.querySelectorAll("form[data-optimise]").forEach((form) =>
 );
 
 // Forms that call the API: <form data-api="METHOD /path">, their named fields as JSON
-// (empty ones left out); data-confirm asks first, data-redirect goes on after,
-// and the outcome is told in the form's status line.
+// (empty ones left out, data-number ones as numbers); data-confirm asks first,
+// data-redirect goes on after, data-reload shows the page again, a [data-link] field
+// shows the link the answer made, and the outcome is told in the form's status line.
 document.querySelectorAll("form[data-api]").forEach((form) =>
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -390,6 +391,7 @@ document.querySelectorAll("form[data-api]").forEach((form) =>
     new FormData(form).forEach((value, key) => {
       const field = form.elements.namedItem(key)?.dataset ?? {};
       if ("list" in field) body[key] = value.split(",").map((v) => v.trim()).filter(Boolean);
+      else if ("number" in field && value !== "") body[key] = Number(value);
       else if (value !== "") body[key] = value;
       else if ("clearable" in field) body[key] = null;
     });
@@ -398,9 +400,22 @@ document.querySelectorAll("form[data-api]").forEach((form) =>
     if (submit?.disabled) return;
     if (submit) submit.disabled = true;
     try {
-      await api(method, path, method === "DELETE" ? undefined : body);
+      const { data } = await api(method, path, method === "DELETE" ? undefined : body);
       if (form.dataset.redirect) {
         window.location.href = form.dataset.redirect;
+        return;
+      }
+      // A link made for someone else (an invitation, a password reset): shown once, to copy.
+      const link = form.querySelector("[data-link]");
+      if (link && data?.link) {
+        link.value = data.link;
+        link.hidden = false;
+        link.select();
+        say(form, "Copy this link and send it: it works once and is not shown again.", "done");
+        return;
+      }
+      if ("reload" in form.dataset) {
+        window.location.reload();
         return;
       }
       say(form, "Saved.", "done");

@@ -20,7 +20,7 @@ const RECENT: i64 = 5;
 #[derive(askama::Template)]
 #[template(path = "dashboard.html")]
 struct Dashboard {
-    csrf: String,
+    csrf: super::Csrf,
     username: String,
     summary: Summary,
     accuracy: String,

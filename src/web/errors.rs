@@ -16,7 +16,6 @@ use crate::app::AppState;
 use crate::error::Error;
 use crate::http::auth::AuthUser;
 use crate::http::cookie::session_cookie;
-use crate::http::csrf::session_csrf;
 
 /// Marks an error page for [`error_pages`]: what it says.
 #[derive(Clone)]
@@ -64,7 +63,7 @@ struct ErrorPage {
     heading: &'static str,
     message: String,
     /// The session's CSRF token when signed in (the navigation's sign-out form).
-    csrf: Option<String>,
+    csrf: Option<super::Csrf>,
 }
 
 /// What a page of `status` says without a message of its own.
@@ -99,11 +98,11 @@ pub async fn error_pages(State(state): State<AppState>, request: Request, next: 
     let (Some(token), Some(Explained(page))) = (session, response.extensions().get::<Explained>().cloned()) else {
         return response;
     };
-    if AuthUser::resolve(&state, &token).await.is_err() {
+    let Ok(auth) = AuthUser::resolve(&state, &token).await else {
         return response;
-    }
+    };
     let (parts, _) = response.into_parts();
-    let mut rendered = render(parts.status, &ErrorPage { csrf: Some(session_csrf(&token)), ..page });
+    let mut rendered = render(parts.status, &ErrorPage { csrf: Some(super::Csrf::of(&auth, &token)), ..page });
     // What the failure set besides its body (Set-Cookie, Retry-After) is kept.
     for (name, value) in &parts.headers {
         if name != CONTENT_TYPE && name != CONTENT_LENGTH {

@@ -21,7 +21,7 @@ use crate::states::{AssetStatus, MaterialStatus};
 #[derive(askama::Template)]
 #[template(path = "materials.html")]
 struct MaterialsPage {
-    csrf: String,
+    csrf: super::Csrf,
     q: String,
     materials: Vec<Listed>,
 }
@@ -130,7 +130,7 @@ const KEPT_WORDS_NOTICE_BELOW: f64 = 0.98;
 #[derive(askama::Template)]
 #[template(path = "material.html")]
 struct MaterialPage {
-    csrf: String,
+    csrf: super::Csrf,
     id: Uuid,
     title: String,
     status: MaterialStatus,

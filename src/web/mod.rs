@@ -8,6 +8,7 @@
 
 mod account;
 mod activity;
+mod admin;
 mod auth;
 mod cards;
 mod dashboard;
@@ -49,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .route("/study/{id}", get(study::page))
         .route("/progress", get(progress::page))
         .route("/account", get(account::page))
+        .route("/admin", get(admin::page))
         .route("/settings", get(settings::page).post(settings::save))
         .route("/settings/optimise", axum::routing::post(settings::optimise))
         .route("/static/app.css", get(stylesheet))
@@ -95,7 +97,27 @@ fn percent(share: Option<f64>) -> String {
 /// that need one redirect to /signin without it.
 pub struct WebUser {
     pub auth: AuthUser,
-    pub csrf: String,
+    pub csrf: Csrf,
+}
+
+/// What a signed-in page's forms and navigation need: the session's CSRF token (shown
+/// as itself) and whether the learner administers (the navigation then links /admin).
+#[derive(Clone)]
+pub struct Csrf {
+    token: String,
+    pub admin: bool,
+}
+
+impl Csrf {
+    pub fn of(auth: &AuthUser, session: &str) -> Csrf {
+        Csrf { token: session_csrf(session), admin: auth.is_admin }
+    }
+}
+
+impl std::fmt::Display for Csrf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.token)
+    }
 }
 
 impl FromRequestParts<AppState> for WebUser {
@@ -105,7 +127,7 @@ impl FromRequestParts<AppState> for WebUser {
         let signin = || Redirect::to(&signin_for(parts)).into_response();
         let token = cookie(&parts.headers, SESSION).ok_or_else(signin)?;
         match AuthUser::resolve(state, token).await {
-            Ok(auth) => Ok(WebUser { auth, csrf: session_csrf(token) }),
+            Ok(auth) => Ok(WebUser { csrf: Csrf::of(&auth, token), auth }),
             Err(crate::error::Error::Unauthorized(_)) => Err(signin()),
             Err(error) => Err(html_error(&error)),
         }
@@ -125,7 +147,7 @@ fn signin_for(parts: &Parts) -> String {
 impl WebUser {
     /// Whether a posted form's CSRF token is this session's.
     fn checks(&self, posted: &str) -> bool {
-        !posted.is_empty() && posted == self.csrf
+        !posted.is_empty() && posted == self.csrf.token
     }
 }
 

@@ -20,7 +20,7 @@ pub struct Found {
 #[derive(askama::Template)]
 #[template(path = "passage.html")]
 struct PassagePage {
-    csrf: String,
+    csrf: super::Csrf,
     material: Uuid,
     passage: Passage,
     /// The search, or empty.

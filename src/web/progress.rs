@@ -148,7 +148,7 @@ fn in_days(day: usize) -> String {
 #[derive(askama::Template)]
 #[template(path = "progress.html")]
 struct ProgressPage {
-    csrf: String,
+    csrf: super::Csrf,
     summary: Summary,
     chart: Chart,
     forecast: Forecast,

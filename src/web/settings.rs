@@ -25,7 +25,7 @@ use crate::learn::store;
 #[derive(askama::Template)]
 #[template(path = "settings.html")]
 struct SettingsPage {
-    csrf: String,
+    csrf: super::Csrf,
     /// The fields as shown: the stored settings, or what was posted.
     values: Values,
     defaults: Values,

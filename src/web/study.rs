@@ -21,7 +21,7 @@ use crate::states::{AssetType, SessionStatus, SessionType};
 #[derive(askama::Template)]
 #[template(path = "study.html")]
 struct StudyPage {
-    csrf: String,
+    csrf: super::Csrf,
     id: Uuid,
     kind: &'static str,
     /// Where "Back to ..." leads when the session has ended, and its words.
@@ -31,7 +31,7 @@ struct StudyPage {
 #[derive(askama::Template)]
 #[template(path = "results.html")]
 struct ResultsPage {
-    csrf: String,
+    csrf: super::Csrf,
     kind: &'static str,
     material: Uuid,
     title: String,

@@ -68,6 +68,7 @@ async fn every_page_passes_axe_at_desktop_and_phone_sizes() {
         "/progress".to_owned(),
         "/settings".to_owned(),
         "/account".to_owned(),
+        "/admin".to_owned(),
         "/materials/not-a-uuid".to_owned(),
         format!("/materials/{}", uuid::Uuid::new_v4()),
         "/no/such/page".to_owned(),

@@ -134,3 +134,238 @@ async fn admins_query_everyone_s_audit_rows_by_filter_and_the_query_is_audited()
     let (status, _) = app.call(Method::GET, base, Some(&ann.token), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "hidden from non-admins");
 }
+
+const USERS: &str = "/api/v1/admin/users";
+
+/// The successful audit rows of `action`: who acted, on what, and the values after.
+async fn audited(app: &TestApp, action: &str) -> Vec<(Option<uuid::Uuid>, Option<uuid::Uuid>, Value)> {
+    sqlx::query_as(
+        "SELECT user_id, entity_id, new_values FROM audit_logs WHERE action = $1 AND is_success ORDER BY created_at",
+    )
+    .bind(action)
+    .fetch_all(&app.db.pool)
+    .await
+    .expect("audit rows")
+}
+
+/// /admin as the web app shows it to the session `token`: its status and HTML.
+async fn admin_page(app: &TestApp, token: &str) -> (StatusCode, String) {
+    let response = app
+        .client
+        .get(app.url("/admin"))
+        .header(reqwest::header::COOKIE, format!("studyhall_session={token}"))
+        .send()
+        .await
+        .expect("the page");
+    (response.status(), response.text().await.expect("HTML"))
+}
+
+async fn sign_in(app: &TestApp, login: &str, password: &str) -> (StatusCode, Value) {
+    app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"login": login, "password": password}))).await
+}
+
+#[tokio::test]
+async fn the_admin_api_is_for_administrators_only_and_every_action_is_audited() {
+    let app = TestApp::spawn().await;
+    let root = app.register("root").await; // the first account administers
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let (ann_id, bob_id) = (ann.user_id, bob.user_id);
+
+    // Not there for anyone else: 404 to a learner, 401 to no one signed in.
+    let endpoints = [
+        (Method::GET, USERS.to_owned()),
+        (Method::POST, format!("{USERS}/{bob_id}/deactivate")),
+        (Method::POST, format!("{USERS}/{bob_id}/reactivate")),
+        (Method::POST, format!("{USERS}/{bob_id}/promote")),
+        (Method::POST, format!("{USERS}/{bob_id}/demote")),
+        (Method::POST, format!("{USERS}/{bob_id}/password-reset")),
+        (Method::GET, "/api/v1/admin/jobs".to_owned()),
+        (Method::POST, format!("/api/v1/admin/jobs/{bob_id}/retry")),
+    ];
+    for (method, path) in &endpoints {
+        let (status, problem) = app.call(method.clone(), path, Some(&ann.token), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path} as a learner: {problem}");
+        let (status, _) = app.call(method.clone(), path, None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} signed out");
+    }
+    let (_, me) = app.call(Method::GET, "/api/v1/me", Some(&bob.token), None).await;
+    assert_eq!(me["is_admin"], false, "nothing a learner asked changed anything");
+
+    // Search by part of the email or username, whatever its case; paged newest first.
+    let (status, page) = app.call(Method::GET, &format!("{USERS}?q=AnN"), Some(&root.token), None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
+    assert_eq!(
+        (page["items"][0]["username"].as_str(), page["items"][0]["is_active"].as_bool()),
+        (Some("ann"), Some(true))
+    );
+    let (_, first) = app.call(Method::GET, &format!("{USERS}?limit=2"), Some(&root.token), None).await;
+    let names = |page: &Value| {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|u| u["username"].as_str().expect("a name").to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&first), ["bob", "ann"]);
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let (_, rest) = app.call(Method::GET, &format!("{USERS}?limit=2&cursor={cursor}"), Some(&root.token), None).await;
+    assert_eq!((names(&rest), rest["next_cursor"].clone()), (vec!["root".to_owned()], Value::Null));
+    let (status, problem) = app.call(Method::GET, &format!("{USERS}?limit=0"), Some(&root.token), None).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("limit")));
+
+    // Deactivated: bob's sessions end and he cannot sign in; reactivated, he can.
+    let (status, bob_row) =
+        app.call(Method::POST, &format!("{USERS}/{bob_id}/deactivate"), Some(&root.token), None).await;
+    assert_eq!((status, bob_row["is_active"].clone()), (StatusCode::OK, json!(false)), "{bob_row}");
+    let (status, _) = app.call(Method::GET, "/api/v1/me", Some(&bob.token), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "his sessions ended");
+    assert_eq!(sign_in(&app, "bob", PASSWORD).await.0, StatusCode::UNAUTHORIZED, "he cannot sign in");
+    let (status, problem) =
+        app.call(Method::POST, &format!("{USERS}/{bob_id}/password-reset"), Some(&root.token), None).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::CONFLICT, Some("id")), "{problem}");
+    let (status, _) = app.call(Method::POST, &format!("{USERS}/{bob_id}/reactivate"), Some(&root.token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(sign_in(&app, "bob", PASSWORD).await.0, StatusCode::OK, "reactivated, he signs in");
+
+    // Promoted: ann administers; demoted, she does not.
+    let (status, ann_row) = app.call(Method::POST, &format!("{USERS}/{ann_id}/promote"), Some(&root.token), None).await;
+    assert_eq!((status, ann_row["is_admin"].clone()), (StatusCode::OK, json!(true)));
+    assert_eq!(app.call(Method::GET, USERS, Some(&ann.token), None).await.0, StatusCode::OK);
+    let (status, html) = admin_page(&app, &ann.token).await;
+    assert_eq!(status, StatusCode::OK, "she sees the admin page");
+    assert!(html.contains("<h1>Administration</h1>") && html.contains(r#"<a href="/admin">Admin</a>"#), "{html}");
+    let (status, _) = app.call(Method::POST, &format!("{USERS}/{ann_id}/demote"), Some(&root.token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.call(Method::GET, USERS, Some(&ann.token), None).await.0, StatusCode::NOT_FOUND);
+    let (status, html) = admin_page(&app, &ann.token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nor the page");
+    assert!(html.contains("Page not found") && !html.contains(r#"href="/admin""#), "{html}");
+
+    // Never yourself, never the last administrator.
+    let root_id = root.user_id;
+    for action in ["demote", "deactivate"] {
+        let (status, problem) =
+            app.call(Method::POST, &format!("{USERS}/{root_id}/{action}"), Some(&root.token), None).await;
+        assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::CONFLICT, Some("id")), "{action}");
+        assert!(problem["errors"][0]["message"].as_str().expect("why").contains("your own account"), "{problem}");
+    }
+    app.call(Method::POST, &format!("{USERS}/{ann_id}/promote"), Some(&root.token), None).await;
+    let (status, _) = app.call(Method::POST, &format!("{USERS}/{root_id}/demote"), Some(&ann.token), None).await;
+    assert_eq!(status, StatusCode::OK, "another administrator may");
+    let (status, problem) = app.call(Method::POST, &format!("{USERS}/{ann_id}/demote"), Some(&ann.token), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    let (status, _) =
+        app.call(Method::POST, &format!("{USERS}/{}/promote", uuid::Uuid::nil()), Some(&ann.token), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no such account");
+
+    // A reset link: it sets bob's password once, and his sign-ins end.
+    let (_, bob_session) = sign_in(&app, "bob", PASSWORD).await;
+    let bob_token = bob_session["token"].as_str().expect("a token").to_owned();
+    let (status, reset) =
+        app.call(Method::POST, &format!("{USERS}/{bob_id}/password-reset"), Some(&ann.token), None).await;
+    assert_eq!(status, StatusCode::OK, "{reset}");
+    let link = reset["link"].as_str().expect("a link").to_owned();
+    assert!(link.starts_with(&app.url("/reset?token=")), "{link}");
+    let secret = link.rsplit_once('=').expect("a token").1.to_owned();
+    let confirm = json!({"token": secret, "new_password": "harbour quill meadow lantern"});
+    let (status, _) = app.call(Method::POST, "/api/v1/auth/password-reset/confirm", None, Some(confirm.clone())).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(app.call(Method::GET, "/api/v1/me", Some(&bob_token), None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(sign_in(&app, "bob", "harbour quill meadow lantern").await.0, StatusCode::OK);
+    let (status, _) = app.call(Method::POST, "/api/v1/auth/password-reset/confirm", None, Some(confirm)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "once");
+
+    // Each action audited: who, on whom, the value after; no secret anywhere.
+    let root_id = Some(root.user_id);
+    let ann_id = Some(ann.user_id);
+    let expect = [
+        ("user.deactivate", root_id, Some(bob_id), json!({"is_active": false, "via": "admin"})),
+        ("user.reactivate", root_id, Some(bob_id), json!({"is_active": true, "via": "admin"})),
+        ("user.demote", ann_id, Some(root.user_id), json!({"is_admin": false, "via": "admin"})),
+    ];
+    for (action, actor, target, new) in expect {
+        let rows = audited(&app, action).await;
+        let last = rows.last().expect("a row").clone();
+        assert_eq!((last.0, last.1, last.2), (actor, target, new), "{action}");
+    }
+    assert_eq!(audited(&app, "user.demote").await.len(), 2, "ann, then root");
+    assert_eq!(audited(&app, "user.promote").await.len(), 2);
+    let requested = audited(&app, "password_reset.request").await;
+    assert_eq!((requested[0].0, requested[0].2["user_id"].as_str()), (ann_id, Some(bob_id.to_string().as_str())));
+    let refused: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_logs WHERE action = 'user.demote' AND NOT is_success AND user_id = $1",
+    )
+    .bind(root.user_id)
+    .fetch_one(&app.db.pool)
+    .await
+    .expect("count");
+    assert_eq!(refused, 1, "refusals are audited too");
+    let trail: String = sqlx::query_scalar("SELECT string_agg(audit_logs::text, '\n') FROM audit_logs")
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("the trail");
+    assert!(!trail.contains(&secret) && !trail.contains("harbour quill"), "no link or password in the audit trail");
+}
+
+#[tokio::test]
+async fn an_administrator_sees_failed_jobs_with_their_reason_and_a_retried_one_runs() {
+    let app = TestApp::spawn().await;
+    let root = app.register("root").await;
+    let ann = app.register("ann").await;
+    let material = crate::materials::create(&app, &ann, "Cells", crate::materials::ARTICLE, json!({})).await;
+    assert_eq!(crate::materials::settled(&app, &ann, material).await["status"], "ready");
+    // The job failed (as after its last attempt), and its material with it.
+    let job: uuid::Uuid = sqlx::query_scalar(
+        "UPDATE jobs SET status = 'failed', attempts = max_attempts, reason = 'The file could not be read.',
+                         last_error = 'parse error at byte 7', finished_at = now()
+          WHERE user_id = $1 RETURNING id",
+    )
+    .bind(ann.user_id)
+    .fetch_one(&app.db.pool)
+    .await
+    .expect("fail the job");
+    sqlx::query("UPDATE study_materials SET status = 'failed' WHERE id = $1")
+        .bind(material)
+        .execute(&app.db.pool)
+        .await
+        .expect("fail the material");
+
+    let (status, page) = app.call(Method::GET, "/api/v1/admin/jobs?status=failed", Some(&root.token), None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let items = page["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (items[0]["id"].as_str(), items[0]["reason"].as_str()),
+        (Some(job.to_string().as_str()), Some("The file could not be read."))
+    );
+    assert_eq!(items[0]["error"], "parse error at byte 7");
+    let (_, queued) = app.call(Method::GET, "/api/v1/admin/jobs?status=queued", Some(&root.token), None).await;
+    assert_eq!(queued["items"], json!([]));
+    let (status, problem) = app.call(Method::GET, "/api/v1/admin/jobs?status=stuck", Some(&root.token), None).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("status")));
+
+    let (status, retried) =
+        app.call(Method::POST, &format!("/api/v1/admin/jobs/{job}/retry"), Some(&root.token), None).await;
+    assert_eq!((status, retried["status"].as_str()), (StatusCode::OK, Some("queued")), "{retried}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (_, job) = app.call(Method::GET, &format!("/api/v1/jobs/{job}"), Some(&ann.token), None).await;
+        if job["status"] == "done" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the retried job did not run: {job}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(crate::materials::settled(&app, &ann, material).await["status"], "ready", "its material is ready again");
+
+    let (status, problem) =
+        app.call(Method::POST, &format!("/api/v1/admin/jobs/{job}/retry"), Some(&root.token), None).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::CONFLICT, Some("status")), "{problem}");
+    assert!(problem["errors"][0]["message"].as_str().expect("why").starts_with("is done"), "{problem}");
+    let rows = audited(&app, "job.retry").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].0, rows[0].1), (Some(root.user_id), Some(job)));
+}

@@ -28,6 +28,10 @@ struct Ids {
     job: Uuid,
     session: Uuid,
     invitation: Uuid,
+    /// Another account, for the admin actions on accounts.
+    account: Uuid,
+    /// A failed job (of a kind no worker knows: retried, it fails again).
+    failed_job: Uuid,
     /// A password-reset link's token, of an account of its own (using it ends its sessions).
     reset: String,
 }
@@ -189,7 +193,7 @@ fn collect_refs(value: &Value, refs: &mut Vec<String>) {
 
 /// Makes the caller an administrator (so that admin operations are fuzzed past the
 /// gate) with a material (ingested), its assets, an interaction, a session and an
-/// invitation to fuzz; and a reset link of another account.
+/// invitation to fuzz; another account with a reset link, one to administer, and a failed job.
 async fn objects(app: &TestApp, caller: &Session) -> Ids {
     sqlx::query("UPDATE users SET is_admin = true WHERE id = $1")
         .bind(caller.user_id)
@@ -229,6 +233,14 @@ async fn objects(app: &TestApp, caller: &Session) -> Ids {
     .execute(&app.db.pool)
     .await
     .expect("a reset link");
+    let failed_job = sqlx::query_scalar(
+        "INSERT INTO jobs (kind, user_id, payload, max_attempts, attempts, status)
+         VALUES ('fuzzed', $1, '{}', 1, 1, 'failed') RETURNING id",
+    )
+    .bind(caller.user_id)
+    .fetch_one(&app.db.pool)
+    .await
+    .expect("a failed job");
     Ids {
         user: caller.user_id,
         material,
@@ -237,6 +249,8 @@ async fn objects(app: &TestApp, caller: &Session) -> Ids {
         job: id(&job),
         session: sessions[0],
         invitation: id(&invited["invitation"]),
+        account: app.register("managed").await.user_id,
+        failed_job,
         reset,
     }
 }
@@ -248,7 +262,7 @@ fn rank(method: &Method, path: &str) -> u8 {
         (&Method::DELETE, "/api/v1/me") => 4,
         (&Method::POST, "/api/v1/auth/logout") => 3,
         (&Method::DELETE, _) => 2,
-        (&Method::POST, _) if path.ends_with("/end") || path.ends_with("/reprocess") => 1,
+        (&Method::POST, _) if ["/end", "/reprocess", "/deactivate"].iter().any(|end| path.ends_with(end)) => 1,
         _ => 0,
     }
 }
@@ -566,8 +580,10 @@ impl Fuzz<'_> {
             ("/materials/", ids.material),
             ("/assets/", ids.asset),
             ("/sessions/", ids.session),
+            ("/admin/jobs/", ids.failed_job),
             ("/jobs/", ids.job),
             ("/invitations/", ids.invitation),
+            ("/admin/users/", ids.account),
         ]
         .into_iter()
         .find(|(collection, _)| path.contains(collection))

@@ -18,6 +18,12 @@ use crate::harness::TestApp;
 fn others_objects(other: &crate::fixtures::Learner, invitation: Uuid) -> HashMap<&'static str, Uuid> {
     HashMap::from([
         ("/api/v1/admin/invitations/{id}", invitation),
+        ("/api/v1/admin/users/{id}/deactivate", other.user_id),
+        ("/api/v1/admin/users/{id}/reactivate", other.user_id),
+        ("/api/v1/admin/users/{id}/promote", other.user_id),
+        ("/api/v1/admin/users/{id}/demote", other.user_id),
+        ("/api/v1/admin/users/{id}/password-reset", other.user_id),
+        ("/api/v1/admin/jobs/{id}/retry", other.job_id),
         ("/api/v1/materials/{id}", other.material_id),
         ("/api/v1/materials/{id}/reprocess", other.material_id),
         ("/api/v1/materials/{id}/chunks", other.material_id),

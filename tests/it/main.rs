@@ -4,6 +4,7 @@ mod access;
 mod accessibility;
 mod accounts;
 mod admin;
+mod admin_page;
 mod assets;
 mod audit;
 mod backups;
