@@ -113,7 +113,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
                             // The route as declared ("/api/v1/materials/{id}"): what to count and grep by.
                             let route = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
                             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(),
-                        route = route.unwrap_or_default(), request_id = request_id.unwrap_or_default(),
+                        route = %route.unwrap_or_default(), request_id = %request_id.unwrap_or_default(),
                         user_id = tracing::field::Empty)
                         })
                         // A line per request at info (status and latency, in the request's span), so
