@@ -1115,8 +1115,9 @@ fn definition(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &S
             continue;
         }
         let article = lang.articles().contains(&first_lower.as_str());
-        let term = match quoted.iter().find(|t| subject.contains(**t)) {
-            Some(term) => (*term).to_owned(),
+        let quoted_term = quoted.iter().copied().find(|t| subject.contains(t));
+        let term = match quoted_term {
+            Some(term) => term.to_owned(),
             None if article || infinitive => subject_words[1..].join(" "),
             None => subject.to_owned(),
         };
@@ -1125,12 +1126,13 @@ fn definition(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &S
         }
         return Some(Definition {
             sentence: sentence.to_owned(),
-            subject: match quoted.iter().find(|t| subject.starts_with(**t)) {
+            subject: match quoted_term {
                 // A term quoted at the opening of its definition is capitalised there only
                 // ("Object code" means ...), unless every word of it is (a name).
                 _ if infinitive => subject.to_lowercase(),
                 Some(term)
-                    if lang != Lang::De
+                    if subject.starts_with(term)
+                        && lang != Lang::De
                         && term.split_whitespace().skip(1).all(|w| w.starts_with(char::is_lowercase)) =>
                 {
                     let mut chars = subject.chars();

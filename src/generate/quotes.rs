@@ -28,11 +28,16 @@ fn spans(sentence: &str) -> Option<Vec<(usize, usize)>> {
     Some(spans)
 }
 
+/// What a quoted span holds, without its marks and the space inside them.
+fn inner(quoted: &str) -> &str {
+    quoted.trim_matches(|c: char| PAIRS.iter().any(|p| p.0 == c || p.1 == c) || c.is_whitespace())
+}
+
 /// Whether every quotation mark of `sentence` quotes a term: a few words, no clause.
 pub fn only_terms(sentence: &str) -> bool {
     spans(sentence).is_some_and(|spans| {
         spans.iter().all(|&(start, end)| {
-            let inner = sentence[start..end].trim_matches(|c: char| PAIRS.iter().any(|p| p.0 == c || p.1 == c));
+            let inner = inner(&sentence[start..end]);
             let words = inner.split_whitespace().count();
             (1..=TERM_WORDS).contains(&words) && !inner.contains(['.', '!', '?', ',', ';', ':'])
         })
@@ -42,8 +47,7 @@ pub fn only_terms(sentence: &str) -> bool {
 /// The terms `sentence` quotes, without their marks.
 pub fn terms(sentence: &str) -> Vec<&str> {
     let spans = spans(sentence).unwrap_or_default();
-    let marks = |c: char| PAIRS.iter().any(|p| p.0 == c || p.1 == c) || c.is_whitespace();
-    spans.into_iter().map(|(start, end)| sentence[start..end].trim_matches(marks)).collect()
+    spans.into_iter().map(|(start, end)| inner(&sentence[start..end])).collect()
 }
 
 /// `sentence` without the marks around its quoted terms ("An entity transaction is ..."),

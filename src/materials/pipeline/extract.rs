@@ -567,8 +567,7 @@ fn plain_paragraphs(normalised: &str, blocks: &mut Vec<Block>, section_level: &m
                 None => None,
             };
             if let Some(level) = level {
-                push_block(blocks, BlockKind::Paragraph, std::mem::take(&mut prose).join(" "));
-                push_block(blocks, BlockKind::List, std::mem::take(&mut items).join("\n"));
+                flush(blocks, &mut prose, &mut items);
                 push_block(blocks, BlockKind::Heading(level), line.to_owned());
                 *section_level = level;
                 at += if next.and_then(underline).is_some() { 2 } else { 1 };
@@ -579,8 +578,7 @@ fn plain_paragraphs(normalised: &str, blocks: &mut Vec<Block>, section_level: &m
             } else if line.len() >= 3 && line.chars().all(|c| c == '_') {
                 // A footnotes' rule under the text ("____" over "3 similar to TeX"): the
                 // text ends there.
-                push_block(blocks, BlockKind::Paragraph, std::mem::take(&mut prose).join(" "));
-                push_block(blocks, BlockKind::List, std::mem::take(&mut items).join("\n"));
+                flush(blocks, &mut prose, &mut items);
             } else if list_item(line) {
                 if !prose.is_empty() {
                     push_block(blocks, BlockKind::Paragraph, std::mem::take(&mut prose).join(" "));
@@ -594,9 +592,14 @@ fn plain_paragraphs(normalised: &str, blocks: &mut Vec<Block>, section_level: &m
             }
             at += 1;
         }
-        push_block(blocks, BlockKind::Paragraph, prose.join(" "));
-        push_block(blocks, BlockKind::List, items.join("\n"));
+        flush(blocks, &mut prose, &mut items);
     }
+}
+
+/// Ends the paragraph and the list gathered so far, each a block if it has words.
+fn flush(blocks: &mut Vec<Block>, prose: &mut Vec<&str>, items: &mut Vec<String>) {
+    push_block(blocks, BlockKind::Paragraph, std::mem::take(prose).join(" "));
+    push_block(blocks, BlockKind::List, std::mem::take(items).join("\n"));
 }
 
 /// The heading level a line of `=` (1) or `-` (2), three or more, gives the line above.
