@@ -34,11 +34,11 @@ use yake_rust::StopWords;
 use super::assess::{Fronts, difficulty};
 use super::flaws::{self, BLANK, Checks, Content, Flaw, NON_PROSE_KINDS};
 use super::language::{self, Lang, Verb};
-use super::quotes;
 use super::{
     ChunkInput, Draft, Flashcard, MaterialInput, Options, Quiz, QuizKind, SUBSTANTIVE_WORDS, Summary, Watch, grounded,
     normalise,
 };
+use super::{quotes, sections};
 use crate::materials::pipeline::{analyse, text};
 use crate::states::AssetType;
 
@@ -50,6 +50,9 @@ pub const ITEMS_PER_1000_WORDS: usize = 10;
 /// The score a cloze card needs beyond its section's best item (seventh blind round:
 /// above it 7 of 16 were GOOD and 3 BAD; below it 5 of 32 GOOD and 12 BAD).
 const CLOZE_FLOOR: f64 = 0.755;
+/// A section card's score before its chunk's relevance: above cloze cards (it asks
+/// what a section opens with, not a word of it), below the material's definitions.
+const SECTION_BASE: f64 = 0.78;
 /// Sentences items are made from: long enough to say something, short enough to read.
 const SENTENCE_WORDS: std::ops::RangeInclusive<usize> = 7..=40;
 const KEY_TERMS_PER_CHUNK: usize = 12;
@@ -149,6 +152,25 @@ fn run(material: &MaterialInput, options: &Options, watch: Watch) -> (Vec<Draft>
         }
         for fact in facts {
             proposals.extend(propose(&context, chunk, terms, fact, options));
+        }
+    }
+    if options.flashcards {
+        for lead in sections::leads(&prose, material.language) {
+            let chunk = prose[lead.chunk];
+            let card = Flashcard { front: lead.front, back: lead.answer, cloze: None };
+            proposals.push(Proposal {
+                item: Item::Card(card),
+                kind: "section",
+                chunk: 0,
+                chunk_order: chunk.order,
+                position: 0,
+                base: SECTION_BASE + 0.1 * chunk.relevance.clamp(0.0, 1.0),
+                sentence: lead.sentence,
+                term: None,
+                section: String::new(),
+                topic: true,
+                language: chunk.language.or(material.language).map(str::to_owned),
+            });
         }
     }
     let mut out = Output::default();
@@ -706,6 +728,7 @@ fn select(context: &Context, mut proposals: Vec<Proposal>, options: &Options, ou
     let mut taken = vec![false; proposals.len()];
     let mut per_chunk: HashMap<(usize, AssetType), usize> = HashMap::new();
     let mut covered: HashSet<&str> = HashSet::new();
+    let mut used: HashSet<&str> = HashSet::new();
     let mut made = 0;
     out.report.sections = proposals.iter().map(|p| p.section.as_str()).collect::<HashSet<_>>().len();
     for coverage in [true, false] {
@@ -725,7 +748,12 @@ fn select(context: &Context, mut proposals: Vec<Proposal>, options: &Options, ou
             if *count >= options.max_per_chunk && proposal.kind != "definition" {
                 continue;
             }
+            // One item per fact: a section's lead may also define a term.
+            if used.contains(proposal.sentence.as_str()) {
+                continue;
+            }
             if out.push_item(context, &chunks[proposal.chunk], proposal) {
+                used.insert(proposal.sentence.as_str());
                 taken[i] = true;
                 *count += 1;
                 made += 1;
@@ -994,7 +1022,7 @@ fn chunk_summary(context: &Context, chunk: &ChunkInput, stop: &StopWords, out: &
 /// nothing around it ("This code creates ...", "We talked about strings in Chapter 4").
 fn key_point(context: &Context, chunk: &ChunkInput, sentence: &str) -> bool {
     let lang = Lang::of(chunk.language.or(context.material.language));
-    is_proposition(sentence) && lang.is_none_or(|l| !flaws::leans_on_context(l, sentence))
+    is_proposition(sentence) && stands_alone(sentence, lang) && lang.is_none_or(|l| !l.narrates(sentence))
 }
 
 /// Key points a material summary gives, at most; and at least, when the material has them.
@@ -1889,6 +1917,23 @@ mod tests {
     }
 
     #[test]
+    fn a_section_named_for_a_topic_is_asked_by_what_it_opens_with() {
+        let page = "# Formatting conventions\n\nThe conventions say how source files are laid out.\n\n\
+            ## Trailing whitespace\n\nNo line of a source file should end with trailing whitespace.\n";
+        let (_, drafts) = generate_from("text/markdown", page, &Options { quizzes: false, ..ALL });
+        let card = drafts.iter().find(|d| d.generation_params["kind"] == "section").expect("a section card");
+        assert_eq!(front(card), "Formatting conventions: Trailing whitespace");
+        assert_eq!(card.content["back"], "No line of a source file should end with trailing whitespace.");
+        // A licence's numbered sections open their paragraphs with their titles.
+        let licence = "TERMS AND CONDITIONS\n\n1. Definitions.\n\n\"Work\" shall mean the work of authorship made available under the License.\n\n\
+            2. Grant of Copyright License. Subject to the terms of this License, each Contributor grants to You a copyright license to reproduce the Work.\n";
+        let (_, drafts) = generate_from("text/plain", licence, &Options { quizzes: false, ..ALL });
+        let card = drafts.iter().find(|d| d.generation_params["kind"] == "section").expect("a section card");
+        assert_eq!(front(card), "Grant of Copyright License");
+        assert!(card.content["back"].as_str().expect("a back").starts_with("Subject to the terms of this License"));
+    }
+
+    #[test]
     fn goals_become_how_to_cards_in_the_reader_s_words() {
         let stop = |language: &str| analyse::stop_words(Some(language));
         let how = |s: &str, language: &str| {
@@ -1923,6 +1968,8 @@ mod tests {
             ("To determine how much space to allocate, Rust goes through each of the variants.", "en"),
             ("To add a key, you must first download it from the archive.", "en"),
             ("To fix this, we need to change the closure body.", "en"),
+            // No verb after "To": an opinion's holder.
+            ("To many people, polymorphism is synonymous with inheritance.", "en"),
             ("To set its value, we call the env::var function.", "en"),
             ("Pour ajouter une clé, vous devez d'abord la télécharger.", "fr"),
             ("Pour la télécharger, utilisez la commande apt-key.", "fr"),

@@ -343,8 +343,25 @@ impl Lang {
                     "find",
                     "recall",
                     "review",
+                    // Not verbs: "To many people, ...", "To date, ...", "To me, ...".
+                    "many",
+                    "most",
+                    "some",
+                    "all",
+                    "me",
+                    "us",
+                    "them",
+                    "him",
+                    "her",
+                    "date",
+                    "each",
+                    "every",
+                    "what",
+                    "which",
+                    "this",
+                    "that",
                 ]
-                .contains(&word),
+                .contains(&word.to_lowercase().as_str()),
                 Lang::Fr => ["er", "ir", "re", "oir"].iter().any(|end| word.ends_with(end)) && word != "faire",
                 Lang::De => word.ends_with('n') && word.chars().count() > 3,
                 Lang::Es => ["ar", "er", "ir"].iter().any(|end| word.ends_with(end)) && word != "hacer",
@@ -439,6 +456,48 @@ impl Lang {
 
     /// Words (lower case) that make a sentence lean on what comes before it when they open
     /// it or a definition's subject: pronouns, demonstratives, connectives.
+    /// Whether a demonstrative in `sentence` stands for something said before it ("The
+    /// inverse of this is true ...", "cela"), rather than opening a noun phrase ("this
+    /// License").
+    pub fn demonstrative_pronoun(self, sentence: &str) -> bool {
+        let words: Vec<&str> = sentence.split_whitespace().collect();
+        words.iter().enumerate().any(|(i, word)| {
+            let bare = word.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+            match self {
+                Lang::En if ["this", "these", "those"].contains(&bare.as_str()) => {
+                    let ends_clause = word.ends_with([',', '.', ';', ':']);
+                    let next = words.get(i + 1).map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase());
+                    ends_clause || next.is_none_or(|n| PRONOUN_FOLLOWERS.contains(&n.as_str()))
+                }
+                Lang::En => false,
+                Lang::Fr => ["ceci", "cela", "ça"].contains(&bare.as_str()),
+                Lang::De => bare == "dies",
+                Lang::Es => ["esto", "eso"].contains(&bare.as_str()),
+            }
+        })
+    }
+
+    /// Whether `sentence` has a narrator ("we", "our": the text speaking of itself).
+    pub fn narrates(self, sentence: &str) -> bool {
+        let narrator: &[&str] = match self {
+            Lang::En => &["we", "our", "us"],
+            Lang::Fr => &["nous"],
+            Lang::De => &["wir", "unser", "unsere"],
+            Lang::Es => &["nosotros", "nuestro", "nuestra"],
+        };
+        sentence.split(|c: char| !c.is_alphanumeric()).any(|w| narrator.contains(&w))
+    }
+
+    /// Demonstratives that open a noun phrase ("This level ...", "These lints ...").
+    pub fn demonstrative_determiners(self) -> &'static [&'static str] {
+        match self {
+            Lang::En => &["this", "these"],
+            Lang::Fr => &["ce", "cet", "cette", "ces"],
+            Lang::De => &["diese", "dieser", "dieses", "diesem", "diesen"],
+            Lang::Es => &["este", "esta", "estos", "estas"],
+        }
+    }
+
     pub fn leans_on_context(self, word: &str) -> bool {
         let word = word.to_lowercase();
         let word = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’');
@@ -1264,6 +1323,13 @@ pub fn has_reference_label(text: &str) -> bool {
                 || (!number.is_empty() && number.chars().all(|c| "IVXLC".contains(c))))
     })
 }
+
+/// Words after which an English demonstrative stands alone, as a pronoun ("this is",
+/// "of this and").
+const PRONOUN_FOLLOWERS: [&str; 24] = [
+    "is", "are", "was", "were", "can", "will", "does", "do", "has", "have", "means", "would", "should", "may", "might",
+    "must", "in", "of", "to", "and", "or", "as", "by", "for",
+];
 
 #[cfg(test)]
 mod tests {

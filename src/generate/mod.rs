@@ -9,6 +9,7 @@ pub mod job;
 pub mod language;
 pub mod openai;
 pub mod quotes;
+mod sections;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
