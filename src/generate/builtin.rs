@@ -273,7 +273,6 @@ struct Definition {
     /// The subject without its article, as a term ("cell").
     term: String,
     verb: Verb,
-    verb_text: &'static str,
     /// What follows the verb, without the final period.
     predicate: String,
     language: Option<String>,
@@ -393,7 +392,6 @@ fn facts_of(chunk: &ChunkInput, material_language: Option<&str>, stop: &StopWord
                         subject: entry.name.to_owned(),
                         term: entry.name.to_owned(),
                         verb: Verb::Does,
-                        verb_text: "",
                         predicate: entry.answer.clone().into_owned(),
                         language: language.clone(),
                     }),
@@ -555,7 +553,7 @@ fn propose(
     let base = |kind: &str, strength: f64| {
         let kind_base = match kind {
             "definition" | "purpose" | "how_to" => 0.6,
-            "true_false" => 0.52,
+            "term_choice" => 0.58,
             "cloze" => 0.55,
             _ => 0.5,
         };
@@ -585,10 +583,11 @@ fn propose(
         if purpose && !(context.defined.contains(&normalise(&definition.term)) && context.is_topic(&definition.term)) {
             return None;
         }
-        // Half the definitions become true/false items when quiz items are wanted too.
+        // Half the definitions are asked the other way round when quiz items are wanted
+        // too: which term the definition describes.
         let as_quiz = options.quizzes && (!options.flashcards || pick.is_multiple_of(2));
-        if as_quiz && let Some(quiz) = true_false(context, definition, lang, pick) {
-            return Some(proposal(Item::Quiz(quiz), "true_false", None, 1.0, true));
+        if as_quiz && let Some(quiz) = term_choice(context, chunk, definition, lang, pick) {
+            return Some(proposal(Item::Quiz(quiz), "term_choice", None, 1.0, true));
         }
         if options.flashcards {
             let card = Flashcard {
@@ -664,42 +663,60 @@ fn propose(
     }
 }
 
-/// A true/false item on a definition: the definition as the material gives it, or (half
-/// the time, when the material defines another concept with the same verb in other
-/// words) the subject given that other concept's definition: false by the material's
-/// own words.
-fn true_false(context: &Context, definition: &Definition, lang: Lang, pick: u64) -> Option<Quiz> {
-    if !matches!(definition.verb, Verb::Is { .. }) {
+/// A multiple-choice item on a definition, asked the other way round: which term its
+/// definition describes ("Which term is a growable list of values of one type ...?"
+/// [slice / vector / borrow checker / reallocation]). The distractors are terms the
+/// material defines too (the same kind of thing, by its own words), then its other
+/// topics that could pass for the answer (see [`Pool::distractors`]); none named in the
+/// definition, in the answer's grammatical number; three are needed.
+fn term_choice(context: &Context, chunk: &ChunkInput, definition: &Definition, lang: Lang, pick: u64) -> Option<Quiz> {
+    let described = |verb: Verb| matches!(verb, Verb::Is { .. } | Verb::Means | Verb::Refers);
+    if !described(definition.verb) {
         return None;
     }
-    let words = |text: &str| -> HashSet<String> { normalise(text).split(' ').map(str::to_owned).collect() };
-    let own = words(&definition.predicate);
-    let subject = normalise(&definition.term);
-    let other = context.definitions.iter().filter(|d| {
-        let theirs = words(&d.predicate);
-        let shared = own.intersection(&theirs).count() as f64 / own.union(&theirs).count().max(1) as f64;
-        d.verb == definition.verb
-            && d.language == definition.language
-            && normalise(&d.term) != subject
-            && shared < 0.25
-            && !format!(" {} ", normalise(&d.predicate)).contains(&format!(" {subject} "))
-            && !format!(" {} ", normalise(&definition.predicate)).contains(&format!(" {} ", normalise(&d.term)))
-    });
-    let other = other.min_by_key(|d| stable_hash(&format!("{}|{}", definition.sentence, d.sentence)));
-    // Only with a partner: true/false items that are always true teach guessing "True".
-    let other = other?;
-    let truthful = pick.is_multiple_of(2);
-    let statement = if truthful {
-        definition.sentence.clone()
-    } else {
-        format!("{}{}{}.", capitalise(&definition.subject), definition.verb_text, other.predicate)
+    let predicate = format!(" {} ", normalise(&definition.predicate));
+    let fits = |term: &str| {
+        normalise(term) != normalise(&definition.term)
+            && !predicate.contains(&format!(" {} ", normalise(term)))
+            && word_count(term).abs_diff(word_count(&definition.term)) <= 1
     };
+    let plural = |verb: Verb| matches!(verb, Verb::Is { plural: true });
+    let question = lang.which_term(definition.verb, &definition.predicate);
+    let defined = context
+        .definitions
+        .iter()
+        .filter(|d| described(d.verb) && d.language == definition.language && plural(d.verb) == plural(definition.verb))
+        .map(|d| d.term.clone());
+    let language = definition.language.as_deref();
+    // (Of the answer's kind: a name for a name, a common term for a common term.)
+    let kind = kind_of(&definition.term, context.stats);
+    let topics = context
+        .pool
+        .distractors(&definition.term, &definition.sentence, &format!("{question} {BLANK}"), chunk, language)
+        .into_iter()
+        .filter(|t| {
+            // ("style Guide": a name cut out of "Rust Style Guide" is no term.)
+            let mixed = kind == Kind::Term && t.split_whitespace().skip(1).any(|w| w.starts_with(char::is_uppercase));
+            context.is_topic(t) && kind_of(t, context.stats) == kind && !mixed
+        });
+    let mut others: Vec<String> = Vec::new();
+    for other in defined.chain(topics).filter(|t| fits(t)) {
+        if others.len() < 3 && !others.iter().any(|o| normalise(o) == normalise(&other)) {
+            others.push(other);
+        }
+    }
+    if others.len() < 3 {
+        return None;
+    }
+    let answer_index = (pick % 4) as usize;
+    // (A common term is written as within a sentence: "ownership", not "Ownership".)
+    others.insert(answer_index, fit_to_blank(&definition.term, kind, false));
     Some(Quiz {
-        kind: QuizKind::TrueFalse,
-        question: statement,
-        choices: lang.true_false().map(str::to_owned).to_vec(),
-        answer_index: usize::from(!truthful),
-        explanation: format!("{} {}", lang.material_says(), definition.sentence),
+        kind: QuizKind::MultipleChoice,
+        question,
+        choices: others,
+        answer_index,
+        explanation: definition.sentence.clone(),
     })
 }
 
@@ -1170,7 +1187,6 @@ fn definition(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &S
             },
             term,
             verb,
-            verb_text,
             predicate: predicate.to_owned(),
             language: language.map(str::to_owned),
         });
@@ -1255,7 +1271,6 @@ fn how_to(sentence: &str, lang: Lang, language: Option<&str>, stop_words: &StopW
         subject: subject.clone(),
         term: subject,
         verb: Verb::How,
-        verb_text: "",
         predicate: format!("{}.", capitalise(&way)),
         language: language.map(str::to_owned),
     })
@@ -2145,28 +2160,43 @@ mod tests {
     }
 
     #[test]
-    fn false_statements_give_a_concept_another_concept_s_definition() {
-        let (_, drafts) = generate_from("text/markdown", TUTORIAL, &Options { flashcards: false, ..ALL });
+    fn definitions_are_asked_the_other_way_round_among_the_material_s_terms() {
+        let glossary = "# Memory\n\n\
+            A vector is a growable list of values of one type that are stored next to each other. \
+            A slice is a view into a contiguous sequence of values owned by another collection. \
+            A borrow checker is the part of the compiler that enforces the ownership and borrowing rules. \
+            An allocator is the part of the runtime that finds free memory for new values on the heap.\n\n\
+            A vector grows whenever more values are pushed than its capacity holds. \
+            A slice never owns the values it lets a function read. \
+            The borrow checker runs at compile time and costs nothing while the program runs. \
+            The allocator hands out memory on the heap and takes it back when a value is dropped.\n";
+        let (_, drafts) = generate_from("text/markdown", glossary, &Options { flashcards: false, ..ALL });
         let definitions = [
-            ("A vector", "a growable list of values of one type that are stored next to each other in memory"),
-            ("A slice", "a view into a contiguous sequence of values owned by another collection"),
-            ("A borrow checker", "the part of the compiler that enforces the ownership and borrowing rules"),
-            (
-                "A reallocation",
-                "the move of the vector's elements to a new, larger place in memory when the old one is full",
-            ),
+            ("vector", "a growable list of values of one type that are stored next to each other"),
+            ("slice", "a view into a contiguous sequence of values owned by another collection"),
+            ("borrow checker", "the part of the compiler that enforces the ownership and borrowing rules"),
+            ("allocator", "the part of the runtime that finds free memory for new values on the heap"),
         ];
-        let statements: Vec<Quiz> = items(&drafts)
-            .filter(|d| d.generation_params["kind"] == "true_false")
+        let quizzes: Vec<Quiz> = items(&drafts)
+            .filter(|d| d.generation_params["kind"] == "term_choice")
             .map(|d| serde_json::from_value(d.content.clone()).expect("a quiz"))
             .collect();
-        assert!(!statements.is_empty(), "{drafts:#?}");
-        for quiz in &statements {
-            let (subject, predicate) = quiz.question.trim_end_matches('.').split_once(" is ").expect("X is Y");
-            let own = definitions.iter().find(|(s, _)| *s == subject).expect("a defined subject");
-            let said = definitions.iter().find(|(_, p)| *p == predicate).expect("a definition of the material");
-            assert_eq!(quiz.answer_index == 0, own == said, "{quiz:?}");
-            assert_eq!(quiz.choices, ["True", "False"]);
+        assert!(!quizzes.is_empty(), "{drafts:#?}");
+        for quiz in &quizzes {
+            let (term, predicate) = definitions
+                .iter()
+                .find(|(_, p)| quiz.question == format!("Which term is {p}?"))
+                .unwrap_or_else(|| panic!("a definition of the material: {quiz:?}"));
+            assert_eq!(quiz.choices[quiz.answer_index], *term, "{quiz:?}");
+            assert_eq!(quiz.choices.len(), 4);
+            for choice in &quiz.choices {
+                assert!(
+                    choice == term || !predicate.contains(choice.as_str()),
+                    "no choice named in the definition: {quiz:?}"
+                );
+                assert_eq!(flaws::plural(choice), flaws::plural(term), "{quiz:?}");
+            }
+            assert!(quiz.choices.iter().filter(|c| definitions.iter().any(|(t, _)| t == c)).count() >= 2, "{quiz:?}");
         }
     }
 
@@ -2258,7 +2288,7 @@ mod tests {
             }
             match draft.generation_params["kind"].as_str() {
                 Some("multiple_choice") => assert!(front.starts_with("Quel terme complète la phrase ?"), "{front}"),
-                Some("true_false") => assert_eq!(draft.content["choices"], json!(["Vrai", "Faux"])),
+                Some("term_choice") => assert!(front.starts_with("Quel terme est défini ainsi : « "), "{front}"),
                 Some("definition") => assert!(front.starts_with("Qu"), "{front}"),
                 _ => {}
             }

@@ -75,13 +75,18 @@ impl Lang {
         TRUE_FALSE[self as usize]
     }
 
-    /// Opens the explanation of a true/false item, before the sentence it comes from.
-    pub fn material_says(self) -> &'static str {
-        match self {
-            Lang::En => "The material says:",
-            Lang::Fr => "Le document dit :",
-            Lang::De => "Im Material steht:",
-            Lang::Es => "El material dice:",
+    /// Asks which term a definition describes, from its predicate ("a growable list of
+    /// values"). In French, German and Spanish the predicate is quoted: a verb of their
+    /// own would need its case or its article changed.
+    pub fn which_term(self, verb: Verb, predicate: &str) -> String {
+        match (self, verb) {
+            (Lang::En, Verb::Is { plural: false }) => format!("Which term is {predicate}?"),
+            (Lang::En, Verb::Is { plural: true }) => format!("Which term names {predicate}?"),
+            (Lang::En, Verb::Refers) => format!("Which term refers to {predicate}?"),
+            (Lang::En, _) => format!("Which term means {predicate}?"),
+            (Lang::Fr, _) => format!("Quel terme est défini ainsi : « {predicate} » ?"),
+            (Lang::De, _) => format!("Welcher Begriff ist so definiert: „{predicate}“?"),
+            (Lang::Es, _) => format!("¿Qué término se define así: «{predicate}»?"),
         }
     }
 
