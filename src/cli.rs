@@ -10,6 +10,8 @@ use crate::db::Database;
 use crate::db::migrate::{self, Down, MigrationState};
 use crate::error::Result;
 use crate::root;
+use crate::states::UpkeepKind;
+use crate::upkeep::{self, Run};
 
 #[derive(Parser)]
 #[command(name = "studyhall", version, about = "A self-hostable learning platform on PostgreSQL")]
@@ -149,7 +151,14 @@ impl Cli {
             Command::Maintain { dry_run, maintain, database } => {
                 beside_server(&database, async |db| {
                     db.migrate_on_start(false).await?;
-                    let (plan, report) = crate::maintain::run(&db.pool, &maintain, dry_run).await?;
+                    let started = chrono::Utc::now();
+                    let result = crate::maintain::run(&db.pool, &maintain, dry_run).await;
+                    if !dry_run {
+                        let summary = result.as_ref().map(|(_, report)| report.summary());
+                        let run = Run::ended(UpkeepKind::Maintenance, upkeep::command_line(), started, summary, None);
+                        upkeep::record(&db.pool, &run).await;
+                    }
+                    let (plan, report) = result?;
                     if plan.actions.is_empty() {
                         println!("nothing to do");
                     } else if dry_run {
@@ -168,7 +177,7 @@ impl Cli {
                     ));
                 }
                 let data_dir = &database.data_dir;
-                let backups = crate::backup::dir(backups.backup_dir.as_deref(), data_dir);
+                let backups = backups.dir(data_dir);
                 let base = crate::backup::pitr::prepare(data_dir, &backups, target)?;
                 eprintln!("recovering from base backup {} to {} ...", base.name, target.to_rfc3339());
                 let db = Database::open(&database).await?;
@@ -210,7 +219,7 @@ async fn run_backup(
     action: BackupAction,
 ) -> Result<()> {
     let server = crate::backup::Server::of(db, database)?;
-    let dir = crate::backup::dir(backups.backup_dir.as_deref(), &database.data_dir);
+    let dir = backups.dir(&database.data_dir);
     let checked = |name: &str, differences: Vec<String>| {
         if differences.is_empty() {
             println!("{name}: every table identical (rows and checksums)");
@@ -224,7 +233,12 @@ async fn run_backup(
         BackupAction::Create { keep, label } => {
             let keep = Keep::from_flags(keep, label)?;
             eprintln!("dumping to {} ...", dir.display());
-            let (manifest, rotated) = crate::backup::create(&server, &dir, keep).await?;
+            let started = chrono::Utc::now();
+            let result = crate::backup::create(&server, &dir, keep).await;
+            let summary = result.as_ref().map(|(m, rotated)| upkeep::backup_summary(m, rotated));
+            upkeep::record(&db.pool, &Run::ended(UpkeepKind::Backup, upkeep::command_line(), started, summary, None))
+                .await;
+            let (manifest, rotated) = result?;
             let base = if manifest.base.is_some() { ", with a base backup" } else { "" };
             println!("{}: {} bytes, {} tables{base}", manifest.file, manifest.bytes, manifest.tables.len());
             rotated.iter().for_each(|name| println!("rotated away {name}"));

@@ -14,7 +14,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, PgPool};
 use studyhall::app::AppState;
 use studyhall::config::{
-    AccountConfig, AuthConfig, DatabaseConfig, HttpConfig, LearningConfig, LlmConfig, MailConfig, MaintainConfig,
+    AccountConfig, AuthConfig, BackupConfig, DatabaseConfig, HttpConfig, LearningConfig, LlmConfig, MailConfig, MaintainConfig,
     MaterialsConfig, PoolConfig, Settings, WorkerConfig,
 };
 use studyhall::db::embedded::{self, ClusterOptions, EmbeddedCluster, PgBinaries};
@@ -246,6 +246,7 @@ pub fn settings() -> Settings {
         },
         learning: LearningConfig { session_idle_minutes: 30, housekeeping_secs: 3600 },
         maintain: MaintainConfig { months_ahead: 3, archive_dir: None, interval_hours: 0 },
+        backups: BackupConfig { backup_dir: None, backup_hours: 0 },
         secure_cookies: false,
     }
 }
