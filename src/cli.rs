@@ -218,7 +218,9 @@ async fn run_backup(
     backups: &BackupConfig,
     action: BackupAction,
 ) -> Result<()> {
-    let server = crate::backup::Server::of(db, database)?;
+    // Found before every action but `create`'s, whose failure to find the tools is
+    // recorded with the run (a cron backup's failure shows on the admin page).
+    let server = || crate::backup::Server::of(db, database);
     let dir = backups.dir(&database.data_dir);
     let checked = |name: &str, differences: Vec<String>| {
         if differences.is_empty() {
@@ -234,7 +236,7 @@ async fn run_backup(
             let keep = Keep::from_flags(keep, label)?;
             eprintln!("dumping to {} ...", dir.display());
             let started = chrono::Utc::now();
-            let result = crate::backup::create(&server, &dir, keep).await;
+            let result = async { crate::backup::create(&server()?, &dir, keep).await }.await;
             let summary = result.as_ref().map(|(m, rotated)| upkeep::backup_summary(m, rotated));
             upkeep::record(&db.pool, &Run::ended(UpkeepKind::Backup, upkeep::command_line(), started, summary, None))
                 .await;
@@ -257,7 +259,7 @@ async fn run_backup(
             }
         }
         BackupAction::Prune { dry_run } => {
-            let doomed = crate::backup::prune(&server, &dir, chrono::Utc::now(), dry_run).await?;
+            let doomed = crate::backup::prune(&server()?, &dir, chrono::Utc::now(), dry_run).await?;
             let verb = if dry_run { "would delete" } else { "deleted" };
             doomed.iter().for_each(|m| println!("{verb} {}", m.name));
             if doomed.is_empty() {
@@ -265,13 +267,13 @@ async fn run_backup(
             }
         }
         BackupAction::Delete { name } => {
-            let manifest = crate::backup::delete(&server, &dir, &name).await?;
+            let manifest = crate::backup::delete(&server()?, &dir, &name).await?;
             println!("deleted {}", manifest.name);
         }
         BackupAction::Verify { name } => {
             let manifest = crate::backup::find(&dir, &name)?;
             eprintln!("restoring {} into a scratch database ...", manifest.name);
-            checked(&manifest.name, crate::backup::verify(&server, &dir, &manifest).await?)?;
+            checked(&manifest.name, crate::backup::verify(&server()?, &dir, &manifest).await?)?;
         }
         BackupAction::Restore { name, .. } => {
             if let Some(running) = db.running_server() {
@@ -279,7 +281,7 @@ async fn run_backup(
             }
             let manifest = crate::backup::find(&dir, name.as_deref().unwrap_or("latest"))?;
             eprintln!("restoring {} ...", manifest.name);
-            checked(&manifest.name, crate::backup::restore(&server, &dir, &manifest).await?)?;
+            checked(&manifest.name, crate::backup::restore(&server()?, &dir, &manifest).await?)?;
         }
     }
     Ok(())

@@ -311,7 +311,12 @@ impl Report {
             (rows("maintain.clear_session_data"), "cleared the data of", "old session", "old sessions"),
             (actions("maintain.archive_audit_logs"), "archived", "audit month", "audit months"),
             (actions("maintain.export_archive"), "exported", "archive", "archives"),
-            (actions("maintain.drop_progress_metrics"), "dropped", "month of progress figures", "months of progress figures"),
+            (
+                actions("maintain.drop_progress_metrics"),
+                "dropped",
+                "month of progress figures",
+                "months of progress figures",
+            ),
             (rows("maintain.purge"), "purged", "spent row", "spent rows"),
         ]
         .into_iter()
