@@ -37,14 +37,15 @@ pub async fn last_runs(conn: &mut PgConnection) -> Result<Vec<Run>> {
     .await?)
 }
 
-/// Each kind's next run: the soonest that a node announced at its last run (nodes whose
-/// announced time passed more than an hour ago are taken as gone).
+/// Each kind's next run: the soonest that a node announced at its last run. A node runs
+/// it before the time it announced (from when its last run started, not finished), so
+/// one whose time passed more than ten minutes ago is taken as gone.
 pub async fn next_runs(conn: &mut PgConnection) -> Result<Vec<(UpkeepKind, DateTime<Utc>)>> {
     let rows = sqlx::query!(
         r#"SELECT kind AS "kind!: UpkeepKind", min(next_at) AS "next_at!"
              FROM (SELECT DISTINCT ON (kind, node) kind, next_at FROM upkeep_runs
                     ORDER BY kind, node, finished_at DESC) last
-            WHERE next_at > now() - interval '1 hour'
+            WHERE next_at > now() - interval '10 minutes'
             GROUP BY kind"#
     )
     .fetch_all(conn)

@@ -2,7 +2,8 @@
 //! section): the runs a node schedules (maintenance, housekeeping, a backup with
 //! STUDYHALL_BACKUP_HOURS) and those run from the command line (`studyhall maintain`,
 //! `studyhall backup create`, one that fails) each named with its outcome, summary and
-//! next run; sizes; old and failed backups called out in words. Screenshots of the
+//! next run; sizes; old and failed backups called out in words; and `studyhall serve`
+//! with STUDYHALL_BACKUP_HOURS taking a backup of its embedded cluster. Screenshots of the
 //! section are saved to target/screenshots/status/{desktop,phone}/.
 
 use std::path::Path;
@@ -13,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::accessibility::{axe_source, violations};
 use crate::browser::{Screen, Session, available, run, target};
+use crate::embedded::Serve;
 use crate::harness::{TestApp, TestDb, http_config, scratch_dir, settings, studyhall_bin};
 
 /// An app whose node runs maintenance daily and takes a backup whenever the newest in
@@ -114,7 +116,7 @@ async fn the_status_names_each_run_its_outcome_the_next_and_the_sizes_and_says_w
     // The node's own first runs: maintenance and housekeeping at start, and a backup, as
     // there is none yet.
     let body = status_when(&app, &root.token, |s| {
-        s["maintenance"]["last"].is_object() && s["housekeeping"]["last"].is_object() && s["backups"]["count"] == 1
+        ["maintenance", "housekeeping", "backups"].iter().all(|kind| s[kind]["last"].is_object())
     })
     .await;
     let now: chrono::DateTime<chrono::Utc> = body["now"].as_str().expect("now").parse().expect("a time");
@@ -164,7 +166,8 @@ async fn the_status_names_each_run_its_outcome_the_next_and_the_sizes_and_says_w
 
     // A backup from cron, then one that fails: named, and the failure called out.
     succeeded(studyhall(&app, &backups, &["backup", "create"], &[]));
-    let body = status_when(&app, &root.token, |s| s["backups"]["count"] == 2).await;
+    let body = status_when(&app, &root.token, |s| node_of(&s["backups"]["last"]).ends_with("(command line)")).await;
+    assert_eq!(body["backups"]["count"], 2);
     assert!(node_of(&body["backups"]["last"]).ends_with("(command line)"), "{body:#}");
     assert_eq!(body["backups"]["last"]["outcome"], "done");
     let failed = studyhall(&app, &backups, &["backup", "create"], &[("STUDYHALL_PG_BIN", "/nonexistent")]);
@@ -187,7 +190,10 @@ async fn the_status_names_each_run_its_outcome_the_next_and_the_sizes_and_says_w
 
 async fn journey(app: TestApp, backups: std::path::PathBuf, b: Session, shots: std::path::PathBuf, phone: bool) {
     let root = app.register("root").await;
-    status_when(&app, &root.token, |s| s["backups"]["count"] == 1 && s["maintenance"]["last"].is_object()).await;
+    status_when(&app, &root.token, |s| {
+        ["maintenance", "housekeeping", "backups"].iter().all(|kind| s[kind]["last"].is_object())
+    })
+    .await;
     // A failed backup from cron.
     let failed = studyhall(&app, &backups, &["backup", "create"], &[("STUDYHALL_PG_BIN", "/nonexistent")]);
     assert!(!failed.status.success());
@@ -202,10 +208,11 @@ async fn journey(app: TestApp, backups: std::path::PathBuf, b: Session, shots: s
     let section = b.script("return document.querySelector('[data-status-section]').innerText", json!([])).await;
     let section = section.as_str().expect("the section's text").to_owned();
     for words in [
-        "Last maintenance just now — done: nothing to do",
+        "Last maintenance ",
+        " — done: nothing to do (on ",
         "Next in 23 hours",
-        "Last housekeeping just now — done",
-        "Last backup just now — failed",
+        "Last housekeeping ",
+        "Last backup just now — failed: PostgreSQL server binaries",
         "The last backup failed just now",
         "Database",
         "the newest",
@@ -240,4 +247,41 @@ async fn the_admin_page_shows_the_status_in_words_with_a_failed_backup_called_ou
         run(&format!("status_{name}"), screen, move |b| journey(app, backups, b, shots, phone)).await;
         drop(scratch);
     }
+}
+
+#[tokio::test]
+async fn serve_with_backup_hours_takes_a_backup_when_the_newest_is_older_and_the_status_names_it() {
+    let scratch = scratch_dir();
+    let data_dir = scratch.path().join("studyhall-data");
+    let serve = Serve::start_with(&data_dir, &[("STUDYHALL_BCRYPT_COST", "4"), ("STUDYHALL_BACKUP_HOURS", "24")]);
+    assert_eq!(serve.register("root").await, StatusCode::CREATED, "the first account administers");
+    let client = crate::harness::client();
+    let login = json!({"login": "root", "password": crate::harness::PASSWORD});
+    let url = |path: &str| format!("http://{}{path}", serve.address);
+    let session: Value =
+        client.post(url("/api/v1/auth/login")).json(&login).send().await.expect("sign in").json().await.expect("json");
+    let token = session["token"].as_str().expect("a token").to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let body = loop {
+        let response = client.get(url("/api/v1/admin/status")).bearer_auth(&token).send().await.expect("status");
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.expect("json");
+        if body["backups"]["last"].is_object() {
+            break body;
+        }
+        assert!(std::time::Instant::now() < deadline, "serve took no backup: {body:#}");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    };
+    let backups = &body["backups"];
+    assert_eq!(backups["last"]["outcome"], "done", "{body:#}");
+    assert!(!node_of(&backups["last"]).contains("command line"), "serve's own: {body:#}");
+    assert!(backups["last"]["summary"].as_str().expect("words").contains("with a base backup"), "{body:#}");
+    assert_eq!(backups["directory"], data_dir.join("backups").display().to_string());
+    assert_eq!(backups["count"], 1);
+    assert!(backups["wal_archive_bytes"].as_u64().is_some(), "the embedded cluster's WAL archive: {body:#}");
+    assert!(backups["next_at"].is_string());
+    let name = backups["newest"]["name"].as_str().expect("the newest");
+    assert!(data_dir.join("backups").join(format!("{name}.json")).is_file());
+    serve.signal(nix::sys::signal::Signal::SIGTERM);
+    assert!(serve.wait(), "serve stops cleanly");
 }
