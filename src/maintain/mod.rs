@@ -299,7 +299,7 @@ impl Report {
     pub fn summary(&self) -> String {
         let actions = |name: &str| self.done.iter().filter(|(a, _)| a.name() == name).count() as u64;
         let rows = |name: &str| self.done.iter().filter(|(a, _)| a.name() == name).map(|(_, rows)| rows).sum::<u64>();
-        let parts: Vec<String> = [
+        crate::upkeep::words::did(&[
             (actions("maintain.create_partition"), "created", "partition", "partitions"),
             (actions("maintain.drop_interactions"), "rolled up and dropped", "month of answers", "months of answers"),
             (
@@ -318,12 +318,7 @@ impl Report {
                 "months of progress figures",
             ),
             (rows("maintain.purge"), "purged", "spent row", "spent rows"),
-        ]
-        .into_iter()
-        .filter(|(n, ..)| *n > 0)
-        .map(|(n, verb, one, many)| format!("{verb} {n} {}", if n == 1 { one } else { many }))
-        .collect();
-        if parts.is_empty() { "nothing to do".to_owned() } else { parts.join(", ") }
+        ])
     }
 }
 

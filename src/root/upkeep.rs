@@ -41,16 +41,11 @@ struct Report {
 impl Report {
     /// What the round did, in words.
     fn summary(&self) -> String {
-        let parts: Vec<String> = [
+        upkeep::words::did(&[
             (self.abandoned, "abandoned", "idle session", "idle sessions"),
             (self.learners_rolled_up as u64, "rolled up the progress of", "learner", "learners"),
             (self.refits_queued as u64, "queued", "FSRS refit", "FSRS refits"),
-        ]
-        .into_iter()
-        .filter(|(n, ..)| *n > 0)
-        .map(|(n, verb, one, many)| format!("{verb} {n} {}", if n == 1 { one } else { many }))
-        .collect();
-        if parts.is_empty() { "nothing to do".to_owned() } else { parts.join(", ") }
+        ])
     }
 }
 

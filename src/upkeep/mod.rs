@@ -243,6 +243,7 @@ fn tree_bytes(path: &Path) -> u64 {
 }
 
 /// The space left for an unprivileged user on `path`'s filesystem.
+#[allow(clippy::useless_conversion)] // u64 on Linux, narrower elsewhere
 fn free_bytes(path: &Path) -> Option<u64> {
     let stats = nix::sys::statvfs::statvfs(path).ok()?;
     Some(u64::from(stats.blocks_available()).saturating_mul(u64::from(stats.fragment_size())))

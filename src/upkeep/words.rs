@@ -46,6 +46,17 @@ pub fn size(bytes: u64) -> String {
     format!("{value:.digits$} {}", UNITS[unit])
 }
 
+/// What a run did, from its counts: (n, verb, noun for one, noun for more), those with
+/// none left out: "created 3 partitions, purged 1 spent row", or "nothing to do".
+pub fn did(counts: &[(u64, &str, &str, &str)]) -> String {
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(n, ..)| *n > 0)
+        .map(|(n, verb, one, many)| format!("{verb} {n} {}", if *n == 1 { one } else { many }))
+        .collect();
+    if parts.is_empty() { "nothing to do".to_owned() } else { parts.join(", ") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +76,10 @@ mod tests {
         assert_eq!(size(42_000), "42.0 kB");
         assert_eq!(size(999_999), "1.00 MB");
         assert_eq!(size(1_250_000_000), "1.25 GB");
+        assert_eq!(did(&[(0, "made", "cake", "cakes")]), "nothing to do");
+        assert_eq!(
+            did(&[(3, "made", "cake", "cakes"), (0, "ate", "pie", "pies"), (1, "ate", "pie", "pies")]),
+            "made 3 cakes, ate 1 pie"
+        );
     }
 }

@@ -13,6 +13,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::accessibility::{axe_source, violations};
+use crate::admin_page::sign_in;
 use crate::browser::{Screen, Session, available, run, target};
 use crate::embedded::Serve;
 use crate::harness::{TestApp, TestDb, http_config, scratch_dir, settings, studyhall_bin};
@@ -188,7 +189,7 @@ async fn the_status_names_each_run_its_outcome_the_next_and_the_sizes_and_says_w
     assert!(!attention.contains("The last backup failed"), "{attention}");
 }
 
-async fn journey(app: TestApp, backups: std::path::PathBuf, b: Session, shots: std::path::PathBuf, phone: bool) {
+async fn journey(app: TestApp, backups: std::path::PathBuf, b: Session, shots: std::path::PathBuf) {
     let root = app.register("root").await;
     status_when(&app, &root.token, |s| {
         ["maintenance", "housekeeping", "backups"].iter().all(|kind| s[kind]["last"].is_object())
@@ -199,10 +200,7 @@ async fn journey(app: TestApp, backups: std::path::PathBuf, b: Session, shots: s
     assert!(!failed.status.success());
     let axe = axe_source();
 
-    b.go(&app.url("/signin")).await;
-    b.command(Method::DELETE, "/cookie", None).await;
-    let cookie = json!({"cookie": {"name": "studyhall_session", "value": root.token, "path": "/", "httpOnly": true}});
-    b.command(Method::POST, "/cookie", Some(cookie)).await;
+    sign_in(&b, &app, &root.token).await;
     b.go(&app.url("/admin")).await;
     b.wait_for_text("Needs attention").await;
     let section = b.script("return document.querySelector('[data-status-section]').innerText", json!([])).await;
@@ -228,9 +226,6 @@ async fn journey(app: TestApp, backups: std::path::PathBuf, b: Session, shots: s
     if let Some(axe) = &axe {
         found.extend(violations(&b, axe).await);
     }
-    if phone {
-        b.phone_width(390, 844).await;
-    }
     assert!(found.is_empty(), "axe-core's serious and critical violations:\n{}", found.join("\n"));
 }
 
@@ -239,12 +234,12 @@ async fn the_admin_page_shows_the_status_in_words_with_a_failed_backup_called_ou
     if !available() {
         return;
     }
-    for (screen, name, phone) in [(Screen::Desktop, "desktop", false), (Screen::Phone, "phone", true)] {
+    for (screen, name) in [(Screen::Desktop, "desktop"), (Screen::Phone, "phone")] {
         let scratch = scratch_dir();
         let backups = scratch.path().join("backups");
         let app = app_with_upkeep(&backups).await;
         let shots = target("screenshots").join("status").join(name);
-        run(&format!("status_{name}"), screen, move |b| journey(app, backups, b, shots, phone)).await;
+        run(&format!("status_{name}"), screen, move |b| journey(app, backups, b, shots)).await;
         drop(scratch);
     }
 }
