@@ -195,8 +195,10 @@ pub async fn status(state: &AppState) -> Result<Status> {
         next_at: next.iter().find(|(k, _)| *k == kind).map(|(_, at)| *at),
         every_secs,
     };
-    let maintenance = upkeep(UpkeepKind::Maintenance, state.maintain.interval_hours * 3600);
-    let housekeeping = upkeep(UpkeepKind::Housekeeping, state.learning.housekeeping_secs);
+    // Only nodes that run job workers run these (a `serve` with STUDYHALL_WORKERS=0 does not).
+    let runs = state.jobs.workers > 0;
+    let maintenance = upkeep(UpkeepKind::Maintenance, if runs { state.maintain.interval_hours * 3600 } else { 0 });
+    let housekeeping = upkeep(UpkeepKind::Housekeeping, if runs { state.learning.housekeeping_secs } else { 0 });
     let backups = backups(state, now, last.iter().find(|run| run.kind == UpkeepKind::Backup).cloned())?;
     let attention = attention(now, &maintenance, &housekeeping, &backups);
     Ok(Status { now, maintenance, housekeeping, backups, database, attention })
@@ -272,8 +274,8 @@ fn attention(now: DateTime<Utc>, maintenance: &Upkeep, housekeeping: &Upkeep, ba
         ));
     } else if maintenance.last.is_none() && maintenance.every_secs == 0 {
         out.push(
-            "Maintenance has never run, and this node does not run it (STUDYHALL_MAINTAIN_HOURS is 0): run `studyhall \
-             maintain` daily from cron, or let a node run it."
+            "Maintenance has never run, and this node does not run it (STUDYHALL_MAINTAIN_HOURS is 0, or it runs no \
+             job workers): run `studyhall maintain` daily from cron, or let a node run it."
                 .to_owned(),
         );
     }
@@ -320,4 +322,66 @@ fn attention(now: DateTime<Utc>, maintenance: &Upkeep, housekeeping: &Upkeep, ba
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(kind: UpkeepKind, outcome: UpkeepOutcome, finished_at: DateTime<Utc>, summary: &str) -> Run {
+        let node = "web-1-42".to_owned();
+        Run { kind, node, started_at: finished_at, finished_at, outcome, summary: summary.to_owned(), next_at: None }
+    }
+
+    fn backups(newest: Option<(DateTime<Utc>, u64)>, free: Option<u64>) -> Backups {
+        Backups {
+            directory: "/backups".to_owned(),
+            visible: true,
+            count: usize::from(newest.is_some()),
+            total_bytes: 0,
+            newest: newest.map(|(created_at, bytes)| BackupSummary {
+                name: "studyhall-20261201T031500Z".to_owned(),
+                created_at,
+                bytes,
+                kept: "the newest".to_owned(),
+            }),
+            wal_archive_bytes: None,
+            free_bytes: free,
+            every_hours: 0,
+            next_at: None,
+            last: None,
+        }
+    }
+
+    #[test]
+    fn failed_stale_and_missing_upkeep_is_called_out_in_words() {
+        let now: DateTime<Utc> = "2026-12-07T12:00:00Z".parse().expect("a time");
+        let upkeep = |last: Option<Run>, every_secs| Upkeep { last, next_at: None, every_secs };
+        let fresh = backups(Some((now - Duration::hours(5), 1_000)), Some(1_000_000));
+        let done = run(UpkeepKind::Maintenance, UpkeepOutcome::Done, now - Duration::hours(2), "nothing to do");
+        let quiet = upkeep(None, 300);
+        assert!(attention(now, &upkeep(Some(done.clone()), 86_400), &quiet, &fresh).is_empty());
+
+        let failed = run(UpkeepKind::Maintenance, UpkeepOutcome::Failed, now - Duration::hours(3), "database: gone");
+        let said = attention(now, &upkeep(Some(failed), 86_400), &quiet, &fresh);
+        assert_eq!(said.len(), 1);
+        assert!(
+            said[0].starts_with("The last maintenance failed 3 hours ago on web-1-42: database: gone."),
+            "{said:?}"
+        );
+
+        // Stale after two days, or two intervals when those are longer.
+        let old = Run { finished_at: now - Duration::days(3), ..done };
+        assert!(attention(now, &upkeep(Some(old.clone()), 86_400), &quiet, &fresh)[0].contains("last ran 3 days ago"));
+        assert!(attention(now, &upkeep(Some(old), 72 * 3600), &quiet, &fresh).is_empty());
+        assert!(attention(now, &upkeep(None, 0), &quiet, &fresh)[0].starts_with("Maintenance has never run"));
+
+        let running = upkeep(Some(run(UpkeepKind::Maintenance, UpkeepOutcome::Done, now, "nothing to do")), 86_400);
+        let said = attention(now, &running, &quiet, &backups(None, None));
+        assert!(said[0].starts_with("There is no backup yet"), "{said:?}");
+        let said = attention(now, &running, &quiet, &backups(Some((now - Duration::days(3), 1_000)), None));
+        assert!(said[0].contains("was taken 3 days ago: backups have stopped"), "{said:?}");
+        let said = attention(now, &running, &quiet, &backups(Some((now, 4_000_000)), Some(5_000_000)));
+        assert!(said[0].starts_with("The backup disk has 5.00 MB free, less than two backups need (4.00 MB each)"));
+    }
 }

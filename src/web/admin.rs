@@ -236,7 +236,9 @@ fn upkeep_lines(status: &Status) -> Vec<UpkeepLine> {
     let outcome = |run: &Option<Run>| run.as_ref().map_or("none", |run| run.outcome.as_str());
     let next = |upkeep: &Upkeep, setting: &str| match upkeep.next_at {
         Some(at) => format!("Next {}.", until(now, at)),
-        None if upkeep.every_secs == 0 => format!("Not scheduled on this node ({setting} is 0)."),
+        None if upkeep.every_secs == 0 => {
+            format!("Not scheduled on this node ({setting} is 0, or it runs no job workers).")
+        }
         None => "Next: when a node that runs workers starts.".to_owned(),
     };
     let backups = &status.backups;
