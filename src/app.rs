@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::ops::Deref;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use sqlx::PgPool;
@@ -46,11 +47,22 @@ pub struct App {
     pub learning: LearningConfig,
     /// Data upkeep, run on a schedule by the nodes that run workers.
     pub maintain: MaintainConfig,
+    /// Where this node looks for backups (STUDYHALL_BACKUP_DIR or the data directory's),
+    /// and the hours between the backups `serve` takes (0: none; cron's).
+    pub backups: BackupPlace,
     /// Whether the web app's cookies are marked Secure.
     pub web_secure_cookies: bool,
     /// The key signing the web app's sign-in and sign-up form tokens, read on first use
     /// (`http::csrf`).
     pub form_key: OnceCell<Vec<u8>>,
+}
+
+/// Where this node's backups are, as far as it can see them.
+pub struct BackupPlace {
+    pub dir: PathBuf,
+    pub every_hours: u64,
+    /// The embedded cluster's WAL archive (none on a server of the operator's own).
+    pub wal_archive: Option<PathBuf>,
 }
 
 impl AppState {
@@ -78,6 +90,15 @@ impl AppState {
             llm: Chat::new(&settings.llm)?,
             learning: settings.learning.clone(),
             maintain: settings.maintain.clone(),
+            backups: BackupPlace {
+                dir: settings.backups.dir(&settings.database.data_dir),
+                every_hours: settings.backups.backup_hours,
+                wal_archive: settings
+                    .database
+                    .database_url
+                    .is_none()
+                    .then(|| crate::db::embedded::wal_archive(&settings.database.data_dir)),
+            },
             web_secure_cookies: settings.secure_cookies,
             form_key: Default::default(),
         })))

@@ -10,6 +10,8 @@ use crate::db::Database;
 use crate::db::migrate::{self, Down, MigrationState};
 use crate::error::Result;
 use crate::root;
+use crate::states::UpkeepKind;
+use crate::upkeep::{self, Run};
 
 #[derive(Parser)]
 #[command(name = "studyhall", version, about = "A self-hostable learning platform on PostgreSQL")]
@@ -149,7 +151,14 @@ impl Cli {
             Command::Maintain { dry_run, maintain, database } => {
                 beside_server(&database, async |db| {
                     db.migrate_on_start(false).await?;
-                    let (plan, report) = crate::maintain::run(&db.pool, &maintain, dry_run).await?;
+                    let started = chrono::Utc::now();
+                    let result = crate::maintain::run(&db.pool, &maintain, dry_run).await;
+                    if !dry_run {
+                        let summary = result.as_ref().map(|(_, report)| report.summary());
+                        let run = Run::ended(UpkeepKind::Maintenance, upkeep::command_line(), started, summary, None);
+                        upkeep::record(&db.pool, &run).await;
+                    }
+                    let (plan, report) = result?;
                     if plan.actions.is_empty() {
                         println!("nothing to do");
                     } else if dry_run {
@@ -168,7 +177,7 @@ impl Cli {
                     ));
                 }
                 let data_dir = &database.data_dir;
-                let backups = crate::backup::dir(backups.backup_dir.as_deref(), data_dir);
+                let backups = backups.dir(data_dir);
                 let base = crate::backup::pitr::prepare(data_dir, &backups, target)?;
                 eprintln!("recovering from base backup {} to {} ...", base.name, target.to_rfc3339());
                 let db = Database::open(&database).await?;
@@ -209,8 +218,10 @@ async fn run_backup(
     backups: &BackupConfig,
     action: BackupAction,
 ) -> Result<()> {
-    let server = crate::backup::Server::of(db, database)?;
-    let dir = crate::backup::dir(backups.backup_dir.as_deref(), &database.data_dir);
+    // Found before every action but `create`'s, whose failure to find the tools is
+    // recorded with the run (a cron backup's failure shows on the admin page).
+    let server = || crate::backup::Server::of(db, database);
+    let dir = backups.dir(&database.data_dir);
     let checked = |name: &str, differences: Vec<String>| {
         if differences.is_empty() {
             println!("{name}: every table identical (rows and checksums)");
@@ -224,7 +235,12 @@ async fn run_backup(
         BackupAction::Create { keep, label } => {
             let keep = Keep::from_flags(keep, label)?;
             eprintln!("dumping to {} ...", dir.display());
-            let (manifest, rotated) = crate::backup::create(&server, &dir, keep).await?;
+            let started = chrono::Utc::now();
+            let result = async { crate::backup::create(&server()?, &dir, keep).await }.await;
+            let summary = result.as_ref().map(|(m, rotated)| upkeep::backup_summary(m, rotated));
+            upkeep::record(&db.pool, &Run::ended(UpkeepKind::Backup, upkeep::command_line(), started, summary, None))
+                .await;
+            let (manifest, rotated) = result?;
             let base = if manifest.base.is_some() { ", with a base backup" } else { "" };
             println!("{}: {} bytes, {} tables{base}", manifest.file, manifest.bytes, manifest.tables.len());
             rotated.iter().for_each(|name| println!("rotated away {name}"));
@@ -243,7 +259,7 @@ async fn run_backup(
             }
         }
         BackupAction::Prune { dry_run } => {
-            let doomed = crate::backup::prune(&server, &dir, chrono::Utc::now(), dry_run).await?;
+            let doomed = crate::backup::prune(&server()?, &dir, chrono::Utc::now(), dry_run).await?;
             let verb = if dry_run { "would delete" } else { "deleted" };
             doomed.iter().for_each(|m| println!("{verb} {}", m.name));
             if doomed.is_empty() {
@@ -251,13 +267,13 @@ async fn run_backup(
             }
         }
         BackupAction::Delete { name } => {
-            let manifest = crate::backup::delete(&server, &dir, &name).await?;
+            let manifest = crate::backup::delete(&server()?, &dir, &name).await?;
             println!("deleted {}", manifest.name);
         }
         BackupAction::Verify { name } => {
             let manifest = crate::backup::find(&dir, &name)?;
             eprintln!("restoring {} into a scratch database ...", manifest.name);
-            checked(&manifest.name, crate::backup::verify(&server, &dir, &manifest).await?)?;
+            checked(&manifest.name, crate::backup::verify(&server()?, &dir, &manifest).await?)?;
         }
         BackupAction::Restore { name, .. } => {
             if let Some(running) = db.running_server() {
@@ -265,7 +281,7 @@ async fn run_backup(
             }
             let manifest = crate::backup::find(&dir, name.as_deref().unwrap_or("latest"))?;
             eprintln!("restoring {} ...", manifest.name);
-            checked(&manifest.name, crate::backup::restore(&server, &dir, &manifest).await?)?;
+            checked(&manifest.name, crate::backup::restore(&server()?, &dir, &manifest).await?)?;
         }
     }
     Ok(())

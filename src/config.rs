@@ -9,7 +9,7 @@
 //! settings struct that cannot be printed cannot leak it into a log.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -33,6 +33,8 @@ pub struct Settings {
     pub learning: LearningConfig,
     #[command(flatten, next_help_heading = "Maintenance")]
     pub maintain: MaintainConfig,
+    #[command(flatten, next_help_heading = "Backups")]
+    pub backups: BackupConfig,
     /// Mark the web app's cookies Secure (set it when studyhall is served over TLS).
     #[arg(long, env = "STUDYHALL_SECURE_COOKIES", default_value_t = false, global = true)]
     pub secure_cookies: bool,
@@ -213,6 +215,18 @@ pub struct BackupConfig {
     /// Where backups are kept (default: `backups/` in STUDYHALL_DATA).
     #[arg(long, env = "STUDYHALL_BACKUP_DIR", global = true)]
     pub backup_dir: Option<PathBuf>,
+
+    /// `serve` takes a backup (as `backup create` does) whenever the newest is older than
+    /// this many hours; 0 leaves backups to `backup create` run by hand or cron.
+    #[arg(long, env = "STUDYHALL_BACKUP_HOURS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=8760), global = true)]
+    pub backup_hours: u64,
+}
+
+impl BackupConfig {
+    /// Where backups go: STUDYHALL_BACKUP_DIR, or `backups/` in the data directory.
+    pub fn dir(&self, data_dir: &Path) -> PathBuf {
+        self.backup_dir.clone().unwrap_or_else(|| data_dir.join("backups"))
+    }
 }
 
 /// What `serve` and the `user` commands share: passwords, and the address links name.

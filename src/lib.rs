@@ -28,5 +28,6 @@ pub mod search;
 pub mod states;
 pub mod telemetry;
 pub mod tls;
+pub mod upkeep;
 pub mod validate;
 pub mod web;

@@ -252,6 +252,29 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// What an upkeep run was (`upkeep_runs.kind`, a CHECK constraint of 0025_upkeep_runs).
+    UpkeepKind {
+        /// `studyhall maintain`: partitions and retention.
+        Maintenance = "maintenance",
+        /// Idle sessions, recent rollups, FSRS refits.
+        Housekeeping = "housekeeping",
+        /// `studyhall backup create`, by hand, cron or serve's STUDYHALL_BACKUP_HOURS.
+        Backup = "backup",
+    }
+}
+
+text_enum! {
+    /// How an upkeep run ended (`upkeep_runs.outcome`).
+    UpkeepOutcome {
+        Done = "done",
+        /// Another node or run was at it.
+        Skipped = "skipped",
+        /// Its summary says what went wrong.
+        Failed = "failed",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -283,6 +306,8 @@ mod tests {
         round_trip(JobState::ALL);
         round_trip(ReviewState::ALL);
         round_trip(InvitationStatus::ALL);
+        round_trip(UpkeepKind::ALL);
+        round_trip(UpkeepOutcome::ALL);
         let refused = serde_json::from_value::<SessionType>(json!("nap")).expect_err("unknown");
         assert_eq!(refused.to_string(), "must be study, review or quiz");
         let refused = some_of::<_, AssetType>(json!(["quiz", "poem"])).expect_err("unknown");

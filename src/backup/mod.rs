@@ -396,8 +396,3 @@ async fn load(server: &Server, path: &Path, database: &str) -> Result<()> {
     let args = vec!["--exit-on-error".to_owned(), "--no-owner".to_owned(), path.display().to_string()];
     tool(server, "pg_restore", &args, Some(database)).await
 }
-
-/// Where backups go: STUDYHALL_BACKUP_DIR.
-pub fn dir(configured: Option<&Path>, data_dir: &Path) -> PathBuf {
-    configured.map_or_else(|| data_dir.join("backups"), Path::to_path_buf)
-}

@@ -14,7 +14,8 @@
 //!    schema and, with an archive directory, exported (CSV, zstd, SHA-256 manifest);
 //! 5. `progress_metrics` months older than five years are dropped;
 //! 6. spent rows are purged: idempotency keys after a week, finished jobs after 30 days,
-//!    sign-in throttling records a day after they last mattered.
+//!    sign-in throttling records a day after they last mattered, the record of upkeep
+//!    runs after 90 days (housekeeping rounds after 7).
 //!
 //! Only whole months are detached or dropped; per-learner rules delete in batches. A run
 //! takes an advisory lock, so two never overlap; a second run right after a first finds
@@ -273,8 +274,12 @@ fn inactive_bounds(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
 }
 
 /// Housekeeping tables and when their rows are spent.
-const PURGES: [(&str, &str); 3] = [
+const PURGES: [(&str, &str); 4] = [
     ("idempotency_keys", "created_at < now() - interval '7 days'"),
+    (
+        "upkeep_runs",
+        "finished_at < now() - CASE WHEN kind = 'housekeeping' THEN interval '7 days' ELSE interval '90 days' END",
+    ),
     ("jobs", "status IN ('done', 'failed') AND finished_at < now() - interval '30 days'"),
     (
         "auth_throttle",
@@ -286,6 +291,35 @@ const PURGES: [(&str, &str); 3] = [
 #[derive(Debug, Default)]
 pub struct Report {
     pub done: Vec<(Action, u64)>,
+}
+
+impl Report {
+    /// What the run did, in a few words: "created 3 partitions, purged 12 spent rows", or
+    /// "nothing to do".
+    pub fn summary(&self) -> String {
+        let actions = |name: &str| self.done.iter().filter(|(a, _)| a.name() == name).count() as u64;
+        let rows = |name: &str| self.done.iter().filter(|(a, _)| a.name() == name).map(|(_, rows)| rows).sum::<u64>();
+        crate::upkeep::words::did(&[
+            (actions("maintain.create_partition"), "created", "partition", "partitions"),
+            (actions("maintain.drop_interactions"), "rolled up and dropped", "month of answers", "months of answers"),
+            (
+                rows("maintain.delete_inactive_interactions"),
+                "deleted",
+                "old answer of inactive learners",
+                "old answers of inactive learners",
+            ),
+            (rows("maintain.clear_session_data"), "cleared the data of", "old session", "old sessions"),
+            (actions("maintain.archive_audit_logs"), "archived", "audit month", "audit months"),
+            (actions("maintain.export_archive"), "exported", "archive", "archives"),
+            (
+                actions("maintain.drop_progress_metrics"),
+                "dropped",
+                "month of progress figures",
+                "months of progress figures",
+            ),
+            (rows("maintain.purge"), "purged", "spent row", "spent rows"),
+        ])
+    }
 }
 
 /// Plans and (unless `dry_run`) carries out a run, under the maintenance lock. Prints

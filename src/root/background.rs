@@ -32,6 +32,14 @@ impl Background {
         Background { shutdown, tasks }
     }
 
+    /// Also takes a backup whenever the newest is older than STUDYHALL_BACKUP_HOURS
+    /// (`serve` only: it knows the database's tools), if that is set.
+    pub fn take_backups(&mut self, state: AppState, server: crate::error::Result<crate::backup::Server>) {
+        if state.backups.every_hours > 0 {
+            self.tasks.spawn(upkeep::backups(state, server, self.shutdown.subscribe()));
+        }
+    }
+
     /// Asks every task to stop (a worker after its current job) and waits up to `grace`
     /// for them; a job still running then is claimed again once its lease runs out.
     pub async fn stop(mut self, grace: Duration) {

@@ -61,7 +61,8 @@ pub async fn serve(settings: &Settings, config: &ServeConfig) -> Result<()> {
                 state.site.links.to("/signup")
             );
         }
-        let workers = Background::start(state.clone(), &settings.workers);
+        let mut workers = Background::start(state.clone(), &settings.workers);
+        workers.take_backups(state.clone(), crate::backup::Server::of(&db, &settings.database));
         let served = run(listener, router(state.clone(), &config.http), shutdown_signal()).await;
         workers.stop(settings.workers.shutdown_grace()).await;
         served

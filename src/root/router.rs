@@ -78,6 +78,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .merge(crate::generate::http::routes())
         .merge(crate::jobs::http::routes())
         .merge(crate::jobs::admin::routes())
+        .merge(crate::upkeep::http::routes())
         .merge(crate::learn::routes())
         .merge(crate::feedback::routes())
         .merge(crate::progress::routes())

@@ -1,6 +1,7 @@
-//! The administrator page, /admin: accounts (search, deactivate, reactivate, make or
-//! remove an administrator, a password-reset link), invitations, the audit log by its
-//! filters, and the background jobs. Administrators only: anyone else gets the 404
+//! The administrator page, /admin: the status (maintenance, housekeeping and backups:
+//! the last run and the next, sizes, what needs attention), accounts (search, deactivate,
+//! reactivate, make or remove an administrator, a password-reset link), invitations, the
+//! audit log by its filters, and the background jobs. Administrators only: anyone else gets the 404
 //! page. It reads through the same functions as the admin API, and its buttons call
 //! that API (app.js), so every change is audited the same way.
 
@@ -19,6 +20,9 @@ use crate::audit::store::{AuditLog, Filter};
 use crate::error::{Error, Result};
 use crate::http::extract::Client;
 use crate::jobs::admin::AdminJob;
+use crate::states::UpkeepOutcome;
+use crate::upkeep::words::{ago, size, until};
+use crate::upkeep::{Run, Status, Upkeep};
 
 /// Rows each list shows at a time.
 const PER_PAGE: u32 = 25;
@@ -95,6 +99,9 @@ struct Listed<T> {
 struct AdminPage {
     csrf: Csrf,
     me: Uuid,
+    status: Status,
+    /// Maintenance, housekeeping and backups, as the status section says them.
+    upkeep: Vec<UpkeepLine>,
     query: PageQuery,
     users: Listed<Account>,
     invitations: Vec<Invitation>,
@@ -113,6 +120,8 @@ pub async fn page(
     }
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let loaded = async {
+        let status = crate::upkeep::status(&state).await?;
+        let upkeep = upkeep_lines(&status);
         let users =
             crate::accounts::admin::accounts(&state, Some(&query.q), Some(PER_PAGE), cursor(&query.users)).await;
         let users = listed(users, &query, "users")?;
@@ -133,12 +142,14 @@ pub async fn page(
             }
             Err(error) => Listed { rows: Vec::new(), next: None, error: Some(error) },
         };
-        let status = Some(query.job_status.as_str());
-        let jobs = crate::jobs::admin::jobs(&state, status, Some(PER_PAGE), cursor(&query.jobs)).await;
+        let job_status = Some(query.job_status.as_str());
+        let jobs = crate::jobs::admin::jobs(&state, job_status, Some(PER_PAGE), cursor(&query.jobs)).await;
         let jobs = listed(jobs, &query, "jobs")?;
         Ok::<_, Error>(AdminPage {
             csrf: user.csrf,
             me: user.auth.user_id,
+            status,
+            upkeep,
             query: query.clone(),
             users,
             invitations,
@@ -204,6 +215,65 @@ fn text(value: &str) -> Option<&str> {
     Some(value.trim()).filter(|v| !v.is_empty())
 }
 
+/// One kind of upkeep in words: "Last maintenance 2 hours ago — done: created 1
+/// partition", "Next in 22 hours".
+struct UpkeepLine {
+    title: &'static str,
+    last: String,
+    next: String,
+    /// `done`, `skipped`, `failed`, or `none` (never ran).
+    outcome: &'static str,
+}
+
+fn upkeep_lines(status: &Status) -> Vec<UpkeepLine> {
+    let now = status.now;
+    let last = |what: &str, run: &Option<Run>| match run {
+        Some(run) => {
+            format!("Last {what} {} — {}: {} (on {})", ago(now, run.finished_at), run.outcome, run.summary, run.node)
+        }
+        None => format!("No {what} recorded yet."),
+    };
+    let outcome = |run: &Option<Run>| run.as_ref().map_or("none", |run| run.outcome.as_str());
+    let next = |upkeep: &Upkeep, setting: &str| match upkeep.next_at {
+        Some(at) => format!("Next {}.", until(now, at)),
+        None if upkeep.every_secs == 0 => {
+            format!("Not scheduled on this node ({setting} is 0, or it runs no job workers).")
+        }
+        None => "Next: when a node that runs workers starts.".to_owned(),
+    };
+    let backups = &status.backups;
+    let backup_next = match backups.next_at {
+        Some(at) => format!("Next {} (serve takes one every {} h).", until(now, at), backups.every_hours),
+        None => match &backups.newest {
+            Some(newest) => format!(
+                "Not scheduled by studyhall: taken by `studyhall backup create` (cron). The newest is {} old.",
+                crate::upkeep::words::span(now - newest.created_at)
+            ),
+            None => "Not scheduled by studyhall: taken by `studyhall backup create` (cron).".to_owned(),
+        },
+    };
+    vec![
+        UpkeepLine {
+            title: "Maintenance",
+            last: last("maintenance", &status.maintenance.last),
+            next: next(&status.maintenance, "STUDYHALL_MAINTAIN_HOURS"),
+            outcome: outcome(&status.maintenance.last),
+        },
+        UpkeepLine {
+            title: "Housekeeping",
+            last: last("housekeeping", &status.housekeeping.last),
+            next: next(&status.housekeeping, "STUDYHALL_HOUSEKEEPING_SECS"),
+            outcome: outcome(&status.housekeeping.last),
+        },
+        UpkeepLine {
+            title: "Backups",
+            last: last("backup", &backups.last),
+            next: backup_next,
+            outcome: outcome(&backups.last),
+        },
+    ]
+}
+
 /// What the page shows of an invitation's expiry choices (hours, words).
 const LIFETIMES: [(u32, &str); 4] =
     [(24, "1 day"), (invitations::DEFAULT_HOURS, "7 days"), (30 * 24, "30 days"), (invitations::MAX_HOURS, "90 days")];
@@ -215,6 +285,26 @@ impl AdminPage {
 
     fn is_default(&self, hours: &u32) -> bool {
         *hours == invitations::DEFAULT_HOURS
+    }
+
+    /// A size in words ("4.20 MB").
+    fn size(&self, bytes: &u64) -> String {
+        size(*bytes)
+    }
+
+    /// A table's size in words.
+    fn table_size(&self, bytes: &i64) -> String {
+        size(u64::try_from(*bytes).unwrap_or(0))
+    }
+
+    /// How long ago `at` was, from the status's now.
+    fn ago(&self, at: &DateTime<Utc>) -> String {
+        ago(self.status.now, *at)
+    }
+
+    /// Whether a run's outcome is a failure.
+    fn failed(&self, outcome: &str) -> bool {
+        outcome == UpkeepOutcome::Failed.as_str()
     }
 
     /// A moment as the page shows it (UTC).

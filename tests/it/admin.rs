@@ -182,6 +182,7 @@ async fn the_admin_api_is_for_administrators_only_and_every_action_is_audited() 
         (Method::POST, format!("{USERS}/{bob_id}/password-reset")),
         (Method::GET, "/api/v1/admin/jobs".to_owned()),
         (Method::POST, format!("/api/v1/admin/jobs/{bob_id}/retry")),
+        (Method::GET, "/api/v1/admin/status".to_owned()),
     ];
     for (method, path) in &endpoints {
         let (status, problem) = app.call(method.clone(), path, Some(&ann.token), None).await;

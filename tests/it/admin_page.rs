@@ -11,7 +11,7 @@ use crate::browser::{Screen, Session, available, run, target};
 use crate::harness::{PASSWORD, TestApp};
 
 /// Signs the browser in with `token` as the session cookie.
-async fn sign_in(b: &Session, app: &TestApp, token: &str) {
+pub async fn sign_in(b: &Session, app: &TestApp, token: &str) {
     b.go(&app.url("/signin")).await;
     b.command(Method::DELETE, "/cookie", None).await;
     let cookie = json!({"cookie": {"name": "studyhall_session", "value": token, "path": "/", "httpOnly": true}});
@@ -39,6 +39,8 @@ async fn journey(app: TestApp, b: Session, shots: std::path::PathBuf, phone: boo
     // Find bob, deactivate him (the page asks first), and see it.
     b.type_into("#q", "BOB").await;
     b.click("form[role=search] button").await;
+    // The results page (its search box's value is the query), not the page before.
+    b.find("#q[value=BOB]").await;
     b.find("tr[data-user=bob]").await;
     let listed = b.script("return document.querySelectorAll('[data-users] tbody tr').length", json!([])).await;
     assert_eq!(listed, json!(1), "only bob matches");

@@ -14,8 +14,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, PgPool};
 use studyhall::app::AppState;
 use studyhall::config::{
-    AccountConfig, AuthConfig, DatabaseConfig, HttpConfig, LearningConfig, LlmConfig, MailConfig, MaintainConfig,
-    MaterialsConfig, PoolConfig, Settings, WorkerConfig,
+    AccountConfig, AuthConfig, BackupConfig, DatabaseConfig, HttpConfig, LearningConfig, LlmConfig, MailConfig,
+    MaintainConfig, MaterialsConfig, PoolConfig, Settings, WorkerConfig,
 };
 use studyhall::db::embedded::{self, ClusterOptions, EmbeddedCluster, PgBinaries};
 use studyhall::db::{self, migrate};
@@ -246,6 +246,7 @@ pub fn settings() -> Settings {
         },
         learning: LearningConfig { session_idle_minutes: 30, housekeeping_secs: 3600 },
         maintain: MaintainConfig { months_ahead: 3, archive_dir: None, interval_hours: 0 },
+        backups: BackupConfig { backup_dir: None, backup_hours: 0 },
         secure_cookies: false,
     }
 }
@@ -278,7 +279,15 @@ impl TestApp {
         let address = listener.local_addr().expect("the bound address");
         let state = AppState::new(db.requests().await, db.pool.clone(), None, &settings, Some(address))
             .expect("valid settings");
-        let workers = studyhall::root::Background::start(state.clone(), &settings.workers);
+        let mut workers = studyhall::root::Background::start(state.clone(), &settings.workers);
+        // As `serve` does (with STUDYHALL_BACKUP_HOURS set): the test server's tools.
+        let tools = studyhall::backup::Server {
+            pool: db.pool.clone(),
+            url: db.url(),
+            binaries: pg_binaries().clone(),
+            wal_archive: None,
+        };
+        workers.take_backups(state.clone(), Ok(tools));
         let router = studyhall::root::router(state, &config);
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(studyhall::root::run(listener, router, async {

@@ -41,6 +41,7 @@ mod schema;
 mod search;
 mod settings;
 mod smtp;
+mod status;
 mod study_screens;
 mod tenancy;
 mod uploads;

@@ -1,0 +1,1 @@
+DROP TABLE upkeep_runs;
