@@ -141,7 +141,8 @@ fn opens_alone(sentence: &str, lang: Option<Lang>) -> bool {
 }
 
 /// A heading that names a topic, without its number and final period: one to
-/// [`HEADING_WORDS`] words, not a question, a document part ("Description", "See
+/// [`HEADING_WORDS`] words opening with a letter (not an option's "-b, --bytes": that
+/// is a definition list's entry), not a question, a document part ("Description", "See
 /// also") or a manual page's section in capitals.
 fn topic_heading(heading: &str) -> Option<&str> {
     let heading =
@@ -149,7 +150,7 @@ fn topic_heading(heading: &str) -> Option<&str> {
     let words: Vec<&str> = heading.split_whitespace().collect();
     let capitals = heading.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase);
     let part = DOCUMENT_PARTS.contains(&heading.to_lowercase().as_str());
-    (!words.is_empty() && words.len() <= HEADING_WORDS && !heading.contains(['?', '!']) && !capitals && !part)
+    (heading.starts_with(char::is_alphabetic) && words.len() <= HEADING_WORDS && !heading.contains(['?', '!']) && !capitals && !part)
         .then_some(heading)
 }
 
