@@ -250,6 +250,11 @@ impl Lang {
                 "Finally",
                 "Now",
                 "In practice",
+                "In particular",
+                "In addition",
+                "Additionally",
+                "Moreover",
+                "Furthermore",
             ],
             Lang::Fr => &[
                 "Cependant",
@@ -832,6 +837,11 @@ impl Lang {
         let list: &[&str] = match self {
             Lang::En => &[
                 "aka",
+                "exception",
+                "exceptions",
+                "difference",
+                "differences",
+                "solution",
                 "case",
                 "cases",
                 "way",

@@ -150,7 +150,11 @@ fn topic_heading(heading: &str) -> Option<&str> {
     let words: Vec<&str> = heading.split_whitespace().collect();
     let capitals = heading.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase);
     let part = DOCUMENT_PARTS.contains(&heading.to_lowercase().as_str());
-    (heading.starts_with(char::is_alphabetic) && words.len() <= HEADING_WORDS && !heading.contains(['?', '!']) && !capitals && !part)
+    (heading.starts_with(char::is_alphabetic)
+        && words.len() <= HEADING_WORDS
+        && !heading.contains(['?', '!'])
+        && !capitals
+        && !part)
         .then_some(heading)
 }
 
