@@ -92,7 +92,7 @@ async fn an_administrator_deactivates_an_account_and_invites_someone_on_the_admi
         return;
     }
     for (screen, name, phone) in [(Screen::Desktop, "desktop", false), (Screen::Phone, "phone", true)] {
-        let app = TestApp::spawn().await;
+        let app = TestApp::with_workers().await;
         let shots = target("screenshots").join("admin").join(name);
         run(&format!("admin_page_{name}"), screen, move |b| journey(app, b, shots, phone)).await;
     }
