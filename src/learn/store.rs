@@ -173,6 +173,19 @@ pub async fn lock_session(
     Ok(row.map(|row| (row.status, row.idle)))
 }
 
+/// Marks the learner's session `id` completed, now.
+#[tracing::instrument(skip(conn))]
+pub async fn complete(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<()> {
+    sqlx::query!(
+        "UPDATE learning_sessions SET status = 'completed', ended_at = now() WHERE id = $1 AND user_id = $2",
+        id,
+        user
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// The items graded in session `id`.
 #[tracing::instrument(skip(conn))]
 pub async fn graded_items(conn: &mut PgConnection, id: Uuid) -> Result<Vec<Uuid>> {
