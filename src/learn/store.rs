@@ -109,7 +109,7 @@ pub async fn sessions(
         "SELECT ",
         " FROM learning_sessions
           WHERE user_id = $1 AND ($2::text IS NULL OR status = $2)
-            AND ($3::timestamptz IS NULL OR (started_at, id) < ($3, $4))
+            AND studyhall_older_than(started_at, id, $3, $4)
           ORDER BY started_at DESC, id DESC LIMIT $5",
         user,
         status,
