@@ -455,5 +455,5 @@ async fn screenshots() {
 
     let (_phone_driver, mut phone) = Session::start(Screen::Phone).await;
     phone.shots = Some(dir.join("phone"));
-    study_screens::on_a_phone(&TestApp::with_workers().await, phone).await;
+    study_screens::on_a_phone(&TestApp::spawn().await, phone).await;
 }

@@ -80,7 +80,7 @@ async fn an_owner_sees_edits_suspends_reports_restores_and_deletes_items() {
     if !available() {
         return;
     }
-    let app = TestApp::with_workers().await;
+    let app = TestApp::spawn().await;
     run("an_owner_sees_edits_suspends_reports_restores_and_deletes_items", Screen::Desktop, move |b| async move {
         let (ada, material) = learner(&app).await;
         // Every new card counts today, so that one suspended shows in the count.
@@ -181,7 +181,7 @@ async fn a_materials_items_fit_a_phone() {
     if !available() {
         return;
     }
-    let app = TestApp::with_workers().await;
+    let app = TestApp::spawn().await;
     run("a_materials_items_fit_a_phone", Screen::Phone, move |b| async move {
         let (ada, material) = learner(&app).await;
         sign_in(&b, &app, &ada.token).await;
@@ -244,7 +244,7 @@ async fn a_material_of_two_thousand_chunks_is_shown_a_page_at_a_time() {
     if !available() {
         return;
     }
-    let app = TestApp::with_workers().await;
+    let app = TestApp::spawn().await;
     let ada = app.register("ada").await;
     let material = book(&app, ada.user_id, 2000).await;
     let page = app.url(&format!("/materials/{material}"));
@@ -312,7 +312,7 @@ async fn a_learner_who_reviews_new_items_accepts_and_rejects_them() {
     if !available() {
         return;
     }
-    let app = TestApp::with_workers().await;
+    let app = TestApp::spawn().await;
     run("a_learner_who_reviews_new_items_accepts_and_rejects_them", Screen::Desktop, move |b| async move {
         let ada = app.register("ada").await;
         let roomy = json!({"preferences": {"new_cards_per_day": 9999}});

@@ -259,7 +259,7 @@ async fn a_learner_studies_on_a_phone_by_touch() {
     if !available() {
         return;
     }
-    let app = TestApp::with_workers().await;
+    let app = TestApp::spawn().await;
     run("a_learner_studies_on_a_phone_by_touch", Screen::Phone, move |b| async move { on_a_phone(&app, b).await })
         .await;
 }
@@ -269,7 +269,7 @@ async fn a_learner_studies_with_a_mouse() {
     if !available() {
         return;
     }
-    let app = TestApp::with_workers().await;
+    let app = TestApp::spawn().await;
     run("a_learner_studies_with_a_mouse", Screen::Desktop, move |b| async move { by_hand(&app, b, How::Mouse).await })
         .await;
 }
@@ -289,7 +289,7 @@ async fn a_stale_tab_moves_on_and_an_ended_session_says_so() {
     if !available() {
         return;
     }
-    let app = TestApp::with_workers().await;
+    let app = TestApp::spawn().await;
     run("a_stale_tab_moves_on_and_an_ended_session_says_so", Screen::Desktop, move |b| async move {
         let (ada, material) = learner(&app).await;
         // Without learning steps a card answered Good is done with in the session.
@@ -388,7 +388,7 @@ async fn study_now_on_the_dashboard_reviews_across_materials() {
     if !available() {
         return;
     }
-    let app = TestApp::with_workers().await;
+    let app = TestApp::spawn().await;
     run("study_now_on_the_dashboard_reviews_across_materials", Screen::Desktop, move |b| async move {
         let (ada, _) = learner(&app).await;
         sign_in(&b, &app, &ada.token).await;
