@@ -24,9 +24,6 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::error::{Error, OnConstraint, Result};
 
-// generate/http.rs still names AuthUser here; the rest of the crate uses http::auth.
-pub use crate::http::auth::AuthUser;
-
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(session::register))

@@ -120,7 +120,7 @@ pub async fn accounts(
         "SELECT id, email, username, is_active, is_admin, created_at, last_login_at FROM users
           WHERE deleted_at IS NULL
             AND ($1::text IS NULL OR strpos(lower(email), lower($1)) > 0 OR strpos(lower(username), lower($1)) > 0)
-            AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
+            AND studyhall_older_than(created_at, id, $2, $3)
           ORDER BY created_at DESC, id DESC LIMIT $4",
         q,
         cursor.map(|c| c.0),
@@ -391,7 +391,7 @@ pub async fn create_invitation(
 pub async fn invitations(conn: &mut PgConnection, cursor: Option<Newest>, limit: i64) -> Result<Vec<Invitation>> {
     Ok(query_invitations!(
         "SELECT ",
-        " FROM invitations WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1, $2))
+        " FROM invitations WHERE studyhall_older_than(created_at, id, $1, $2)
           ORDER BY created_at DESC, id DESC LIMIT $3",
         cursor.map(|c| c.0),
         cursor.map(|c| c.1),

@@ -47,7 +47,7 @@ macro_rules! query_audit_logs {
 pub async fn own(conn: &mut PgConnection, user: Uuid, cursor: Option<Newest>, limit: i64) -> Result<Vec<AuditLog>> {
     Ok(query_audit_logs!(
         " FROM audit_logs
-          WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
+          WHERE user_id = $1 AND studyhall_older_than(created_at, id, $2, $3)
           ORDER BY created_at DESC, id DESC LIMIT $4",
         user,
         cursor.map(|c| c.0),
@@ -90,7 +90,7 @@ pub async fn any(
             AND ($5::boolean IS NULL OR is_success = $5)
             AND ($6::timestamptz IS NULL OR created_at >= $6)
             AND ($7::timestamptz IS NULL OR created_at < $7)
-            AND ($8::timestamptz IS NULL OR (created_at, id) < ($8, $9))
+            AND studyhall_older_than(created_at, id, $8, $9)
           ORDER BY created_at DESC, id DESC LIMIT $10",
         filter.user,
         filter.action,

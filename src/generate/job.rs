@@ -18,7 +18,6 @@ use crate::db::tenant;
 use crate::error::{Error, Result};
 use crate::jobs::kind::JobKind;
 use crate::jobs::{self, Job};
-use crate::learn::preferences::Preferences;
 use crate::states::AssetType;
 
 /// What a generation job makes, and with which generator: the job's payload.
@@ -67,7 +66,7 @@ async fn run(state: &AppState, job: &Job, request: Request) -> Result<Option<Val
     let Some(store::ToGenerate { difficulty_level: difficulty, metadata, preferences }) = material else {
         return Ok(None); // deleted, or being processed again, meanwhile: nothing to do
     };
-    let to_review = Preferences::of(preferences.as_ref()).review_new_items;
+    let to_review = super::review_new_items(preferences.as_ref());
     let chunks = store::chunks(&mut tx, request.material_id).await?;
     tx.commit().await?;
 

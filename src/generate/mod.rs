@@ -172,6 +172,14 @@ impl From<Misfit> for String {
     }
 }
 
+/// Whether the learner whose stored preferences are `stored` has newly generated items
+/// wait for their review (drafts "to review", served once accepted) rather than be ready
+/// at once: their `review_new_items`, false without one. Generation's own setting, which
+/// `learn::preferences::Preferences` shows and validates with the others.
+pub fn review_new_items(stored: Option<&Value>) -> bool {
+    stored.and_then(|stored| stored.get("review_new_items")).and_then(Value::as_bool).unwrap_or(false)
+}
+
 /// Checks `content` against the shape of `asset_type`; what does not fit, when something
 /// does not.
 pub fn check_shape(asset_type: AssetType, content: &Value) -> Result<(), Misfit> {

@@ -44,7 +44,7 @@ pub async fn assets(
           WHERE a.study_material_id = $1
             AND ($2::text IS NULL OR a.asset_type = $2)
             AND (a.status = $3 OR ($3::text IS NULL AND a.status NOT IN ('archived', 'draft')))
-            AND ($4::timestamptz IS NULL OR (a.created_at, a.id) < ($4, $5))
+            AND studyhall_older_than(a.created_at, a.id, $4, $5)
           ORDER BY a.created_at DESC, a.id DESC LIMIT $6",
         material,
         asset_type,

@@ -100,7 +100,7 @@ pub async fn jobs(
     let rows = query_jobs!(
         "SELECT ",
         " FROM jobs WHERE ($1::text IS NULL OR status = $1)
-            AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
+            AND studyhall_older_than(created_at, id, $2, $3)
           ORDER BY created_at DESC, id DESC LIMIT $4",
         status.map(JobState::as_str),
         cursor.map(|c| c.0),

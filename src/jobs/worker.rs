@@ -42,6 +42,20 @@ pub fn spawn(
     tracing::info!(workers = config.workers, "job workers started");
 }
 
+/// Runs the due jobs one after another on the calling task, with the workers' own code
+/// (claim, lease, time limit, outcome), until none is due; returns how many ran. The
+/// tests run the jobs they queued this way instead of waiting for workers; a job retried
+/// after a failed attempt is due only after its backoff.
+pub async fn run_due(state: &AppState, config: &WorkerConfig, kinds: Arc<Registry>) -> Result<usize> {
+    let name = format!("{}-{}-inline", hostname(), std::process::id());
+    let worker = Worker { state: state.clone(), config: config.clone(), kinds, name };
+    let mut ran = 0;
+    while worker.next().await? {
+        ran += 1;
+    }
+    Ok(ran)
+}
+
 /// Frees the jobs an earlier process on this host held when it died (kill -9, a crash),
 /// so that they resume now rather than when their leases run out.
 async fn release_dead(state: AppState) {

@@ -37,7 +37,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(sessions::create, sessions::list))
         .routes(routes!(sessions::get))
-        .routes(routes!(sessions::end))
         .routes(routes!(next::next))
         .routes(routes!(answer::record))
         .routes(routes!(due::due))

@@ -48,7 +48,7 @@ impl Default for Preferences {
             day_starts_at_hour: 4,
             time_zone: "UTC".to_owned(),
             maximum_interval_days: schedule::MAXIMUM_INTERVAL_DAYS,
-            review_new_items: false,
+            review_new_items: crate::generate::review_new_items(None),
         }
     }
 }
@@ -81,7 +81,7 @@ impl Preferences {
             maximum_interval_days: read("maximum_interval_days")
                 .and_then(whole(INTERVAL_DAYS))
                 .map_or(defaults.maximum_interval_days, |days| days as f64),
-            review_new_items: read("review_new_items").and_then(Value::as_bool).unwrap_or(defaults.review_new_items),
+            review_new_items: crate::generate::review_new_items(Some(stored)),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! /api/v1/sessions: start, list, read and end learning sessions; idle ones are
-//! abandoned.
+//! /api/v1/sessions: start, list and read learning sessions; idle ones are abandoned.
+//! Ending one records progress: `progress::session::end`.
 
 use std::time::Duration;
 
@@ -105,35 +105,6 @@ pub async fn get(
     let session = store::session(&mut tx, auth.user_id, id).await?;
     tx.commit().await?;
     Ok(Json(session))
-}
-
-/// Ends a session and records its accuracy, speed and retention in `progress_metrics`.
-#[utoipa::path(post, path = "/api/v1/sessions/{id}/end", tag = "sessions", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The session")),
-    responses((status = 200, body = Session), (status = 404, body = Problem),
-              (status = 409, description = "The session has ended already", body = Problem)))]
-pub async fn end(
-    State(state): State<AppState>,
-    client: Client,
-    auth: AuthUser,
-    Path(id): Path<Uuid>,
-) -> Result<Json<Session>> {
-    let work = Work::new(&state.db, &client, "session.end", "learning_session").by(&auth);
-    work.entity(id);
-    work.change(async |tx| {
-        let (status, idle) = store::lock_session(tx, auth.user_id, id, state.learning.session_idle().as_secs_f64())
-            .await?
-            .ok_or(Error::NotFound)?;
-        work.keeping(ensure_active(tx, work.actor(), id, status, idle).await)?;
-        let session = crate::progress::session::record(tx, auth.user_id, id).await?;
-        let answered = store::graded_items(tx, id).await?;
-        crate::feedback::quality::recalibrate(tx, &answered).await?;
-        crate::progress::rollup::recent(tx, auth.user_id).await?;
-        let change =
-            Change::new(Some(json!({"status": SessionStatus::Active})), Some(json!({"status": session.status})));
-        Ok((Json(session), change))
-    })
-    .await
 }
 
 /// Ok if the session is active; otherwise 409, an idle session being abandoned first

@@ -109,7 +109,7 @@ pub async fn sessions(
         "SELECT ",
         " FROM learning_sessions
           WHERE user_id = $1 AND ($2::text IS NULL OR status = $2)
-            AND ($3::timestamptz IS NULL OR (started_at, id) < ($3, $4))
+            AND studyhall_older_than(started_at, id, $3, $4)
           ORDER BY started_at DESC, id DESC LIMIT $5",
         user,
         status,
@@ -171,6 +171,19 @@ pub async fn lock_session(
     .fetch_optional(conn)
     .await?;
     Ok(row.map(|row| (row.status, row.idle)))
+}
+
+/// Marks the learner's session `id` completed, now.
+#[tracing::instrument(skip(conn))]
+pub async fn complete(conn: &mut PgConnection, user: Uuid, id: Uuid) -> Result<()> {
+    sqlx::query!(
+        "UPDATE learning_sessions SET status = 'completed', ended_at = now() WHERE id = $1 AND user_id = $2",
+        id,
+        user
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// The items graded in session `id`.

@@ -372,7 +372,7 @@ pub async fn list(
             AND ($3::text IS NULL OR subject_area = $3)
             AND ($4::text IS NULL OR tags @> ARRAY[$4])
             AND ($5::text IS NULL OR title % $5 OR title ILIKE '%' || $5 || '%')
-            AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7))
+            AND studyhall_older_than(created_at, id, $6, $7)
             AND ($9::uuid[] IS NULL OR id = ANY($9))
           ORDER BY created_at DESC, id DESC LIMIT $8",
         user,

@@ -23,7 +23,11 @@ use crate::http::page::{self, Page};
 use crate::validate::Validator;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(summary)).routes(routes!(materials)).routes(routes!(metrics))
+    OpenApiRouter::new()
+        .routes(routes!(summary))
+        .routes(routes!(materials))
+        .routes(routes!(metrics))
+        .routes(routes!(session::end))
 }
 
 /// Days of answers the summary's accuracy and speed cover.

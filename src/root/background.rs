@@ -40,6 +40,12 @@ impl Background {
         }
     }
 
+    /// Runs the due jobs on the calling task until none is due, as a worker would
+    /// (`jobs::worker::run_due`, with every registered kind); returns how many ran.
+    pub async fn run_due(state: &AppState, config: &WorkerConfig) -> crate::error::Result<usize> {
+        worker::run_due(state, config, Arc::new(jobs::kinds())).await
+    }
+
     /// Asks every task to stop (a worker after its current job) and waits up to `grace`
     /// for them; a job still running then is claimed again once its lease runs out.
     pub async fn stop(mut self, grace: Duration) {

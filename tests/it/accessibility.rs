@@ -50,7 +50,7 @@ async fn every_page_passes_axe_at_desktop_and_phone_sizes() {
         return;
     }
     let Some(axe) = axe_source() else { return };
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_workers().await;
     let (ada, material) = learner_with_assets(&app, "ada").await;
     let session = id(&start(&app, &ada, material, "review", json!({})).await);
     let (_, chunks) =

@@ -39,8 +39,9 @@ async fn journey(app: TestApp, b: Session, shots: std::path::PathBuf, phone: boo
     // Find bob, deactivate him (the page asks first), and see it.
     b.type_into("#q", "BOB").await;
     b.click("form[role=search] button").await;
-    // The results page (its search box's value is the query), not the page before.
-    b.find("#q[value=BOB]").await;
+    // The results' page: its search box holds the words (typing sets no attribute), so
+    // the unfiltered list, which names bob too, is not taken for it.
+    b.find("#q[value='BOB']").await;
     b.find("tr[data-user=bob]").await;
     let listed = b.script("return document.querySelectorAll('[data-users] tbody tr').length", json!([])).await;
     assert_eq!(listed, json!(1), "only bob matches");
@@ -94,7 +95,7 @@ async fn an_administrator_deactivates_an_account_and_invites_someone_on_the_admi
         return;
     }
     for (screen, name, phone) in [(Screen::Desktop, "desktop", false), (Screen::Phone, "phone", true)] {
-        let app = TestApp::spawn().await;
+        let app = TestApp::with_workers().await;
         let shots = target("screenshots").join("admin").join(name);
         run(&format!("admin_page_{name}"), screen, move |b| journey(app, b, shots, phone)).await;
     }

@@ -2,7 +2,6 @@
 //! on a second run, archiving on reprocessing, and refusals.
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -18,17 +17,7 @@ pub async fn generate(app: &TestApp, session: &Session, material: Uuid, body: Va
     let path = format!("/api/v1/materials/{material}/generate");
     let (status, accepted) = app.call(Method::POST, &path, Some(&session.token), Some(body)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
-    let job = accepted["job_id"].as_str().expect("a job id");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (status, job) = app.call(Method::GET, &format!("/api/v1/jobs/{job}"), Some(&session.token), None).await;
-        assert_eq!(status, StatusCode::OK, "{job}");
-        if job["status"] == "done" || job["status"] == "failed" {
-            return job;
-        }
-        assert!(Instant::now() < deadline, "generation still running: {job}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.job_ended(session, accepted["job_id"].as_str().expect("a job id")).await
 }
 
 /// Generates everything with the builtin generator; returns the job's final status.

@@ -353,7 +353,7 @@ async fn a_learner_studies_by_keyboard() {
     if !available() {
         return;
     }
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_workers().await;
     let site = app.url("");
     run("a_learner_studies_by_keyboard", Screen::Desktop, |b| journey(site, b)).await;
 }
@@ -398,7 +398,7 @@ async fn journey(site: String, b: Session) {
 #[tokio::test]
 #[ignore = "writes screenshots: cargo test --test it -- --ignored screenshots"]
 async fn screenshots() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_workers().await;
     let (_driver, b) = Session::start(Screen::Desktop).await;
     let site = app.url("");
     let dir = target("screenshots");
@@ -421,7 +421,7 @@ async fn screenshots() {
     };
     // Error pages, refusals and the account's activity (pages.rs), on a desktop and a phone.
     for (screen, name) in [(Screen::Desktop, "desktop"), (Screen::Phone, "phone")] {
-        let pages_app = TestApp::spawn().await;
+        let pages_app = TestApp::with_workers().await;
         pages_app.register("ada").await;
         let (_pages_driver, mut pages) = Session::start(screen).await;
         pages.shots = Some(dir.join("pages").join(name));

@@ -15,7 +15,7 @@ async fn the_api_explorer_renders_the_api_and_tries_it_with_a_token() {
     if !available() {
         return;
     }
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_workers().await;
     let token = app.register("ada").await.token;
     let site = app.url("");
     run("the_api_explorer", Screen::Desktop, |b| explore(site, token, b)).await;

@@ -19,6 +19,7 @@ use studyhall::config::{
 };
 use studyhall::db::embedded::{self, ClusterOptions, EmbeddedCluster, PgBinaries};
 use studyhall::db::{self, migrate};
+use studyhall::root::Background;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -256,44 +257,89 @@ pub fn http_config() -> HttpConfig {
 }
 
 /// studyhall's router served for real on 127.0.0.1, on a database of its own.
+///
+/// An app made by `spawn` or `spawn_with` runs no job workers: a test runs the jobs it
+/// queued with [`TestApp::run_jobs`], the workers' own code on the test's task, and reads
+/// their outcome at once. One made by `with_workers` or `spawn_configured` runs the job
+/// workers and the upkeep as `serve` does (the tests of the workers, and pages whose
+/// clicks queue jobs).
 pub struct TestApp {
     pub address: SocketAddr,
     pub db: TestDb,
     pub client: reqwest::Client,
+    state: AppState,
+    jobs: WorkerConfig,
     _shutdown: oneshot::Sender<()>,
     /// Job workers and upkeep, as `serve` runs them; aborted when the app is dropped.
-    _workers: studyhall::root::Background,
+    workers: Option<Background>,
 }
 
 impl TestApp {
+    /// An app whose jobs run when the test calls [`TestApp::run_jobs`].
     pub async fn spawn() -> TestApp {
         Self::spawn_with(TestDb::migrated().await, http_config()).await
     }
 
     pub async fn spawn_with(db: TestDb, config: HttpConfig) -> TestApp {
-        Self::spawn_configured(db, config, settings()).await
+        Self::start(db, config, settings(), false).await
     }
 
+    /// An app with job workers and upkeep running in the background, as `serve` has.
+    pub async fn with_workers() -> TestApp {
+        Self::spawn_configured(TestDb::migrated().await, http_config(), settings()).await
+    }
+
+    /// An app with `settings`' job workers and upkeep running in the background.
     pub async fn spawn_configured(db: TestDb, config: HttpConfig, settings: Settings) -> TestApp {
+        Self::start(db, config, settings, true).await
+    }
+
+    async fn start(db: TestDb, config: HttpConfig, settings: Settings, workers: bool) -> TestApp {
         let listener = TcpListener::bind(config.bind).await.expect("bind a port");
         let address = listener.local_addr().expect("the bound address");
         let state = AppState::new(db.requests().await, db.pool.clone(), None, &settings, Some(address))
             .expect("valid settings");
-        let mut workers = studyhall::root::Background::start(state.clone(), &settings.workers);
-        // As `serve` does (with STUDYHALL_BACKUP_HOURS set): the test server's tools.
-        let tools = studyhall::backup::Server {
-            pool: db.pool.clone(),
-            url: db.url(),
-            binaries: pg_binaries().clone(),
-            wal_archive: None,
-        };
-        workers.take_backups(state.clone(), Ok(tools));
-        let router = studyhall::root::router(state, &config);
+        let mut workers = workers.then(|| Background::start(state.clone(), &settings.workers));
+        if let Some(workers) = workers.as_mut() {
+            // As `serve` does (with STUDYHALL_BACKUP_HOURS set): the test server's tools.
+            let tools = studyhall::backup::Server {
+                pool: db.pool.clone(),
+                url: db.url(),
+                binaries: pg_binaries().clone(),
+                wal_archive: None,
+            };
+            workers.take_backups(state.clone(), Ok(tools));
+        }
+        let router = studyhall::root::router(state.clone(), &config);
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(studyhall::root::run(listener, router, async {
             let _ = stopped.await;
         }));
-        TestApp { address, db, client: client(), _shutdown: shutdown, _workers: workers }
+        TestApp { address, db, client: client(), state, jobs: settings.workers, _shutdown: shutdown, workers }
+    }
+
+    /// Whether this app's jobs run only when the test calls [`TestApp::run_jobs`].
+    pub fn runs_jobs_on_call(&self) -> bool {
+        self.workers.is_none()
+    }
+
+    /// Runs every job queued so far to completion, one after another on this task, with
+    /// the workers' own code (`Background::run_due`), and returns how many attempts ran.
+    /// An attempt that failed is queued again after its backoff: it is made due at once
+    /// and run, until each job is done or failed. Only for an app without workers.
+    pub async fn run_jobs(&self) -> usize {
+        assert!(self.runs_jobs_on_call(), "this app's own workers run its jobs");
+        let mut ran = 0;
+        loop {
+            ran += Background::run_due(&self.state, &self.jobs).await.expect("the jobs run");
+            let retried = sqlx::query("UPDATE jobs SET run_at = now() WHERE status = 'queued'")
+                .execute(&self.db.pool)
+                .await
+                .expect("retried jobs made due");
+            if retried.rows_affected() == 0 {
+                return ran;
+            }
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -368,6 +414,34 @@ impl TestApp {
             serde_json::from_slice(&bytes).expect("a JSON body")
         };
         (status, body)
+    }
+
+    /// The job `id` as `GET /api/v1/jobs/{id}` shows it once it is done or failed: after
+    /// running the queued jobs (an app without workers), or as the app's own workers end
+    /// it (polled, up to a minute).
+    pub async fn job_ended(&self, session: &Session, id: &str) -> serde_json::Value {
+        let read = async || {
+            let (status, job) =
+                self.call(reqwest::Method::GET, &format!("/api/v1/jobs/{id}"), Some(&session.token), None).await;
+            assert_eq!(status, reqwest::StatusCode::OK, "{job}");
+            job
+        };
+        let ended = |job: &serde_json::Value| job["status"] == "done" || job["status"] == "failed";
+        if self.runs_jobs_on_call() {
+            self.run_jobs().await;
+            let job = read().await;
+            assert!(ended(&job), "the job ran: {job}");
+            return job;
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let job = read().await;
+            if ended(&job) {
+                return job;
+            }
+            assert!(std::time::Instant::now() < deadline, "the job is still running: {job}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     /// Registers `name` (email `<name>@example.org`, password [`PASSWORD`]).

@@ -33,7 +33,7 @@ async fn a_learner_adds_once_generates_renames_reads_again_and_deletes_a_materia
     if !available() {
         return;
     }
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_workers().await;
     let ada = app.register("ada").await;
     let (site, token) = (app.url(""), ada.token.clone());
     let app = std::sync::Arc::new(app);

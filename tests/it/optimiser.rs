@@ -12,7 +12,7 @@ use studyhall::learn::schedule::{self, Model};
 use uuid::Uuid;
 
 use crate::fixtures::learner;
-use crate::harness::{Session, TestApp, TestDb, http_config};
+use crate::harness::{Session, TestApp, TestDb, http_config, settings};
 
 /// A learner unlike the average: forgets new items faster, along a steeper curve.
 fn unusual() -> Vec<f32> {
@@ -80,24 +80,11 @@ async fn new_card(pool: &PgPool, user: Uuid) -> (Uuid, Uuid) {
     .expect("a new card")
 }
 
-/// Waits for `job` to end; returns it.
-async fn finished(app: &TestApp, who: &Session, job: &str) -> Value {
-    for _ in 0..300 {
-        let (status, job) = app.call(Method::GET, &format!("/api/v1/jobs/{job}"), Some(&who.token), None).await;
-        assert_eq!(status, StatusCode::OK, "{job}");
-        if job["status"] == "done" || job["status"] == "failed" {
-            return job;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("job {job} did not finish");
-}
-
 async fn optimise(app: &TestApp, who: &Session) -> Value {
     let (status, body) = app.call(Method::POST, "/api/v1/me/fsrs/optimise", Some(&who.token), None).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let job = body["job_id"].as_str().expect("a job").to_owned();
-    let job = finished(app, who, &job).await;
+    let job = app.job_ended(who, &job).await;
     assert_eq!(job["status"], "done", "{job}");
     job
 }
@@ -282,7 +269,8 @@ async fn housekeeping_fits_learners_with_enough_new_reviews() {
         .execute(&db.pool)
         .await
         .expect("backdate");
-    let app = TestApp::spawn_with(db, http_config()).await;
+    // Housekeeping is the app's upkeep, which runs beside its job workers.
+    let app = TestApp::spawn_configured(db, http_config(), settings()).await;
     let db = &app.db;
     let mut fitted = None;
     for _ in 0..300 {

@@ -42,7 +42,7 @@ async fn error_pages_explain_in_words_with_the_navigation() {
     if !available() {
         return;
     }
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_workers().await;
     app.register("ada").await;
     let site = app.url("");
     run("error_pages_explain_in_words_with_the_navigation", Screen::Desktop, |b| error_pages(site, b)).await;
@@ -90,7 +90,7 @@ async fn signing_in_returns_to_the_link_and_back_after_signing_out_shows_sign_in
     if !available() {
         return;
     }
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_workers().await;
     app.register("ada").await;
     let site = app.url("");
     run("signing_in_returns_to_the_link", Screen::Desktop, |b| async move {
@@ -128,7 +128,7 @@ async fn refusals_name_the_field_and_a_password_change_signs_out_with_the_reason
     if !available() {
         return;
     }
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_workers().await;
     app.register("ada").await;
     let site = app.url("");
     run("refusals_name_the_field", Screen::Phone, |b| refusals(site, b)).await;

@@ -70,15 +70,25 @@ async fn a_database_restart_under_load_gives_503s_and_loses_no_acknowledged_writ
         })
         .collect();
 
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Each step waits for what it needs to see, not for a time.
+    until("every writer's first write", async || acknowledged.lock().await.len() >= WRITERS).await;
     phase.store(1, std::sync::atomic::Ordering::Relaxed);
     tokio::task::spawn_blocking(move || cluster.stop()).await.expect("a thread").expect("stopped");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    until("a 503 while the database is down", async || {
+        statuses.lock().await.iter().any(|(_, s)| *s == StatusCode::SERVICE_UNAVAILABLE)
+    })
+    .await;
     let ready = http.get(format!("http://{}/readyz", serve.address)).send().await.expect("an answer").status();
     assert_eq!(ready, StatusCode::SERVICE_UNAVAILABLE, "not ready while the database is down");
     let cluster = start(dir.clone()).await.expect("a thread").expect("restarted");
     phase.store(2, std::sync::atomic::Ordering::Relaxed);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let readyz = format!("http://{}/readyz", serve.address);
+    until("ready again", async || http.get(&readyz).send().await.is_ok_and(|answer| answer.status() == StatusCode::OK))
+        .await;
+    until("writes again after the restart", async || {
+        statuses.lock().await.iter().filter(|(after, s)| *after && *s == StatusCode::CREATED).count() >= WRITERS
+    })
+    .await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for writer in writers {
         writer.await.expect("a writer");
@@ -103,4 +113,14 @@ async fn a_database_restart_under_load_gives_503s_and_loses_no_acknowledged_writ
     drop(serve);
     tokio::task::spawn_blocking(move || cluster.stop()).await.expect("a thread").expect("stopped");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Returns once `holds` does, looking every 20 ms; fails after a minute (a hang, not a
+/// slow machine).
+async fn until(what: &str, holds: impl AsyncFn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !holds().await {
+        assert!(std::time::Instant::now() < deadline, "waited a minute for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -5,7 +5,8 @@
 
 use sqlx::PgPool;
 use studyhall::states::{
-    AssetStatus, AssetType, FeedbackType, InteractionType, MaterialStatus, SessionStatus, SessionType,
+    AssetStatus, AssetType, FeedbackType, InteractionType, JobState, MaterialStatus, ReviewState, SessionStatus,
+    SessionType,
 };
 
 use crate::harness::TestDb;
@@ -23,10 +24,10 @@ const ADDED_COLUMNS: [(&str, &str, &str); 3] = [
     ("study_materials", "search_vector", "tsvector"),
 ];
 
-/// CHECK constraints added to the spec's text columns whose values only the code names
-/// (migration 0021, docs/schema.md): table, column, and the enum of src/states.rs it
-/// holds them to.
-fn typed_states() -> [(&'static str, &'static str, Vec<&'static str>); 7] {
+/// CHECK constraints of the text columns whose values only the code names (migrations
+/// 0007 and 0016 for the two columns the schema added, 0021 for the spec's, docs/schema.md):
+/// table, column, and the enum of src/states.rs it holds them to.
+fn typed_states() -> [(&'static str, &'static str, Vec<&'static str>); 9] {
     fn values<T: Copy + Into<&'static str>>(all: &[T]) -> Vec<&'static str> {
         all.iter().map(|value| (*value).into()).collect()
     }
@@ -38,6 +39,8 @@ fn typed_states() -> [(&'static str, &'static str, Vec<&'static str>); 7] {
         ("learning_sessions", "status", values(SessionStatus::ALL)),
         ("interactions", "interaction_type", values(InteractionType::ALL)),
         ("user_feedback", "feedback_type", values(FeedbackType::ALL)),
+        ("jobs", "status", values(JobState::ALL)),
+        ("review_states", "state", values(ReviewState::ALL)),
     ]
 }
 
@@ -307,6 +310,23 @@ async fn typed_states_are_held_to_their_values() {
         let allowed: Vec<&str> = check.3.split('\'').skip(1).step_by(2).collect();
         assert_eq!(allowed, values, "{table}.{column}: the values of its enum, in its order");
     }
+}
+
+/// The newest-first lists' page condition is one SQL function (0026), which the planner
+/// must inline, so that it is the row comparison the lists' indexes serve.
+#[tokio::test]
+async fn the_keyset_page_condition_is_inlined() {
+    let db = TestDb::migrated().await;
+    let plan: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN SELECT id FROM learning_sessions
+          WHERE studyhall_older_than(started_at, id, now(), gen_random_uuid())
+          ORDER BY started_at DESC, id DESC LIMIT 20",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("a plan");
+    let plan = plan.join("\n");
+    assert!(!plan.contains("studyhall_older_than") && plan.contains("ROW(started_at, id) <"), "{plan}");
 }
 
 #[tokio::test]

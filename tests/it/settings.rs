@@ -59,7 +59,7 @@ async fn preferences(app: &TestApp, who: &Session) -> Value {
 
 #[tokio::test]
 async fn the_settings_page_shows_the_settings_and_saving_keeps_other_preferences() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_workers().await;
     let ada = app.register("ada").await;
     let (status, _) = app
         .call(
@@ -110,7 +110,7 @@ async fn the_settings_page_shows_the_settings_and_saving_keeps_other_preferences
 
 #[tokio::test]
 async fn bad_settings_are_refused_in_words_beside_their_fields() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_workers().await;
     let ada = app.register("ada").await;
     let before = preferences(&app, &ada).await;
     let refused = save(
@@ -154,7 +154,7 @@ async fn bad_settings_are_refused_in_words_beside_their_fields() {
 
 #[tokio::test]
 async fn optimise_works_without_javascript() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_workers().await;
     let ada = app.register("ada").await;
     let (_, html) = page(&app, &ada, "/settings").await;
     assert!(html.contains("Not optimised yet.") && html.contains("action=\"/settings/optimise\""));
@@ -190,7 +190,7 @@ async fn a_learner_sets_and_optimises_on_a_phone() {
     if !available() {
         return;
     }
-    let app = TestApp::spawn().await;
+    let app = TestApp::with_workers().await;
     let site = app.url("");
     let pool = app.db.pool.clone();
     run("a_learner_sets_and_optimises_on_a_phone", Screen::Phone, |b| async move {

@@ -1,10 +1,8 @@
--- Marks session $1 of learner $2 completed and records, for its material's subject
--- area, its accuracy, speed and retention (progress::session::record); $3 is the
--- default decay of the forgetting curve (the learner's own is the last of their
--- parameters).
-WITH s AS (UPDATE learning_sessions SET status = 'completed', ended_at = now()
-            WHERE id = $1 AND user_id = $2
-           RETURNING study_material_id, configuration),
+-- Records, for the material's subject area of session $1 of learner $2, its accuracy,
+-- speed and retention (progress::session::record; learn::store::complete marked it
+-- completed); $3 is the default decay of the forgetting curve (the learner's own is the
+-- last of their parameters).
+WITH s AS (SELECT study_material_id, configuration FROM learning_sessions WHERE id = $1 AND user_id = $2),
      m AS (SELECT m.subject_area FROM study_materials m JOIN s ON m.id = s.study_material_id),
      stats AS (SELECT count(*) FILTER (WHERE is_correct IS NOT NULL) AS graded,
                       count(*) FILTER (WHERE is_correct) AS correct,

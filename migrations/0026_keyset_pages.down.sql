@@ -1,0 +1,1 @@
+DROP FUNCTION studyhall_older_than(timestamptz, uuid, timestamptz, uuid);
