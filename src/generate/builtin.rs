@@ -479,9 +479,10 @@ fn described_entries(text: &str) -> Vec<Entry<'_>> {
                 && name.starts_with(|c: char| c.is_ascii_lowercase())
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
             let option = name.split_whitespace().count() <= 4 && name.split_whitespace().all(option_like);
-            // Every program's --help, --version and --usage: nothing to learn (graded blind).
+            // Every program's --help, --version, --usage and --license: nothing to learn
+            // (graded blind).
             let routine = name.split_whitespace().any(|w| {
-                ["help", "version", "usage"]
+                ["help", "version", "usage", "license", "licence"]
                     .contains(&w.trim_start_matches('-').trim_end_matches(',').to_lowercase().as_str())
             });
             if routine || !(command_like || option) {
@@ -2084,6 +2085,7 @@ mod tests {
         let text = "install\n\nLa commande install installe des paquets.\n\n\
                     -d, --download-only\n\nRécupération seule.\n\n\
                     -v, --version\n\nAffiche la version.\n\n\
+                    -L, --license\n\nAffiche la licence du programme.\n\n\
                     Exemples\n\nVoici trois exemples.\n\n\
                     clean\n\nVide le dépôt local.";
         let names: Vec<&str> = described_entries(text).into_iter().map(|e| e.name).collect();
