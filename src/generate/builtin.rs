@@ -1046,6 +1046,21 @@ fn key_point(context: &Context, chunk: &ChunkInput, sentence: &str) -> bool {
     is_proposition(sentence) && stands_alone(sentence, lang) && lang.is_none_or(|l| !l.narrates(sentence))
 }
 
+/// A sentence a material's summary may give beside a chunk's: not one an opening
+/// connective ties to the sentence before ("In other words, ..."), not the description
+/// of a definition list's entry (it lacks the option it describes), and in the
+/// material's language (a manual page's passage left untranslated gives none).
+fn summary_point(context: &Context, chunk: &ChunkInput, sentence: &str) -> bool {
+    let language = context.material.language;
+    let connective = Lang::of(chunk.language.or(language)).and_then(|l| l.without_connective(sentence)).is_some();
+    // (An entry stands above its description in the text, or as the chunk's heading.)
+    let entry = chunk.heading_path.last().is_some_and(|h| h.starts_with('-'));
+    let described = entry || described_entries(chunk.text).iter().any(|e| e.description.contains(sentence));
+    let other_language = word_count(sentence) >= 8
+        && analyse::language(sentence).is_some_and(|told| language.is_some_and(|l| l != told));
+    !connective && !described && !other_language
+}
+
 /// Key points a material summary gives, at most; and at least, when the material has them.
 const MATERIAL_KEY_POINTS: std::ops::RangeInclusive<usize> = 5..=10;
 
@@ -1059,18 +1074,29 @@ fn material_summary(context: &Context, out: &mut Output) {
     // (A chunk's most central sentences that make a key point: those of its extractive
     // summary are too few once the ones leaning on others are left out.)
     let stop = analyse::stop_words(context.material.language);
-    let mut central: Vec<(&ChunkInput, Vec<&str>)> = chunks
-        .iter()
-        .filter(|c| !NON_PROSE_KINDS.contains(&c.kind) && !c.summary.is_empty())
+    let prose = || chunks.iter().filter(|c| !NON_PROSE_KINDS.contains(&c.kind) && !c.summary.is_empty());
+    // What the material is about, as it says first ("gzip reduces the size of the named
+    // files ...", "rustc is the compiler for ..."): graded blind, summaries that never
+    // said it were BAD whatever else they held.
+    let opening = prose().find_map(|c| {
+        let first = *analyse::prose_sentences(c.text).first()?;
+        let lang = Lang::of(c.language.or(context.material.language));
+        let alone = stands_alone(&capitalise(first), lang) && lang.is_none_or(|l| !l.narrates(first));
+        (is_proposition(first) && alone && summary_point(context, c, first)).then_some((c.order, first))
+    });
+    let mut central: Vec<(&ChunkInput, Vec<&str>)> = prose()
         .map(|c| {
             let sentences = analyse::prose_sentences(c.text);
             let ranked = analyse::rank_sentences(&sentences, &stop);
-            (c, ranked.into_iter().map(|i| sentences[i]).filter(|s| key_point(context, c, s)).take(3).collect())
+            let points = ranked.into_iter().map(|i| sentences[i]).filter(|s| {
+                key_point(context, c, s) && summary_point(context, c, s) && opening.is_none_or(|(_, o)| o != *s)
+            });
+            (c, points.take(3).collect())
         })
         .filter(|(_, points): &(_, Vec<&str>)| !points.is_empty())
         .collect();
     central.sort_by(|a, b| b.0.relevance.total_cmp(&a.0.relevance).then(a.0.order.cmp(&b.0.order)));
-    let mut chosen: Vec<(i32, usize, &str)> = Vec::new();
+    let mut chosen: Vec<(i32, usize, &str)> = opening.map(|(order, first)| (order, 0, first)).into_iter().collect();
     for per_chunk in 1..=3 {
         for (chunk, points) in &central {
             if chosen.len() < *MATERIAL_KEY_POINTS.end()
@@ -2366,6 +2392,29 @@ mod tests {
         let text: String = ingested.chunks.iter().map(|c| c.chunk.text.as_str()).collect::<Vec<_>>().join("\n\n");
         let at: Vec<usize> = points.iter().map(|p| text.find(p).expect("a sentence of the material")).collect();
         assert!(at.is_sorted(), "in document order: {points:?}");
+        // It opens with what the material is about, as the material says first.
+        let first = ingested
+            .chunks
+            .iter()
+            .filter(|c| c.chunk.kind != "table")
+            .find_map(|c| analyse::prose_sentences(&c.chunk.text).into_iter().find(|s| is_proposition(s)));
+        assert_eq!(points.first().copied(), first, "{points:?}");
+        // A manual page's option descriptions, another language's passage and a sentence
+        // an opening connective ties to the one before give none.
+        let page = "# Compressing files\n\ngzip reduces the size of the named files using Lempel-Ziv coding.\n\n\
+            -k, --keep\n\nKeep input files during compression or decompression.\n\n\
+            In other words, gzip replaces every file it compresses by one with a longer name.\n\n\
+            La commande gzip remplace chaque fichier par un fichier compressé du même nom.\n\n\
+            Compressed files can be restored to their original form with the gunzip command.\n";
+        let (_, drafts) = generate_from("text/markdown", page, &ALL);
+        let summary = drafts.iter().find(|d| d.content_chunk_id.is_none()).expect("a material summary");
+        assert_eq!(
+            summary.content["key_points"],
+            json!([
+                "gzip reduces the size of the named files using Lempel-Ziv coding.",
+                "Compressed files can be restored to their original form with the gunzip command."
+            ])
+        );
         assert!(!is_proposition("HISTORY OF CELL THEORY IN THE NINETEENTH CENTURY."));
         assert!(!is_proposition("let x = vec![1, 2, 3]; println!(\"{x:?}\");."));
         assert!(!is_proposition("What does a cell membrane do for the cell?"));

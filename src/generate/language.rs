@@ -264,6 +264,7 @@ impl Lang {
                 "De plus",
                 "Ainsi",
                 "En fait",
+                "Autrement dit",
                 "En général",
                 "Généralement",
                 "Néanmoins",
