@@ -100,7 +100,10 @@ fn run(material: &MaterialInput, options: &Options, watch: Watch) -> (Vec<Draft>
     // A name its headings give a chunk ("Option" under "The Option Enum and Its
     // Advantages ..."), which YAKE may not propose: a chapter's central one-word topic.
     let heading_names: Vec<Vec<String>> = prose.iter().map(|c| capitalised_words(headings_of(c))).collect();
-    let facts: Vec<Vec<Fact>> = prose.iter().map(|c| facts_of(c, material.language, &stop)).collect();
+    // Lower-case names the headings give (a manual page's "GZIP(1)" line, "What is
+    // rustc?"): a chunk opening "gzip reduces the size ..." says what its subject does.
+    let names: HashSet<String> = material.chunks.iter().flat_map(headings_of).flat_map(lower_case_names).collect();
+    let facts: Vec<Vec<Fact>> = prose.iter().map(|c| facts_of(c, material.language, &stop, &names)).collect();
     // (A goal is a clause, no concept: "create a new thread".)
     let definitions: Vec<&Definition> =
         facts.iter().flatten().filter_map(|f| f.definition.as_ref()).filter(|d| d.verb != Verb::How).collect();
@@ -335,16 +338,22 @@ struct Proposal {
 
 /// The sentences of a prose chunk items may be made from: complete sentences and list
 /// items that stand on their own (see the module's comment), most central first.
-fn facts_of(chunk: &ChunkInput, material_language: Option<&str>, stop: &StopWords) -> Vec<Fact> {
+fn facts_of(
+    chunk: &ChunkInput,
+    material_language: Option<&str>,
+    stop: &StopWords,
+    names: &HashSet<String>,
+) -> Vec<Fact> {
     let language = chunk.language.or(material_language);
     let lang = Lang::of(language);
     let entries = described_entries(chunk.text);
+    let subject = subject_opening(chunk.text, lang, names);
     // A description opens with a label as often as not ("Récupération seule : ..."): it
     // stands alone under its entry.
     let sentences: Vec<Cow<str>> = analyse::prose_sentences(chunk.text)
         .into_iter()
         .filter_map(|s| {
-            if stands_alone(s, lang) || entries.iter().any(|e| e.first == s) {
+            if stands_alone(s, lang) || entries.iter().any(|e| e.first == s) || subject.is_some_and(|(_, o)| o == s) {
                 Some(Cow::Borrowed(s))
             } else {
                 lang.and_then(|l| claim_within(s, l)).filter(|claim| stands_alone(claim, lang))
@@ -387,6 +396,14 @@ fn facts_of(chunk: &ChunkInput, material_language: Option<&str>, stop: &StopWord
                 in_entry: in_entry || untranslated,
                 centrality: 1.0 - rank as f64 / n,
                 definition: lang.and_then(|l| match entry {
+                    None if let Some((name, opening)) = subject.filter(|(_, o)| *o == sentence) => Some(Definition {
+                        sentence: sentence.to_owned(),
+                        subject: name.to_owned(),
+                        term: name.to_owned(),
+                        verb: Verb::Does,
+                        predicate: opening.to_owned(),
+                        language: language.clone(),
+                    }),
                     Some(entry) => Some(Definition {
                         sentence: sentence.to_owned(),
                         subject: entry.name.to_owned(),
@@ -527,6 +544,33 @@ fn stands_alone(sentence: &str, lang: Option<Lang>) -> bool {
         && !sentence.split_whitespace().take(4).any(|w| w == ":")
         && !sentence.split_whitespace().next().is_some_and(|w| w.ends_with(':'))
         && lang.is_none_or(|l| !flaws::leans_on_context(l, sentence) && !opens_with_a_dangling_goal(sentence, l))
+}
+
+/// The names a heading writes in lower case, as commands are ("What is rustc?"), and a
+/// manual page's title ("GZIP(1)" names gzip).
+fn lower_case_names(heading: &str) -> Vec<String> {
+    let command = |w: &str| {
+        w.chars().count() >= 3 && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_".contains(c))
+    };
+    heading
+        .split_whitespace()
+        .filter_map(|word| {
+            let title = word.strip_suffix(')').and_then(|w| w.split_once('(')).map(|(name, _)| name.to_lowercase());
+            title.or_else(|| Some(word.trim_matches(|c: char| !c.is_alphanumeric()).to_owned()))
+        })
+        .filter(|w| command(w))
+        .collect()
+}
+
+/// A chunk's first sentence when it says what a lower-case name its headings give does
+/// ("gzip reduces the size of the named files using Lempel-Ziv coding.", "fuser affiche
+/// les PID des processus ..."): the name, and the sentence, which stands alone
+/// otherwise. Its card asks "What does gzip do?", as a manual page's command entry.
+fn subject_opening<'t>(text: &'t str, lang: Option<Lang>, names: &HashSet<String>) -> Option<(&'t str, &'t str)> {
+    let first = *analyse::prose_sentences(text).first()?;
+    let name = first.split_whitespace().next()?;
+    let code_like = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    (code_like && names.contains(name) && stands_alone(&capitalise(first), lang)).then_some((name, first))
 }
 
 /// "To set its value, ...": a goal naming what the sentences before it name.
@@ -1986,6 +2030,44 @@ mod tests {
         let card = drafts.iter().find(|d| d.generation_params["kind"] == "section").expect("a section card");
         assert_eq!(front(card), "Grant of Copyright License");
         assert!(card.content["back"].as_str().expect("a back").starts_with("Subject to the terms of this License"));
+    }
+
+    #[test]
+    fn a_manual_page_opening_with_its_command_asks_what_it_does() {
+        for (page, question) in [
+            (
+                "# GZIP(1)\n\n## DESCRIPTION\n\ngzip reduces the size of the named files using Lempel-Ziv coding.\n\n\
+                 Whenever possible, each file is replaced by one with the extension .gz, keeping its ownership modes. \
+                 Compressed files can be restored to their original form with the gunzip command or with gzip -d. \
+                 The amount of compression depends on the size of the input and the distribution of its substrings.\n",
+                "What does gzip do?",
+            ),
+            (
+                "# FUSER(1)\n\n## DESCRIPTION\n\nfuser affiche les PID des processus utilisant les fichiers spécifiés.\n\n\
+                 Dans le mode d'affichage par défaut, chaque nom de fichier est suivi d'une lettre. \
+                 La lettre indique le type d'accès du processus au fichier ou au système de fichiers. \
+                 Le code de retour est nul si au moins un des fichiers est utilisé par un processus.\n",
+                "Que fait fuser ?",
+            ),
+        ] {
+            let (_, drafts) = generate_from("text/markdown", page, &ALL);
+            let card =
+                items(&drafts).find(|d| front(d) == question).unwrap_or_else(|| panic!("{question} {drafts:#?}"));
+            let opening = page
+                .split("\n\n")
+                .nth(2)
+                .and_then(|p| p.split(". ").next())
+                .map(|o| o.trim_end_matches('.'))
+                .expect("the opening");
+            assert_eq!(card.content["back"].as_str().map(|b| b.trim_end_matches('.')), Some(opening));
+        }
+        // A lower-case word no heading names opens no such card.
+        let (_, drafts) = generate_from(
+            "text/markdown",
+            "# Compression\n\ncompression reduces the size of the named files using Lempel-Ziv coding.\n",
+            &ALL,
+        );
+        assert!(!items(&drafts).any(|d| front(d).starts_with("What does compression")), "{drafts:#?}");
     }
 
     #[test]
