@@ -154,8 +154,9 @@ fn opens_alone(sentence: &str, lang: Option<Lang>) -> bool {
 
 /// A heading that names a topic, without its number and final period: one to
 /// [`HEADING_WORDS`] words opening with a letter (not an option's "-b, --bytes": that
-/// is a definition list's entry), not a question, a document part ("Description", "See
-/// also") or a manual page's section in capitals.
+/// is a definition list's entry), not a question or a message ("gunzip: corrupt input",
+/// a manual's diagnostic), a document part ("Description", "See also") or a manual
+/// page's section in capitals.
 fn topic_heading(heading: &str) -> Option<&str> {
     let heading =
         heading.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.').trim().trim_end_matches(['.', ':']);
@@ -164,7 +165,7 @@ fn topic_heading(heading: &str) -> Option<&str> {
     let part = DOCUMENT_PARTS.contains(&heading.to_lowercase().as_str());
     (heading.starts_with(char::is_alphabetic)
         && words.len() <= HEADING_WORDS
-        && !heading.contains(['?', '!'])
+        && !heading.contains(['?', '!', ':'])
         && !capitals
         && !part)
         .then_some(heading)
@@ -247,6 +248,7 @@ mod tests {
             Indentation\n\nIt is four spaces of indentation for each level of every block.\n\n\
             Line width\n\nThese lines have a width of one hundred characters at most.\n\n\
             DESCRIPTION\n\nThe description says what a description of a program should say.\n\n\
+            gunzip: corrupt input\n\nA gunzip run on corrupt input usually stops at a violation.\n\n\
             Recoverable Errors with Result\n\nMost errors are not serious enough to stop the program entirely.\n\n\
             Encapsulation That Hides Details\n\nEncapsulation means that the details of an object are not accessible to code using it.";
         assert_eq!(
@@ -266,7 +268,7 @@ mod tests {
                 ),
             ],
             "a sentence not naming its heading (Comments), a demonstrative standing for what came before \
-             (Imports), a narrator (Attributes), a pronoun (Indentation), a section in capitals, an \
+             (Imports), a narrator (Attributes), a pronoun (Indentation), a section in capitals, a message, an \
              introduction naming one word of three (Recoverable Errors with Result): none"
         );
     }
