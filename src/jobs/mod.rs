@@ -166,6 +166,13 @@ pub async fn pending(conn: &mut PgConnection, user: Uuid, kind: &str) -> Result<
 /// of a user with fewer than `per_user` jobs running (so that one learner's slow files
 /// cannot hold every worker). The claim counts as an attempt.
 pub async fn claim(privileged: &PgPool, worker: &str, lease: Duration, per_user: u32) -> Result<Option<Job>> {
+    let mut tx = privileged.begin().await?;
+    // Claims take turns, so that the count of a user's running jobs sees the ones other
+    // workers have just claimed: a concurrent claim is invisible until it commits, and
+    // two idle workers took one learner's two slow pages at once (caught by
+    // hostile::one_learners_slow_materials_do_not_hold_every_worker). A claim holds the
+    // lock for one UPDATE.
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended('studyhall.jobs.claim', 0))").execute(&mut *tx).await?;
     let claimed = sqlx::query_as!(
         Claimed,
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1,
@@ -183,8 +190,9 @@ pub async fn claim(privileged: &PgPool, worker: &str, lease: Duration, per_user:
         lease.as_secs_f64(),
         i64::from(per_user),
     )
-    .fetch_optional(privileged)
+    .fetch_optional(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(claimed.map(Job::from))
 }
 

@@ -106,6 +106,22 @@ async fn a_learner_with_a_job_running_waits_while_others_are_served() {
 }
 
 #[tokio::test]
+async fn workers_claiming_at_once_give_a_learner_one_job_at_a_time() {
+    let db = TestDb::migrated().await;
+    let ann = learner(&db.pool, "ann").await;
+    for _ in 0..8 {
+        enqueue(&db, ann.user_id, 3).await;
+    }
+    // Eight idle workers ask at the same moment, each on its own connection.
+    let claims = (0..8).map(|n| {
+        let pool = db.pool.clone();
+        async move { jobs::claim(&pool, &format!("w{n}"), LEASE, 1).await.expect("claim") }
+    });
+    let claimed = futures_util::future::join_all(claims).await.into_iter().flatten().count();
+    assert_eq!(claimed, 1, "one of ann's jobs runs; the others wait for it");
+}
+
+#[tokio::test]
 async fn a_restarted_node_resumes_the_jobs_its_dead_process_held_at_once() {
     let db = TestDb::migrated().await;
     let ann = learner(&db.pool, "ann").await;
