@@ -546,21 +546,6 @@ fn stands_alone(sentence: &str, lang: Option<Lang>) -> bool {
         && lang.is_none_or(|l| !flaws::leans_on_context(l, sentence) && !opens_with_a_dangling_goal(sentence, l))
 }
 
-/// Whether an option's long name says what its description says: a word of four
-/// letters or more of the name opens a word of the description ("--list-signals":
-/// "Lister tous les noms de signaux connus.", "--ipv4": "... sockets IPv4").
-fn names_its_effect(option: &str, description: &str) -> bool {
-    if !option.starts_with('-') {
-        return false;
-    }
-    let described: Vec<String> = description.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect();
-    option
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 4)
-        .map(|w| w.to_lowercase().chars().take(4).collect::<String>())
-        .any(|stem| described.iter().any(|d| d.starts_with(&stem)))
-}
-
 /// The names a heading writes in lower case, as commands are ("What is rustc?"), and a
 /// manual page's title ("GZIP(1)" names gzip).
 fn lower_case_names(heading: &str) -> Vec<String> {
@@ -648,20 +633,6 @@ fn propose(
         let as_quiz = options.quizzes && (!options.flashcards || pick.is_multiple_of(2));
         if as_quiz && let Some(quiz) = term_choice(context, chunk, definition, lang, pick) {
             return Some(proposal(Item::Quiz(quiz), "term_choice", None, 1.0, true));
-        }
-        // An option whose name says what it does ("--test": "Mode de test, ne modifie
-        // rien ...") is asked the other way round: which option does that (graded blind,
-        // "What does --list-signals do?" was trivial).
-        if options.flashcards
-            && definition.verb == Verb::Does
-            && names_its_effect(&definition.subject, &definition.predicate)
-        {
-            let card = Flashcard {
-                front: lang.which_option(&definition.predicate),
-                back: definition.subject.clone(),
-                cloze: None,
-            };
-            return Some(proposal(Item::Card(card), "option", None, 1.0, true));
         }
         if options.flashcards {
             let card = Flashcard {
@@ -2097,25 +2068,6 @@ mod tests {
             &ALL,
         );
         assert!(!items(&drafts).any(|d| front(d).starts_with("What does compression")), "{drafts:#?}");
-    }
-
-    #[test]
-    fn an_option_whose_name_says_what_it_does_is_asked_the_other_way_round() {
-        let page = "# KILL(1)\n\n## OPTIONS\n\n\
-            -l, --list-signals\n\nLister tous les noms de signaux connus par le programme et par le système.\n\n\
-            -p, --pid\n\nAfficher seulement l'identifiant des processus nommés, sans leur envoyer de signal.\n\n\
-            Les options peuvent être combinées entre elles dans un ordre quelconque sur la ligne de commande.\n";
-        let (_, drafts) = generate_from("text/markdown", page, &Options { quizzes: false, ..ALL });
-        let cards: Vec<(&str, &str)> =
-            items(&drafts).map(|d| (front(d), d.content["back"].as_str().expect("a back"))).collect();
-        assert!(
-            cards.contains(&(
-                "Quelle option est décrite ainsi : « Lister tous les noms de signaux connus par le programme et par le système » ?",
-                "-l, --list-signals"
-            )),
-            "{cards:?}"
-        );
-        assert!(cards.iter().any(|(front, _)| *front == "Que fait l'option -p, --pid ?"), "{cards:?}");
     }
 
     #[test]

@@ -75,17 +75,6 @@ impl Lang {
         TRUE_FALSE[self as usize]
     }
 
-    /// Asks which option does what `description` says.
-    pub fn which_option(self, description: &str) -> String {
-        let description = description.trim_end_matches('.');
-        match self {
-            Lang::En => format!("Which option is described as “{description}”?"),
-            Lang::Fr => format!("Quelle option est décrite ainsi : « {description} » ?"),
-            Lang::De => format!("Welche Option wird so beschrieben: „{description}“?"),
-            Lang::Es => format!("¿Qué opción se describe así: «{description}»?"),
-        }
-    }
-
     /// Asks which term a definition describes, from its predicate ("a growable list of
     /// values"). In French, German and Spanish the predicate is quoted: a verb of their
     /// own would need its case or its article changed.
