@@ -5,6 +5,7 @@
 //! progress and exports. The touch, mouse and second-tab journeys are in
 //! `study_screens.rs`. On failure a screenshot is saved to `target/browser-screenshots/`.
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -48,8 +49,15 @@ pub struct Driver {
 }
 
 impl Drop for Driver {
+    /// Ends ChromeDriver and the Chromium it started: they share a process group of their
+    /// own. (Killing ChromeDriver alone left its Chromium running: each browser test
+    /// leaked one, and a few runs of the suite filled the machine's memory.)
     fn drop(&mut self) {
-        let _ = self.process.kill();
+        use nix::sys::signal::{Signal, killpg};
+        let group = nix::unistd::Pid::from_raw(i32::try_from(self.process.id()).unwrap_or(i32::MAX));
+        if killpg(group, Signal::SIGKILL).is_err() {
+            let _ = self.process.kill();
+        }
         let _ = self.process.wait();
     }
 }
@@ -70,6 +78,7 @@ impl Session {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("an address").port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
