@@ -1094,12 +1094,13 @@ fn key_point(context: &Context, chunk: &ChunkInput, sentence: &str) -> bool {
 /// connective ties to the sentence before ("In other words, ..."), not the description
 /// of a definition list's entry (it lacks the option it describes), and in the
 /// material's language (a manual page's passage left untranslated gives none).
-fn summary_point(context: &Context, chunk: &ChunkInput, sentence: &str) -> bool {
+/// (`entries` are the chunk's, read once per chunk.)
+fn summary_point(context: &Context, chunk: &ChunkInput, entries: &[Entry], sentence: &str) -> bool {
     let language = context.material.language;
     let connective = Lang::of(chunk.language.or(language)).and_then(|l| l.without_connective(sentence)).is_some();
     // (An entry stands above its description in the text, or as the chunk's heading.)
     let entry = chunk.heading_path.last().is_some_and(|h| h.starts_with('-'));
-    let described = entry || described_entries(chunk.text).iter().any(|e| e.description.contains(sentence));
+    let described = entry || entries.iter().any(|e| e.description.contains(sentence));
     let other_language = word_count(sentence) >= 8
         && analyse::language(sentence).is_some_and(|told| language.is_some_and(|l| l != told));
     !connective && !described && !other_language
@@ -1126,14 +1127,18 @@ fn material_summary(context: &Context, out: &mut Output) {
         let first = *analyse::prose_sentences(c.text).first()?;
         let lang = Lang::of(c.language.or(context.material.language));
         let alone = stands_alone(&capitalise(first), lang) && lang.is_none_or(|l| !l.narrates(first));
-        (is_proposition(first) && alone && summary_point(context, c, first)).then_some((c.order, first))
+        let entries = described_entries(c.text);
+        (is_proposition(first) && alone && summary_point(context, c, &entries, first)).then_some((c.order, first))
     });
     let mut central: Vec<(&ChunkInput, Vec<&str>)> = prose()
         .map(|c| {
             let sentences = analyse::prose_sentences(c.text);
             let ranked = analyse::rank_sentences(&sentences, &stop);
+            let entries = described_entries(c.text);
             let points = ranked.into_iter().map(|i| sentences[i]).filter(|s| {
-                key_point(context, c, s) && summary_point(context, c, s) && opening.is_none_or(|(_, o)| o != *s)
+                key_point(context, c, s)
+                    && summary_point(context, c, &entries, s)
+                    && opening.is_none_or(|(_, o)| o != *s)
             });
             (c, points.take(3).collect())
         })
